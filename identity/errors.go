@@ -49,6 +49,7 @@ const (
 	ReasonRequestIDReused       = "REQUEST_ID_REUSED"
 	ReasonStoreUnavailable      = "STORE_UNAVAILABLE"
 	ReasonInternal              = "INTERNAL"
+	ReasonRegionInvalid         = "REGION_INVALID" // NormalizerConfig.DefaultRegion unknown to the phone metadata
 )
 
 // Error is a domain error: a class (Code), a machine reason, and optionally the

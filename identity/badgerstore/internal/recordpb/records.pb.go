@@ -452,6 +452,54 @@ func (x *RequestRecord) GetFingerprint() []byte {
 	return nil
 }
 
+// The holders of one identifier, key "i/{kind}:{canonical}". One key per
+// identifier (not one per holder) so Lookup is a point read that Badger's
+// bloom filters answer, never an iterator.
+type IndexRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Customer ids in link order.
+	CustomerIds   []string `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexRecord) Reset() {
+	*x = IndexRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexRecord) ProtoMessage() {}
+
+func (x *IndexRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexRecord.ProtoReflect.Descriptor instead.
+func (*IndexRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *IndexRecord) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
 var File_herken_storage_v1_records_proto protoreflect.FileDescriptor
 
 const file_herken_storage_v1_records_proto_rawDesc = "" +
@@ -500,7 +548,9 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\bduration\x18\r \x01(\x03R\bduration\"N\n" +
 	"\rRequestRecord\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\tR\bresultId\x12 \n" +
-	"\vfingerprint\x18\x02 \x01(\fR\vfingerprintBAZ?github.com/herken/herken/identity/badgerstore/internal/recordpbb\x06proto3"
+	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\"0\n" +
+	"\vIndexRecord\x12!\n" +
+	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIdsBAZ?github.com/herken/herken/identity/badgerstore/internal/recordpbb\x06proto3"
 
 var (
 	file_herken_storage_v1_records_proto_rawDescOnce sync.Once
@@ -514,12 +564,13 @@ func file_herken_storage_v1_records_proto_rawDescGZIP() []byte {
 	return file_herken_storage_v1_records_proto_rawDescData
 }
 
-var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*CustomerRecord)(nil),    // 0: herken.storage.v1.CustomerRecord
 	(*IdentifierRecord)(nil),  // 1: herken.storage.v1.IdentifierRecord
 	(*InteractionRecord)(nil), // 2: herken.storage.v1.InteractionRecord
 	(*RequestRecord)(nil),     // 3: herken.storage.v1.RequestRecord
+	(*IndexRecord)(nil),       // 4: herken.storage.v1.IndexRecord
 }
 var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 0: herken.storage.v1.CustomerRecord.identifiers:type_name -> herken.storage.v1.IdentifierRecord
@@ -542,7 +593,7 @@ func file_herken_storage_v1_records_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_storage_v1_records_proto_rawDesc), len(file_herken_storage_v1_records_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,133 @@
+package badgerstore
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore/internal/recordpb"
+)
+
+const recordFormat = 1
+
+var marshalOpts = proto.MarshalOptions{Deterministic: true}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func identifierToRecord(id identity.Identifier, link time.Time) *recordpb.IdentifierRecord {
+	return &recordpb.IdentifierRecord{Kind: uint32(id.Kind), Platform: uint32(id.Platform), Value: id.Value, LinkTime: unixNano(link)}
+}
+
+func identifierFromRecord(r *recordpb.IdentifierRecord) identity.Identifier {
+	if r == nil {
+		return identity.Identifier{}
+	}
+	return identity.Identifier{Kind: identity.Kind(r.Kind), Platform: identity.Platform(r.Platform), Value: r.Value}
+}
+
+func encodeCustomer(c identity.Customer) ([]byte, error) {
+	r := &recordpb.CustomerRecord{
+		Format:             recordFormat,
+		Id:                 c.ID,
+		DisplayName:        c.DisplayName,
+		PreferredLanguage:  c.PreferredLanguage,
+		Tags:               c.Tags,
+		HandoverNote:       c.HandoverNote,
+		CreateTime:         unixNano(c.CreateTime),
+		UpdateTime:         unixNano(c.UpdateTime),
+		Revision:           c.Revision,
+		LastContactTime:    unixNano(c.LastContactTime),
+		LastContactChannel: uint32(c.LastContactChannel),
+	}
+	r.Identifiers = make([]*recordpb.IdentifierRecord, len(c.Identifiers))
+	for i, l := range c.Identifiers {
+		r.Identifiers[i] = identifierToRecord(l.Identifier, l.LinkTime)
+	}
+	return marshalOpts.Marshal(r)
+}
+
+func decodeCustomer(b []byte) (identity.Customer, error) {
+	var r recordpb.CustomerRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return identity.Customer{}, fmt.Errorf("decode customer: %w", err)
+	}
+	if r.Format != recordFormat {
+		return identity.Customer{}, fmt.Errorf("decode customer: unknown record format %d", r.Format)
+	}
+	c := identity.Customer{
+		ID:                 r.Id,
+		DisplayName:        r.DisplayName,
+		PreferredLanguage:  r.PreferredLanguage,
+		Tags:               r.Tags,
+		HandoverNote:       r.HandoverNote,
+		CreateTime:         fromUnixNano(r.CreateTime),
+		UpdateTime:         fromUnixNano(r.UpdateTime),
+		Revision:           r.Revision,
+		LastContactTime:    fromUnixNano(r.LastContactTime),
+		LastContactChannel: identity.Channel(r.LastContactChannel),
+		Identifiers:        make([]identity.LinkedIdentifier, len(r.Identifiers)),
+	}
+	for i, ir := range r.Identifiers {
+		c.Identifiers[i] = identity.LinkedIdentifier{Identifier: identifierFromRecord(ir), LinkTime: fromUnixNano(ir.LinkTime)}
+	}
+	return c, nil
+}
+
+func encodeInteraction(in identity.Interaction) ([]byte, error) {
+	r := &recordpb.InteractionRecord{
+		Format:        recordFormat,
+		Id:            in.ID,
+		CustomerId:    in.CustomerID,
+		Channel:       uint32(in.Channel),
+		Direction:     uint32(in.Direction),
+		OccurTime:     unixNano(in.OccurTime),
+		Agent:         in.Agent,
+		Summary:       in.Summary,
+		Outcome:       uint32(in.Outcome),
+		CaseReference: in.CaseReference,
+		CreateTime:    unixNano(in.CreateTime),
+		Duration:      int64(in.Duration),
+	}
+	if !in.Identifier.IsZero() {
+		r.Identifier = identifierToRecord(in.Identifier, time.Time{})
+	}
+	return marshalOpts.Marshal(r)
+}
+
+func decodeInteraction(b []byte) (identity.Interaction, error) {
+	var r recordpb.InteractionRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return identity.Interaction{}, fmt.Errorf("decode interaction: %w", err)
+	}
+	if r.Format != recordFormat {
+		return identity.Interaction{}, fmt.Errorf("decode interaction: unknown record format %d", r.Format)
+	}
+	return identity.Interaction{
+		ID:            r.Id,
+		CustomerID:    r.CustomerId,
+		Channel:       identity.Channel(r.Channel),
+		Direction:     identity.Direction(r.Direction),
+		OccurTime:     fromUnixNano(r.OccurTime),
+		Agent:         r.Agent,
+		Summary:       r.Summary,
+		Outcome:       identity.Outcome(r.Outcome),
+		CaseReference: r.CaseReference,
+		Identifier:    identifierFromRecord(r.Identifier),
+		CreateTime:    fromUnixNano(r.CreateTime),
+		Duration:      time.Duration(r.Duration),
+	}, nil
+}

@@ -1,0 +1,271 @@
+// Package badgerstore is the identity.Store on Badger v4, the embedded
+// default: one *badger.DB, keys documented in keys.go, values protobuf
+// records (internal/recordpb), every multi-key change in one transaction.
+package badgerstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore/internal/recordpb"
+)
+
+// Options configures the store.
+type Options struct {
+	// Dir is the data directory. Ignored when InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory (tests, throw-away demos).
+	InMemory bool
+	// SyncWrites fsyncs every commit, so an acknowledged write survives a
+	// power loss, not only a process crash. Costs write latency.
+	SyncWrites bool
+	// BlockCacheSize and IndexCacheSize are Badger's caches in bytes; 0 means
+	// the defaults below.
+	BlockCacheSize int64
+	IndexCacheSize int64
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Defaults sized for a single-node store of about a million customers.
+const (
+	DefaultBlockCacheSize = 256 << 20
+	DefaultIndexCacheSize = 128 << 20
+	maxConflictRetries    = 16
+)
+
+// Store is the Badger implementation of identity.Store.
+type Store struct {
+	db *badger.DB
+}
+
+var _ identity.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store described by opts.
+func Open(opts Options) (*Store, error) {
+	if !opts.InMemory && opts.Dir == "" {
+		return nil, errors.New("badgerstore: Dir is required unless InMemory is set")
+	}
+	if opts.BlockCacheSize == 0 {
+		opts.BlockCacheSize = DefaultBlockCacheSize
+	}
+	if opts.IndexCacheSize == 0 {
+		opts.IndexCacheSize = DefaultIndexCacheSize
+	}
+	bo := badger.DefaultOptions(opts.Dir).
+		WithInMemory(opts.InMemory).
+		WithSyncWrites(opts.SyncWrites).
+		WithBlockCacheSize(opts.BlockCacheSize).
+		WithIndexCacheSize(opts.IndexCacheSize).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithMetricsEnabled(false)
+	if opts.InMemory {
+		bo = bo.WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: open: %w", err)
+	}
+	s := &Store{db: db}
+	if err := s.initFormat(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// initFormat stamps a new store with the format version and refuses a store
+// written by an incompatible version.
+func (s *Store) initFormat() error {
+	return s.update(context.Background(), func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(keyFormat))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set([]byte(keyFormat), []byte(currentFormat))
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if string(v) != currentFormat {
+				return fmt.Errorf("badgerstore: store format %q, this build reads %q", v, currentFormat)
+			}
+			return nil
+		})
+	})
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the database to the bulk loader and tests in this module.
+func (s *Store) DB() *badger.DB { return s.db }
+
+// update runs fn in a read-write transaction, retrying on conflict: another
+// transaction changed a key fn read. fn must be safe to run again.
+func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	backoff := 50 * time.Microsecond
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return storeError(err)
+		}
+		if attempt == maxConflictRetries {
+			return &identity.Error{Code: identity.CodeAborted, Reason: identity.ReasonStoreUnavailable,
+				Message: "too much contention on the same records; retry", Err: err}
+		}
+		time.Sleep(backoff)
+		if backoff < 10*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+func (s *Store) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return storeError(s.db.View(fn))
+}
+
+// storeError passes domain and context errors through and turns Badger's
+// own failures into ErrUnavailable (wrapping the cause for the logs).
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *identity.Error
+	if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	e := *identity.ErrUnavailable
+	e.Err = err
+	return &e
+}
+
+func corrupt(format string, args ...any) error {
+	return &identity.Error{Code: identity.CodeInternal, Reason: identity.ReasonInternal, Message: fmt.Sprintf(format, args...)}
+}
+
+// getCustomer reads c/{id}; ErrCustomerNotFound when absent.
+func getCustomer(txn *badger.Txn, id string) (identity.Customer, error) {
+	item, err := txn.Get(customerKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return identity.Customer{}, identity.ErrCustomerNotFound
+	}
+	if err != nil {
+		return identity.Customer{}, err
+	}
+	var c identity.Customer
+	err = item.Value(func(v []byte) error {
+		var derr error
+		c, derr = decodeCustomer(v)
+		return derr
+	})
+	return c, err
+}
+
+func putCustomer(txn *badger.Txn, c identity.Customer) error {
+	b, err := encodeCustomer(c)
+	if err != nil {
+		return err
+	}
+	return txn.Set(customerKey(c.ID), b)
+}
+
+// holders reads the holder list of one identifier; nil when none.
+func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
+	item, err := txn.Get(indexKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r recordpb.IndexRecord
+	if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, &r) }); err != nil {
+		return nil, fmt.Errorf("decode index: %w", err)
+	}
+	return r.CustomerIds, nil
+}
+
+func putHolders(txn *badger.Txn, id identity.Identifier, ids []string) error {
+	if len(ids) == 0 {
+		return txn.Delete(indexKey(id))
+	}
+	b, err := marshalOpts.Marshal(&recordpb.IndexRecord{CustomerIds: ids})
+	if err != nil {
+		return err
+	}
+	return txn.Set(indexKey(id), b)
+}
+
+// checkRequest looks up an idempotency key. It returns the stored result id
+// when the same request was seen, ErrRequestIDReused for a different one, and
+// "" when the key is new (or idem is off).
+func checkRequest(txn *badger.Txn, idem identity.Idempotency) (string, error) {
+	if idem.Key == "" {
+		return "", nil
+	}
+	item, err := txn.Get(requestKey(idem.Key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var r recordpb.RequestRecord
+	if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, &r) }); err != nil {
+		return "", fmt.Errorf("decode request: %w", err)
+	}
+	if string(r.Fingerprint) != string(idem.Fingerprint) {
+		return "", identity.ErrRequestIDReused
+	}
+	return r.ResultId, nil
+}
+
+func putRequest(txn *badger.Txn, idem identity.Idempotency, resultID string) error {
+	if idem.Key == "" {
+		return nil
+	}
+	b, err := marshalOpts.Marshal(&recordpb.RequestRecord{ResultId: resultID, Fingerprint: idem.Fingerprint})
+	if err != nil {
+		return err
+	}
+	return txn.SetEntry(badger.NewEntry(requestKey(idem.Key), b).WithTTL(idem.TTL))
+}
+
+func random32() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// badgerLogger sends Badger's warnings and errors to slog and drops its
+// chatty info and debug lines (compaction progress and the like).
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

@@ -1,0 +1,398 @@
+// Package storetest is the conformance suite every identity.Store passes
+// (the Dex storage/conformance idea): the Badger store today, any later
+// backend tomorrow, held to the same contract.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herken/herken/identity"
+)
+
+// Run runs the suite. newStore returns a fresh, empty store; Run closes it.
+func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s identity.Store)
+	}{
+		{"CreateGet", testCreateGet},
+		{"GetUnknown", testGetUnknown},
+		{"ExclusiveIdentifier", testExclusiveIdentifier},
+		{"SharedIdentifier", testSharedIdentifier},
+		{"ShareLimit", testShareLimit},
+		{"CreateIdempotent", testCreateIdempotent},
+		{"MatchUnknown", testMatchUnknown},
+		{"HistoryNewestFirst", testHistoryNewestFirst},
+		{"AppendByIdentifier", testAppendByIdentifier},
+		{"AppendUnknownCustomer", testAppendUnknownCustomer},
+		{"LastContactMovesForward", testLastContactMovesForward},
+		{"AppendIdempotent", testAppendIdempotent},
+		{"ConcurrentExclusiveLink", testConcurrentExclusiveLink},
+		{"ConcurrentAppends", testConcurrentAppends},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			t.Cleanup(func() { s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+var (
+	ctx   = context.Background()
+	epoch = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+)
+
+// Phone and friends build canonical identifiers without a Normalizer: the
+// store must not care how they were made.
+func Phone(e164 string) identity.Identifier {
+	return identity.Identifier{Kind: identity.KindPhone, Value: e164}
+}
+
+func Email(addr string) identity.Identifier {
+	return identity.Identifier{Kind: identity.KindEmail, Value: addr}
+}
+
+func External(id string) identity.Identifier {
+	return identity.Identifier{Kind: identity.KindExternalID, Value: id}
+}
+
+func Social(p identity.Platform, value string) identity.Identifier {
+	return identity.Identifier{Kind: identity.KindSocial, Platform: p, Value: value}
+}
+
+// NewCustomer returns a customer ready to store, holding ids.
+func NewCustomer(name string, ids ...identity.Identifier) identity.Customer {
+	c := identity.Customer{
+		ID:                identity.NewID(),
+		DisplayName:       name,
+		PreferredLanguage: "nl",
+		Tags:              []string{"demo"},
+		HandoverNote:      "belt liever na 17:00",
+		CreateTime:        epoch,
+		UpdateTime:        epoch,
+		Revision:          1,
+	}
+	for _, id := range ids {
+		c.Identifiers = append(c.Identifiers, identity.LinkedIdentifier{Identifier: id, LinkTime: epoch})
+	}
+	return c
+}
+
+func mustCreate(t *testing.T, s identity.Store, c identity.Customer) identity.Customer {
+	t.Helper()
+	got, err := s.CreateCustomer(ctx, c, identity.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateCustomer: %v", err)
+	}
+	return got
+}
+
+func newInteraction(at time.Time, summary string) identity.Interaction {
+	return identity.Interaction{
+		Channel: identity.ChannelPhone, Direction: identity.DirectionInbound, Outcome: identity.OutcomeResolved,
+		OccurTime: at, Agent: "agent-042", Summary: summary, CreateTime: at, Duration: 3 * time.Minute,
+	}
+}
+
+func mustAppend(t *testing.T, s identity.Store, cid string, in identity.Interaction) identity.Interaction {
+	t.Helper()
+	got, err := s.AppendInteraction(ctx, identity.Target{CustomerID: cid}, in, identity.Idempotency{})
+	if err != nil {
+		t.Fatalf("AppendInteraction: %v", err)
+	}
+	return got
+}
+
+func single(h [][]string) string {
+	if len(h) == 1 && len(h[0]) == 1 {
+		return h[0][0]
+	}
+	return ""
+}
+
+func mustMatch(t *testing.T, s identity.Store, ids []identity.Identifier, limit int) identity.Snapshot {
+	t.Helper()
+	snap, err := s.Match(ctx, ids, limit, single)
+	if err != nil {
+		t.Fatalf("Match: %v", err)
+	}
+	return snap
+}
+
+func wantErr(t *testing.T, err, want error) *identity.Error {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+	e, _ := identity.AsError(err)
+	return e
+}
+
+func testCreateGet(t *testing.T, s identity.Store) {
+	c := NewCustomer("Jan de Vries", Phone("+31612345678"), Email("jan@example.nl"), Social(identity.PlatformX, "x:jandevries"))
+	mustCreate(t, s, c)
+	got, err := s.GetCustomer(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(c) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, c)
+	}
+}
+
+func testGetUnknown(t *testing.T, s identity.Store) {
+	for _, id := range []string{identity.NewID(), "", "not-an-id", "../c/x"} {
+		_, err := s.GetCustomer(ctx, id)
+		wantErr(t, err, identity.ErrCustomerNotFound)
+	}
+}
+
+func testExclusiveIdentifier(t *testing.T, s identity.Store) {
+	first := mustCreate(t, s, NewCustomer("A", External("K-1")))
+	second := NewCustomer("B", Phone("+31612345678"), External("K-1"))
+	_, err := s.CreateCustomer(ctx, second, identity.Idempotency{})
+	e := wantErr(t, err, identity.ErrAlreadyLinked)
+	if e.Field != "identifiers[1]" || e.Metadata["customer"] != "customers/"+first.ID {
+		t.Fatalf("error detail: field %q metadata %v", e.Field, e.Metadata)
+	}
+	// Nothing of the failed create may be visible: not the customer, not
+	// its other identifier.
+	if _, err := s.GetCustomer(ctx, second.ID); !errors.Is(err, identity.ErrCustomerNotFound) {
+		t.Fatalf("failed create left a customer: %v", err)
+	}
+	snap := mustMatch(t, s, []identity.Identifier{Phone("+31612345678"), External("K-1")}, 0)
+	if len(snap.Holders[0]) != 0 || len(snap.Holders[1]) != 1 {
+		t.Fatalf("holders after failed create: %v", snap.Holders)
+	}
+}
+
+func testSharedIdentifier(t *testing.T, s identity.Store) {
+	line := Phone("+31201234567")
+	a := mustCreate(t, s, NewCustomer("Anna Bakker", line, Phone("+31611111111")))
+	b := mustCreate(t, s, NewCustomer("Pieter Bakker", line))
+	var seen [][]string
+	snap, err := s.Match(ctx, []identity.Identifier{line}, 10, func(h [][]string) string {
+		seen = h
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(snap.Holders) != fmt.Sprint([][]string{{a.ID, b.ID}}) || fmt.Sprint(seen) != fmt.Sprint(snap.Holders) {
+		t.Fatalf("holders %v (focus saw %v), want [[%s %s]]", snap.Holders, seen, a.ID, b.ID)
+	}
+	if len(snap.Customers) != 2 || snap.Customers[b.ID].DisplayName != "Pieter Bakker" || snap.Focus != "" || snap.History != nil {
+		t.Fatalf("snapshot: %+v", snap)
+	}
+}
+
+func testShareLimit(t *testing.T, s identity.Store) {
+	line := Email("info@example.nl")
+	for i := 0; i < identity.MaxHoldersPerIdentity; i++ {
+		mustCreate(t, s, NewCustomer(fmt.Sprint("holder ", i), line))
+	}
+	_, err := s.CreateCustomer(ctx, NewCustomer("one too many", line), identity.Idempotency{})
+	wantErr(t, err, identity.ErrShareLimit)
+	snap := mustMatch(t, s, []identity.Identifier{line}, 0)
+	if len(snap.Holders[0]) != identity.MaxHoldersPerIdentity {
+		t.Fatalf("holders = %d", len(snap.Holders[0]))
+	}
+}
+
+func testCreateIdempotent(t *testing.T, s identity.Store) {
+	idem := identity.Idempotency{Key: "req-1", Fingerprint: []byte("fp-1"), TTL: time.Hour}
+	first, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A retry carries a fresh id (the service makes one per call) but must
+	// return the first customer and link nothing new.
+	retry, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retry.ID != first.ID {
+		t.Fatalf("retry created %s, want %s", retry.ID, first.ID)
+	}
+	snap := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 0)
+	if len(snap.Holders[0]) != 1 {
+		t.Fatalf("retry linked again: %v", snap.Holders)
+	}
+	idem.Fingerprint = []byte("fp-2")
+	_, err = s.CreateCustomer(ctx, NewCustomer("Piet"), idem)
+	wantErr(t, err, identity.ErrRequestIDReused)
+}
+
+func testMatchUnknown(t *testing.T, s identity.Store) {
+	mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
+	called := false
+	snap, err := s.Match(ctx, []identity.Identifier{Phone("+31687654321")}, 10, func(h [][]string) string {
+		called = true
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Holders) != 1 || len(snap.Holders[0]) != 0 || len(snap.Customers) != 0 || snap.Focus != "" {
+		t.Fatalf("snapshot for unknown: %+v", snap)
+	}
+	if !called {
+		t.Fatal("focus not consulted")
+	}
+}
+
+func testHistoryNewestFirst(t *testing.T, s identity.Store) {
+	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
+	other := mustCreate(t, s, NewCustomer("Kees", Phone("+31622222222")))
+	mustAppend(t, s, other.ID, newInteraction(epoch.Add(time.Hour), "other customer"))
+	// Recorded out of order: history is ordered by when contacts happened.
+	for _, h := range []int{3, 1, 4, 2, 5} {
+		mustAppend(t, s, c.ID, newInteraction(epoch.Add(time.Duration(h)*time.Minute), fmt.Sprint("contact ", h)))
+	}
+	snap := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 3)
+	if snap.Focus != c.ID {
+		t.Fatalf("focus = %q", snap.Focus)
+	}
+	var got []string
+	for _, in := range snap.History {
+		got = append(got, in.Summary)
+		if in.CustomerID != c.ID || in.ID == "" {
+			t.Fatalf("interaction ids: %+v", in)
+		}
+	}
+	if fmt.Sprint(got) != "[contact 5 contact 4 contact 3]" {
+		t.Fatalf("history = %v", got)
+	}
+	all := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 100)
+	if len(all.History) != 5 {
+		t.Fatalf("history length %d, want 5 (and none of the other customer's)", len(all.History))
+	}
+}
+
+func testAppendByIdentifier(t *testing.T, s identity.Store) {
+	line := Phone("+31201234567")
+	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678"), line))
+	in := newInteraction(epoch, "by phone")
+	in.Identifier = Phone("+31612345678")
+	got, err := s.AppendInteraction(ctx, identity.Target{Identifier: Phone("+31612345678")}, in, identity.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomerID != c.ID || got.Identifier != in.Identifier {
+		t.Fatalf("appended %+v", got)
+	}
+	_, err = s.AppendInteraction(ctx, identity.Target{Identifier: Phone("+31699999999")}, in, identity.Idempotency{})
+	wantErr(t, err, identity.ErrIdentifierNotFound)
+	mustCreate(t, s, NewCustomer("Partner", line))
+	_, err = s.AppendInteraction(ctx, identity.Target{Identifier: line}, in, identity.Idempotency{})
+	wantErr(t, err, identity.ErrAmbiguous)
+}
+
+func testAppendUnknownCustomer(t *testing.T, s identity.Store) {
+	for _, id := range []string{identity.NewID(), "bogus"} {
+		_, err := s.AppendInteraction(ctx, identity.Target{CustomerID: id}, newInteraction(epoch, "x"), identity.Idempotency{})
+		wantErr(t, err, identity.ErrCustomerNotFound)
+	}
+}
+
+func testLastContactMovesForward(t *testing.T, s identity.Store) {
+	c := mustCreate(t, s, NewCustomer("Jan"))
+	late := newInteraction(epoch.Add(time.Hour), "late")
+	late.Channel = identity.ChannelWhatsApp
+	mustAppend(t, s, c.ID, late)
+	mustAppend(t, s, c.ID, newInteraction(epoch, "back-filled"))
+	got, err := s.GetCustomer(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastContactTime.Equal(late.OccurTime) || got.LastContactChannel != identity.ChannelWhatsApp {
+		t.Fatalf("last contact %v %v", got.LastContactTime, got.LastContactChannel)
+	}
+	if got.Revision != c.Revision || !got.UpdateTime.Equal(c.UpdateTime) {
+		t.Fatalf("recording an interaction changed the etag: %d → %d", c.Revision, got.Revision)
+	}
+}
+
+func testAppendIdempotent(t *testing.T, s identity.Store) {
+	c := mustCreate(t, s, NewCustomer("Jan"))
+	idem := identity.Idempotency{Key: "call-7", Fingerprint: []byte("a"), TTL: time.Hour}
+	first, err := s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != first.ID {
+		t.Fatalf("retry recorded %s, want %s", again.ID, first.ID)
+	}
+	idem.Fingerprint = []byte("b")
+	_, err = s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, newInteraction(epoch, "other"), idem)
+	wantErr(t, err, identity.ErrRequestIDReused)
+}
+
+func testConcurrentExclusiveLink(t *testing.T, s identity.Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	ids := make([]string, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := NewCustomer(fmt.Sprint("racer ", i), External("K-RACE"), Phone("+3161234567"+fmt.Sprint(i)))
+			ids[i] = c.ID
+			_, errs[i] = s.CreateCustomer(ctx, c, identity.Idempotency{})
+		}(i)
+	}
+	wg.Wait()
+	winners := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners++
+		case errors.Is(err, identity.ErrAlreadyLinked):
+			if _, gerr := s.GetCustomer(ctx, ids[i]); !errors.Is(gerr, identity.ErrCustomerNotFound) {
+				t.Fatalf("loser %d is visible", i)
+			}
+		default:
+			t.Fatalf("racer %d: %v", i, err)
+		}
+	}
+	snap := mustMatch(t, s, []identity.Identifier{External("K-RACE")}, 0)
+	if winners != 1 || len(snap.Holders[0]) != 1 {
+		t.Fatalf("winners = %d, holders = %v", winners, snap.Holders)
+	}
+}
+
+func testConcurrentAppends(t *testing.T, s identity.Store) {
+	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
+	const n = 16
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, newInteraction(epoch.Add(time.Duration(i)*time.Second), "c"), identity.Idempotency{}); err != nil {
+				t.Errorf("append %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	snap := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 100)
+	if len(snap.History) != n {
+		t.Fatalf("history %d, want %d", len(snap.History), n)
+	}
+	got, _ := s.GetCustomer(ctx, c.ID)
+	if !got.LastContactTime.Equal(epoch.Add((n - 1) * time.Second)) {
+		t.Fatalf("last contact %v", got.LastContactTime)
+	}
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/herken/herken/identity"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+)
+
+// The API enums and the domain enums share their numbering by design
+// (checked in convert_test.go), so conversion is a cast plus a range check
+// in the domain.
+
+const customersPrefix = "customers/"
+
+// customerName is the resource name of a customer.
+func customerName(id string) string { return customersPrefix + id }
+
+// parseCustomerName returns the id in "customers/{id}".
+func parseCustomerName(name, field string) (string, error) {
+	id, ok := strings.CutPrefix(name, customersPrefix)
+	if !ok || !identity.ValidID(id) {
+		if name == "" {
+			return "", identity.Invalid(identity.ReasonFieldRequired, field, "required: customers/{customer}")
+		}
+		return "", identity.Invalid(identity.ReasonResourceNameInvalid, field, "must be customers/{customer}")
+	}
+	return id, nil
+}
+
+// identifierInput translates an API identifier. ok is false when no value
+// is set.
+func identifierInput(pb *herkenv1.Identifier) (in identity.Input, ok bool) {
+	switch v := pb.GetValue().(type) {
+	case *herkenv1.Identifier_PhoneNumber:
+		return identity.Input{Kind: identity.KindPhone, Value: v.PhoneNumber}, true
+	case *herkenv1.Identifier_Email:
+		return identity.Input{Kind: identity.KindEmail, Value: v.Email}, true
+	case *herkenv1.Identifier_SocialHandle:
+		return identity.Input{Kind: identity.KindSocial, Platform: enumOf[identity.Platform](int32(v.SocialHandle.GetPlatform())), Value: v.SocialHandle.GetHandle()}, true
+	case *herkenv1.Identifier_ExternalId:
+		return identity.Input{Kind: identity.KindExternalID, Value: v.ExternalId}, true
+	case *herkenv1.Identifier_PostalAddress:
+		pa := v.PostalAddress
+		return identity.Input{Kind: identity.KindPostalAddress, Postal: identity.PostalAddress{
+			Postcode: pa.GetPostcode(), HouseNumber: int(pa.GetHouseNumber()), Addition: pa.GetHouseNumberAddition(),
+		}}, true
+	case *herkenv1.Identifier_Query:
+		return identity.Input{Query: v.Query}, true
+	}
+	return identity.Input{}, false
+}
+
+func canonicalToPB(id identity.Identifier) *herkenv1.CanonicalIdentifier {
+	if id.IsZero() {
+		return nil
+	}
+	return &herkenv1.CanonicalIdentifier{
+		Kind:     herkenv1.IdentifierKind(id.Kind),
+		Value:    id.Value,
+		Platform: herkenv1.SocialPlatform(id.Platform),
+	}
+}
+
+func timeToPB(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func customerToPB(c identity.Customer) *herkenv1.Customer {
+	pb := &herkenv1.Customer{
+		Name:               customerName(c.ID),
+		DisplayName:        c.DisplayName,
+		PreferredLanguage:  c.PreferredLanguage,
+		Tags:               c.Tags,
+		HandoverNote:       c.HandoverNote,
+		CreateTime:         timeToPB(c.CreateTime),
+		UpdateTime:         timeToPB(c.UpdateTime),
+		Etag:               strconv.FormatInt(c.Revision, 10),
+		LastContactTime:    timeToPB(c.LastContactTime),
+		LastContactChannel: herkenv1.Channel(c.LastContactChannel),
+	}
+	pb.Identifiers = make([]*herkenv1.LinkedIdentifier, len(c.Identifiers))
+	for i, l := range c.Identifiers {
+		pb.Identifiers[i] = &herkenv1.LinkedIdentifier{Identifier: canonicalToPB(l.Identifier), LinkTime: timeToPB(l.LinkTime)}
+	}
+	return pb
+}
+
+func summaryToPB(c identity.Customer) *herkenv1.CustomerSummary {
+	return &herkenv1.CustomerSummary{
+		Name:               customerName(c.ID),
+		DisplayName:        c.DisplayName,
+		LastContactTime:    timeToPB(c.LastContactTime),
+		LastContactChannel: herkenv1.Channel(c.LastContactChannel),
+		Tags:               c.Tags,
+	}
+}
+
+func summariesToPB(cs []identity.Customer) []*herkenv1.CustomerSummary {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]*herkenv1.CustomerSummary, len(cs))
+	for i, c := range cs {
+		out[i] = summaryToPB(c)
+	}
+	return out
+}
+
+func interactionName(in identity.Interaction) string {
+	return customerName(in.CustomerID) + "/interactions/" + in.ID
+}
+
+func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
+	pb := &herkenv1.Interaction{
+		Name:          interactionName(in),
+		Channel:       herkenv1.Channel(in.Channel),
+		Direction:     herkenv1.Direction(in.Direction),
+		OccurTime:     timeToPB(in.OccurTime),
+		Agent:         in.Agent,
+		Summary:       in.Summary,
+		Outcome:       herkenv1.InteractionOutcome(in.Outcome),
+		CaseReference: in.CaseReference,
+		Identifier:    canonicalToPB(in.Identifier),
+		CreateTime:    timeToPB(in.CreateTime),
+	}
+	if in.Duration > 0 {
+		pb.Duration = durationpb.New(in.Duration)
+	}
+	return pb
+}
+
+func recognizedToPB(r *identity.Recognized) *herkenv1.RecognizedCustomer {
+	if r == nil {
+		return nil
+	}
+	pb := &herkenv1.RecognizedCustomer{Customer: customerToPB(r.Customer)}
+	pb.RecentInteractions = make([]*herkenv1.Interaction, len(r.Recent))
+	for i, in := range r.Recent {
+		pb.RecentInteractions[i] = interactionToPB(in)
+	}
+	return pb
+}
+
+// enumOf converts an API enum number to a domain enum. proto3 keeps unknown
+// numbers intact, so a number outside the domain's byte range maps to 255,
+// which no domain enum defines and every Valid() refuses.
+func enumOf[T ~uint8](v int32) T {
+	if v < 0 || v > 255 {
+		return T(255)
+	}
+	return T(v)
+}

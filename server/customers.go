@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/herken/herken/identity"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+)
+
+type customerServer struct {
+	herkenv1.UnimplementedCustomerServiceServer
+	*Server
+}
+
+func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.CreateCustomerRequest) (*herkenv1.CreateCustomerResponse, error) {
+	var v violations
+	ids := req.GetIdentifiers()
+	if len(ids) > identity.MaxIdentifiers {
+		v.addf(identity.ReasonTooManyValues, "identifiers", "at most "+strconv.Itoa(identity.MaxIdentifiers)+" identifiers")
+		return nil, v.err()
+	}
+	nc := identity.NewCustomer{
+		DisplayName:       req.GetCustomer().GetDisplayName(),
+		PreferredLanguage: req.GetCustomer().GetPreferredLanguage(),
+		Tags:              req.GetCustomer().GetTags(),
+		HandoverNote:      req.GetCustomer().GetHandoverNote(),
+		Identifiers:       make([]identity.Normalized, len(ids)),
+	}
+	for i, pb := range ids {
+		nc.Identifiers[i] = s.normalize(pb, "identifiers["+strconv.Itoa(i)+"]", &v)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	c, err := s.svc.CreateCustomer(ctx, nc, req.GetRequestId())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, customerFieldPrefix(err))
+	}
+	return &herkenv1.CreateCustomerResponse{Customer: customerToPB(c)}, nil
+}
+
+// customerFieldPrefix places a domain field of CreateCustomer in the request:
+// customer fields live under "customer.", identifiers and request_id at the top.
+func customerFieldPrefix(err error) string {
+	de, ok := identity.AsError(err)
+	if !ok {
+		return ""
+	}
+	switch f := de.Field; {
+	case f == "", f == "request_id", strings.HasPrefix(f, "identifiers"):
+		return ""
+	}
+	return "customer"
+}
+
+func (s customerServer) GetCustomer(ctx context.Context, req *herkenv1.GetCustomerRequest) (*herkenv1.GetCustomerResponse, error) {
+	id, err := parseCustomerName(req.GetName(), "name")
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, "")
+	}
+	c, err := s.svc.GetCustomer(ctx, id)
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, "")
+	}
+	return &herkenv1.GetCustomerResponse{Customer: customerToPB(c)}, nil
+}

@@ -1,0 +1,181 @@
+// Package server serves herken over gRPC: it translates and validates
+// requests, calls the identity service, and maps errors to statuses in one
+// place (errors.go). It holds no business rules and never touches storage.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"github.com/herken/herken/identity"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+)
+
+// Config configures the gRPC layer. The zero value is usable.
+type Config struct {
+	// Logger receives one line per RPC (method, code, duration, peer) and
+	// internal errors. Never request payloads. nil discards.
+	Logger *slog.Logger
+	// MaxRecvMsgBytes bounds a request; default 1 MiB, far above any valid
+	// request, so oversized input is refused before it is decoded.
+	MaxRecvMsgBytes int
+	// ShutdownTimeout bounds GracefulStop before in-flight RPCs are cut off;
+	// default 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Validate checks c and fills defaults.
+func (c *Config) Validate() error {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxRecvMsgBytes == 0 {
+		c.MaxRecvMsgBytes = 1 << 20
+	}
+	if c.MaxRecvMsgBytes < 4<<10 {
+		return fmt.Errorf("server: MaxRecvMsgBytes %d is below 4 KiB", c.MaxRecvMsgBytes)
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.ShutdownTimeout < 0 {
+		return errors.New("server: ShutdownTimeout must not be negative")
+	}
+	return nil
+}
+
+// Server is the herken gRPC server: the three herken.v1 services, health and
+// reflection on one *grpc.Server.
+type Server struct {
+	svc    *identity.Service
+	log    *slog.Logger
+	cfg    Config
+	grpc   *grpc.Server
+	health *health.Server
+}
+
+// New builds a Server over svc. Health starts NOT_SERVING; call SetServing
+// once the store is ready.
+func New(svc *identity.Service, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{svc: svc, log: cfg.Logger, cfg: cfg, health: health.NewServer()}
+	// Order as go-grpc-middleware recommends: logging sees the final code,
+	// recovery (last, innermost) turns a handler panic into INTERNAL.
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.ChainUnaryInterceptor(
+			logging.UnaryServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
+				logging.WithLevels(codeToLevel)),
+			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+		),
+		grpc.ChainStreamInterceptor(
+			logging.StreamServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
+				logging.WithLevels(codeToLevel)),
+			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+		),
+	)
+	herkenv1.RegisterRecognitionServiceServer(s.grpc, recognitionServer{Server: s})
+	herkenv1.RegisterCustomerServiceServer(s.grpc, customerServer{Server: s})
+	herkenv1.RegisterInteractionServiceServer(s.grpc, interactionServer{Server: s})
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.SetServing(false)
+	return s, nil
+}
+
+// GRPC returns the underlying server, for registering more services.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// services whose health is reported; "" is the whole server.
+var services = []string{
+	"",
+	herkenv1.RecognitionService_ServiceDesc.ServiceName,
+	herkenv1.CustomerService_ServiceDesc.ServiceName,
+	herkenv1.InteractionService_ServiceDesc.ServiceName,
+}
+
+// SetServing sets the health of every service.
+func (s *Server) SetServing(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	for _, name := range services {
+		s.health.SetServingStatus(name, st)
+	}
+}
+
+// Serve serves on lis until Shutdown.
+func (s *Server) Serve(lis net.Listener) error { return s.grpc.Serve(lis) }
+
+// Shutdown stops the server the way load balancers expect: health goes
+// NOT_SERVING (so health-checking clients drain), in-flight RPCs get
+// ShutdownTimeout to finish, then the rest are cut off.
+func (s *Server) Shutdown() {
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.ShutdownTimeout):
+		s.log.Warn("graceful stop timed out; cutting off in-flight RPCs", "timeout", s.cfg.ShutdownTimeout)
+		s.grpc.Stop()
+		<-done
+	}
+}
+
+func (s *Server) recovered(ctx context.Context, p any) error {
+	s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	return withDetails(codes.Internal, "internal error", &identity.Error{Reason: identity.ReasonInternal})
+}
+
+// rpcLogger adapts slog to go-grpc-middleware. The interceptor logs method,
+// code, duration and peer; payloads are never logged (they hold personal
+// data), and status messages never contain it.
+func rpcLogger(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+// codeToLevel logs client mistakes at INFO and server faults at ERROR.
+func codeToLevel(c codes.Code) logging.Level {
+	switch c {
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
+		return logging.LevelError
+	case codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
+		return logging.LevelWarn
+	}
+	return logging.LevelInfo
+}
+
+// statusReason extracts the ErrorInfo reason of err, for tests and clients.
+func statusReason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(interface{ GetReason() string }); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
