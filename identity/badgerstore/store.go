@@ -269,3 +269,27 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 }
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
+
+// Ping reads the format key: it fails when the store cannot serve reads.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.view(ctx, func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte(keyFormat))
+		return err
+	})
+}
+
+// Empty reports whether the store holds no customers.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	empty := true
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte(prefixCustomer)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		it.Seek(opts.Prefix)
+		empty = !it.ValidForPrefix(opts.Prefix)
+		return nil
+	})
+	return empty, err
+}

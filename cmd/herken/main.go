@@ -1,0 +1,63 @@
+// Command herken runs and talks to the herken recognition service.
+//
+//	herken serve   [flags]   run the gRPC server
+//	herken lookup  [flags] QUERY   look up a number, email, handle... and print JSON
+//
+// Every flag has a HERKEN_* environment equivalent; `herken serve --help`
+// lists them with their defaults.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "lookup":
+		err = lookup(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "herken: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case err == errUsage:
+		return 2
+	default:
+		fmt.Fprintln(stderr, "herken:", err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `herken — recognise who is on the line
+
+Usage:
+  herken serve  [flags]         run the gRPC server (see herken serve --help)
+  herken lookup [flags] QUERY   look up a phone number, email, "x:@handle",
+                                profile URL or "1234 AB 10" and print the answer as JSON
+`)
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/herken/herken/client"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+)
+
+func testConfig() serveConfig {
+	return serveConfig{
+		Addr: "127.0.0.1:0", InMemory: true, Region: "NL", Demo: true, DemoSize: 20,
+		BlockCacheMB: 16, LogFormat: "json", LogLevel: "info", ShutdownTimeout: time.Second,
+	}
+}
+
+// TestServeDemoEndToEnd runs the real serve path on loopback with the demo
+// dataset: the newcomer's first five minutes, minus the typing.
+func TestServeDemoEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServer(ctx, testConfig(), slog.New(slog.NewJSONHandler(&logs, nil)), ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("server exited: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server not ready")
+	}
+	c, err := client.New(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	hc := healthpb.NewHealthClient(clientConn(t, addr))
+	h, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || h.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v %v", h, err)
+	}
+	var first string
+	for _, number := range []string{"06-12345678", "+31 6 12345678", "0031612345678"} {
+		resp, err := c.LookupPhone(ctx, number)
+		if err != nil {
+			t.Fatalf("Lookup %s: %v", number, err)
+		}
+		if resp.Outcome != herkenv1.MatchOutcome_MATCH_OUTCOME_FOUND || resp.CanonicalIdentifier.GetValue() != "+31612345678" {
+			t.Fatalf("Lookup %s: %v", number, resp)
+		}
+		if n := len(resp.Customer.GetRecentInteractions()); n == 0 {
+			t.Fatalf("Lookup %s: no history", number)
+		}
+		if first == "" {
+			first = resp.Customer.Customer.Name
+		} else if resp.Customer.Customer.Name != first {
+			t.Fatalf("formats of one number found different customers")
+		}
+	}
+	resp, err := c.LookupPhone(ctx, "020-1234567")
+	if err != nil || resp.Outcome != herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS || len(resp.Candidates) < 2 {
+		t.Fatalf("household line: %v %v", resp, err)
+	}
+	resp, err = c.LookupPhone(ctx, "06-99999999")
+	if err != nil || resp.Outcome != herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND {
+		t.Fatalf("unknown number: %v %v", resp, err)
+	}
+
+	// The lookup command prints the same answer as JSON.
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"lookup", "--addr", addr, "Jan@Example.NL"}, &out, &errOut); code != 0 {
+		t.Fatalf("lookup exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "MATCH_OUTCOME_FOUND") || !strings.Contains(out.String(), first) {
+		t.Fatalf("lookup output: %s", out.String())
+	}
+	if code := run(ctx, []string{"lookup", "--addr", addr, "12"}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "PHONE_NUMBER_INVALID") {
+		t.Fatalf("lookup of an invalid number: exit %d, %s", code, errOut.String())
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+	// One line per RPC, and no personal data in any of them.
+	for _, pii := range []string{"12345678", "1234567", "jan@example", "Jan de Vries"} {
+		if strings.Contains(logs.String(), pii) {
+			t.Fatalf("log contains personal data %q:\n%s", pii, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), `"grpc.method":"Lookup"`) {
+		t.Fatalf("no RPC log lines:\n%s", logs.String())
+	}
+}
+
+func TestServeConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*serveConfig)
+		want string
+	}{
+		{"ok", func(*serveConfig) {}, ""},
+		{"addr", func(c *serveConfig) { c.Addr = "nohostport" }, "--addr"},
+		{"region", func(c *serveConfig) { c.Region = "XX" }, "--region"},
+		{"data dir", func(c *serveConfig) { c.InMemory, c.DataDir = false, "" }, "--data-dir"},
+		{"log format", func(c *serveConfig) { c.LogFormat = "xml" }, "--log-format"},
+		{"log level", func(c *serveConfig) { c.LogLevel = "loud" }, "--log-level"},
+		{"demo size", func(c *serveConfig) { c.DemoSize = -1 }, "--demo-size"},
+		{"shutdown", func(c *serveConfig) { c.ShutdownTimeout = 0 }, "--shutdown-timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testConfig()
+			tc.edit(&c)
+			err := c.validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("validate() = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestServeFlagsFromEnv(t *testing.T) {
+	t.Setenv("HERKEN_ADDR", "127.0.0.1:6000")
+	t.Setenv("HERKEN_REGION", "BE")
+	t.Setenv("HERKEN_DEMO", "true")
+	var c serveConfig
+	e := &envFlags{fs: newFlagSet()}
+	c.addFlags(e)
+	if err := e.parse([]string{"--region", "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:6000" || c.Region != "DE" || !c.Demo || c.DataDir != "./data" {
+		t.Fatalf("config %+v: env should set defaults, flags override", c)
+	}
+	t.Setenv("HERKEN_DEMO", "maybe")
+	e = &envFlags{fs: newFlagSet()}
+	c.addFlags(e)
+	if err := e.parse(nil); err == nil || !strings.Contains(err.Error(), "HERKEN_DEMO") {
+		t.Fatalf("bad env value not reported: %v", err)
+	}
+}
+
+func TestServeHelpListsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--help"}, io.Discard, &out); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"-addr", "HERKEN_ADDR", "localhost:50051", "-data-dir", "HERKEN_DATA_DIR", "./data", "-region", "HERKEN_REGION", "-demo", "HERKEN_DEMO"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore"
+	"github.com/herken/herken/internal/demo"
+	"github.com/herken/herken/server"
+)
+
+// serveConfig is everything `herken serve` can be told.
+type serveConfig struct {
+	Addr            string
+	DataDir         string
+	InMemory        bool
+	Region          string
+	Demo            bool
+	DemoSize        int
+	SyncWrites      bool
+	BlockCacheMB    int
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+}
+
+func (c *serveConfig) addFlags(e *envFlags) {
+	e.String(&c.Addr, "addr", "localhost:50051", "address to listen on")
+	e.String(&c.DataDir, "data-dir", "./data", "Badger data directory (created if missing)")
+	e.Bool(&c.InMemory, "in-memory", false, "keep all data in memory and lose it on exit (tests, throw-away demos)")
+	e.String(&c.Region, "region", "NL", "ISO 3166 region for phone numbers written without country code")
+	e.Bool(&c.Demo, "demo", false, "seed the demo dataset when the store is empty")
+	e.Int(&c.DemoSize, "demo-size", 300, "number of generated demo customers (besides the fixed fixtures)")
+	e.Bool(&c.SyncWrites, "sync-writes", true, "fsync every write so acknowledged writes survive a power loss")
+	e.Int(&c.BlockCacheMB, "block-cache-mb", badgerstore.DefaultBlockCacheSize>>20, "Badger block cache size in MiB")
+	e.String(&c.LogFormat, "log-format", "auto", "log format: json, text, or auto (text on a terminal, json otherwise)")
+	e.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	e.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight RPCs may finish on shutdown")
+}
+
+func (c *serveConfig) validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+	}
+	if !c.InMemory && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required unless --in-memory is set"))
+	}
+	if _, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: c.Region}); err != nil {
+		errs = append(errs, fmt.Errorf("--region %q: not a known phone region", c.Region))
+	}
+	if c.DemoSize < 0 || c.DemoSize > 100000 {
+		errs = append(errs, errors.New("--demo-size must be between 0 and 100000"))
+	}
+	if c.BlockCacheMB < 1 {
+		errs = append(errs, errors.New("--block-cache-mb must be at least 1"))
+	}
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want auto, json or text", c.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(format, level string, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("herken serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &envFlags{fs: fs}
+	cfg.addFlags(e)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: herken serve [flags]\n\nRuns the herken gRPC server. Flags (each also settable by its environment variable):")
+		fs.PrintDefaults()
+	}
+	if err := e.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr)
+	return runServer(ctx, cfg, log, nil)
+}
+
+// runServer runs until ctx is done. ready, if set, receives the listening
+// address once the server is SERVING (tests use it).
+func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
+	start := time.Now()
+	store, err := badgerstore.Open(badgerstore.Options{
+		Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
+		BlockCacheSize: int64(cfg.BlockCacheMB) << 20, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing store", "error", err)
+		}
+	}()
+	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: cfg.Region})
+	if err != nil {
+		return err
+	}
+	svc := identity.NewService(store, norm, identity.ServiceConfig{})
+	if cfg.Demo {
+		if err := seedDemo(ctx, store, svc, cfg.DemoSize, log); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(svc, server.Config{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout})
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(lis) }()
+	srv.SetServing(true)
+	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region,
+		"data_dir", cfg.DataDir, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond))
+	if ready != nil {
+		ready <- lis.Addr().String()
+	}
+	go watchStore(ctx, store, srv, log)
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		srv.Shutdown()
+		<-serveErr
+		return nil
+	case err := <-serveErr:
+		return err
+	}
+}
+
+// watchStore keeps health in step with the store: NOT_SERVING while it
+// cannot be read, so load balancers and PBX integrations fail over.
+func watchStore(ctx context.Context, store *badgerstore.Store, srv *server.Server, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	healthy := true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := store.Ping(ctx)
+		if ok := err == nil; ok != healthy {
+			healthy = ok
+			srv.SetServing(ok)
+			if ok {
+				log.Info("store healthy again; SERVING")
+			} else {
+				log.Error("store unhealthy; NOT_SERVING", "error", err)
+			}
+		}
+	}
+}
+
+func seedDemo(ctx context.Context, store *badgerstore.Store, svc *identity.Service, n int, log *slog.Logger) error {
+	empty, err := store.Empty(ctx)
+	if err != nil || !empty {
+		if !empty {
+			log.Info("store has data; not seeding the demo dataset")
+		}
+		return err
+	}
+	start := time.Now()
+	stats, err := demo.Seed(ctx, svc, n, 1, time.Now())
+	if err != nil {
+		return fmt.Errorf("seeding demo data: %w", err)
+	}
+	log.Info("seeded demo dataset", "customers", stats.Customers, "identifiers", stats.Identifiers,
+		"interactions", stats.Interactions, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
