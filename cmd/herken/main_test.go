@@ -73,7 +73,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if err != nil || resp.Outcome != herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS || len(resp.Candidates) < 2 {
 		t.Fatalf("household line: %v %v", resp, err)
 	}
-	resp, err = c.LookupPhone(ctx, "06-99999999")
+	resp, err = c.LookupPhone(ctx, "06-11111111")
 	if err != nil || resp.Outcome != herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND {
 		t.Fatalf("unknown number: %v %v", resp, err)
 	}

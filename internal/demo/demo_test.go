@@ -1,0 +1,555 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore"
+)
+
+var (
+	ctx = context.Background()
+	now = time.Date(2026, 11, 20, 14, 30, 0, 0, time.UTC)
+)
+
+type env struct {
+	svc   *identity.Service
+	store *badgerstore.Store
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
+	store, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := identity.NewService(store, norm, identity.ServiceConfig{Now: func() time.Time { return now }})
+	return env{svc: svc, store: store}
+}
+
+// seeded is one store seeded with 300 generated customers, shared by the
+// read-only tests.
+func seeded(t *testing.T) env {
+	t.Helper()
+	e := newEnv(t)
+	start := time.Now()
+	st, err := Seed(ctx, e.svc, 300, 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %+v in %v", st, time.Since(start))
+	return e
+}
+
+func (e env) lookup(t *testing.T, in identity.Input) identity.LookupResult {
+	t.Helper()
+	nz, err := e.svc.Normalize(in)
+	if err != nil {
+		t.Fatalf("Normalize(%+v): %v", in, err)
+	}
+	res, err := e.svc.Lookup(ctx, nz, 10)
+	if err != nil {
+		t.Fatalf("Lookup(%+v): %v", in, err)
+	}
+	return res
+}
+
+// found asserts that in matches one customer named name.
+func (e env) found(t *testing.T, in identity.Input, name string) *identity.Recognized {
+	t.Helper()
+	res := e.lookup(t, in)
+	if res.Outcome != identity.MatchFound {
+		t.Fatalf("Lookup(%+v) outcome = %v, want MatchFound", in, res.Outcome)
+	}
+	if got := res.Customer.Customer.DisplayName; got != name {
+		t.Fatalf("Lookup(%+v) = %q, want %q", in, got, name)
+	}
+	return res.Customer
+}
+
+func fixtureInteractions() int {
+	n := 0
+	for _, f := range Fixtures() {
+		n += len(f.Interactions)
+	}
+	return n
+}
+
+func TestSeed(t *testing.T) {
+	e := newEnv(t)
+	st, err := Seed(ctx, e.svc, 300, 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 300 + len(Fixtures()); st.Customers != want {
+		t.Errorf("Customers = %d, want %d", st.Customers, want)
+	}
+	// Every customer has at least one identifier; the rates above give about
+	// four each.
+	if st.Identifiers < 3*st.Customers || st.Identifiers > 7*st.Customers {
+		t.Errorf("Identifiers = %d for %d customers", st.Identifiers, st.Customers)
+	}
+	// Mean of about four contacts per generated customer.
+	if gen := st.Interactions - fixtureInteractions(); gen < 3*300 || gen > 5*300 {
+		t.Errorf("generated interactions = %d, want about 1200", gen)
+	}
+
+	// Seeding twice is refused before anything is written.
+	st2, err := Seed(ctx, e.svc, 10, 2, now)
+	if !errors.Is(err, ErrNotEmpty) || st2 != (Stats{}) {
+		t.Errorf("second Seed = %+v, %v; want ErrNotEmpty and nothing written", st2, err)
+	}
+}
+
+func TestFixtureLookups(t *testing.T) {
+	e := seeded(t)
+	jan := Fixtures()[0]
+	wantNewest := "Storing internet sinds maandag; monteur ingepland, klant wordt vandaag nog teruggebeld."
+
+	for _, raw := range []string{"06-12345678", "+31 6 12345678", "0031612345678"} {
+		rc := e.found(t, phone(raw), "Jan de Vries")
+		if len(rc.Recent) != len(jan.Interactions) {
+			t.Fatalf("%s: %d interactions, want %d", raw, len(rc.Recent), len(jan.Interactions))
+		}
+		for i := 1; i < len(rc.Recent); i++ {
+			if rc.Recent[i].OccurTime.After(rc.Recent[i-1].OccurTime) {
+				t.Errorf("%s: history not newest first at %d", raw, i)
+			}
+		}
+		newest := rc.Recent[0]
+		if newest.Summary != wantNewest || newest.Channel != identity.ChannelPhone ||
+			newest.Outcome != identity.OutcomeFollowUp || !newest.OccurTime.Equal(now.Add(-48*time.Hour)) ||
+			newest.Agent != "agent-017" || newest.CaseReference != "ZAAK-2026-004512" {
+			t.Errorf("%s: newest = %+v", raw, newest)
+		}
+		c := rc.Customer
+		if c.PreferredLanguage != "nl" || !slices.Equal(c.Tags, []string{"vip"}) ||
+			c.HandoverNote != "Belt liever na 17:00; spreekt ook Engels." || len(c.Identifiers) != 6 {
+			t.Errorf("%s: customer = %+v", raw, c)
+		}
+		chans := map[identity.Channel]bool{}
+		for _, in := range rc.Recent {
+			chans[in.Channel] = true
+		}
+		for _, ch := range []identity.Channel{identity.ChannelPhone, identity.ChannelEmail, identity.ChannelWhatsApp, identity.ChannelChat, identity.ChannelStore} {
+			if !chans[ch] {
+				t.Errorf("%s: no interaction on channel %d", raw, ch)
+			}
+		}
+	}
+
+	for _, in := range []identity.Input{
+		email("jan@example.nl"),
+		email("Jan@Example.NL"),
+		social(identity.PlatformX, "@jandevries"),
+		social(identity.PlatformX, "https://x.com/JanDeVries"),
+		social(identity.PlatformX, "@JanDeVries"),
+		{Query: "https://instagram.com/jan.devries"},
+		{Query: "1234 ab 10"},
+		{Query: "06-12345678"},
+		social(identity.PlatformInstagram, "jan.devries"),
+		{Kind: identity.KindExternalID, Value: "K-100001"},
+		{Kind: identity.KindPostalAddress, Postal: identity.PostalAddress{Postcode: "1234ab", HouseNumber: 10}},
+	} {
+		e.found(t, in, "Jan de Vries")
+	}
+
+	// The household landline: ambiguous, Anna (most recent contact) first.
+	res := e.lookup(t, phone("020-1234567"))
+	if res.Outcome != identity.MatchAmbiguous || len(res.Candidates) != 2 ||
+		res.Candidates[0].DisplayName != "Anna Bakker" || res.Candidates[1].DisplayName != "Pieter Bakker" {
+		t.Errorf("020-1234567: %v %+v", res.Outcome, res.Candidates)
+	}
+	if res := e.lookup(t, phone("+31 20 123 4567 x12")); res.Outcome != identity.MatchAmbiguous { // extension dropped: the same line
+		t.Errorf("+31 20 123 4567 x12: %v", res.Outcome)
+	}
+	e.found(t, phone("06-23456789"), "Anna Bakker")
+	e.found(t, email("anna.bakker@example.nl"), "Anna Bakker")
+	e.found(t, phone("0634567890"), "Pieter Bakker")
+
+	sophie := e.found(t, email("sophie.jansen@example.com"), "Sophie Jansen")
+	if sophie.Customer.PreferredLanguage != "en" || len(sophie.Recent) != 1 || sophie.Recent[0].Channel != identity.ChannelChat {
+		t.Errorf("Sophie = %+v", sophie)
+	}
+	e.found(t, social(identity.PlatformTelegram, "sophiej_nl"), "Sophie Jansen")
+	e.found(t, social(identity.PlatformWhatsApp, "0645678901"), "Sophie Jansen")
+
+	mehmet := e.found(t, phone("+32470123456"), "Mehmet Yılmaz")
+	if mehmet.Customer.PreferredLanguage != "tr" || len(mehmet.Recent) != 2 {
+		t.Errorf("Mehmet = %+v", mehmet)
+	}
+	e.found(t, phone("0032 470 12 34 56"), "Mehmet Yılmaz")
+	e.found(t, email("mehmet@example.be"), "Mehmet Yılmaz")
+
+	// The README's unknown and withheld callers.
+	for _, raw := range []string{UnknownPhone, "anonymous"} {
+		if res := e.lookup(t, phone(raw)); res.Outcome != identity.MatchNotFound {
+			t.Errorf("%s: outcome %v, want MatchNotFound", raw, res.Outcome)
+		}
+	}
+
+	// The README's Resolve: Anna's e-mail and the household line agree on Anna.
+	var ns []identity.Normalized
+	for _, in := range []identity.Input{email("anna.bakker@example.nl"), phone("020-1234567")} {
+		nz, err := e.svc.Normalize(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, nz)
+	}
+	rr, err := e.svc.Resolve(ctx, ns, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Outcome != identity.ResolveMatched || rr.Customer.Customer.DisplayName != "Anna Bakker" {
+		t.Errorf("Resolve(anna, landline) = %v", rr.Outcome)
+	}
+}
+
+// TestUnallocatedUnknownNumber documents why UnknownPhone is not
+// "06-99999999": that number is not valid, so it never reaches Lookup.
+func TestUnallocatedUnknownNumber(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.Normalize(phone("06-99999999"))
+	if de, ok := identity.AsError(err); !ok || de.Reason != identity.ReasonPhoneInvalid {
+		t.Errorf("Normalize(06-99999999) error = %v, want %s", err, identity.ReasonPhoneInvalid)
+	}
+}
+
+// dump lists every customer of the store, found through the identifier
+// index (every seeded customer holds at least one identifier): sorted display
+// names, sorted identifier keys per customer, and the holders per key.
+type dump struct {
+	names   []string
+	idKeys  []string // "name|key", sorted
+	holders map[string][]identity.Customer
+	byID    map[string]identity.Customer
+}
+
+func dumpStore(t *testing.T, e env) dump {
+	t.Helper()
+	var keys []identity.Identifier
+	err := e.store.DB().View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("i/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := string(it.Item().Key()[2:]) // "{kind}:{canonical}"
+			keys = append(keys, identifierFromKey(t, k))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dump{holders: map[string][]identity.Customer{}, byID: map[string]identity.Customer{}}
+	for _, id := range keys {
+		res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: id}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch res.Outcome {
+		case identity.MatchFound:
+			d.holders[id.Key()] = []identity.Customer{res.Customer.Customer}
+		case identity.MatchAmbiguous:
+			d.holders[id.Key()] = res.Candidates
+		default:
+			t.Fatalf("index key %s: outcome %v", id.Key(), res.Outcome)
+		}
+		for _, c := range d.holders[id.Key()] {
+			d.byID[c.ID] = c
+		}
+	}
+	for _, c := range d.byID {
+		d.names = append(d.names, c.DisplayName)
+		for _, l := range c.Identifiers {
+			d.idKeys = append(d.idKeys, c.DisplayName+"|"+l.Key())
+		}
+	}
+	slices.Sort(d.names)
+	slices.Sort(d.idKeys)
+	return d
+}
+
+func identifierFromKey(t *testing.T, k string) identity.Identifier {
+	t.Helper()
+	kinds := map[byte]identity.Kind{'p': identity.KindPhone, 'e': identity.KindEmail, 's': identity.KindSocial, 'x': identity.KindExternalID, 'a': identity.KindPostalAddress}
+	kind, ok := kinds[k[0]]
+	if !ok || k[1] != ':' {
+		t.Fatalf("unexpected index key %q", k)
+	}
+	id := identity.Identifier{Kind: kind, Value: k[2:]}
+	if kind == identity.KindSocial {
+		name, handle, _ := strings.Cut(k[2:], ":")
+		p, ok := identity.ParsePlatform(name)
+		if !ok {
+			t.Fatalf("unexpected platform in %q", k)
+		}
+		id.Platform, id.Value = p, name+":"+handle
+	}
+	if id.Key() != k {
+		t.Fatalf("key %q does not round-trip (%q)", k, id.Key())
+	}
+	return id
+}
+
+func TestDeterministic(t *testing.T) {
+	seedWith := func(seed int64) dump {
+		e := newEnv(t)
+		if _, err := Seed(ctx, e.svc, 120, seed, now); err != nil {
+			t.Fatal(err)
+		}
+		return dumpStore(t, e)
+	}
+	a, b, c := seedWith(7), seedWith(7), seedWith(8)
+	if want := 120 + len(Fixtures()); len(a.names) != want {
+		t.Fatalf("found %d customers through the index, want %d", len(a.names), want)
+	}
+	if !slices.Equal(a.names, b.names) || !slices.Equal(a.idKeys, b.idKeys) {
+		t.Error("same seed gave different datasets")
+	}
+	if slices.Equal(a.idKeys, c.idKeys) {
+		t.Error("different seeds gave the same dataset")
+	}
+}
+
+func TestGeneratedData(t *testing.T) {
+	e := seeded(t)
+	d := dumpStore(t, e)
+	if len(d.byID) != 300+len(Fixtures()) {
+		t.Fatalf("found %d customers through the index", len(d.byID))
+	}
+	fixtureNames := map[string]bool{}
+	for _, f := range Fixtures() {
+		fixtureNames[f.DisplayName] = true
+	}
+
+	// Fixture identifiers and reserved numbers are held by fixtures only.
+	reservedKeys := map[string]bool{}
+	for _, f := range Fixtures() {
+		for _, in := range f.Identifiers {
+			nz, err := e.svc.Normalize(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reservedKeys[nz.Identifier.Key()] = true
+			for _, c := range d.holders[nz.Identifier.Key()] {
+				if !fixtureNames[c.DisplayName] {
+					t.Errorf("fixture identifier %s also held by a generated customer", nz.Identifier.Key())
+				}
+			}
+		}
+	}
+	if _, ok := d.holders["p:+31699999999"]; ok {
+		t.Error("+31699999999 is linked")
+	}
+
+	sharing := map[string]bool{} // generated customers sharing a landline
+	var mobiles, foreign, emails, social, external, postal int
+	langs := map[string]int{}
+	for key, hs := range d.holders {
+		if reservedKeys[key] {
+			continue
+		}
+		landline := strings.HasPrefix(key, "p:+31") && !strings.HasPrefix(key, "p:+316")
+		if len(hs) > 1 && landline {
+			if len(hs) > 3 {
+				t.Errorf("landline shared by %d customers", len(hs))
+			}
+			for _, c := range hs {
+				sharing[c.ID] = true
+			}
+		}
+		if len(hs) > 1 && strings.HasPrefix(key, "p:+316") {
+			t.Errorf("mobile shared by %d customers", len(hs))
+		}
+	}
+	for _, c := range d.byID {
+		if fixtureNames[c.DisplayName] {
+			continue
+		}
+		langs[c.PreferredLanguage]++
+		has := map[string]bool{}
+		for _, l := range c.Identifiers {
+			k := l.Key()
+			switch {
+			case strings.HasPrefix(k, "p:+316"):
+				has["mobile"] = true
+			case strings.HasPrefix(k, "p:+") && !strings.HasPrefix(k, "p:+31"):
+				has["foreign"] = true
+			case l.Kind == identity.KindEmail:
+				has["email"] = true
+			case l.Kind == identity.KindSocial && l.Platform != identity.PlatformWhatsApp:
+				has["social"] = true
+			case l.Kind == identity.KindExternalID:
+				has["external"] = true
+				if !strings.HasPrefix(l.Value, "K-1") || len(l.Value) != 8 {
+					t.Errorf("external id %q", l.Value)
+				}
+			case l.Kind == identity.KindPostalAddress:
+				has["postal"] = true
+			}
+		}
+		for k, p := range map[string]*int{"mobile": &mobiles, "foreign": &foreign, "email": &emails, "social": &social, "external": &external, "postal": &postal} {
+			if has[k] {
+				*p++
+			}
+		}
+	}
+	t.Logf("of 300: mobile %d, foreign %d, email %d, social %d, external %d, postal %d, sharing a landline %d, languages %v",
+		mobiles, foreign, emails, social, external, postal, len(sharing), langs)
+	for name, got := range map[string][2]int{
+		"mobile": {mobiles, 950}, "email": {emails, 800}, "social": {social, 250},
+		"external": {external, 600}, "postal": {postal, 500}, "foreign": {foreign, 50},
+	} {
+		if want := got[1] * 300 / 1000; got[0] < want*6/10-5 || got[0] > want*14/10+5 {
+			t.Errorf("%s: %d of 300, want about %d", name, got[0], want)
+		}
+	}
+	if len(sharing) < 3 { // at least 1% of 300
+		t.Errorf("%d generated customers share a landline, want at least 3", len(sharing))
+	}
+	if langs["nl"] < 200 || langs["en"] == 0 {
+		t.Errorf("languages %v: want mostly nl, some en", langs)
+	}
+
+	// Histories: in the past 18 months, summaries filled in, a mix of
+	// channels and outcomes.
+	chans := map[identity.Channel]int{}
+	outs := map[identity.Outcome]int{}
+	for _, c := range d.byID {
+		if fixtureNames[c.DisplayName] {
+			continue
+		}
+		for _, l := range c.Identifiers {
+			res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: l.Identifier}, identity.MaxRecentLimit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != identity.MatchFound {
+				continue
+			}
+			if len(res.Customer.Recent) > 12 {
+				t.Errorf("%d interactions", len(res.Customer.Recent))
+			}
+			for _, in := range res.Customer.Recent {
+				chans[in.Channel]++
+				outs[in.Outcome]++
+				if !in.OccurTime.Before(now) || in.OccurTime.Before(now.AddDate(0, -19, 0)) {
+					t.Errorf("interaction at %v, now %v", in.OccurTime, now)
+				}
+				if strings.ContainsAny(in.Summary, "{}") || in.Summary == "" || in.Agent == "" {
+					t.Errorf("interaction %+v", in)
+				}
+			}
+			break
+		}
+	}
+	t.Logf("channels %v outcomes %v", chans, outs)
+	if chans[identity.ChannelPhone] <= chans[identity.ChannelEmail] || chans[identity.ChannelEmail] <= chans[identity.ChannelLetter] {
+		t.Errorf("channels %v: want phone most, then email", chans)
+	}
+	if outs[identity.OutcomeResolved] < outs[identity.OutcomeFollowUp]*2 || outs[identity.OutcomeEscalated] == 0 || outs[identity.OutcomeTransferred] == 0 {
+		t.Errorf("outcomes %v: want mostly resolved, some of each other", outs)
+	}
+}
+
+func TestTemplatesExpand(t *testing.T) {
+	s := &seeder{r: newRand(1)}
+	all := slices.Clone(templates)
+	for _, tm := range templates {
+		if tm.then != nil {
+			all = append(all, *tm.then)
+		}
+		if (tm.outcome == followUp || tm.outcome == escalated) != (tm.then != nil) {
+			t.Errorf("%q: only follow-ups and escalations have a closing contact", tm.text)
+		}
+	}
+	for _, tm := range all {
+		for range 20 {
+			got := expand(s.r, tm.text, now)
+			if strings.ContainsAny(got, "{}") || len([]rune(got)) > identity.MaxSummaryRunes {
+				t.Errorf("expand(%q) = %q", tm.text, got)
+			}
+		}
+	}
+	// Every channel and outcome has a summary.
+	for ch := identity.ChannelPhone; ch <= identity.ChannelLetter; ch++ {
+		for _, out := range []identity.Outcome{resolved, followUp, escalated, transferred} {
+			if tm := s.template(ch, out); !tm.fits(ch) {
+				t.Errorf("channel %d outcome %d: template does not fit", ch, out)
+			}
+		}
+	}
+	if len(all) < 40 {
+		t.Errorf("%d summaries, want about 40", len(all))
+	}
+}
+
+func TestSeedErrors(t *testing.T) {
+	e := newEnv(t)
+	if _, err := Seed(ctx, e.svc, -1, 1, now); err == nil {
+		t.Error("negative n accepted")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := Seed(cctx, e.svc, 10, 1, now)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled context: %v", err)
+	}
+
+	// A now after the service's clock puts interactions in its future: the
+	// service refuses them and the error names the step, not the data.
+	e2 := newEnv(t)
+	_, err = Seed(ctx, e2.svc, 5, 1, now.Add(10*24*time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "fixture 1: record interaction") {
+		t.Errorf("future now: %v", err)
+	}
+	for _, personal := range []string{"Jan", "06-12345678", "+31612345678", "example.nl"} {
+		if err != nil && strings.Contains(err.Error(), personal) {
+			t.Errorf("error %q contains personal data", err)
+		}
+	}
+}
+
+func TestFixturesFresh(t *testing.T) {
+	a := Fixtures()
+	a[0].DisplayName = "changed"
+	a[0].Tags[0] = "changed"
+	if b := Fixtures(); b[0].DisplayName != "Jan de Vries" || b[0].Tags[0] != "vip" {
+		t.Error("Fixtures shares state between calls")
+	}
+}
+
+func BenchmarkSeed300(b *testing.B) {
+	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		store, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc := identity.NewService(store, norm, identity.ServiceConfig{Now: func() time.Time { return now }})
+		b.StartTimer()
+		if _, err := Seed(ctx, svc, 300, 1, now); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		store.Close()
+		b.StartTimer()
+	}
+}
