@@ -99,6 +99,7 @@ func TestSocial(t *testing.T) {
 		{PlatformUnspecified, "https://nl.linkedin.com/in/jan-de-vries-123", "linkedin:jan-de-vries-123"},
 		{PlatformUnspecified, "linkedin.com/in/Jan-de-Vries-123?originalSubdomain=nl", "linkedin:jan-de-vries-123"},
 		{PlatformUnspecified, "https://www.linkedin.com/in/jan%2Dde%2Dvries/", "linkedin:jan-de-vries"},
+		{PlatformUnspecified, "https://www.linkedin.com/in/jan%2dde%2dvries", "linkedin:jan-de-vries"},
 		{PlatformUnspecified, "https://www.tiktok.com/@jan", "tiktok:jan"},
 		{PlatformUnspecified, "https://www.tiktok.com/@jan/video/7234567890123456789", "tiktok:jan"},
 		{PlatformUnspecified, "https://youtube.com/@jan", "youtube:jan"},
