@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -287,18 +289,20 @@ func (s *Service) CreateCustomer(ctx context.Context, nc NewCustomer, requestID 
 }
 
 func (s *Service) buildCustomer(nc NewCustomer) (Customer, error) {
-	var err error
-	c := Customer{}
-	if c.DisplayName, err = cleanLine(nc.DisplayName, "display_name", MaxDisplayNameRunes); err != nil {
-		return c, err
+	// Collect every invalid field, so a client fixes them all in one round.
+	var errs []error
+	check := func(v string, err error) string {
+		errs = append(errs, err)
+		return v
 	}
-	if c.PreferredLanguage, err = canonicalLanguage(nc.PreferredLanguage); err != nil {
-		return c, err
+	c := Customer{
+		DisplayName:       check(cleanLine(nc.DisplayName, "display_name", MaxDisplayNameRunes)),
+		PreferredLanguage: check(canonicalLanguage(nc.PreferredLanguage)),
+		HandoverNote:      check(cleanText(nc.HandoverNote, "handover_note", MaxHandoverNoteRunes)),
 	}
-	if c.Tags, err = cleanTags(nc.Tags); err != nil {
-		return c, err
-	}
-	if c.HandoverNote, err = cleanText(nc.HandoverNote, "handover_note", MaxHandoverNoteRunes); err != nil {
+	tags, err := cleanTags(nc.Tags)
+	c.Tags = tags
+	if err = errors.Join(append(errs, err)...); err != nil {
 		return c, err
 	}
 	if len(nc.Identifiers) > MaxIdentifiers {
@@ -331,6 +335,9 @@ type InteractionTarget struct {
 // history. in.ID, in.CustomerID, in.Identifier and in.CreateTime are set here.
 func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in Interaction, requestID string) (Interaction, error) {
 	now := s.now().UTC()
+	// The fingerprint covers what the client sent: a retry without
+	// occur_time must match the first call, whose time defaulted to "now".
+	asSent := in
 	if err := s.validateInteraction(&in, now); err != nil {
 		return Interaction{}, err
 	}
@@ -343,7 +350,7 @@ func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in
 		in.Identifier = t.Identifier.Identifier
 	}
 	in.ID, in.CustomerID, in.CreateTime = "", "", now
-	idem, err := s.idempotency(requestID, interactionFingerprint(target, in))
+	idem, err := s.idempotency(requestID, interactionFingerprint(target, asSent))
 	if err != nil {
 		return Interaction{}, err
 	}
@@ -364,8 +371,8 @@ func (s *Service) validateInteraction(in *Interaction, now time.Time) error {
 		in.OccurTime = now
 	}
 	in.OccurTime = in.OccurTime.UTC()
-	if in.OccurTime.After(now.Add(MaxFutureSkew)) || in.OccurTime.Before(time.Unix(0, 0)) {
-		return invalid(ReasonTimeInvalid, "occur_time", "must be after 1970 and at most %s in the future", MaxFutureSkew)
+	if in.OccurTime.After(now.Add(MaxFutureSkew)) || !in.OccurTime.After(time.Unix(0, 0)) {
+		return invalid(ReasonTimeInvalid, "occur_time", "must be after 1970-01-01T00:00:00Z and at most %s in the future", MaxFutureSkew)
 	}
 	if in.Duration < 0 || in.Duration > MaxDuration {
 		return invalid(ReasonTimeInvalid, "duration", "must be between 0 and %s", MaxDuration)
@@ -420,7 +427,9 @@ func interactionFingerprint(t Target, in Interaction) []byte {
 	return h.Sum(nil)
 }
 
-var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lowercase
+
+var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
 
 // NewID returns a new opaque customer id: 80 random bits in lowercase
 // Crockford base32 (16 characters), safe in resource names and keys.
@@ -436,8 +445,14 @@ func ValidID(id string) bool {
 	if len(id) != 16 {
 		return false
 	}
-	_, err := idEncoding.DecodeString(id)
-	return err == nil
+	// Check every byte: the base32 decoder skips '\r' and '\n', so decoding
+	// alone would let "customers/0000\n\n..." through.
+	for i := 0; i < len(id); i++ {
+		if !strings.ContainsRune(idAlphabet, rune(id[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // GetCustomer returns the customer with id.

@@ -36,20 +36,18 @@ func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.Create
 	}
 	c, err := s.svc.CreateCustomer(ctx, nc, req.GetRequestId())
 	if err != nil {
-		return nil, toStatus(ctx, s.log, err, customerFieldPrefix(err))
+		if st := invalidFields(err, customerFieldPrefix); st != nil {
+			return nil, st
+		}
+		return nil, toStatus(ctx, s.log, err, "")
 	}
 	return &herkenv1.CreateCustomerResponse{Customer: customerToPB(c)}, nil
 }
 
 // customerFieldPrefix places a domain field of CreateCustomer in the request:
 // customer fields live under "customer.", identifiers and request_id at the top.
-func customerFieldPrefix(err error) string {
-	de, ok := identity.AsError(err)
-	if !ok {
-		return ""
-	}
-	switch f := de.Field; {
-	case f == "", f == "request_id", strings.HasPrefix(f, "identifiers"):
+func customerFieldPrefix(field string) string {
+	if field == "" || field == "request_id" || strings.HasPrefix(field, "identifiers") {
 		return ""
 	}
 	return "customer"

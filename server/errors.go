@@ -138,3 +138,24 @@ func (v *violations) err() error {
 	}
 	return st.Err()
 }
+
+// invalidFields turns a domain error that is one or several (errors.Join)
+// INVALID_ARGUMENT errors into one status listing them all; prefix places
+// each domain field in the request. It returns nil for any other error.
+func invalidFields(err error, prefix func(field string) string) error {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	var v violations
+	for _, e := range list {
+		de, ok := identity.AsError(e)
+		if !ok || de.Code != identity.CodeInvalidArgument {
+			return nil
+		}
+		v.add(de, prefix(de.Field))
+	}
+	return v.err()
+}

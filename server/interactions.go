@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
@@ -40,8 +41,9 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 		CaseReference: pb.GetCaseReference(),
 	}
 	if ts := pb.GetOccurTime(); ts != nil {
-		if err := ts.CheckValid(); err != nil {
-			v.addf(identity.ReasonTimeInvalid, "interaction.occur_time", "not a valid timestamp")
+		// The domain reads a zero time as "unset"; year 1 must not become "now".
+		if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
+			v.addf(identity.ReasonTimeInvalid, "interaction.occur_time", "must be a valid timestamp after 1970-01-01T00:00:00Z")
 		} else {
 			in.OccurTime = ts.AsTime()
 		}
@@ -58,20 +60,18 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 	}
 	rec, err := s.svc.RecordInteraction(ctx, target, in, req.GetRequestId())
 	if err != nil {
-		return nil, toStatus(ctx, s.log, err, interactionFieldPrefix(err))
+		if st := invalidFields(err, interactionFieldPrefix); st != nil {
+			return nil, st
+		}
+		return nil, toStatus(ctx, s.log, err, "")
 	}
 	return &herkenv1.RecordInteractionResponse{Interaction: interactionToPB(rec)}, nil
 }
 
 // interactionFieldPrefix places a domain field of RecordInteraction in the
 // request: interaction fields live under "interaction.".
-func interactionFieldPrefix(err error) string {
-	de, ok := identity.AsError(err)
-	if !ok {
-		return ""
-	}
-	switch f := de.Field; {
-	case f == "", f == "request_id", f == "parent", strings.HasPrefix(f, "identifier"):
+func interactionFieldPrefix(field string) string {
+	if field == "" || field == "request_id" || field == "parent" || strings.HasPrefix(field, "identifier") {
 		return ""
 	}
 	return "interaction"

@@ -146,7 +146,8 @@ func (s *Server) Shutdown() {
 }
 
 func (s *Server) recovered(ctx context.Context, p any) error {
-	s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	// The panic value may quote request data; log its type and the stack only.
+	s.log.ErrorContext(ctx, "panic in handler", "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
 	return withDetails(codes.Internal, "internal error", &identity.Error{Reason: identity.ReasonInternal})
 }
 

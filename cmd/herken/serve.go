@@ -157,7 +157,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	go func() { serveErr <- srv.Serve(lis) }()
 	srv.SetServing(true)
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region,
-		"data_dir", cfg.DataDir, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond))
+		"data_dir", cfg.DataDir, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}
@@ -212,6 +212,6 @@ func seedDemo(ctx context.Context, store *badgerstore.Store, svc *identity.Servi
 		return fmt.Errorf("seeding demo data: %w", err)
 	}
 	log.Info("seeded demo dataset", "customers", stats.Customers, "identifiers", stats.Identifiers,
-		"interactions", stats.Interactions, "took", time.Since(start).Round(time.Millisecond))
+		"interactions", stats.Interactions, "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }

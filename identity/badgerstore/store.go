@@ -122,7 +122,7 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 			return storeError(err)
 		}
 		if attempt == maxConflictRetries {
-			return &identity.Error{Code: identity.CodeAborted, Reason: identity.ReasonStoreUnavailable,
+			return &identity.Error{Code: identity.CodeUnavailable, Reason: identity.ReasonStoreUnavailable,
 				Message: "too much contention on the same records; retry", Err: err}
 		}
 		time.Sleep(backoff)

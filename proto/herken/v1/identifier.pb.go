@@ -339,7 +339,7 @@ type Identifier_Query struct {
 	// widgets: "06-12345678" (phone), "Jan@Example.NL" (email), "x:@jan" or
 	// "https://instagram.com/jan" (social), "1234 ab 10" (postal address),
 	// "crm:K-100234" or "ext:K-100234" (external id). A bare "@jan" names no
-	// platform and is QUERY_UNRECOGNIZED. At most 512 bytes.
+	// platform and is QUERY_UNRECOGNIZED. At most 1024 bytes (FIELD_TOO_LONG).
 	// Errors: INVALID_ARGUMENT / QUERY_UNRECOGNIZED when no kind fits, or the
 	// reason of the detected kind when its value is invalid.
 	Query string `protobuf:"bytes,6,opt,name=query,proto3,oneof"`

@@ -230,7 +230,7 @@ type Interaction struct {
 	// Who started the contact. Required.
 	Direction Direction `protobuf:"varint,3,opt,name=direction,proto3,enum=herken.v1.Direction" json:"direction,omitempty"`
 	// When the contact happened. Defaults to the server's time of recording.
-	// At most 5 minutes in the future (clock skew); not before 1970.
+	// At most 5 minutes in the future (clock skew); after 1970-01-01T00:00:00Z.
 	OccurTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
 	// The agent (or team, or bot) that handled the contact, as an id your
 	// systems understand ("agent-042", "team-billing"). At most 128 characters.

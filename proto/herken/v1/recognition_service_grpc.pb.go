@@ -46,8 +46,9 @@ type RecognitionServiceClient interface {
 	//   - INVALID_ARGUMENT: the identifier is missing or malformed (reasons
 	//     IDENTIFIER_MISSING, PHONE_NUMBER_INVALID, EMAIL_INVALID,
 	//     SOCIAL_HANDLE_INVALID, SOCIAL_PLATFORM_INVALID, EXTERNAL_ID_INVALID,
-	//     POSTAL_ADDRESS_INVALID, QUERY_UNRECOGNIZED), or interaction_limit is
-	//     negative (FIELD_INVALID). Field violations name the field.
+	//     POSTAL_ADDRESS_INVALID, QUERY_UNRECOGNIZED, or FIELD_TOO_LONG for a
+	//     query over 1024 bytes), or interaction_limit is negative
+	//     (FIELD_INVALID). Field violations name the field.
 	//   - UNAVAILABLE: the store cannot serve (STORE_UNAVAILABLE); retry.
 	Lookup(ctx context.Context, in *LookupRequest, opts ...grpc.CallOption) (*LookupResponse, error)
 	// Resolve matches several identifiers that belong to one contact (a chat
@@ -111,8 +112,9 @@ type RecognitionServiceServer interface {
 	//   - INVALID_ARGUMENT: the identifier is missing or malformed (reasons
 	//     IDENTIFIER_MISSING, PHONE_NUMBER_INVALID, EMAIL_INVALID,
 	//     SOCIAL_HANDLE_INVALID, SOCIAL_PLATFORM_INVALID, EXTERNAL_ID_INVALID,
-	//     POSTAL_ADDRESS_INVALID, QUERY_UNRECOGNIZED), or interaction_limit is
-	//     negative (FIELD_INVALID). Field violations name the field.
+	//     POSTAL_ADDRESS_INVALID, QUERY_UNRECOGNIZED, or FIELD_TOO_LONG for a
+	//     query over 1024 bytes), or interaction_limit is negative
+	//     (FIELD_INVALID). Field violations name the field.
 	//   - UNAVAILABLE: the store cannot serve (STORE_UNAVAILABLE); retry.
 	Lookup(context.Context, *LookupRequest) (*LookupResponse, error)
 	// Resolve matches several identifiers that belong to one contact (a chat

@@ -1,0 +1,438 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server"
+)
+
+func TestHealth(t *testing.T) {
+	s := newTestServer(t)
+	services := []string{
+		"",
+		"herken.v1.RecognitionService",
+		"herken.v1.CustomerService",
+		"herken.v1.InteractionService",
+	}
+	check := func(want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		for _, svc := range services {
+			resp, err := s.Health.Check(ctxT(t), &healthpb.HealthCheckRequest{Service: svc})
+			if err != nil {
+				t.Fatalf("Check(%q): %v", svc, err)
+			}
+			if resp.GetStatus() != want {
+				t.Errorf("Check(%q) = %s, want %s", svc, resp.GetStatus(), want)
+			}
+		}
+	}
+	check(healthpb.HealthCheckResponse_SERVING)
+	s.Srv.SetServing(false)
+	check(healthpb.HealthCheckResponse_NOT_SERVING)
+	s.Srv.SetServing(true)
+	check(healthpb.HealthCheckResponse_SERVING)
+
+	_, err := s.Health.Check(ctxT(t), &healthpb.HealthCheckRequest{Service: "herken.v1.NoSuchService"})
+	if got := codeOf(err); got != codes.NotFound {
+		t.Errorf("Check(unknown service) = %s, want NotFound", got)
+	}
+}
+
+// TestHealthLifecycle: a new server reports NOT_SERVING until SetServing
+// (the store is ready); after Shutdown it takes no more calls.
+func TestHealthLifecycle(t *testing.T) {
+	s := newTestServer(t, withoutServing())
+	resp, err := s.Health.Check(ctxT(t), &healthpb.HealthCheckRequest{Service: "herken.v1.RecognitionService"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("before SetServing: %s, want NOT_SERVING", resp.GetStatus())
+	}
+	s.Srv.SetServing(true)
+	s.Srv.Shutdown()
+	_, err = s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+	if got := codeOf(err); got != codes.Unavailable {
+		t.Errorf("Lookup after Shutdown: %s, want Unavailable", got)
+	}
+}
+
+func mustNormalizer(t *testing.T) *identity.Normalizer {
+	n, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestReflection(t *testing.T) {
+	s := newTestServer(t)
+	stream, err := reflectionpb.NewServerReflectionClient(s.Conn).ServerReflectionInfo(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{ListServices: "*"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, svc := range resp.GetListServicesResponse().GetService() {
+		names = append(names, svc.GetName())
+	}
+	for _, want := range []string{
+		"herken.v1.RecognitionService", "herken.v1.CustomerService", "herken.v1.InteractionService",
+		"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+	} {
+		if !slices.Contains(names, want) {
+			t.Errorf("reflection lists %v, missing %s", names, want)
+		}
+	}
+
+	// The descriptors resolve, so grpcurl can describe the API.
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "herken.v1.RecognitionService"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
+		t.Errorf("no file descriptor for herken.v1.RecognitionService: %v", resp.GetErrorResponse())
+	}
+	stream.CloseSend()
+}
+
+// panicService is a test-only service whose methods panic, registered next
+// to the herken services so it runs through the same interceptors.
+const panicService = "herken.test.PanicService"
+
+func registerPanicService(g *grpc.Server) {
+	g.RegisterService(&grpc.ServiceDesc{
+		ServiceName: panicService,
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{
+			MethodName: "Panic",
+			Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+				in := new(emptypb.Empty)
+				if err := dec(in); err != nil {
+					return nil, err
+				}
+				h := func(context.Context, any) (any, error) { panic("boom: caller +31612345678") }
+				if interceptor == nil {
+					return h(ctx, in)
+				}
+				return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + panicService + "/Panic"}, h)
+			},
+		}},
+		Streams: []grpc.StreamDesc{{
+			StreamName:    "PanicStream",
+			ServerStreams: true,
+			Handler:       func(any, grpc.ServerStream) error { panic("stream boom") },
+		}},
+	}, struct{}{})
+}
+
+func TestRecoveryInterceptor(t *testing.T) {
+	var logs syncBuffer
+	s := newTestServer(t, withService(registerPanicService), withLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+
+	t.Run("unary", func(t *testing.T) {
+		err := s.Conn.Invoke(ctxT(t), "/"+panicService+"/Panic", &emptypb.Empty{}, &emptypb.Empty{})
+		checkErr(t, err, wantErr{codes.Internal, "INTERNAL", ""})
+		if text := allErrorText(err); strings.Contains(text, "boom") || strings.Contains(text, "12345678") {
+			t.Errorf("INTERNAL status leaks the panic: %s", text)
+		}
+	})
+	t.Run("stream", func(t *testing.T) {
+		stream, err := s.Conn.NewStream(ctxT(t), &grpc.StreamDesc{ServerStreams: true}, "/"+panicService+"/PanicStream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.SendMsg(&emptypb.Empty{}); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		stream.CloseSend()
+		err = stream.RecvMsg(&emptypb.Empty{})
+		checkErr(t, err, wantErr{codes.Internal, "INTERNAL", ""})
+	})
+	t.Run("server keeps serving", func(t *testing.T) {
+		if _, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")}); err != nil {
+			t.Errorf("Lookup after panics: %v", err)
+		}
+	})
+	t.Run("panics are logged at ERROR", func(t *testing.T) {
+		lines := logLines(t, logs.String())
+		var panics, internal int
+		for _, l := range lines {
+			if l["msg"] == "panic in handler" && l["level"] == "ERROR" {
+				panics++
+			}
+			if l["grpc.code"] == "Internal" && l["level"] == "ERROR" {
+				internal++
+			}
+		}
+		if panics != 2 || internal != 2 {
+			t.Errorf("%d panic lines and %d INTERNAL call lines, want 2 and 2:\n%s", panics, internal, logs.String())
+		}
+	})
+}
+
+func logLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestLoggingInterceptor: exactly one line per RPC, with method and code,
+// and never the identifier the client sent.
+func TestLoggingInterceptor(t *testing.T) {
+	var logs syncBuffer
+	s := newTestServer(t, withLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+
+	tests := []struct {
+		name    string
+		call    func() error
+		method  string
+		code    codes.Code
+		secrets []string
+	}{
+		{"lookup found", func() error {
+			_, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+			return err
+		}, "Lookup", codes.OK, []string{"12345678"}},
+		{"lookup invalid", func() error {
+			_, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-1234567")})
+			return err
+		}, "Lookup", codes.InvalidArgument, []string{"1234567"}},
+		{"resolve", func() error {
+			_, err := s.Recognition.Resolve(ctxT(t), &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{email("jan.geheim@example.nl")}})
+			return err
+		}, "Resolve", codes.OK, []string{"geheim"}},
+		{"create", func() error {
+			_, err := s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{
+				Customer:    &herkenv1.Customer{DisplayName: "Geheime Naam"},
+				Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email("jan.geheim@example.nl")},
+			})
+			return err
+		}, "CreateCustomer", codes.OK, []string{"12345678", "Geheime", "geheim"}},
+		{"create conflict", func() error {
+			_, err := s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{
+				Identifiers: []*herkenv1.Identifier{extID("K-GEHEIM"), extID("K-GEHEIM")},
+			})
+			if err != nil {
+				return err
+			}
+			_, err = s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{extID("K-GEHEIM")}})
+			return err
+		}, "CreateCustomer", codes.AlreadyExists, []string{"GEHEIM"}},
+		{"record", func() error {
+			_, err := s.Interactions.RecordInteraction(ctxT(t), byIdentifier(phone("+31 6 12345678"), call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "geheime klacht")))
+			return err
+		}, "RecordInteraction", codes.OK, []string{"12345678", "geheim"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(logLines(t, logs.String()))
+			err := tc.call()
+			if got := codeOf(err); got != tc.code {
+				t.Fatalf("code = %s, want %s (%v)", got, tc.code, err)
+			}
+			all := logLines(t, logs.String())
+			lines := all[before:]
+			if tc.name == "create conflict" {
+				lines = lines[1:] // the first, successful create
+			}
+			if len(lines) != 1 {
+				t.Fatalf("%d log lines for one RPC, want 1:\n%s", len(lines), logs.String())
+			}
+			l := lines[0]
+			if l["grpc.method"] != tc.method || l["grpc.code"] != tc.code.String() {
+				t.Errorf("log line has method %v code %v, want %s %s: %v", l["grpc.method"], l["grpc.code"], tc.method, tc.code, l)
+			}
+			for _, key := range []string{"grpc.service", "grpc.time_ms"} {
+				if _, ok := l[key]; !ok {
+					t.Errorf("log line lacks %s: %v", key, l)
+				}
+			}
+			for _, secret := range tc.secrets {
+				if strings.Contains(strings.ToLower(logs.String()), strings.ToLower(secret)) {
+					t.Errorf("log contains personal data %q:\n%s", secret, logs.String())
+				}
+			}
+		})
+	}
+}
+
+// TestPersistence runs against Badger on disk: what one server wrote, the
+// next one over the same directory reads.
+func TestPersistence(t *testing.T) {
+	dir := t.TempDir()
+	s1 := newTestServer(t, withDir(dir))
+	f := seed(t, s1)
+	digest := s1.digest(t)
+	s1.Close(t)
+
+	s2 := newTestServer(t, withDir(dir))
+	if got := s2.digest(t); string(got) != string(digest) {
+		t.Errorf("digest changed across a restart")
+	}
+	resp, err := s2.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678"), InteractionLimit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetOutcome() != found {
+		t.Fatalf("outcome = %s after restart", resp.GetOutcome())
+	}
+	checkProto(t, "customer after restart", lookupCustomer(t, s2, f.jan.GetName()), resp.GetCustomer().GetCustomer())
+	checkRecent(t, resp.GetCustomer().GetRecentInteractions(), f.janHistory, 100)
+	got, err := s2.Customers.GetCustomer(ctxT(t), &herkenv1.GetCustomerRequest{Name: f.anna.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetCustomer().GetEtag() != f.anna.GetEtag() || !got.GetCustomer().GetLastContactTime().AsTime().Equal(fixedNow.Add(-time.Hour)) {
+		t.Errorf("Anna after restart: %v", got.GetCustomer())
+	}
+	// An idempotency key survives the restart too.
+	req := &herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{extID("K-RESTART")}, RequestId: "restart-1"}
+	first, err := s2.Customers.CreateCustomer(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close(t)
+	s3 := newTestServer(t, withDir(dir))
+	again, err := s3.Customers.CreateCustomer(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetCustomer().GetName() != first.GetCustomer().GetName() {
+		t.Errorf("retry after restart created %s, want %s", again.GetCustomer().GetName(), first.GetCustomer().GetName())
+	}
+}
+
+func lookupCustomer(t *testing.T, s *testServer, name string) *herkenv1.Customer {
+	t.Helper()
+	resp, err := s.Customers.GetCustomer(ctxT(t), &herkenv1.GetCustomerRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetCustomer()
+}
+
+// TestStoreClosed: a store that cannot serve is UNAVAILABLE /
+// STORE_UNAVAILABLE for reads and writes, never INTERNAL.
+func TestStoreClosed(t *testing.T) {
+	s := newTestServer(t)
+	f := seed(t, s)
+	if err := s.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close again in cleanup must not fail the test: reopen a throw-away store.
+	s.Store = mustStore(t)
+
+	_, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.GetCustomer(ctxT(t), &herkenv1.GetCustomerRequest{Name: f.jan.GetName()})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Interactions.RecordInteraction(ctxT(t), byParent(f.jan.GetName(), call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "")))
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+}
+
+func mustStore(t *testing.T) *badgerstore.Store {
+	st, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestDeadline: a context error passes through as DEADLINE_EXCEEDED.
+func TestDeadline(t *testing.T) {
+	s := newTestServer(t)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := s.Recognition.Lookup(ctx, &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+	if got := codeOf(err); got != codes.DeadlineExceeded {
+		t.Errorf("code = %s, want DeadlineExceeded", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	s := newTestServer(t)
+	svc := identity.NewService(s.Store, mustNormalizer(t), identity.ServiceConfig{})
+	tests := []struct {
+		name string
+		cfg  server.Config
+		ok   bool
+	}{
+		{"zero value", server.Config{}, true},
+		{"4 KiB", server.Config{MaxRecvMsgBytes: 4 << 10}, true},
+		{"below 4 KiB", server.Config{MaxRecvMsgBytes: 4<<10 - 1}, false},
+		{"negative size", server.Config{MaxRecvMsgBytes: -1}, false},
+		{"negative timeout", server.Config{ShutdownTimeout: -time.Second}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := server.New(svc, tc.cfg)
+			if (err == nil) != tc.ok {
+				t.Fatalf("New(%+v) error = %v, want ok=%v", tc.cfg, err, tc.ok)
+			}
+			if srv != nil {
+				srv.Shutdown()
+			}
+		})
+	}
+}
+
+// TestMaxRecvMsgBytes: an oversized request is refused before it is decoded.
+// (gRPC itself answers, so the status carries no ErrorInfo.)
+func TestMaxRecvMsgBytes(t *testing.T) {
+	s := newTestServer(t)
+	s.unchanged(t, func() {
+		_, err := s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{
+			Customer: &herkenv1.Customer{HandoverNote: strings.Repeat("x", 1<<20)},
+		})
+		if got := codeOf(err); got != codes.ResourceExhausted {
+			t.Errorf("code = %s, want ResourceExhausted", got)
+		}
+	})
+}
+
+func codeOf(err error) codes.Code {
+	st, _, _ := statusDetails(err)
+	return st.Code()
+}
