@@ -49,6 +49,13 @@ const (
 	ReasonRequestIDReused       = "REQUEST_ID_REUSED"
 	ReasonStoreUnavailable      = "STORE_UNAVAILABLE"
 	ReasonInternal              = "INTERNAL"
+	ReasonPromiseNotFound       = "PROMISE_NOT_FOUND"
+	ReasonPromiseNotOpen        = "PROMISE_NOT_OPEN"
+	ReasonInteractionNotFound   = "INTERACTION_NOT_FOUND"
+	ReasonPageTokenInvalid      = "PAGE_TOKEN_INVALID"
+	ReasonFeedbackSubmitted     = "FEEDBACK_ALREADY_SUBMITTED"
+	ReasonFeedbackMissing       = "FEEDBACK_MISSING"
+	ReasonFeedbackAnswered      = "FEEDBACK_ALREADY_ANSWERED"
 	ReasonRegionInvalid         = "REGION_INVALID" // NormalizerConfig.DefaultRegion unknown to the phone metadata
 )
 
@@ -104,14 +111,21 @@ func (e *Error) WithField(prefix string) *Error {
 // Sentinel errors for errors.Is. Functions return richer *Error values with the
 // same Code and Reason.
 var (
-	ErrCustomerNotFound   = &Error{Code: CodeNotFound, Reason: ReasonCustomerNotFound, Message: "customer not found"}
-	ErrIdentifierNotFound = &Error{Code: CodeNotFound, Reason: ReasonIdentifierNotLinked, Message: "identifier is not linked to any customer"}
-	ErrAlreadyLinked      = &Error{Code: CodeAlreadyExists, Reason: ReasonIdentifierLinked, Message: "identifier is already linked to another customer"}
-	ErrShareLimit         = &Error{Code: CodeFailedPrecondition, Reason: ReasonIdentifierShareLimit, Message: "identifier is shared by the maximum number of customers"}
-	ErrAmbiguous          = &Error{Code: CodeFailedPrecondition, Reason: ReasonIdentifierAmbiguous, Message: "identifier is shared by several customers; address the customer by name"}
-	ErrWithheld           = &Error{Code: CodeInvalidArgument, Reason: ReasonIdentifierWithheld, Message: "caller id is withheld and cannot identify a customer"}
-	ErrRequestIDReused    = &Error{Code: CodeFailedPrecondition, Reason: ReasonRequestIDReused, Message: "request_id was already used for a different request"}
-	ErrUnavailable        = &Error{Code: CodeUnavailable, Reason: ReasonStoreUnavailable, Message: "store unavailable"}
+	ErrCustomerNotFound    = &Error{Code: CodeNotFound, Reason: ReasonCustomerNotFound, Message: "customer not found"}
+	ErrIdentifierNotFound  = &Error{Code: CodeNotFound, Reason: ReasonIdentifierNotLinked, Message: "identifier is not linked to any customer"}
+	ErrAlreadyLinked       = &Error{Code: CodeAlreadyExists, Reason: ReasonIdentifierLinked, Message: "identifier is already linked to another customer"}
+	ErrShareLimit          = &Error{Code: CodeFailedPrecondition, Reason: ReasonIdentifierShareLimit, Message: "identifier is shared by the maximum number of customers"}
+	ErrAmbiguous           = &Error{Code: CodeFailedPrecondition, Reason: ReasonIdentifierAmbiguous, Message: "identifier is shared by several customers; address the customer by name"}
+	ErrWithheld            = &Error{Code: CodeInvalidArgument, Reason: ReasonIdentifierWithheld, Message: "caller id is withheld and cannot identify a customer"}
+	ErrRequestIDReused     = &Error{Code: CodeFailedPrecondition, Reason: ReasonRequestIDReused, Message: "request_id was already used for a different request"}
+	ErrUnavailable         = &Error{Code: CodeUnavailable, Reason: ReasonStoreUnavailable, Message: "store unavailable"}
+	ErrPromiseNotFound     = &Error{Code: CodeNotFound, Reason: ReasonPromiseNotFound, Message: "promise not found"}
+	ErrPromiseNotOpen      = &Error{Code: CodeFailedPrecondition, Reason: ReasonPromiseNotOpen, Message: "promise is no longer open"}
+	ErrInteractionNotFound = &Error{Code: CodeNotFound, Reason: ReasonInteractionNotFound, Message: "interaction not found"}
+	ErrPageToken           = &Error{Code: CodeInvalidArgument, Reason: ReasonPageTokenInvalid, Field: "page_token", Message: "page token is invalid or belongs to other filters"}
+	ErrFeedbackSubmitted   = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackSubmitted, Message: "the interaction already has feedback"}
+	ErrFeedbackMissing     = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackMissing, Message: "the interaction has no feedback"}
+	ErrFeedbackAnswered    = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackAnswered, Message: "the feedback was already answered"}
 )
 
 // invalid builds an INVALID_ARGUMENT domain error about field.

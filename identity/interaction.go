@@ -16,11 +16,18 @@ const (
 	ChannelWeb
 	ChannelStore
 	ChannelLetter
+	// ChannelSystem marks events herken records itself (a promise marked
+	// broken). Never a contact: not accepted on input, not counted.
+	ChannelSystem
 	channelEnd
 )
 
 // Valid reports whether c is a defined channel.
 func (c Channel) Valid() bool { return c > ChannelUnspecified && c < channelEnd }
+
+// IsContact reports whether c is a channel a customer can contact us on
+// (everything but ChannelSystem); only those are accepted on input.
+func (c Channel) IsContact() bool { return c.Valid() && c != ChannelSystem }
 
 // Direction says who started a contact.
 type Direction uint8
@@ -64,7 +71,22 @@ type Interaction struct {
 	Identifier    Identifier // the identifier the contact came in on; zero if none
 	CreateTime    time.Time
 	Duration      time.Duration
+	Feedback      *Feedback // nil until the customer gives feedback
+	PromiseID     string    // for ChannelSystem events about a promise
 }
+
+// Feedback is a customer's verdict on one contact and our answer to it.
+type Feedback struct {
+	Score      int // 1..5
+	Comment    string
+	SubmitTime time.Time
+	Answer     string
+	AnsweredBy string
+	AnswerTime time.Time // zero until answered
+}
+
+// Answered reports whether someone answered the feedback.
+func (f *Feedback) Answered() bool { return f != nil && !f.AnswerTime.IsZero() }
 
 // Limits on interaction fields (documented in interaction.proto).
 const (

@@ -57,8 +57,60 @@ const (
 
 // Recognized is what an agent sees for a recognised customer.
 type Recognized struct {
-	Customer Customer
-	Recent   []Interaction // newest first
+	Customer     Customer
+	Recent       []Interaction // newest first
+	OpenPromises []Promise     // by due time: overdue first
+	Summary      ContactSummary
+}
+
+// ContactSummary is the story so far in one glance.
+type ContactSummary struct {
+	LastContact        *Interaction // newest contact that is not a system event
+	ContactsLast30Days int
+	OpenFollowUps      int // FOLLOW_UP or ESCALATED contacts since the newest RESOLVED one
+	OpenPromises       int
+	OverduePromises    int
+}
+
+// matchOptions asks the store for everything a Recognized needs.
+func (s *Service) matchOptions(historyLimit int) MatchOptions {
+	return MatchOptions{
+		HistoryLimit:     max(clampLimit(historyLimit), SummaryScanInteraction),
+		CountSince:       s.now().Add(-ContactSummaryDays * 24 * time.Hour),
+		CountMax:         MaxContactsCounted,
+		OpenPromiseLimit: MaxOpenPromisesShown,
+	}
+}
+
+// recognized builds the agent's view of the focus customer of snap.
+func (s *Service) recognized(snap Snapshot, historyLimit int) *Recognized {
+	r := &Recognized{Customer: snap.Customers[snap.Focus], OpenPromises: snap.Promises}
+	r.Recent = snap.History[:min(len(snap.History), clampLimit(historyLimit))]
+	r.Summary.ContactsLast30Days = snap.Counted
+	resolved := false
+	for i := range snap.History {
+		in := &snap.History[i]
+		if !in.Channel.IsContact() {
+			continue
+		}
+		if r.Summary.LastContact == nil {
+			r.Summary.LastContact = in
+		}
+		if in.Outcome == OutcomeResolved {
+			resolved = true
+		}
+		if !resolved && (in.Outcome == OutcomeFollowUp || in.Outcome == OutcomeEscalated) {
+			r.Summary.OpenFollowUps++
+		}
+	}
+	now := s.now()
+	r.Summary.OpenPromises = len(snap.Promises)
+	for _, p := range snap.Promises {
+		if late, _ := p.Overdue(now); late {
+			r.Summary.OverduePromises++
+		}
+	}
+	return r
 }
 
 // LookupResult is the answer to Lookup.
@@ -76,7 +128,7 @@ func (s *Service) Lookup(ctx context.Context, n Normalized, historyLimit int) (L
 	if n.Withheld {
 		return res, nil
 	}
-	snap, err := s.store.Match(ctx, []Identifier{n.Identifier}, clampLimit(historyLimit), func(h [][]string) string {
+	snap, err := s.store.Match(ctx, []Identifier{n.Identifier}, s.matchOptions(historyLimit), func(h [][]string) string {
 		if len(h[0]) == 1 {
 			return h[0][0]
 		}
@@ -89,7 +141,7 @@ func (s *Service) Lookup(ctx context.Context, n Normalized, historyLimit int) (L
 	case len(holders) == 0:
 	case snap.Focus != "":
 		res.Outcome = MatchFound
-		res.Customer = &Recognized{Customer: snap.Customers[snap.Focus], Recent: snap.History}
+		res.Customer = s.recognized(snap, historyLimit)
 	default:
 		res.Outcome = MatchAmbiguous
 		res.Candidates = rankCandidates(snap.Customers, holders)
@@ -151,7 +203,7 @@ func (s *Service) Resolve(ctx context.Context, ns []Normalized, historyLimit int
 	snap := Snapshot{Customers: map[string]Customer{}}
 	if len(ids) > 0 {
 		var err error
-		snap, err = s.store.Match(ctx, ids, clampLimit(historyLimit), func(h [][]string) string {
+		snap, err = s.store.Match(ctx, ids, s.matchOptions(historyLimit), func(h [][]string) string {
 			if common := commonHolders(h); len(common) == 1 {
 				return common[0]
 			}
@@ -188,7 +240,7 @@ func (s *Service) Resolve(ctx context.Context, ns []Normalized, historyLimit int
 		if allKnown {
 			res.Outcome = ResolveMatched
 		}
-		res.Customer = &Recognized{Customer: snap.Customers[snap.Focus], Recent: snap.History}
+		res.Customer = s.recognized(snap, historyLimit)
 	case len(common) > 1:
 		res.Outcome = ResolveAmbiguous
 		res.Candidates = rankCandidates(snap.Customers, common)
@@ -360,7 +412,7 @@ func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in
 func (s *Service) validateInteraction(in *Interaction, now time.Time) error {
 	var err error
 	switch {
-	case !in.Channel.Valid():
+	case !in.Channel.IsContact():
 		return enumInvalid("channel")
 	case !in.Direction.Valid():
 		return enumInvalid("direction")

@@ -30,9 +30,9 @@ type Store interface {
 	// Match reads, in one consistent snapshot, the holders of every identifier
 	// (in link order, at most MaxHoldersPerIdentity each), their customer
 	// records, and — for the customer focus picks from the holders, if any —
-	// its newest historyLimit interactions. focus runs inside the snapshot and
+	// what MatchOptions asks about it. focus runs inside the snapshot and
 	// returns "" for none.
-	Match(ctx context.Context, ids []Identifier, historyLimit int, focus func(holders [][]string) string) (Snapshot, error)
+	Match(ctx context.Context, ids []Identifier, opts MatchOptions, focus func(holders [][]string) string) (Snapshot, error)
 
 	// AppendInteraction adds in to the history of the customer target names
 	// and moves the customer's last contact forward if in is newer. in.ID and
@@ -41,8 +41,75 @@ type Store interface {
 	// ErrRequestIDReused, and writes nothing.
 	AppendInteraction(ctx context.Context, target Target, in Interaction, idem Idempotency) (Interaction, error)
 
+	// CreatePromise stores p (ID set by the store, CreateTime and State by
+	// the caller) for the customer target names. A non-empty p.InteractionID
+	// must name an interaction of that customer (ErrInteractionNotFound).
+	// Idempotency as AppendInteraction.
+	CreatePromise(ctx context.Context, target Target, p Promise, idem Idempotency) (Promise, error)
+
+	// GetPromise returns one promise or ErrPromiseNotFound.
+	GetPromise(ctx context.Context, customerID, promiseID string) (Promise, error)
+
+	// UpdatePromise applies fn to the promise inside a transaction and stores
+	// the result, keeping the open-promise indexes in step with its state.
+	// fn's error aborts the update and is returned.
+	UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *Promise) error) (Promise, error)
+
+	// ListPromises returns one page of promises matching q, by due time,
+	// oldest first, and the token of the next page ("" on the last page).
+	// A token from another query is ErrPageToken.
+	ListPromises(ctx context.Context, q PromiseQuery) ([]Promise, string, error)
+
+	// BreakOverdue finds OPEN promises due before dueBefore, oldest first, at
+	// most limit, and for each — in its own transaction, re-checked inside
+	// it — stores the promise and appends the interaction that broken
+	// returns. It reports how many it broke and whether more are waiting.
+	BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p Promise) (Promise, Interaction)) (int, bool, error)
+
+	// ListInteractions returns one page of interactions matching q and the
+	// next page token. One customer's history comes newest first; unanswered
+	// feedback across customers comes oldest submission first.
+	ListInteractions(ctx context.Context, q InteractionQuery) ([]Interaction, string, error)
+
+	// UpdateInteraction applies fn to one interaction inside a transaction
+	// (ErrInteractionNotFound if absent), keeping the feedback index in step.
+	UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *Interaction) error) (Interaction, error)
+
+	// PurgeInteractions deletes interactions that occurred before cutoff,
+	// oldest first, at most limit, and reports how many and whether more
+	// are waiting. Customers' last-contact summaries are kept.
+	PurgeInteractions(ctx context.Context, cutoff time.Time, limit int) (int, bool, error)
+
 	// Close releases the store. Calls after Close fail.
 	Close() error
+}
+
+// MatchOptions says what Match reads about the focus customer.
+type MatchOptions struct {
+	HistoryLimit     int       // newest interactions to return
+	CountSince       time.Time // count interactions at or after this time...
+	CountMax         int       // ...up to this many (0: don't count)
+	OpenPromiseLimit int       // OPEN promises to return, by due time (0: none)
+}
+
+// PromiseQuery selects promises for ListPromises.
+type PromiseQuery struct {
+	CustomerID string       // "" means all customers (OPEN promises only)
+	State      PromiseState // 0 means any (one customer only)
+	DueBefore  time.Time    // zero means no bound
+	Owner      string       // "" means any
+	PageSize   int
+	PageToken  string
+}
+
+// InteractionQuery selects interactions for ListInteractions.
+type InteractionQuery struct {
+	CustomerID         string    // "" means all customers (UnansweredFeedback only)
+	Channels           []Channel // empty means all
+	Start, End         time.Time // [Start, End); zero means unbounded
+	UnansweredFeedback bool
+	PageSize           int
+	PageToken          string
 }
 
 // Snapshot is what Match read.
@@ -51,6 +118,8 @@ type Snapshot struct {
 	Customers map[string]Customer // every holder's record
 	Focus     string              // the customer focus picked, "" if none
 	History   []Interaction       // Focus's newest interactions, newest first
+	Counted   int                 // Focus's interactions since MatchOptions.CountSince (capped)
+	Promises  []Promise           // Focus's OPEN promises, by due time
 }
 
 // Target addresses the customer of a write: by ID, or by an identifier that

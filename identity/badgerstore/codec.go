@@ -105,6 +105,13 @@ func encodeInteraction(in identity.Interaction) ([]byte, error) {
 	if !in.Identifier.IsZero() {
 		r.Identifier = identifierToRecord(in.Identifier, time.Time{})
 	}
+	r.PromiseId = in.PromiseID
+	if f := in.Feedback; f != nil {
+		r.Feedback = &recordpb.FeedbackRecord{
+			Score: int32(f.Score), Comment: f.Comment, SubmitTime: unixNano(f.SubmitTime),
+			Answer: f.Answer, AnsweredBy: f.AnsweredBy, AnswerTime: unixNano(f.AnswerTime),
+		}
+	}
 	return marshalOpts.Marshal(r)
 }
 
@@ -116,7 +123,16 @@ func decodeInteraction(b []byte) (identity.Interaction, error) {
 	if r.Format != recordFormat {
 		return identity.Interaction{}, fmt.Errorf("decode interaction: unknown record format %d", r.Format)
 	}
+	var fb *identity.Feedback
+	if f := r.Feedback; f != nil {
+		fb = &identity.Feedback{
+			Score: int(f.Score), Comment: f.Comment, SubmitTime: fromUnixNano(f.SubmitTime),
+			Answer: f.Answer, AnsweredBy: f.AnsweredBy, AnswerTime: fromUnixNano(f.AnswerTime),
+		}
+	}
 	return identity.Interaction{
+		Feedback:      fb,
+		PromiseID:     r.PromiseId,
 		ID:            r.Id,
 		CustomerID:    r.CustomerId,
 		Channel:       identity.Channel(r.Channel),
@@ -129,5 +145,56 @@ func decodeInteraction(b []byte) (identity.Interaction, error) {
 		Identifier:    identifierFromRecord(r.Identifier),
 		CreateTime:    fromUnixNano(r.CreateTime),
 		Duration:      time.Duration(r.Duration),
+	}, nil
+}
+
+func encodePromise(p identity.Promise) ([]byte, error) {
+	r := &recordpb.PromiseRecord{
+		Format:          recordFormat,
+		Id:              p.ID,
+		CustomerId:      p.CustomerID,
+		Kind:            uint32(p.Kind),
+		Description:     p.Description,
+		DueTime:         unixNano(p.DueTime),
+		WindowStartTime: unixNano(p.WindowStart),
+		Owner:           p.Owner,
+		Channel:         uint32(p.Channel),
+		InteractionId:   p.InteractionID,
+		State:           uint32(p.State),
+		StateTime:       unixNano(p.StateTime),
+		StateActor:      p.StateActor,
+		StateNote:       p.StateNote,
+		CreateTime:      unixNano(p.CreateTime),
+	}
+	if !p.ContactIdentifier.IsZero() {
+		r.ContactIdentifier = identifierToRecord(p.ContactIdentifier, time.Time{})
+	}
+	return marshalOpts.Marshal(r)
+}
+
+func decodePromise(b []byte) (identity.Promise, error) {
+	var r recordpb.PromiseRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return identity.Promise{}, fmt.Errorf("decode promise: %w", err)
+	}
+	if r.Format != recordFormat {
+		return identity.Promise{}, fmt.Errorf("decode promise: unknown record format %d", r.Format)
+	}
+	return identity.Promise{
+		ID:                r.Id,
+		CustomerID:        r.CustomerId,
+		Kind:              identity.PromiseKind(r.Kind),
+		Description:       r.Description,
+		DueTime:           fromUnixNano(r.DueTime),
+		WindowStart:       fromUnixNano(r.WindowStartTime),
+		Owner:             r.Owner,
+		Channel:           identity.Channel(r.Channel),
+		InteractionID:     r.InteractionId,
+		State:             identity.PromiseState(r.State),
+		StateTime:         fromUnixNano(r.StateTime),
+		StateActor:        r.StateActor,
+		StateNote:         r.StateNote,
+		CreateTime:        fromUnixNano(r.CreateTime),
+		ContactIdentifier: identifierFromRecord(r.ContactIdentifier),
 	}, nil
 }

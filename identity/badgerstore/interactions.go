@@ -34,23 +34,9 @@ func (s *Store) AppendInteraction(ctx context.Context, t identity.Target, in ide
 			}
 			return err
 		}
-		rec := in
-		rec.CustomerID = cid
-		rec.ID = newInteractionID(in.OccurTime, random32())
-		b, err := encodeInteraction(rec)
+		rec, err := appendInteraction(txn, &c, in)
 		if err != nil {
 			return err
-		}
-		if err := txn.Set(historyKey(cid, rec.ID), b); err != nil {
-			return err
-		}
-		// Only a newer contact moves "last contact": back-filled history must
-		// not make an old call look like the latest one.
-		if rec.OccurTime.After(c.LastContactTime) {
-			c.LastContactTime, c.LastContactChannel = rec.OccurTime, rec.Channel
-			if err := putCustomer(txn, c); err != nil {
-				return err
-			}
 		}
 		out = rec
 		return putRequest(txn, idem, cid+"/"+rec.ID)
@@ -97,4 +83,35 @@ func getInteraction(txn *badger.Txn, customerID, id string) (identity.Interactio
 		return derr
 	})
 	return in, err
+}
+
+// appendInteraction writes in to c's history (assigning its id) and moves
+// c's last contact forward when in is a newer contact. Every write of an
+// interaction goes through here, so the indexes stay complete.
+func appendInteraction(txn *badger.Txn, c *identity.Customer, in identity.Interaction) (identity.Interaction, error) {
+	rec := in
+	rec.CustomerID = c.ID
+	rec.ID = newInteractionID(in.OccurTime, random32())
+	if err := putInteraction(txn, rec); err != nil {
+		return rec, err
+	}
+	// Only a newer contact moves "last contact": back-filled history must
+	// not make an old call look like the latest one, and a system event is
+	// not a contact at all.
+	if rec.Channel.IsContact() && rec.OccurTime.After(c.LastContactTime) {
+		c.LastContactTime, c.LastContactChannel = rec.OccurTime, rec.Channel
+		if err := putCustomer(txn, *c); err != nil {
+			return rec, err
+		}
+	}
+	return rec, nil
+}
+
+// putInteraction stores an interaction record (new or updated).
+func putInteraction(txn *badger.Txn, in identity.Interaction) error {
+	b, err := encodeInteraction(in)
+	if err != nil {
+		return err
+	}
+	return txn.Set(historyKey(in.CustomerID, in.ID), b)
 }

@@ -1,7 +1,9 @@
 package badgerstore
 
 import (
+	"encoding/binary"
 	"encoding/hex"
+	"strings"
 	"math"
 	"time"
 
@@ -20,6 +22,26 @@ import (
 //	                             digits, so a prefix scan over h/{customer}/ reads
 //	                             newest first and stops after the limit
 //	r/{request_id}               RequestRecord, with a Badger TTL (idempotency)
+//	m/secret                     32 random bytes: the HMAC key of page tokens
+//	p/{customer}/{promise}       PromiseRecord; {promise} is 16 hex digits of the
+//	                             due time in ns and 8 hex random digits, so a
+//	                             customer's promises read by due time
+//	n/{customer}/{promise}       (empty) the customer's OPEN promises
+//	d/{due}/{customer}/{promise} (empty) OPEN promises of all customers by due
+//	                             time ({due}: 16 hex digits, ns): the team
+//	                             lead's list and the sweeper read this
+//	o/{owner}/{due}/{customer}/{promise}
+//	                             (empty) OPEN promises by owner, then due time
+//	t/{occur}/{customer}/{interaction}
+//	                             (empty) every interaction by occur time, oldest
+//	                             first: the retention sweeper reads this
+//	f/{submit}/{customer}/{interaction}
+//	                             (empty) interactions whose feedback awaits an
+//	                             answer, oldest submission first
+//
+// The n/, d/ and o/ entries exist exactly while the promise is OPEN; t/ exactly
+// while the interaction exists; f/ exactly while its feedback is unanswered.
+// Owners cannot contain '/', so o/{owner}/ never prefixes another owner's keys.
 //
 // Customer ids are 16 lowercase base32 characters (identity.ValidID), so
 // "h/{customer}/" never prefixes another customer's keys.
@@ -29,6 +51,13 @@ const (
 	prefixIndex       = "i/"
 	prefixHistory     = "h/"
 	prefixRequest     = "r/"
+	prefixPromise     = "p/"
+	prefixOpen        = "n/"
+	prefixDue         = "d/"
+	prefixOwner       = "o/"
+	prefixTime        = "t/"
+	prefixFeedback    = "f/"
+	keySecret         = prefixMeta + "secret"
 	keyFormat         = prefixMeta + "format"
 	currentFormat     = "1"
 	interactionIDSize = 24
@@ -59,8 +88,9 @@ func newInteractionID(occur time.Time, random uint32) string {
 	return hex.EncodeToString(b[:])
 }
 
-// ValidInteractionID reports whether id has the shape newInteractionID makes.
-func ValidInteractionID(id string) bool {
+// ValidRecordID reports whether id has the shape of an interaction or
+// promise id (24 lowercase hex digits), keeping junk out of keys.
+func ValidRecordID(id string) bool {
 	if len(id) != interactionIDSize {
 		return false
 	}
@@ -71,4 +101,65 @@ func ValidInteractionID(id string) bool {
 		}
 	}
 	return true
+}
+
+// timeHex is a time as 16 hex digits of Unix nanoseconds: fixed width, so
+// keys sort by time. Times before 1970 never reach a key (validated).
+func timeHex(t time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano()))
+	return hex.EncodeToString(b[:])
+}
+
+func promiseKey(customerID, promiseID string) []byte {
+	return []byte(prefixPromise + customerID + "/" + promiseID)
+}
+
+func promisePrefix(customerID string) []byte { return []byte(prefixPromise + customerID + "/") }
+
+func openKey(customerID, promiseID string) []byte {
+	return []byte(prefixOpen + customerID + "/" + promiseID)
+}
+
+func openPrefix(customerID string) []byte { return []byte(prefixOpen + customerID + "/") }
+
+func dueKey(p identity.Promise) []byte {
+	return []byte(prefixDue + timeHex(p.DueTime) + "/" + p.CustomerID + "/" + p.ID)
+}
+
+func ownerPrefix(owner string) []byte { return []byte(prefixOwner + owner + "/") }
+
+func ownerKey(p identity.Promise) []byte {
+	return []byte(prefixOwner + p.Owner + "/" + timeHex(p.DueTime) + "/" + p.CustomerID + "/" + p.ID)
+}
+
+func timeKey(in identity.Interaction) []byte {
+	return []byte(prefixTime + timeHex(in.OccurTime) + "/" + in.CustomerID + "/" + in.ID)
+}
+
+func feedbackKey(in identity.Interaction) []byte {
+	return []byte(prefixFeedback + timeHex(in.Feedback.SubmitTime) + "/" + in.CustomerID + "/" + in.ID)
+}
+
+// splitTail returns the last two '/'-separated parts of key: the customer
+// and record ids at the end of every index key.
+func splitTail(key []byte) (customerID, id string, ok bool) {
+	s := string(key)
+	j := strings.LastIndexByte(s, '/')
+	if j < 0 {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(s[:j], '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[i+1 : j], s[j+1:], true
+}
+
+// newPromiseID makes an id that sorts by due time under its customer.
+func newPromiseID(due time.Time, random uint32) string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(due.UnixNano()))
+	binary.BigEndian.PutUint32(b[8:], random)
+	return hex.EncodeToString(b[:])
 }

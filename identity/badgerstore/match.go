@@ -11,7 +11,7 @@ import (
 // Match implements identity.Store: one read transaction, one point read per
 // identifier and per holder, and one short prefix scan for the focus
 // customer's history. It never touches another customer's keys.
-func (s *Store) Match(ctx context.Context, ids []identity.Identifier, historyLimit int, focus func([][]string) string) (identity.Snapshot, error) {
+func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts identity.MatchOptions, focus func([][]string) string) (identity.Snapshot, error) {
 	snap := identity.Snapshot{Holders: make([][]string, len(ids)), Customers: make(map[string]identity.Customer, 1)}
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		for i, id := range ids {
@@ -44,25 +44,36 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, historyLim
 			return nil
 		}
 		var err error
-		snap.History, err = recentHistory(txn, snap.Focus, historyLimit)
+		if snap.History, snap.Counted, err = recentHistory(txn, snap.Focus, opts); err != nil {
+			return err
+		}
+		snap.Promises, err = openPromises(txn, snap.Focus, opts.OpenPromiseLimit)
 		return err
 	})
 	return snap, err
 }
 
-// recentHistory reads the newest limit interactions of one customer.
-func recentHistory(txn *badger.Txn, customerID string, limit int) ([]identity.Interaction, error) {
-	if limit <= 0 {
-		return nil, nil
+// recentHistory reads the newest opts.HistoryLimit interactions of one
+// customer and counts its contacts since opts.CountSince (at most
+// opts.CountMax), in one newest-first pass that stops at whichever bound is
+// reached last.
+func recentHistory(txn *badger.Txn, customerID string, opts identity.MatchOptions) ([]identity.Interaction, int, error) {
+	if opts.HistoryLimit <= 0 && opts.CountMax <= 0 {
+		return nil, 0, nil
 	}
 	prefix := historyPrefix(customerID)
-	opts := badger.DefaultIteratorOptions
-	opts.Prefix = prefix
-	opts.PrefetchSize = min(limit, 100)
-	it := txn.NewIterator(opts)
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	io.PrefetchSize = min(max(opts.HistoryLimit, 1), 100)
+	it := txn.NewIterator(io)
 	defer it.Close()
 	var out []identity.Interaction
-	for it.Seek(prefix); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
+	counted := 0
+	counting := opts.CountMax > 0
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		if len(out) >= opts.HistoryLimit && !counting {
+			break
+		}
 		var in identity.Interaction
 		err := it.Item().Value(func(v []byte) error {
 			var derr error
@@ -70,9 +81,46 @@ func recentHistory(txn *badger.Txn, customerID string, limit int) ([]identity.In
 			return derr
 		})
 		if err != nil {
+			return nil, 0, err
+		}
+		if len(out) < opts.HistoryLimit {
+			out = append(out, in)
+		}
+		if counting {
+			if in.OccurTime.Before(opts.CountSince) {
+				counting = false // newest first: everything after is older
+			} else if in.Channel.IsContact() {
+				if counted++; counted >= opts.CountMax {
+					counting = false
+				}
+			}
+		}
+	}
+	return out, counted, nil
+}
+
+// openPromises reads up to limit OPEN promises of one customer, by due time.
+func openPromises(txn *badger.Txn, customerID string, limit int) ([]identity.Promise, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	prefix := openPrefix(customerID)
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	io.PrefetchValues = false
+	it := txn.NewIterator(io)
+	defer it.Close()
+	var out []identity.Promise
+	for it.Seek(prefix); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
+		_, pid, _ := splitTail(it.Item().Key())
+		p, err := getPromise(txn, customerID, pid)
+		if err != nil {
+			if err == identity.ErrPromiseNotFound {
+				return nil, corrupt("open-promise index names a missing promise")
+			}
 			return nil, err
 		}
-		out = append(out, in)
+		out = append(out, p)
 	}
 	return out, nil
 }

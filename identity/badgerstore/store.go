@@ -45,8 +45,11 @@ const (
 
 // Store is the Badger implementation of identity.Store.
 type Store struct {
-	db *badger.DB
+	db     *badger.DB
+	secret []byte // HMAC key of page tokens (m/secret)
 }
+
+var nilCtx = context.Background()
 
 var _ identity.Store = (*Store)(nil)
 
@@ -77,6 +80,10 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{db: db}
 	if err := s.initFormat(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadSecret(); err != nil {
 		db.Close()
 		return nil, err
 	}

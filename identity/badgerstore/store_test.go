@@ -53,7 +53,7 @@ func TestReopen(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatal("digest changed across reopen")
 	}
-	snap, err := s.Match(context.Background(), []identity.Identifier{storetest.Phone("+31612345678")}, 10, func(h [][]string) string { return h[0][0] })
+	snap, err := s.Match(context.Background(), []identity.Identifier{storetest.Phone("+31612345678")}, identity.MatchOptions{HistoryLimit: 10}, func(h [][]string) string { return h[0][0] })
 	if err != nil || snap.Focus != c.ID {
 		t.Fatalf("after reopen: %+v %v", snap, err)
 	}

@@ -16,10 +16,7 @@ import (
 
 // Run runs the suite. newStore returns a fresh, empty store; Run closes it.
 func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s identity.Store)
-	}{
+	tests := []storeTest{
 		{"CreateGet", testCreateGet},
 		{"GetUnknown", testGetUnknown},
 		{"ExclusiveIdentifier", testExclusiveIdentifier},
@@ -35,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"ConcurrentExclusiveLink", testConcurrentExclusiveLink},
 		{"ConcurrentAppends", testConcurrentAppends},
 	}
+	tests = append(tests, promiseTests...)
+	tests = append(tests, historyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
@@ -42,6 +41,11 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 			tc.fn(t, s)
 		})
 	}
+}
+
+type storeTest struct {
+	name string
+	fn   func(t *testing.T, s identity.Store)
 }
 
 var (
@@ -119,7 +123,7 @@ func single(h [][]string) string {
 
 func mustMatch(t *testing.T, s identity.Store, ids []identity.Identifier, limit int) identity.Snapshot {
 	t.Helper()
-	snap, err := s.Match(ctx, ids, limit, single)
+	snap, err := s.Match(ctx, ids, identity.MatchOptions{HistoryLimit: limit}, single)
 	if err != nil {
 		t.Fatalf("Match: %v", err)
 	}
@@ -178,7 +182,7 @@ func testSharedIdentifier(t *testing.T, s identity.Store) {
 	a := mustCreate(t, s, NewCustomer("Anna Bakker", line, Phone("+31611111111")))
 	b := mustCreate(t, s, NewCustomer("Pieter Bakker", line))
 	var seen [][]string
-	snap, err := s.Match(ctx, []identity.Identifier{line}, 10, func(h [][]string) string {
+	snap, err := s.Match(ctx, []identity.Identifier{line}, identity.MatchOptions{HistoryLimit: 10}, func(h [][]string) string {
 		seen = h
 		return ""
 	})
@@ -233,7 +237,7 @@ func testCreateIdempotent(t *testing.T, s identity.Store) {
 func testMatchUnknown(t *testing.T, s identity.Store) {
 	mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
 	called := false
-	snap, err := s.Match(ctx, []identity.Identifier{Phone("+31687654321")}, 10, func(h [][]string) string {
+	snap, err := s.Match(ctx, []identity.Identifier{Phone("+31687654321")}, identity.MatchOptions{HistoryLimit: 10}, func(h [][]string) string {
 		called = true
 		return ""
 	})

@@ -47,21 +47,26 @@ const (
 	Channel_CHANNEL_STORE Channel = 8
 	// Paper mail.
 	Channel_CHANNEL_LETTER Channel = 9
+	// An event herken recorded itself, not a contact with the customer: a
+	// promise marked broken by the sweeper. Never accepted on input; not
+	// counted as a contact and does not move the last contact.
+	Channel_CHANNEL_SYSTEM Channel = 10
 )
 
 // Enum value maps for Channel.
 var (
 	Channel_name = map[int32]string{
-		0: "CHANNEL_UNSPECIFIED",
-		1: "CHANNEL_PHONE",
-		2: "CHANNEL_EMAIL",
-		3: "CHANNEL_CHAT",
-		4: "CHANNEL_WHATSAPP",
-		5: "CHANNEL_SOCIAL",
-		6: "CHANNEL_SMS",
-		7: "CHANNEL_WEB",
-		8: "CHANNEL_STORE",
-		9: "CHANNEL_LETTER",
+		0:  "CHANNEL_UNSPECIFIED",
+		1:  "CHANNEL_PHONE",
+		2:  "CHANNEL_EMAIL",
+		3:  "CHANNEL_CHAT",
+		4:  "CHANNEL_WHATSAPP",
+		5:  "CHANNEL_SOCIAL",
+		6:  "CHANNEL_SMS",
+		7:  "CHANNEL_WEB",
+		8:  "CHANNEL_STORE",
+		9:  "CHANNEL_LETTER",
+		10: "CHANNEL_SYSTEM",
 	}
 	Channel_value = map[string]int32{
 		"CHANNEL_UNSPECIFIED": 0,
@@ -74,6 +79,7 @@ var (
 		"CHANNEL_WEB":         7,
 		"CHANNEL_STORE":       8,
 		"CHANNEL_LETTER":      9,
+		"CHANNEL_SYSTEM":      10,
 	}
 )
 
@@ -250,7 +256,13 @@ type Interaction struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// How long the contact lasted (talk time for calls). Optional, not
 	// negative, at most 24 hours.
-	Duration      *durationpb.Duration `protobuf:"bytes,11,opt,name=duration,proto3" json:"duration,omitempty"`
+	Duration *durationpb.Duration `protobuf:"bytes,11,opt,name=duration,proto3" json:"duration,omitempty"`
+	// The customer's feedback on this contact, if any. Output only: set with
+	// InteractionService.SubmitFeedback and AnswerFeedback.
+	Feedback *Feedback `protobuf:"bytes,12,opt,name=feedback,proto3" json:"feedback,omitempty"`
+	// For CHANNEL_SYSTEM events about a promise (e.g. marked broken), the
+	// promise's name. Output only.
+	Promise       string `protobuf:"bytes,13,opt,name=promise,proto3" json:"promise,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,11 +374,127 @@ func (x *Interaction) GetDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *Interaction) GetFeedback() *Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *Interaction) GetPromise() string {
+	if x != nil {
+		return x.Promise
+	}
+	return ""
+}
+
+// A customer's feedback on one contact, and what we did with it: customers
+// want to hear back.
+type Feedback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Score from 1 (very dissatisfied) to 5 (very satisfied).
+	Score int32 `protobuf:"varint,1,opt,name=score,proto3" json:"score,omitempty"`
+	// The customer's words. At most 4000 characters.
+	Comment string `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// When the feedback was submitted.
+	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// True once someone answered the customer.
+	Answered bool `protobuf:"varint,4,opt,name=answered,proto3" json:"answered,omitempty"`
+	// What was done with the feedback, as told to the customer. At most 4000
+	// characters.
+	Answer string `protobuf:"bytes,5,opt,name=answer,proto3" json:"answer,omitempty"`
+	// Who answered (agent or team id).
+	AnsweredBy string `protobuf:"bytes,6,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	// When it was answered.
+	AnswerTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Feedback) Reset() {
+	*x = Feedback{}
+	mi := &file_herken_v1_interaction_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feedback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feedback) ProtoMessage() {}
+
+func (x *Feedback) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feedback.ProtoReflect.Descriptor instead.
+func (*Feedback) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Feedback) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *Feedback) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *Feedback) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *Feedback) GetAnswered() bool {
+	if x != nil {
+		return x.Answered
+	}
+	return false
+}
+
+func (x *Feedback) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *Feedback) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+func (x *Feedback) GetAnswerTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnswerTime
+	}
+	return nil
+}
+
 var File_herken_v1_interaction_proto protoreflect.FileDescriptor
 
 const file_herken_v1_interaction_proto_rawDesc = "" +
 	"\n" +
-	"\x1bherken/v1/interaction.proto\x12\therken.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aherken/v1/identifier.proto\"\x82\x04\n" +
+	"\x1bherken/v1/interaction.proto\x12\therken.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aherken/v1/identifier.proto\"\xcd\x04\n" +
 	"\vInteraction\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x12.herken.v1.ChannelR\achannel\x122\n" +
@@ -383,7 +511,20 @@ const file_herken_v1_interaction_proto_rawDesc = "" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x125\n" +
-	"\bduration\x18\v \x01(\v2\x19.google.protobuf.DurationR\bduration*\xcd\x01\n" +
+	"\bduration\x18\v \x01(\v2\x19.google.protobuf.DurationR\bduration\x12/\n" +
+	"\bfeedback\x18\f \x01(\v2\x13.herken.v1.FeedbackR\bfeedback\x12\x18\n" +
+	"\apromise\x18\r \x01(\tR\apromise\"\x89\x02\n" +
+	"\bFeedback\x12\x14\n" +
+	"\x05score\x18\x01 \x01(\x05R\x05score\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x12;\n" +
+	"\vsubmit_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x12\x1a\n" +
+	"\banswered\x18\x04 \x01(\bR\banswered\x12\x16\n" +
+	"\x06answer\x18\x05 \x01(\tR\x06answer\x12\x1f\n" +
+	"\vanswered_by\x18\x06 \x01(\tR\n" +
+	"answeredBy\x12;\n" +
+	"\vanswer_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"answerTime*\xe1\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rCHANNEL_PHONE\x10\x01\x12\x11\n" +
@@ -394,7 +535,9 @@ const file_herken_v1_interaction_proto_rawDesc = "" +
 	"\vCHANNEL_SMS\x10\x06\x12\x0f\n" +
 	"\vCHANNEL_WEB\x10\a\x12\x11\n" +
 	"\rCHANNEL_STORE\x10\b\x12\x12\n" +
-	"\x0eCHANNEL_LETTER\x10\t*U\n" +
+	"\x0eCHANNEL_LETTER\x10\t\x12\x12\n" +
+	"\x0eCHANNEL_SYSTEM\x10\n" +
+	"*U\n" +
 	"\tDirection\x12\x19\n" +
 	"\x15DIRECTION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11DIRECTION_INBOUND\x10\x01\x12\x16\n" +
@@ -419,29 +562,33 @@ func file_herken_v1_interaction_proto_rawDescGZIP() []byte {
 }
 
 var file_herken_v1_interaction_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_herken_v1_interaction_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_herken_v1_interaction_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_herken_v1_interaction_proto_goTypes = []any{
 	(Channel)(0),                  // 0: herken.v1.Channel
 	(Direction)(0),                // 1: herken.v1.Direction
 	(InteractionOutcome)(0),       // 2: herken.v1.InteractionOutcome
 	(*Interaction)(nil),           // 3: herken.v1.Interaction
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*CanonicalIdentifier)(nil),   // 5: herken.v1.CanonicalIdentifier
-	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
+	(*Feedback)(nil),              // 4: herken.v1.Feedback
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*CanonicalIdentifier)(nil),   // 6: herken.v1.CanonicalIdentifier
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
 }
 var file_herken_v1_interaction_proto_depIdxs = []int32{
-	0, // 0: herken.v1.Interaction.channel:type_name -> herken.v1.Channel
-	1, // 1: herken.v1.Interaction.direction:type_name -> herken.v1.Direction
-	4, // 2: herken.v1.Interaction.occur_time:type_name -> google.protobuf.Timestamp
-	2, // 3: herken.v1.Interaction.outcome:type_name -> herken.v1.InteractionOutcome
-	5, // 4: herken.v1.Interaction.identifier:type_name -> herken.v1.CanonicalIdentifier
-	4, // 5: herken.v1.Interaction.create_time:type_name -> google.protobuf.Timestamp
-	6, // 6: herken.v1.Interaction.duration:type_name -> google.protobuf.Duration
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: herken.v1.Interaction.channel:type_name -> herken.v1.Channel
+	1,  // 1: herken.v1.Interaction.direction:type_name -> herken.v1.Direction
+	5,  // 2: herken.v1.Interaction.occur_time:type_name -> google.protobuf.Timestamp
+	2,  // 3: herken.v1.Interaction.outcome:type_name -> herken.v1.InteractionOutcome
+	6,  // 4: herken.v1.Interaction.identifier:type_name -> herken.v1.CanonicalIdentifier
+	5,  // 5: herken.v1.Interaction.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 6: herken.v1.Interaction.duration:type_name -> google.protobuf.Duration
+	4,  // 7: herken.v1.Interaction.feedback:type_name -> herken.v1.Feedback
+	5,  // 8: herken.v1.Feedback.submit_time:type_name -> google.protobuf.Timestamp
+	5,  // 9: herken.v1.Feedback.answer_time:type_name -> google.protobuf.Timestamp
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_interaction_proto_init() }
@@ -456,7 +603,7 @@ func file_herken_v1_interaction_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_v1_interaction_proto_rawDesc), len(file_herken_v1_interaction_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

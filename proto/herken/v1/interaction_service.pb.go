@@ -9,6 +9,7 @@ package herkenv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -20,6 +21,382 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// Request for ListInteractions.
+type ListInteractionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}", or "customers/-" with unanswered_feedback_only.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Page size: 0 means 50; at most 500 (larger values are coerced).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page, with the same filters.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only these channels; empty means all.
+	Channels []Channel `protobuf:"varint,4,rep,packed,name=channels,proto3,enum=herken.v1.Channel" json:"channels,omitempty"`
+	// Only interactions at or after this time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Only interactions before this time.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Only interactions with feedback that has not been answered.
+	UnansweredFeedbackOnly bool `protobuf:"varint,7,opt,name=unanswered_feedback_only,json=unansweredFeedbackOnly,proto3" json:"unanswered_feedback_only,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *ListInteractionsRequest) Reset() {
+	*x = ListInteractionsRequest{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInteractionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInteractionsRequest) ProtoMessage() {}
+
+func (x *ListInteractionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInteractionsRequest.ProtoReflect.Descriptor instead.
+func (*ListInteractionsRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListInteractionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListInteractionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInteractionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListInteractionsRequest) GetChannels() []Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
+func (x *ListInteractionsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListInteractionsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ListInteractionsRequest) GetUnansweredFeedbackOnly() bool {
+	if x != nil {
+		return x.UnansweredFeedbackOnly
+	}
+	return false
+}
+
+// Response of ListInteractions.
+type ListInteractionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The interactions.
+	Interactions []*Interaction `protobuf:"bytes,1,rep,name=interactions,proto3" json:"interactions,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInteractionsResponse) Reset() {
+	*x = ListInteractionsResponse{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInteractionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInteractionsResponse) ProtoMessage() {}
+
+func (x *ListInteractionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInteractionsResponse.ProtoReflect.Descriptor instead.
+func (*ListInteractionsResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListInteractionsResponse) GetInteractions() []*Interaction {
+	if x != nil {
+		return x.Interactions
+	}
+	return nil
+}
+
+func (x *ListInteractionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for SubmitFeedback.
+type SubmitFeedbackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}/interactions/{interaction}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// 1..5. Required.
+	Score int32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+	// The customer's words. Optional; at most 4000 characters.
+	Comment       string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitFeedbackRequest) Reset() {
+	*x = SubmitFeedbackRequest{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitFeedbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitFeedbackRequest) ProtoMessage() {}
+
+func (x *SubmitFeedbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitFeedbackRequest.ProtoReflect.Descriptor instead.
+func (*SubmitFeedbackRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SubmitFeedbackRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SubmitFeedbackRequest) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *SubmitFeedbackRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// Response of SubmitFeedback.
+type SubmitFeedbackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The interaction with its feedback.
+	Interaction   *Interaction `protobuf:"bytes,1,opt,name=interaction,proto3" json:"interaction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitFeedbackResponse) Reset() {
+	*x = SubmitFeedbackResponse{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitFeedbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitFeedbackResponse) ProtoMessage() {}
+
+func (x *SubmitFeedbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitFeedbackResponse.ProtoReflect.Descriptor instead.
+func (*SubmitFeedbackResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SubmitFeedbackResponse) GetInteraction() *Interaction {
+	if x != nil {
+		return x.Interaction
+	}
+	return nil
+}
+
+// Request for AnswerFeedback.
+type AnswerFeedbackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}/interactions/{interaction}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What was done, as told to the customer. Required; at most 4000
+	// characters.
+	Answer string `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	// Who answered. Required; at most 128 characters.
+	AnsweredBy    string `protobuf:"bytes,3,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerFeedbackRequest) Reset() {
+	*x = AnswerFeedbackRequest{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerFeedbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerFeedbackRequest) ProtoMessage() {}
+
+func (x *AnswerFeedbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerFeedbackRequest.ProtoReflect.Descriptor instead.
+func (*AnswerFeedbackRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AnswerFeedbackRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AnswerFeedbackRequest) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *AnswerFeedbackRequest) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+// Response of AnswerFeedback.
+type AnswerFeedbackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The interaction with its answered feedback.
+	Interaction   *Interaction `protobuf:"bytes,1,opt,name=interaction,proto3" json:"interaction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerFeedbackResponse) Reset() {
+	*x = AnswerFeedbackResponse{}
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerFeedbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerFeedbackResponse) ProtoMessage() {}
+
+func (x *AnswerFeedbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerFeedbackResponse.ProtoReflect.Descriptor instead.
+func (*AnswerFeedbackResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AnswerFeedbackResponse) GetInteraction() *Interaction {
+	if x != nil {
+		return x.Interaction
+	}
+	return nil
+}
 
 // Request for RecordInteraction.
 type RecordInteractionRequest struct {
@@ -43,7 +420,7 @@ type RecordInteractionRequest struct {
 
 func (x *RecordInteractionRequest) Reset() {
 	*x = RecordInteractionRequest{}
-	mi := &file_herken_v1_interaction_service_proto_msgTypes[0]
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -55,7 +432,7 @@ func (x *RecordInteractionRequest) String() string {
 func (*RecordInteractionRequest) ProtoMessage() {}
 
 func (x *RecordInteractionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_v1_interaction_service_proto_msgTypes[0]
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -68,7 +445,7 @@ func (x *RecordInteractionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordInteractionRequest.ProtoReflect.Descriptor instead.
 func (*RecordInteractionRequest) Descriptor() ([]byte, []int) {
-	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{0}
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RecordInteractionRequest) GetCustomer() isRecordInteractionRequest_Customer {
@@ -140,7 +517,7 @@ type RecordInteractionResponse struct {
 
 func (x *RecordInteractionResponse) Reset() {
 	*x = RecordInteractionResponse{}
-	mi := &file_herken_v1_interaction_service_proto_msgTypes[1]
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -152,7 +529,7 @@ func (x *RecordInteractionResponse) String() string {
 func (*RecordInteractionResponse) ProtoMessage() {}
 
 func (x *RecordInteractionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_v1_interaction_service_proto_msgTypes[1]
+	mi := &file_herken_v1_interaction_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -165,7 +542,7 @@ func (x *RecordInteractionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordInteractionResponse.ProtoReflect.Descriptor instead.
 func (*RecordInteractionResponse) Descriptor() ([]byte, []int) {
-	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{1}
+	return file_herken_v1_interaction_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RecordInteractionResponse) GetInteraction() *Interaction {
@@ -179,7 +556,33 @@ var File_herken_v1_interaction_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_interaction_service_proto_rawDesc = "" +
 	"\n" +
-	"#herken/v1/interaction_service.proto\x12\therken.v1\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\"\xd2\x01\n" +
+	"#herken/v1/interaction_service.proto\x12\therken.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\"\xc9\x02\n" +
+	"\x17ListInteractionsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12.\n" +
+	"\bchannels\x18\x04 \x03(\x0e2\x12.herken.v1.ChannelR\bchannels\x129\n" +
+	"\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x128\n" +
+	"\x18unanswered_feedback_only\x18\a \x01(\bR\x16unansweredFeedbackOnly\"~\n" +
+	"\x18ListInteractionsResponse\x12:\n" +
+	"\finteractions\x18\x01 \x03(\v2\x16.herken.v1.InteractionR\finteractions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
+	"\x15SubmitFeedbackRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05score\x18\x02 \x01(\x05R\x05score\x12\x18\n" +
+	"\acomment\x18\x03 \x01(\tR\acomment\"R\n" +
+	"\x16SubmitFeedbackResponse\x128\n" +
+	"\vinteraction\x18\x01 \x01(\v2\x16.herken.v1.InteractionR\vinteraction\"d\n" +
+	"\x15AnswerFeedbackRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06answer\x18\x02 \x01(\tR\x06answer\x12\x1f\n" +
+	"\vanswered_by\x18\x03 \x01(\tR\n" +
+	"answeredBy\"R\n" +
+	"\x16AnswerFeedbackResponse\x128\n" +
+	"\vinteraction\x18\x01 \x01(\v2\x16.herken.v1.InteractionR\vinteraction\"\xd2\x01\n" +
 	"\x18RecordInteractionRequest\x12\x18\n" +
 	"\x06parent\x18\x01 \x01(\tH\x00R\x06parent\x127\n" +
 	"\n" +
@@ -191,9 +594,12 @@ const file_herken_v1_interaction_service_proto_rawDesc = "" +
 	"\n" +
 	"\bcustomer\"U\n" +
 	"\x19RecordInteractionResponse\x128\n" +
-	"\vinteraction\x18\x01 \x01(\v2\x16.herken.v1.InteractionR\vinteraction2t\n" +
+	"\vinteraction\x18\x01 \x01(\v2\x16.herken.v1.InteractionR\vinteraction2\xff\x02\n" +
 	"\x12InteractionService\x12^\n" +
-	"\x11RecordInteraction\x12#.herken.v1.RecordInteractionRequest\x1a$.herken.v1.RecordInteractionResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\x11RecordInteraction\x12#.herken.v1.RecordInteractionRequest\x1a$.herken.v1.RecordInteractionResponse\x12[\n" +
+	"\x10ListInteractions\x12\".herken.v1.ListInteractionsRequest\x1a#.herken.v1.ListInteractionsResponse\x12U\n" +
+	"\x0eSubmitFeedback\x12 .herken.v1.SubmitFeedbackRequest\x1a!.herken.v1.SubmitFeedbackResponse\x12U\n" +
+	"\x0eAnswerFeedback\x12 .herken.v1.AnswerFeedbackRequest\x1a!.herken.v1.AnswerFeedbackResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_interaction_service_proto_rawDescOnce sync.Once
@@ -207,24 +613,44 @@ func file_herken_v1_interaction_service_proto_rawDescGZIP() []byte {
 	return file_herken_v1_interaction_service_proto_rawDescData
 }
 
-var file_herken_v1_interaction_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_herken_v1_interaction_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_herken_v1_interaction_service_proto_goTypes = []any{
-	(*RecordInteractionRequest)(nil),  // 0: herken.v1.RecordInteractionRequest
-	(*RecordInteractionResponse)(nil), // 1: herken.v1.RecordInteractionResponse
-	(*Identifier)(nil),                // 2: herken.v1.Identifier
-	(*Interaction)(nil),               // 3: herken.v1.Interaction
+	(*ListInteractionsRequest)(nil),   // 0: herken.v1.ListInteractionsRequest
+	(*ListInteractionsResponse)(nil),  // 1: herken.v1.ListInteractionsResponse
+	(*SubmitFeedbackRequest)(nil),     // 2: herken.v1.SubmitFeedbackRequest
+	(*SubmitFeedbackResponse)(nil),    // 3: herken.v1.SubmitFeedbackResponse
+	(*AnswerFeedbackRequest)(nil),     // 4: herken.v1.AnswerFeedbackRequest
+	(*AnswerFeedbackResponse)(nil),    // 5: herken.v1.AnswerFeedbackResponse
+	(*RecordInteractionRequest)(nil),  // 6: herken.v1.RecordInteractionRequest
+	(*RecordInteractionResponse)(nil), // 7: herken.v1.RecordInteractionResponse
+	(Channel)(0),                      // 8: herken.v1.Channel
+	(*timestamppb.Timestamp)(nil),     // 9: google.protobuf.Timestamp
+	(*Interaction)(nil),               // 10: herken.v1.Interaction
+	(*Identifier)(nil),                // 11: herken.v1.Identifier
 }
 var file_herken_v1_interaction_service_proto_depIdxs = []int32{
-	2, // 0: herken.v1.RecordInteractionRequest.identifier:type_name -> herken.v1.Identifier
-	3, // 1: herken.v1.RecordInteractionRequest.interaction:type_name -> herken.v1.Interaction
-	3, // 2: herken.v1.RecordInteractionResponse.interaction:type_name -> herken.v1.Interaction
-	0, // 3: herken.v1.InteractionService.RecordInteraction:input_type -> herken.v1.RecordInteractionRequest
-	1, // 4: herken.v1.InteractionService.RecordInteraction:output_type -> herken.v1.RecordInteractionResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	8,  // 0: herken.v1.ListInteractionsRequest.channels:type_name -> herken.v1.Channel
+	9,  // 1: herken.v1.ListInteractionsRequest.start_time:type_name -> google.protobuf.Timestamp
+	9,  // 2: herken.v1.ListInteractionsRequest.end_time:type_name -> google.protobuf.Timestamp
+	10, // 3: herken.v1.ListInteractionsResponse.interactions:type_name -> herken.v1.Interaction
+	10, // 4: herken.v1.SubmitFeedbackResponse.interaction:type_name -> herken.v1.Interaction
+	10, // 5: herken.v1.AnswerFeedbackResponse.interaction:type_name -> herken.v1.Interaction
+	11, // 6: herken.v1.RecordInteractionRequest.identifier:type_name -> herken.v1.Identifier
+	10, // 7: herken.v1.RecordInteractionRequest.interaction:type_name -> herken.v1.Interaction
+	10, // 8: herken.v1.RecordInteractionResponse.interaction:type_name -> herken.v1.Interaction
+	6,  // 9: herken.v1.InteractionService.RecordInteraction:input_type -> herken.v1.RecordInteractionRequest
+	0,  // 10: herken.v1.InteractionService.ListInteractions:input_type -> herken.v1.ListInteractionsRequest
+	2,  // 11: herken.v1.InteractionService.SubmitFeedback:input_type -> herken.v1.SubmitFeedbackRequest
+	4,  // 12: herken.v1.InteractionService.AnswerFeedback:input_type -> herken.v1.AnswerFeedbackRequest
+	7,  // 13: herken.v1.InteractionService.RecordInteraction:output_type -> herken.v1.RecordInteractionResponse
+	1,  // 14: herken.v1.InteractionService.ListInteractions:output_type -> herken.v1.ListInteractionsResponse
+	3,  // 15: herken.v1.InteractionService.SubmitFeedback:output_type -> herken.v1.SubmitFeedbackResponse
+	5,  // 16: herken.v1.InteractionService.AnswerFeedback:output_type -> herken.v1.AnswerFeedbackResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_interaction_service_proto_init() }
@@ -234,7 +660,7 @@ func file_herken_v1_interaction_service_proto_init() {
 	}
 	file_herken_v1_identifier_proto_init()
 	file_herken_v1_interaction_proto_init()
-	file_herken_v1_interaction_service_proto_msgTypes[0].OneofWrappers = []any{
+	file_herken_v1_interaction_service_proto_msgTypes[6].OneofWrappers = []any{
 		(*RecordInteractionRequest_Parent)(nil),
 		(*RecordInteractionRequest_Identifier)(nil),
 	}
@@ -244,7 +670,7 @@ func file_herken_v1_interaction_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_v1_interaction_service_proto_rawDesc), len(file_herken_v1_interaction_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

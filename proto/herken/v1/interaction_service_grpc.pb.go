@@ -20,6 +20,9 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	InteractionService_RecordInteraction_FullMethodName = "/herken.v1.InteractionService/RecordInteraction"
+	InteractionService_ListInteractions_FullMethodName  = "/herken.v1.InteractionService/ListInteractions"
+	InteractionService_SubmitFeedback_FullMethodName    = "/herken.v1.InteractionService/SubmitFeedback"
+	InteractionService_AnswerFeedback_FullMethodName    = "/herken.v1.InteractionService/AnswerFeedback"
 )
 
 // InteractionServiceClient is the client API for InteractionService service.
@@ -44,6 +47,30 @@ type InteractionServiceClient interface {
 	//     the identifier (address the customer by name instead);
 	//     REQUEST_ID_REUSED as in CreateCustomer.
 	RecordInteraction(ctx context.Context, in *RecordInteractionRequest, opts ...grpc.CallOption) (*RecordInteractionResponse, error)
+	// ListInteractions lists one customer's history, newest first, optionally
+	// only some channels and a time range — or, with parent "customers/-" and
+	// unanswered_feedback_only, the feedback of all customers still waiting
+	// for an answer (oldest first).
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
+	// negative page_size, "customers/-" without unanswered_feedback_only, or
+	// an empty time range, ENUM_VALUE_INVALID for an unknown channel,
+	// PAGE_TOKEN_INVALID); NOT_FOUND / CUSTOMER_NOT_FOUND.
+	ListInteractions(ctx context.Context, in *ListInteractionsRequest, opts ...grpc.CallOption) (*ListInteractionsResponse, error)
+	// SubmitFeedback attaches the customer's feedback to an interaction.
+	// Feedback is given once; it cannot be changed afterwards.
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
+	// score outside 1..5, FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND;
+	// FAILED_PRECONDITION / FEEDBACK_ALREADY_SUBMITTED.
+	SubmitFeedback(ctx context.Context, in *SubmitFeedbackRequest, opts ...grpc.CallOption) (*SubmitFeedbackResponse, error)
+	// AnswerFeedback records what was done with the feedback, as told to the
+	// customer.
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_REQUIRED,
+	// FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND; FAILED_PRECONDITION
+	// / FEEDBACK_MISSING when there is none, FEEDBACK_ALREADY_ANSWERED.
+	AnswerFeedback(ctx context.Context, in *AnswerFeedbackRequest, opts ...grpc.CallOption) (*AnswerFeedbackResponse, error)
 }
 
 type interactionServiceClient struct {
@@ -58,6 +85,36 @@ func (c *interactionServiceClient) RecordInteraction(ctx context.Context, in *Re
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordInteractionResponse)
 	err := c.cc.Invoke(ctx, InteractionService_RecordInteraction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *interactionServiceClient) ListInteractions(ctx context.Context, in *ListInteractionsRequest, opts ...grpc.CallOption) (*ListInteractionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInteractionsResponse)
+	err := c.cc.Invoke(ctx, InteractionService_ListInteractions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *interactionServiceClient) SubmitFeedback(ctx context.Context, in *SubmitFeedbackRequest, opts ...grpc.CallOption) (*SubmitFeedbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitFeedbackResponse)
+	err := c.cc.Invoke(ctx, InteractionService_SubmitFeedback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *interactionServiceClient) AnswerFeedback(ctx context.Context, in *AnswerFeedbackRequest, opts ...grpc.CallOption) (*AnswerFeedbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AnswerFeedbackResponse)
+	err := c.cc.Invoke(ctx, InteractionService_AnswerFeedback_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +143,30 @@ type InteractionServiceServer interface {
 	//     the identifier (address the customer by name instead);
 	//     REQUEST_ID_REUSED as in CreateCustomer.
 	RecordInteraction(context.Context, *RecordInteractionRequest) (*RecordInteractionResponse, error)
+	// ListInteractions lists one customer's history, newest first, optionally
+	// only some channels and a time range — or, with parent "customers/-" and
+	// unanswered_feedback_only, the feedback of all customers still waiting
+	// for an answer (oldest first).
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
+	// negative page_size, "customers/-" without unanswered_feedback_only, or
+	// an empty time range, ENUM_VALUE_INVALID for an unknown channel,
+	// PAGE_TOKEN_INVALID); NOT_FOUND / CUSTOMER_NOT_FOUND.
+	ListInteractions(context.Context, *ListInteractionsRequest) (*ListInteractionsResponse, error)
+	// SubmitFeedback attaches the customer's feedback to an interaction.
+	// Feedback is given once; it cannot be changed afterwards.
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
+	// score outside 1..5, FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND;
+	// FAILED_PRECONDITION / FEEDBACK_ALREADY_SUBMITTED.
+	SubmitFeedback(context.Context, *SubmitFeedbackRequest) (*SubmitFeedbackResponse, error)
+	// AnswerFeedback records what was done with the feedback, as told to the
+	// customer.
+	//
+	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_REQUIRED,
+	// FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND; FAILED_PRECONDITION
+	// / FEEDBACK_MISSING when there is none, FEEDBACK_ALREADY_ANSWERED.
+	AnswerFeedback(context.Context, *AnswerFeedbackRequest) (*AnswerFeedbackResponse, error)
 	mustEmbedUnimplementedInteractionServiceServer()
 }
 
@@ -98,6 +179,15 @@ type UnimplementedInteractionServiceServer struct{}
 
 func (UnimplementedInteractionServiceServer) RecordInteraction(context.Context, *RecordInteractionRequest) (*RecordInteractionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordInteraction not implemented")
+}
+func (UnimplementedInteractionServiceServer) ListInteractions(context.Context, *ListInteractionsRequest) (*ListInteractionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInteractions not implemented")
+}
+func (UnimplementedInteractionServiceServer) SubmitFeedback(context.Context, *SubmitFeedbackRequest) (*SubmitFeedbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitFeedback not implemented")
+}
+func (UnimplementedInteractionServiceServer) AnswerFeedback(context.Context, *AnswerFeedbackRequest) (*AnswerFeedbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AnswerFeedback not implemented")
 }
 func (UnimplementedInteractionServiceServer) mustEmbedUnimplementedInteractionServiceServer() {}
 func (UnimplementedInteractionServiceServer) testEmbeddedByValue()                            {}
@@ -138,6 +228,60 @@ func _InteractionService_RecordInteraction_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InteractionService_ListInteractions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInteractionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InteractionServiceServer).ListInteractions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InteractionService_ListInteractions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InteractionServiceServer).ListInteractions(ctx, req.(*ListInteractionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InteractionService_SubmitFeedback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitFeedbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InteractionServiceServer).SubmitFeedback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InteractionService_SubmitFeedback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InteractionServiceServer).SubmitFeedback(ctx, req.(*SubmitFeedbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InteractionService_AnswerFeedback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AnswerFeedbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InteractionServiceServer).AnswerFeedback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InteractionService_AnswerFeedback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InteractionServiceServer).AnswerFeedback(ctx, req.(*AnswerFeedbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InteractionService_ServiceDesc is the grpc.ServiceDesc for InteractionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -148,6 +292,18 @@ var InteractionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordInteraction",
 			Handler:    _InteractionService_RecordInteraction_Handler,
+		},
+		{
+			MethodName: "ListInteractions",
+			Handler:    _InteractionService_ListInteractions_Handler,
+		},
+		{
+			MethodName: "SubmitFeedback",
+			Handler:    _InteractionService_SubmitFeedback_Handler,
+		},
+		{
+			MethodName: "AnswerFeedback",
+			Handler:    _InteractionService_AnswerFeedback_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -303,8 +303,14 @@ type RecognizedCustomer struct {
 	Customer *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
 	// The most recent interactions on any channel, newest first.
 	RecentInteractions []*Interaction `protobuf:"bytes,2,rep,name=recent_interactions,json=recentInteractions,proto3" json:"recent_interactions,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Every OPEN promise to the customer, overdue first (by due time, oldest
+	// first), each with `overdue` and `overdue_by` computed at read time. At
+	// most 50.
+	OpenPromises []*Promise `protobuf:"bytes,3,rep,name=open_promises,json=openPromises,proto3" json:"open_promises,omitempty"`
+	// The story so far, in one glance.
+	ContactSummary *ContactSummary `protobuf:"bytes,4,opt,name=contact_summary,json=contactSummary,proto3" json:"contact_summary,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RecognizedCustomer) Reset() {
@@ -351,6 +357,104 @@ func (x *RecognizedCustomer) GetRecentInteractions() []*Interaction {
 	return nil
 }
 
+func (x *RecognizedCustomer) GetOpenPromises() []*Promise {
+	if x != nil {
+		return x.OpenPromises
+	}
+	return nil
+}
+
+func (x *RecognizedCustomer) GetContactSummary() *ContactSummary {
+	if x != nil {
+		return x.ContactSummary
+	}
+	return nil
+}
+
+// A short summary of a customer's contacts, computed at read time.
+type ContactSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most recent contact (never a CHANNEL_SYSTEM event): when, which
+	// channel, its outcome and its handover note. Unset if there was none.
+	LastContact *Interaction `protobuf:"bytes,1,opt,name=last_contact,json=lastContact,proto3" json:"last_contact,omitempty"`
+	// Contacts in the 30 days before now (at most 1000 are counted).
+	ContactsLast_30Days int32 `protobuf:"varint,2,opt,name=contacts_last_30_days,json=contactsLast30Days,proto3" json:"contacts_last_30_days,omitempty"`
+	// Contacts with outcome FOLLOW_UP or ESCALATED since the most recent
+	// RESOLVED contact: things we still owe the customer.
+	OpenFollowUps int32 `protobuf:"varint,3,opt,name=open_follow_ups,json=openFollowUps,proto3" json:"open_follow_ups,omitempty"`
+	// OPEN promises.
+	OpenPromises int32 `protobuf:"varint,4,opt,name=open_promises,json=openPromises,proto3" json:"open_promises,omitempty"`
+	// OPEN promises past their due time.
+	OverduePromises int32 `protobuf:"varint,5,opt,name=overdue_promises,json=overduePromises,proto3" json:"overdue_promises,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ContactSummary) Reset() {
+	*x = ContactSummary{}
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactSummary) ProtoMessage() {}
+
+func (x *ContactSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactSummary.ProtoReflect.Descriptor instead.
+func (*ContactSummary) Descriptor() ([]byte, []int) {
+	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ContactSummary) GetLastContact() *Interaction {
+	if x != nil {
+		return x.LastContact
+	}
+	return nil
+}
+
+func (x *ContactSummary) GetContactsLast_30Days() int32 {
+	if x != nil {
+		return x.ContactsLast_30Days
+	}
+	return 0
+}
+
+func (x *ContactSummary) GetOpenFollowUps() int32 {
+	if x != nil {
+		return x.OpenFollowUps
+	}
+	return 0
+}
+
+func (x *ContactSummary) GetOpenPromises() int32 {
+	if x != nil {
+		return x.OpenPromises
+	}
+	return 0
+}
+
+func (x *ContactSummary) GetOverduePromises() int32 {
+	if x != nil {
+		return x.OverduePromises
+	}
+	return 0
+}
+
 // Request for Resolve.
 type ResolveRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -365,7 +469,7 @@ type ResolveRequest struct {
 
 func (x *ResolveRequest) Reset() {
 	*x = ResolveRequest{}
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[3]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +481,7 @@ func (x *ResolveRequest) String() string {
 func (*ResolveRequest) ProtoMessage() {}
 
 func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[3]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +494,7 @@ func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRequest.ProtoReflect.Descriptor instead.
 func (*ResolveRequest) Descriptor() ([]byte, []int) {
-	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{3}
+	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ResolveRequest) GetIdentifiers() []*Identifier {
@@ -426,7 +530,7 @@ type ResolveResponse struct {
 
 func (x *ResolveResponse) Reset() {
 	*x = ResolveResponse{}
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[4]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +542,7 @@ func (x *ResolveResponse) String() string {
 func (*ResolveResponse) ProtoMessage() {}
 
 func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[4]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +555,7 @@ func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveResponse.ProtoReflect.Descriptor instead.
 func (*ResolveResponse) Descriptor() ([]byte, []int) {
-	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{4}
+	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ResolveResponse) GetOutcome() ResolveOutcome {
@@ -499,7 +603,7 @@ type IdentifierMatch struct {
 
 func (x *IdentifierMatch) Reset() {
 	*x = IdentifierMatch{}
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[5]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +615,7 @@ func (x *IdentifierMatch) String() string {
 func (*IdentifierMatch) ProtoMessage() {}
 
 func (x *IdentifierMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_v1_recognition_service_proto_msgTypes[5]
+	mi := &file_herken_v1_recognition_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +628,7 @@ func (x *IdentifierMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentifierMatch.ProtoReflect.Descriptor instead.
 func (*IdentifierMatch) Descriptor() ([]byte, []int) {
-	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{5}
+	return file_herken_v1_recognition_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IdentifierMatch) GetCanonicalIdentifier() *CanonicalIdentifier {
@@ -559,7 +663,7 @@ var File_herken_v1_recognition_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_recognition_service_proto_rawDesc = "" +
 	"\n" +
-	"#herken/v1/recognition_service.proto\x12\therken.v1\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\"s\n" +
+	"#herken/v1/recognition_service.proto\x12\therken.v1\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\x1a\x17herken/v1/promise.proto\"s\n" +
 	"\rLookupRequest\x125\n" +
 	"\n" +
 	"identifier\x18\x01 \x01(\v2\x15.herken.v1.IdentifierR\n" +
@@ -573,10 +677,18 @@ const file_herken_v1_recognition_service_proto_rawDesc = "" +
 	"\bcustomer\x18\x05 \x01(\v2\x1d.herken.v1.RecognizedCustomerR\bcustomer\x12:\n" +
 	"\n" +
 	"candidates\x18\x06 \x03(\v2\x1a.herken.v1.CustomerSummaryR\n" +
-	"candidates\"\x8e\x01\n" +
+	"candidates\"\x8b\x02\n" +
 	"\x12RecognizedCustomer\x12/\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x12G\n" +
-	"\x13recent_interactions\x18\x02 \x03(\v2\x16.herken.v1.InteractionR\x12recentInteractions\"v\n" +
+	"\x13recent_interactions\x18\x02 \x03(\v2\x16.herken.v1.InteractionR\x12recentInteractions\x127\n" +
+	"\ropen_promises\x18\x03 \x03(\v2\x12.herken.v1.PromiseR\fopenPromises\x12B\n" +
+	"\x0fcontact_summary\x18\x04 \x01(\v2\x19.herken.v1.ContactSummaryR\x0econtactSummary\"\xf6\x01\n" +
+	"\x0eContactSummary\x129\n" +
+	"\flast_contact\x18\x01 \x01(\v2\x16.herken.v1.InteractionR\vlastContact\x121\n" +
+	"\x15contacts_last_30_days\x18\x02 \x01(\x05R\x12contactsLast30Days\x12&\n" +
+	"\x0fopen_follow_ups\x18\x03 \x01(\x05R\ropenFollowUps\x12#\n" +
+	"\ropen_promises\x18\x04 \x01(\x05R\fopenPromises\x12)\n" +
+	"\x10overdue_promises\x18\x05 \x01(\x05R\x0foverduePromises\"v\n" +
 	"\x0eResolveRequest\x127\n" +
 	"\videntifiers\x18\x01 \x03(\v2\x15.herken.v1.IdentifierR\videntifiers\x12+\n" +
 	"\x11interaction_limit\x18\x02 \x01(\x05R\x10interactionLimit\"\xf3\x01\n" +
@@ -621,46 +733,51 @@ func file_herken_v1_recognition_service_proto_rawDescGZIP() []byte {
 }
 
 var file_herken_v1_recognition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_herken_v1_recognition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_herken_v1_recognition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_herken_v1_recognition_service_proto_goTypes = []any{
 	(MatchOutcome)(0),           // 0: herken.v1.MatchOutcome
 	(ResolveOutcome)(0),         // 1: herken.v1.ResolveOutcome
 	(*LookupRequest)(nil),       // 2: herken.v1.LookupRequest
 	(*LookupResponse)(nil),      // 3: herken.v1.LookupResponse
 	(*RecognizedCustomer)(nil),  // 4: herken.v1.RecognizedCustomer
-	(*ResolveRequest)(nil),      // 5: herken.v1.ResolveRequest
-	(*ResolveResponse)(nil),     // 6: herken.v1.ResolveResponse
-	(*IdentifierMatch)(nil),     // 7: herken.v1.IdentifierMatch
-	(*Identifier)(nil),          // 8: herken.v1.Identifier
-	(*CanonicalIdentifier)(nil), // 9: herken.v1.CanonicalIdentifier
-	(*CustomerSummary)(nil),     // 10: herken.v1.CustomerSummary
-	(*Customer)(nil),            // 11: herken.v1.Customer
-	(*Interaction)(nil),         // 12: herken.v1.Interaction
+	(*ContactSummary)(nil),      // 5: herken.v1.ContactSummary
+	(*ResolveRequest)(nil),      // 6: herken.v1.ResolveRequest
+	(*ResolveResponse)(nil),     // 7: herken.v1.ResolveResponse
+	(*IdentifierMatch)(nil),     // 8: herken.v1.IdentifierMatch
+	(*Identifier)(nil),          // 9: herken.v1.Identifier
+	(*CanonicalIdentifier)(nil), // 10: herken.v1.CanonicalIdentifier
+	(*CustomerSummary)(nil),     // 11: herken.v1.CustomerSummary
+	(*Customer)(nil),            // 12: herken.v1.Customer
+	(*Interaction)(nil),         // 13: herken.v1.Interaction
+	(*Promise)(nil),             // 14: herken.v1.Promise
 }
 var file_herken_v1_recognition_service_proto_depIdxs = []int32{
-	8,  // 0: herken.v1.LookupRequest.identifier:type_name -> herken.v1.Identifier
+	9,  // 0: herken.v1.LookupRequest.identifier:type_name -> herken.v1.Identifier
 	0,  // 1: herken.v1.LookupResponse.outcome:type_name -> herken.v1.MatchOutcome
-	9,  // 2: herken.v1.LookupResponse.canonical_identifier:type_name -> herken.v1.CanonicalIdentifier
+	10, // 2: herken.v1.LookupResponse.canonical_identifier:type_name -> herken.v1.CanonicalIdentifier
 	4,  // 3: herken.v1.LookupResponse.customer:type_name -> herken.v1.RecognizedCustomer
-	10, // 4: herken.v1.LookupResponse.candidates:type_name -> herken.v1.CustomerSummary
-	11, // 5: herken.v1.RecognizedCustomer.customer:type_name -> herken.v1.Customer
-	12, // 6: herken.v1.RecognizedCustomer.recent_interactions:type_name -> herken.v1.Interaction
-	8,  // 7: herken.v1.ResolveRequest.identifiers:type_name -> herken.v1.Identifier
-	1,  // 8: herken.v1.ResolveResponse.outcome:type_name -> herken.v1.ResolveOutcome
-	7,  // 9: herken.v1.ResolveResponse.matches:type_name -> herken.v1.IdentifierMatch
-	4,  // 10: herken.v1.ResolveResponse.customer:type_name -> herken.v1.RecognizedCustomer
-	10, // 11: herken.v1.ResolveResponse.candidates:type_name -> herken.v1.CustomerSummary
-	9,  // 12: herken.v1.IdentifierMatch.canonical_identifier:type_name -> herken.v1.CanonicalIdentifier
-	0,  // 13: herken.v1.IdentifierMatch.outcome:type_name -> herken.v1.MatchOutcome
-	2,  // 14: herken.v1.RecognitionService.Lookup:input_type -> herken.v1.LookupRequest
-	5,  // 15: herken.v1.RecognitionService.Resolve:input_type -> herken.v1.ResolveRequest
-	3,  // 16: herken.v1.RecognitionService.Lookup:output_type -> herken.v1.LookupResponse
-	6,  // 17: herken.v1.RecognitionService.Resolve:output_type -> herken.v1.ResolveResponse
-	16, // [16:18] is the sub-list for method output_type
-	14, // [14:16] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	11, // 4: herken.v1.LookupResponse.candidates:type_name -> herken.v1.CustomerSummary
+	12, // 5: herken.v1.RecognizedCustomer.customer:type_name -> herken.v1.Customer
+	13, // 6: herken.v1.RecognizedCustomer.recent_interactions:type_name -> herken.v1.Interaction
+	14, // 7: herken.v1.RecognizedCustomer.open_promises:type_name -> herken.v1.Promise
+	5,  // 8: herken.v1.RecognizedCustomer.contact_summary:type_name -> herken.v1.ContactSummary
+	13, // 9: herken.v1.ContactSummary.last_contact:type_name -> herken.v1.Interaction
+	9,  // 10: herken.v1.ResolveRequest.identifiers:type_name -> herken.v1.Identifier
+	1,  // 11: herken.v1.ResolveResponse.outcome:type_name -> herken.v1.ResolveOutcome
+	8,  // 12: herken.v1.ResolveResponse.matches:type_name -> herken.v1.IdentifierMatch
+	4,  // 13: herken.v1.ResolveResponse.customer:type_name -> herken.v1.RecognizedCustomer
+	11, // 14: herken.v1.ResolveResponse.candidates:type_name -> herken.v1.CustomerSummary
+	10, // 15: herken.v1.IdentifierMatch.canonical_identifier:type_name -> herken.v1.CanonicalIdentifier
+	0,  // 16: herken.v1.IdentifierMatch.outcome:type_name -> herken.v1.MatchOutcome
+	2,  // 17: herken.v1.RecognitionService.Lookup:input_type -> herken.v1.LookupRequest
+	6,  // 18: herken.v1.RecognitionService.Resolve:input_type -> herken.v1.ResolveRequest
+	3,  // 19: herken.v1.RecognitionService.Lookup:output_type -> herken.v1.LookupResponse
+	7,  // 20: herken.v1.RecognitionService.Resolve:output_type -> herken.v1.ResolveResponse
+	19, // [19:21] is the sub-list for method output_type
+	17, // [17:19] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_recognition_service_proto_init() }
@@ -671,13 +788,14 @@ func file_herken_v1_recognition_service_proto_init() {
 	file_herken_v1_customer_proto_init()
 	file_herken_v1_identifier_proto_init()
 	file_herken_v1_interaction_proto_init()
+	file_herken_v1_promise_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_v1_recognition_service_proto_rawDesc), len(file_herken_v1_recognition_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -271,7 +271,11 @@ type InteractionRecord struct {
 	// Unix nanoseconds.
 	CreateTime int64 `protobuf:"varint,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Nanoseconds.
-	Duration      int64 `protobuf:"varint,13,opt,name=duration,proto3" json:"duration,omitempty"`
+	Duration int64 `protobuf:"varint,13,opt,name=duration,proto3" json:"duration,omitempty"`
+	// Customer feedback on the contact, if any.
+	Feedback *FeedbackRecord `protobuf:"bytes,14,opt,name=feedback,proto3" json:"feedback,omitempty"`
+	// For system events about a promise: the promise id.
+	PromiseId     string `protobuf:"bytes,15,opt,name=promise_id,json=promiseId,proto3" json:"promise_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -397,6 +401,348 @@ func (x *InteractionRecord) GetDuration() int64 {
 	return 0
 }
 
+func (x *InteractionRecord) GetFeedback() *FeedbackRecord {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *InteractionRecord) GetPromiseId() string {
+	if x != nil {
+		return x.PromiseId
+	}
+	return ""
+}
+
+// Feedback on an interaction.
+type FeedbackRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1..5.
+	Score int32 `protobuf:"varint,1,opt,name=score,proto3" json:"score,omitempty"`
+	// Comment.
+	Comment string `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Unix nanoseconds.
+	SubmitTime int64 `protobuf:"varint,3,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// Answer; empty until answered.
+	Answer string `protobuf:"bytes,4,opt,name=answer,proto3" json:"answer,omitempty"`
+	// Who answered.
+	AnsweredBy string `protobuf:"bytes,5,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	// Unix nanoseconds; 0 until answered.
+	AnswerTime    int64 `protobuf:"varint,6,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedbackRecord) Reset() {
+	*x = FeedbackRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedbackRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedbackRecord) ProtoMessage() {}
+
+func (x *FeedbackRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedbackRecord.ProtoReflect.Descriptor instead.
+func (*FeedbackRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FeedbackRecord) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *FeedbackRecord) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *FeedbackRecord) GetSubmitTime() int64 {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return 0
+}
+
+func (x *FeedbackRecord) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *FeedbackRecord) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+func (x *FeedbackRecord) GetAnswerTime() int64 {
+	if x != nil {
+		return x.AnswerTime
+	}
+	return 0
+}
+
+// A promise, key "p/{customer}/{promise}".
+type PromiseRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Record format version; 1.
+	Format uint32 `protobuf:"varint,1,opt,name=format,proto3" json:"format,omitempty"`
+	// Promise id (its key suffix).
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// Owning customer id.
+	CustomerId string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// identity.PromiseKind.
+	Kind uint32 `protobuf:"varint,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Description.
+	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	// Unix nanoseconds.
+	DueTime int64 `protobuf:"varint,6,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	// Unix nanoseconds; 0 if no window.
+	WindowStartTime int64 `protobuf:"varint,7,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
+	// Owner.
+	Owner string `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
+	// identity.Channel.
+	Channel uint32 `protobuf:"varint,9,opt,name=channel,proto3" json:"channel,omitempty"`
+	// Interaction id within the same customer; empty if none.
+	InteractionId string `protobuf:"bytes,10,opt,name=interaction_id,json=interactionId,proto3" json:"interaction_id,omitempty"`
+	// identity.PromiseState.
+	State uint32 `protobuf:"varint,11,opt,name=state,proto3" json:"state,omitempty"`
+	// Unix nanoseconds.
+	StateTime int64 `protobuf:"varint,12,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
+	// Who changed the state.
+	StateActor string `protobuf:"bytes,13,opt,name=state_actor,json=stateActor,proto3" json:"state_actor,omitempty"`
+	// Note with the state change.
+	StateNote string `protobuf:"bytes,14,opt,name=state_note,json=stateNote,proto3" json:"state_note,omitempty"`
+	// Unix nanoseconds.
+	CreateTime int64 `protobuf:"varint,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The identifier to keep it on.
+	ContactIdentifier *IdentifierRecord `protobuf:"bytes,16,opt,name=contact_identifier,json=contactIdentifier,proto3" json:"contact_identifier,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PromiseRecord) Reset() {
+	*x = PromiseRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromiseRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromiseRecord) ProtoMessage() {}
+
+func (x *PromiseRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromiseRecord.ProtoReflect.Descriptor instead.
+func (*PromiseRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PromiseRecord) GetFormat() uint32 {
+	if x != nil {
+		return x.Format
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetKind() uint32 {
+	if x != nil {
+		return x.Kind
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetDueTime() int64 {
+	if x != nil {
+		return x.DueTime
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetWindowStartTime() int64 {
+	if x != nil {
+		return x.WindowStartTime
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetChannel() uint32 {
+	if x != nil {
+		return x.Channel
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetInteractionId() string {
+	if x != nil {
+		return x.InteractionId
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetState() uint32 {
+	if x != nil {
+		return x.State
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetStateTime() int64 {
+	if x != nil {
+		return x.StateTime
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetStateActor() string {
+	if x != nil {
+		return x.StateActor
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetStateNote() string {
+	if x != nil {
+		return x.StateNote
+	}
+	return ""
+}
+
+func (x *PromiseRecord) GetCreateTime() int64 {
+	if x != nil {
+		return x.CreateTime
+	}
+	return 0
+}
+
+func (x *PromiseRecord) GetContactIdentifier() *IdentifierRecord {
+	if x != nil {
+		return x.ContactIdentifier
+	}
+	return nil
+}
+
+// The content of a page token: where the next page starts and which query it
+// belongs to. Sealed with an HMAC under the store's secret (key "m/secret").
+type PageTokenRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hash of the query's filters; a token only continues its own query.
+	QueryHash []byte `protobuf:"bytes,1,opt,name=query_hash,json=queryHash,proto3" json:"query_hash,omitempty"`
+	// The first key of the next page.
+	NextKey       []byte `protobuf:"bytes,2,opt,name=next_key,json=nextKey,proto3" json:"next_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PageTokenRecord) Reset() {
+	*x = PageTokenRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PageTokenRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PageTokenRecord) ProtoMessage() {}
+
+func (x *PageTokenRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PageTokenRecord.ProtoReflect.Descriptor instead.
+func (*PageTokenRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PageTokenRecord) GetQueryHash() []byte {
+	if x != nil {
+		return x.QueryHash
+	}
+	return nil
+}
+
+func (x *PageTokenRecord) GetNextKey() []byte {
+	if x != nil {
+		return x.NextKey
+	}
+	return nil
+}
+
 // An idempotency record, key "r/{request_id}", stored with a TTL.
 type RequestRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -410,7 +756,7 @@ type RequestRecord struct {
 
 func (x *RequestRecord) Reset() {
 	*x = RequestRecord{}
-	mi := &file_herken_storage_v1_records_proto_msgTypes[3]
+	mi := &file_herken_storage_v1_records_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +768,7 @@ func (x *RequestRecord) String() string {
 func (*RequestRecord) ProtoMessage() {}
 
 func (x *RequestRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_storage_v1_records_proto_msgTypes[3]
+	mi := &file_herken_storage_v1_records_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +781,7 @@ func (x *RequestRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestRecord.ProtoReflect.Descriptor instead.
 func (*RequestRecord) Descriptor() ([]byte, []int) {
-	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{3}
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequestRecord) GetResultId() string {
@@ -465,7 +811,7 @@ type IndexRecord struct {
 
 func (x *IndexRecord) Reset() {
 	*x = IndexRecord{}
-	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	mi := &file_herken_storage_v1_records_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +823,7 @@ func (x *IndexRecord) String() string {
 func (*IndexRecord) ProtoMessage() {}
 
 func (x *IndexRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_herken_storage_v1_records_proto_msgTypes[4]
+	mi := &file_herken_storage_v1_records_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +836,7 @@ func (x *IndexRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRecord.ProtoReflect.Descriptor instead.
 func (*IndexRecord) Descriptor() ([]byte, []int) {
-	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{4}
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IndexRecord) GetCustomerIds() []string {
@@ -525,7 +871,7 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\rR\x04kind\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\rR\bplatform\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x1b\n" +
-	"\tlink_time\x18\x04 \x01(\x03R\blinkTime\"\xa6\x03\n" +
+	"\tlink_time\x18\x04 \x01(\x03R\blinkTime\"\x84\x04\n" +
 	"\x11InteractionRecord\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
@@ -545,7 +891,47 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"identifier\x12\x1f\n" +
 	"\vcreate_time\x18\f \x01(\x03R\n" +
 	"createTime\x12\x1a\n" +
-	"\bduration\x18\r \x01(\x03R\bduration\"N\n" +
+	"\bduration\x18\r \x01(\x03R\bduration\x12=\n" +
+	"\bfeedback\x18\x0e \x01(\v2!.herken.storage.v1.FeedbackRecordR\bfeedback\x12\x1d\n" +
+	"\n" +
+	"promise_id\x18\x0f \x01(\tR\tpromiseId\"\xbb\x01\n" +
+	"\x0eFeedbackRecord\x12\x14\n" +
+	"\x05score\x18\x01 \x01(\x05R\x05score\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1f\n" +
+	"\vsubmit_time\x18\x03 \x01(\x03R\n" +
+	"submitTime\x12\x16\n" +
+	"\x06answer\x18\x04 \x01(\tR\x06answer\x12\x1f\n" +
+	"\vanswered_by\x18\x05 \x01(\tR\n" +
+	"answeredBy\x12\x1f\n" +
+	"\vanswer_time\x18\x06 \x01(\x03R\n" +
+	"answerTime\"\x96\x04\n" +
+	"\rPromiseRecord\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\rR\x04kind\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x19\n" +
+	"\bdue_time\x18\x06 \x01(\x03R\adueTime\x12*\n" +
+	"\x11window_start_time\x18\a \x01(\x03R\x0fwindowStartTime\x12\x14\n" +
+	"\x05owner\x18\b \x01(\tR\x05owner\x12\x18\n" +
+	"\achannel\x18\t \x01(\rR\achannel\x12%\n" +
+	"\x0einteraction_id\x18\n" +
+	" \x01(\tR\rinteractionId\x12\x14\n" +
+	"\x05state\x18\v \x01(\rR\x05state\x12\x1d\n" +
+	"\n" +
+	"state_time\x18\f \x01(\x03R\tstateTime\x12\x1f\n" +
+	"\vstate_actor\x18\r \x01(\tR\n" +
+	"stateActor\x12\x1d\n" +
+	"\n" +
+	"state_note\x18\x0e \x01(\tR\tstateNote\x12\x1f\n" +
+	"\vcreate_time\x18\x0f \x01(\x03R\n" +
+	"createTime\x12R\n" +
+	"\x12contact_identifier\x18\x10 \x01(\v2#.herken.storage.v1.IdentifierRecordR\x11contactIdentifier\"K\n" +
+	"\x0fPageTokenRecord\x12\x1d\n" +
+	"\n" +
+	"query_hash\x18\x01 \x01(\fR\tqueryHash\x12\x19\n" +
+	"\bnext_key\x18\x02 \x01(\fR\anextKey\"N\n" +
 	"\rRequestRecord\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\tR\bresultId\x12 \n" +
 	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\"0\n" +
@@ -564,22 +950,27 @@ func file_herken_storage_v1_records_proto_rawDescGZIP() []byte {
 	return file_herken_storage_v1_records_proto_rawDescData
 }
 
-var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*CustomerRecord)(nil),    // 0: herken.storage.v1.CustomerRecord
 	(*IdentifierRecord)(nil),  // 1: herken.storage.v1.IdentifierRecord
 	(*InteractionRecord)(nil), // 2: herken.storage.v1.InteractionRecord
-	(*RequestRecord)(nil),     // 3: herken.storage.v1.RequestRecord
-	(*IndexRecord)(nil),       // 4: herken.storage.v1.IndexRecord
+	(*FeedbackRecord)(nil),    // 3: herken.storage.v1.FeedbackRecord
+	(*PromiseRecord)(nil),     // 4: herken.storage.v1.PromiseRecord
+	(*PageTokenRecord)(nil),   // 5: herken.storage.v1.PageTokenRecord
+	(*RequestRecord)(nil),     // 6: herken.storage.v1.RequestRecord
+	(*IndexRecord)(nil),       // 7: herken.storage.v1.IndexRecord
 }
 var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 0: herken.storage.v1.CustomerRecord.identifiers:type_name -> herken.storage.v1.IdentifierRecord
 	1, // 1: herken.storage.v1.InteractionRecord.identifier:type_name -> herken.storage.v1.IdentifierRecord
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: herken.storage.v1.InteractionRecord.feedback:type_name -> herken.storage.v1.FeedbackRecord
+	1, // 3: herken.storage.v1.PromiseRecord.contact_identifier:type_name -> herken.storage.v1.IdentifierRecord
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_herken_storage_v1_records_proto_init() }
@@ -593,7 +984,7 @@ func file_herken_storage_v1_records_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_storage_v1_records_proto_rawDesc), len(file_herken_storage_v1_records_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,82 @@
+package badgerstore
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/identity/badgerstore/internal/recordpb"
+)
+
+// Page tokens are opaque to clients: a PageTokenRecord (query hash + the
+// first key of the next page) with an HMAC-SHA256 under the store's secret.
+// A forged or edited token, or one reused with other filters, fails the
+// check and is PAGE_TOKEN_INVALID — clients cannot steer a scan into
+// another part of the keyspace.
+
+const maxTokenLen = 1024
+
+// loadSecret reads m/secret, creating it on first open.
+func (s *Store) loadSecret() error {
+	return s.update(nilCtx, func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(keySecret))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			secret := make([]byte, 32)
+			_, _ = rand.Read(secret)
+			s.secret = secret
+			return txn.Set([]byte(keySecret), secret)
+		}
+		if err != nil {
+			return err
+		}
+		s.secret, err = item.ValueCopy(nil)
+		return err
+	})
+}
+
+// queryHash fingerprints a query's filters (not its page size or token).
+func queryHash(parts ...any) []byte {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	return h.Sum(nil)
+}
+
+func (s *Store) sealToken(hash, nextKey []byte) string {
+	body, _ := marshalOpts.Marshal(&recordpb.PageTokenRecord{QueryHash: hash, NextKey: nextKey})
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write(body)
+	return base64.RawURLEncoding.EncodeToString(append(mac.Sum(nil), body...))
+}
+
+// openToken returns the next key a token carries, or nil for "".
+func (s *Store) openToken(token string, hash []byte) ([]byte, error) {
+	if token == "" {
+		return nil, nil
+	}
+	if len(token) > maxTokenLen {
+		return nil, identity.ErrPageToken
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) < sha256.Size {
+		return nil, identity.ErrPageToken
+	}
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write(raw[sha256.Size:])
+	if !hmac.Equal(mac.Sum(nil), raw[:sha256.Size]) {
+		return nil, identity.ErrPageToken
+	}
+	var r recordpb.PageTokenRecord
+	if err := proto.Unmarshal(raw[sha256.Size:], &r); err != nil || !hmac.Equal(r.QueryHash, hash) || len(r.NextKey) == 0 {
+		return nil, identity.ErrPageToken
+	}
+	return r.NextKey, nil
+}

