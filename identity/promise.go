@@ -84,3 +84,19 @@ const (
 	MaxContactsCounted     = 1000
 	SummaryScanInteraction = 50 // newest interactions read for the follow-up count
 )
+
+// ValidRecordID reports whether id has the shape of an interaction or
+// promise id (24 lowercase hex digits). It keeps junk out of store keys; it
+// does not say the record exists.
+func ValidRecordID(id string) bool {
+	if len(id) != 24 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

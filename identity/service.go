@@ -19,6 +19,9 @@ type ServiceConfig struct {
 	Now func() time.Time
 	// IdempotencyTTL is how long a request_id is remembered; default 24h.
 	IdempotencyTTL time.Duration
+	// CallbackDue is when a CALLBACK promise without a due time is due,
+	// counted from its creation; default DefaultCallbackDue.
+	CallbackDue time.Duration
 }
 
 // Service holds the recognition rules: who an identifier belongs to, when a
@@ -29,6 +32,8 @@ type Service struct {
 	norm  *Normalizer
 	now   func() time.Time
 	ttl   time.Duration
+
+	callbackDue time.Duration
 }
 
 // NewService returns a Service over store using norm to read identifiers.
@@ -39,7 +44,10 @@ func NewService(store Store, norm *Normalizer, cfg ServiceConfig) *Service {
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
-	return &Service{store: store, norm: norm, now: cfg.Now, ttl: cfg.IdempotencyTTL}
+	if cfg.CallbackDue <= 0 {
+		cfg.CallbackDue = DefaultCallbackDue
+	}
+	return &Service{store: store, norm: norm, now: cfg.Now, ttl: cfg.IdempotencyTTL, callbackDue: cfg.CallbackDue}
 }
 
 // Normalize normalises one client input (see Normalizer.Normalize).

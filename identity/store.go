@@ -97,6 +97,7 @@ type PromiseQuery struct {
 	CustomerID string       // "" means all customers (OPEN promises only)
 	State      PromiseState // 0 means any (one customer only)
 	DueBefore  time.Time    // zero means no bound
+	OverdueAt  time.Time    // non-zero: only OPEN promises due before this time; a page token keeps its first page's value
 	Owner      string       // "" means any
 	PageSize   int
 	PageToken  string

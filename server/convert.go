@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -138,14 +139,29 @@ func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
 	return pb
 }
 
-func recognizedToPB(r *identity.Recognized) *herkenv1.RecognizedCustomer {
+func recognizedToPB(r *identity.Recognized, now time.Time) *herkenv1.RecognizedCustomer {
 	if r == nil {
 		return nil
 	}
-	pb := &herkenv1.RecognizedCustomer{Customer: customerToPB(r.Customer)}
+	pb := &herkenv1.RecognizedCustomer{
+		Customer: customerToPB(r.Customer),
+		ContactSummary: &herkenv1.ContactSummary{
+			ContactsLast_30Days: int32(r.Summary.ContactsLast30Days),
+			OpenFollowUps:       int32(r.Summary.OpenFollowUps),
+			OpenPromises:        int32(r.Summary.OpenPromises),
+			OverduePromises:     int32(r.Summary.OverduePromises),
+		},
+	}
+	if r.Summary.LastContact != nil {
+		pb.ContactSummary.LastContact = interactionToPB(*r.Summary.LastContact)
+	}
 	pb.RecentInteractions = make([]*herkenv1.Interaction, len(r.Recent))
 	for i, in := range r.Recent {
 		pb.RecentInteractions[i] = interactionToPB(in)
+	}
+	pb.OpenPromises = make([]*herkenv1.Promise, len(r.OpenPromises))
+	for i, p := range r.OpenPromises {
+		pb.OpenPromises[i] = promiseToPB(p, now)
 	}
 	return pb
 }
@@ -158,4 +174,14 @@ func enumOf[T ~uint8](v int32) T {
 		return T(255)
 	}
 	return T(v)
+}
+
+// isNilTimestamp reports whether an optional message field was unset (a
+// typed nil behind the interface).
+func isNilTimestamp(ts interface{ GetSeconds() int64 }) bool {
+	type nilable interface{ ProtoReflect() protoreflect.Message }
+	if m, ok := ts.(nilable); ok {
+		return !m.ProtoReflect().IsValid()
+	}
+	return false
 }

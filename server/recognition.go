@@ -48,7 +48,7 @@ func (s recognitionServer) Lookup(ctx context.Context, req *herkenv1.LookupReque
 		CanonicalIdentifier: canonicalToPB(res.Input.Identifier),
 		Withheld:            res.Input.Withheld,
 		PhoneExtension:      res.Input.Extension,
-		Customer:            recognizedToPB(res.Customer),
+		Customer:            recognizedToPB(res.Customer, s.svc.Now()),
 		Candidates:          summariesToPB(res.Candidates),
 	}, nil
 }
@@ -79,7 +79,7 @@ func (s recognitionServer) Resolve(ctx context.Context, req *herkenv1.ResolveReq
 	}
 	out := &herkenv1.ResolveResponse{
 		Outcome:    herkenv1.ResolveOutcome(res.Outcome),
-		Customer:   recognizedToPB(res.Customer),
+		Customer:   recognizedToPB(res.Customer, s.svc.Now()),
 		Candidates: summariesToPB(res.Candidates),
 		Matches:    make([]*herkenv1.IdentifierMatch, len(res.Matches)),
 	}

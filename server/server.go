@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -37,6 +38,9 @@ type Config struct {
 	// ShutdownTimeout bounds GracefulStop before in-flight RPCs are cut off;
 	// default 10s.
 	ShutdownTimeout time.Duration
+	// Maintenance reports the background sweepers for MaintenanceService;
+	// nil reports nothing (no sweepers run).
+	Maintenance func() (promises, retention maintenance.Status)
 }
 
 // Validate checks c and fills defaults.
@@ -95,6 +99,8 @@ func New(svc *identity.Service, cfg Config) (*Server, error) {
 	herkenv1.RegisterRecognitionServiceServer(s.grpc, recognitionServer{Server: s})
 	herkenv1.RegisterCustomerServiceServer(s.grpc, customerServer{Server: s})
 	herkenv1.RegisterInteractionServiceServer(s.grpc, interactionServer{Server: s})
+	herkenv1.RegisterPromiseServiceServer(s.grpc, promiseServer{Server: s})
+	herkenv1.RegisterMaintenanceServiceServer(s.grpc, maintenanceServer{Server: s})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.SetServing(false)
@@ -110,6 +116,8 @@ var services = []string{
 	herkenv1.RecognitionService_ServiceDesc.ServiceName,
 	herkenv1.CustomerService_ServiceDesc.ServiceName,
 	herkenv1.InteractionService_ServiceDesc.ServiceName,
+	herkenv1.PromiseService_ServiceDesc.ServiceName,
+	herkenv1.MaintenanceService_ServiceDesc.ServiceName,
 }
 
 // SetServing sets the health of every service.

@@ -3,8 +3,8 @@ package badgerstore
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"strings"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -46,21 +46,20 @@ import (
 // Customer ids are 16 lowercase base32 characters (identity.ValidID), so
 // "h/{customer}/" never prefixes another customer's keys.
 const (
-	prefixMeta        = "m/"
-	prefixCustomer    = "c/"
-	prefixIndex       = "i/"
-	prefixHistory     = "h/"
-	prefixRequest     = "r/"
-	prefixPromise     = "p/"
-	prefixOpen        = "n/"
-	prefixDue         = "d/"
-	prefixOwner       = "o/"
-	prefixTime        = "t/"
-	prefixFeedback    = "f/"
-	keySecret         = prefixMeta + "secret"
-	keyFormat         = prefixMeta + "format"
-	currentFormat     = "1"
-	interactionIDSize = 24
+	prefixMeta     = "m/"
+	prefixCustomer = "c/"
+	prefixIndex    = "i/"
+	prefixHistory  = "h/"
+	prefixRequest  = "r/"
+	prefixPromise  = "p/"
+	prefixOpen     = "n/"
+	prefixDue      = "d/"
+	prefixOwner    = "o/"
+	prefixTime     = "t/"
+	prefixFeedback = "f/"
+	keySecret      = prefixMeta + "secret"
+	keyFormat      = prefixMeta + "format"
+	currentFormat  = "1"
 )
 
 func customerKey(id string) []byte { return []byte(prefixCustomer + id) }
@@ -86,21 +85,6 @@ func newInteractionID(occur time.Time, random uint32) string {
 	}
 	b[8], b[9], b[10], b[11] = byte(random>>24), byte(random>>16), byte(random>>8), byte(random)
 	return hex.EncodeToString(b[:])
-}
-
-// ValidRecordID reports whether id has the shape of an interaction or
-// promise id (24 lowercase hex digits), keeping junk out of keys.
-func ValidRecordID(id string) bool {
-	if len(id) != interactionIDSize {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // timeHex is a time as 16 hex digits of Unix nanoseconds: fixed width, so

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"google.golang.org/protobuf/proto"
@@ -50,33 +51,34 @@ func queryHash(parts ...any) []byte {
 	return h.Sum(nil)
 }
 
-func (s *Store) sealToken(hash, nextKey []byte) string {
-	body, _ := marshalOpts.Marshal(&recordpb.PageTokenRecord{QueryHash: hash, NextKey: nextKey})
+func (s *Store) sealToken(hash, nextKey []byte, asOf time.Time) string {
+	body, _ := marshalOpts.Marshal(&recordpb.PageTokenRecord{QueryHash: hash, NextKey: nextKey, AsOf: unixNano(asOf)})
 	mac := hmac.New(sha256.New, s.secret)
 	mac.Write(body)
 	return base64.RawURLEncoding.EncodeToString(append(mac.Sum(nil), body...))
 }
 
-// openToken returns the next key a token carries, or nil for "".
-func (s *Store) openToken(token string, hash []byte) ([]byte, error) {
+// openToken returns the next key a token carries (nil for "") and the
+// as-of time its first page used (zero if none).
+func (s *Store) openToken(token string, hash []byte) ([]byte, time.Time, error) {
 	if token == "" {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	if len(token) > maxTokenLen {
-		return nil, identity.ErrPageToken
+		return nil, time.Time{}, identity.ErrPageToken
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) < sha256.Size {
-		return nil, identity.ErrPageToken
+		return nil, time.Time{}, identity.ErrPageToken
 	}
 	mac := hmac.New(sha256.New, s.secret)
 	mac.Write(raw[sha256.Size:])
 	if !hmac.Equal(mac.Sum(nil), raw[:sha256.Size]) {
-		return nil, identity.ErrPageToken
+		return nil, time.Time{}, identity.ErrPageToken
 	}
 	var r recordpb.PageTokenRecord
 	if err := proto.Unmarshal(raw[sha256.Size:], &r); err != nil || !hmac.Equal(r.QueryHash, hash) || len(r.NextKey) == 0 {
-		return nil, identity.ErrPageToken
+		return nil, time.Time{}, identity.ErrPageToken
 	}
-	return r.NextKey, nil
+	return r.NextKey, fromUnixNano(r.AsOf), nil
 }

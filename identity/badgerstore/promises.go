@@ -33,7 +33,7 @@ func (s *Store) CreatePromise(ctx context.Context, t identity.Target, p identity
 			return err
 		}
 		if p.InteractionID != "" {
-			if !ValidRecordID(p.InteractionID) {
+			if !identity.ValidRecordID(p.InteractionID) {
 				return identity.ErrInteractionNotFound.WithField("interaction")
 			}
 			if _, err := txn.Get(historyKey(cid, p.InteractionID)); errors.Is(err, badger.ErrKeyNotFound) {
@@ -90,7 +90,7 @@ func openIndexKeys(p identity.Promise) [][]byte {
 }
 
 func getPromise(txn *badger.Txn, customerID, promiseID string) (identity.Promise, error) {
-	if !identity.ValidID(customerID) || !ValidRecordID(promiseID) {
+	if !identity.ValidID(customerID) || !identity.ValidRecordID(promiseID) {
 		return identity.Promise{}, identity.ErrPromiseNotFound
 	}
 	item, err := txn.Get(promiseKey(customerID, promiseID))
@@ -145,10 +145,20 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 
 // ListPromises implements identity.Store.
 func (s *Store) ListPromises(ctx context.Context, q identity.PromiseQuery) ([]identity.Promise, string, error) {
-	hash := queryHash("promises", q.CustomerID, q.State, q.DueBefore.UnixNano(), q.Owner)
-	start, err := s.openToken(q.PageToken, hash)
+	hash := queryHash("promises", q.CustomerID, q.State, unixNano(q.DueBefore), q.Owner, !q.OverdueAt.IsZero())
+	start, asOf, err := s.openToken(q.PageToken, hash)
 	if err != nil {
 		return nil, "", err
+	}
+	if !q.OverdueAt.IsZero() {
+		// Overdue as of the first page, so every page belongs to one list.
+		if !asOf.IsZero() {
+			q.OverdueAt = asOf
+		}
+		if q.DueBefore.IsZero() || q.OverdueAt.Before(q.DueBefore) {
+			q.DueBefore = q.OverdueAt
+		}
+		q.State = identity.PromiseOpen
 	}
 	var (
 		out  []identity.Promise
@@ -168,7 +178,7 @@ func (s *Store) ListPromises(ctx context.Context, q identity.PromiseQuery) ([]id
 	if err != nil || next == nil {
 		return out, "", err
 	}
-	return out, s.sealToken(hash, next), nil
+	return out, s.sealToken(hash, next, q.OverdueAt), nil
 }
 
 // listCustomerPromises pages through one customer's promises (by due time)

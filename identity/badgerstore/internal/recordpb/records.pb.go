@@ -694,7 +694,10 @@ type PageTokenRecord struct {
 	// Hash of the query's filters; a token only continues its own query.
 	QueryHash []byte `protobuf:"bytes,1,opt,name=query_hash,json=queryHash,proto3" json:"query_hash,omitempty"`
 	// The first key of the next page.
-	NextKey       []byte `protobuf:"bytes,2,opt,name=next_key,json=nextKey,proto3" json:"next_key,omitempty"`
+	NextKey []byte `protobuf:"bytes,2,opt,name=next_key,json=nextKey,proto3" json:"next_key,omitempty"`
+	// The "now" of a query relative to the time of its first page (overdue
+	// promises), Unix nanoseconds, so later pages continue the same list.
+	AsOf          int64 `protobuf:"varint,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -741,6 +744,13 @@ func (x *PageTokenRecord) GetNextKey() []byte {
 		return x.NextKey
 	}
 	return nil
+}
+
+func (x *PageTokenRecord) GetAsOf() int64 {
+	if x != nil {
+		return x.AsOf
+	}
+	return 0
 }
 
 // An idempotency record, key "r/{request_id}", stored with a TTL.
@@ -927,11 +937,12 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"state_note\x18\x0e \x01(\tR\tstateNote\x12\x1f\n" +
 	"\vcreate_time\x18\x0f \x01(\x03R\n" +
 	"createTime\x12R\n" +
-	"\x12contact_identifier\x18\x10 \x01(\v2#.herken.storage.v1.IdentifierRecordR\x11contactIdentifier\"K\n" +
+	"\x12contact_identifier\x18\x10 \x01(\v2#.herken.storage.v1.IdentifierRecordR\x11contactIdentifier\"`\n" +
 	"\x0fPageTokenRecord\x12\x1d\n" +
 	"\n" +
 	"query_hash\x18\x01 \x01(\fR\tqueryHash\x12\x19\n" +
-	"\bnext_key\x18\x02 \x01(\fR\anextKey\"N\n" +
+	"\bnext_key\x18\x02 \x01(\fR\anextKey\x12\x13\n" +
+	"\x05as_of\x18\x03 \x01(\x03R\x04asOf\"N\n" +
 	"\rRequestRecord\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\tR\bresultId\x12 \n" +
 	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\"0\n" +

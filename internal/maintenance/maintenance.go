@@ -1,0 +1,157 @@
+// Package maintenance runs herken's background sweepers: OPEN promises past
+// due plus a grace period become BROKEN, and interactions older than the
+// retention period are purged (AVG/GDPR: keep personal data no longer than
+// needed). Each run does bounded work; a backlog drains over several runs.
+package maintenance
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Config configures the sweepers. Zero fields take the defaults.
+type Config struct {
+	PromiseInterval   time.Duration // how often the promise sweeper runs; default 1m
+	PromiseGrace      time.Duration // how long past due an OPEN promise may stay open; default 1h
+	RetentionInterval time.Duration // how often the retention sweeper runs; default 1h
+	Retention         time.Duration // how long interactions are kept; default 2 years (730 days)
+	BatchLimit        int           // records per run and sweeper; default 1000
+}
+
+// Defaults.
+const (
+	DefaultPromiseInterval   = time.Minute
+	DefaultPromiseGrace      = time.Hour
+	DefaultRetentionInterval = time.Hour
+	DefaultRetention         = 730 * 24 * time.Hour
+	DefaultBatchLimit        = 1000
+)
+
+// Validate fills defaults and rejects nonsense.
+func (c *Config) Validate() error {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.PromiseInterval, DefaultPromiseInterval)
+	def(&c.PromiseGrace, DefaultPromiseGrace)
+	def(&c.RetentionInterval, DefaultRetentionInterval)
+	def(&c.Retention, DefaultRetention)
+	if c.BatchLimit == 0 {
+		c.BatchLimit = DefaultBatchLimit
+	}
+	var errs []error
+	if c.PromiseInterval < time.Second || c.RetentionInterval < time.Second {
+		errs = append(errs, errors.New("sweeper intervals must be at least 1s"))
+	}
+	if c.PromiseGrace < 0 {
+		errs = append(errs, errors.New("promise grace must not be negative"))
+	}
+	if c.Retention < 24*time.Hour {
+		errs = append(errs, errors.New("retention must be at least 24h"))
+	}
+	if c.BatchLimit < 1 || c.BatchLimit > 100000 {
+		errs = append(errs, errors.New("batch limit must be between 1 and 100000"))
+	}
+	return errors.Join(errs...)
+}
+
+// Sweeps is what the runner calls: the domain service's sweepers.
+type Sweeps interface {
+	SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error)
+	PurgeHistory(ctx context.Context, retention time.Duration, limit int) (int, bool, error)
+}
+
+// Status is what one sweeper did.
+type Status struct {
+	Interval    time.Duration
+	Threshold   time.Duration // grace or retention
+	LastRun     time.Time
+	LastCount   int64
+	LastLimited bool
+	Total       int64
+	FailedRuns  int64
+}
+
+// Runner runs the sweepers on their intervals.
+type Runner struct {
+	sweeps Sweeps
+	cfg    Config
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	promises  Status
+	retention Status
+}
+
+// New returns a Runner; cfg must be valid (Validate).
+func New(s Sweeps, cfg Config, log *slog.Logger) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{
+		sweeps: s, cfg: cfg, log: log,
+		promises:  Status{Interval: cfg.PromiseInterval, Threshold: cfg.PromiseGrace},
+		retention: Status{Interval: cfg.RetentionInterval, Threshold: cfg.Retention},
+	}
+}
+
+// Run runs both sweepers until ctx is done, each once at start and then on
+// its interval.
+func (r *Runner) Run(ctx context.Context) {
+	pt := time.NewTicker(r.cfg.PromiseInterval)
+	defer pt.Stop()
+	rt := time.NewTicker(r.cfg.RetentionInterval)
+	defer rt.Stop()
+	r.SweepPromises(ctx)
+	r.PurgeHistory(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pt.C:
+			r.SweepPromises(ctx)
+		case <-rt.C:
+			r.PurgeHistory(ctx)
+		}
+	}
+}
+
+// SweepPromises runs the promise sweeper once.
+func (r *Runner) SweepPromises(ctx context.Context) {
+	n, more, err := r.sweeps.SweepPromises(ctx, r.cfg.PromiseGrace, r.cfg.BatchLimit)
+	r.record(&r.promises, "promise sweeper", "promises_broken", n, more, err)
+}
+
+// PurgeHistory runs the retention sweeper once.
+func (r *Runner) PurgeHistory(ctx context.Context) {
+	n, more, err := r.sweeps.PurgeHistory(ctx, r.cfg.Retention, r.cfg.BatchLimit)
+	r.record(&r.retention, "retention sweeper", "interactions_purged", n, more, err)
+}
+
+func (r *Runner) record(st *Status, name, countKey string, n int, more bool, err error) {
+	r.mu.Lock()
+	st.LastRun, st.LastCount, st.LastLimited = time.Now(), int64(n), more
+	st.Total += int64(n)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		st.FailedRuns++
+	}
+	r.mu.Unlock()
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
+		r.log.Error(name+" failed", countKey, n, "error", err)
+	case n > 0 || more:
+		r.log.Info(name, countKey, n, "backlog", more)
+	}
+}
+
+// Status returns a snapshot of both sweepers.
+func (r *Runner) Status() (promises, retention Status) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.promises, r.retention
+}
