@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -107,11 +108,67 @@ func appendInteraction(txn *badger.Txn, c *identity.Customer, in identity.Intera
 	return rec, nil
 }
 
-// putInteraction stores an interaction record (new or updated).
+// putInteraction stores an interaction record, new or updated, and keeps
+// its index entries in step: t/ for every interaction, f/ while its
+// feedback awaits an answer. It reads the stored version (if any) in the
+// same transaction, so no caller can leave a stale index entry behind.
 func putInteraction(txn *badger.Txn, in identity.Interaction) error {
+	var oldKeys [][]byte
+	item, err := txn.Get(historyKey(in.CustomerID, in.ID))
+	switch {
+	case err == nil:
+		var old identity.Interaction
+		if err := item.Value(func(v []byte) error {
+			var derr error
+			old, derr = decodeInteraction(v)
+			return derr
+		}); err != nil {
+			return err
+		}
+		oldKeys = interactionIndexKeys(old)
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return err
+	}
+	newKeys := interactionIndexKeys(in)
+	for _, k := range oldKeys {
+		if !containsKey(newKeys, k) {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
 	b, err := encodeInteraction(in)
 	if err != nil {
 		return err
 	}
-	return txn.Set(historyKey(in.CustomerID, in.ID), b)
+	if err := txn.Set(historyKey(in.CustomerID, in.ID), b); err != nil {
+		return err
+	}
+	for _, k := range newKeys {
+		if !containsKey(oldKeys, k) {
+			if err := txn.Set(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// interactionIndexKeys are the index entries in needs: its t/ entry, and its
+// f/ entry while it has feedback nobody answered.
+func interactionIndexKeys(in identity.Interaction) [][]byte {
+	keys := [][]byte{timeKey(in)}
+	if in.Feedback != nil && !in.Feedback.Answered() {
+		keys = append(keys, feedbackKey(in))
+	}
+	return keys
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
 }
