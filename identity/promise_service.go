@@ -78,8 +78,10 @@ func (s *Service) buildPromise(np NewPromise, now time.Time) (Promise, error) {
 		}
 		p.DueTime = now.Add(s.callbackDue)
 	}
-	if p.DueTime.Before(now.Add(-MaxFutureSkew)) || p.DueTime.After(now.Add(MaxPromiseHorizon)) {
-		return p, invalid(ReasonTimeInvalid, "due_time", "must be between 5 minutes ago and 2 years ahead")
+	// A due time in the past is allowed: an agent may record a promise made
+	// earlier (and it reads as overdue at once).
+	if !p.DueTime.After(time.Unix(0, 0)) || p.DueTime.After(now.Add(MaxPromiseHorizon)) {
+		return p, invalid(ReasonTimeInvalid, "due_time", "must be after 1970 and at most 2 years ahead")
 	}
 	if !np.WindowStart.IsZero() {
 		p.WindowStart = np.WindowStart.UTC()

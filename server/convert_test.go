@@ -69,6 +69,12 @@ func TestEnumNumbering(t *testing.T) {
 	t.Run("SocialPlatform", func(t *testing.T) {
 		checkEnumNumbering(t, herkenv1.SocialPlatform(0).Descriptor(), func(n uint8) bool { return identity.Platform(n).Valid() })
 	})
+	t.Run("PromiseKind", func(t *testing.T) {
+		checkEnumNumbering(t, herkenv1.PromiseKind(0).Descriptor(), func(n uint8) bool { return identity.PromiseKind(n).Valid() })
+	})
+	t.Run("PromiseState", func(t *testing.T) {
+		checkEnumNumbering(t, herkenv1.PromiseState(0).Descriptor(), func(n uint8) bool { return identity.PromiseState(n).Valid() })
+	})
 	t.Run("IdentifierKind", func(t *testing.T) {
 		checkEnumNumbering(t, herkenv1.IdentifierKind(0).Descriptor(), func(n uint8) bool { return identity.Kind(n).Valid() })
 	})
@@ -91,6 +97,21 @@ func TestEnumNames(t *testing.T) {
 		{herkenv1.Channel_CHANNEL_WEB, uint8(identity.ChannelWeb)},
 		{herkenv1.Channel_CHANNEL_STORE, uint8(identity.ChannelStore)},
 		{herkenv1.Channel_CHANNEL_LETTER, uint8(identity.ChannelLetter)},
+		{herkenv1.Channel_CHANNEL_SYSTEM, uint8(identity.ChannelSystem)},
+
+		{herkenv1.PromiseKind_PROMISE_KIND_UNSPECIFIED, uint8(identity.PromiseKindUnspecified)},
+		{herkenv1.PromiseKind_PROMISE_KIND_CALLBACK, uint8(identity.PromiseCallback)},
+		{herkenv1.PromiseKind_PROMISE_KIND_DELIVERY, uint8(identity.PromiseDelivery)},
+		{herkenv1.PromiseKind_PROMISE_KIND_REFUND, uint8(identity.PromiseRefund)},
+		{herkenv1.PromiseKind_PROMISE_KIND_VISIT, uint8(identity.PromiseVisit)},
+		{herkenv1.PromiseKind_PROMISE_KIND_INFORMATION, uint8(identity.PromiseInformation)},
+		{herkenv1.PromiseKind_PROMISE_KIND_OTHER, uint8(identity.PromiseOther)},
+
+		{herkenv1.PromiseState_PROMISE_STATE_UNSPECIFIED, uint8(identity.PromiseStateUnspecified)},
+		{herkenv1.PromiseState_PROMISE_STATE_OPEN, uint8(identity.PromiseOpen)},
+		{herkenv1.PromiseState_PROMISE_STATE_KEPT, uint8(identity.PromiseKept)},
+		{herkenv1.PromiseState_PROMISE_STATE_BROKEN, uint8(identity.PromiseBroken)},
+		{herkenv1.PromiseState_PROMISE_STATE_CANCELLED, uint8(identity.PromiseCancelled)},
 
 		{herkenv1.Direction_DIRECTION_UNSPECIFIED, uint8(identity.DirectionUnspecified)},
 		{herkenv1.Direction_DIRECTION_INBOUND, uint8(identity.DirectionInbound)},

@@ -39,6 +39,7 @@ func fixedClock() time.Time { return fixedNow }
 // store, with generated clients connected to it.
 type testServer struct {
 	Srv          *server.Server
+	Svc          *identity.Service
 	Store        *badgerstore.Store
 	Conn         *grpc.ClientConn
 	Recognition  herkenv1.RecognitionServiceClient
@@ -109,7 +110,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	}
 
 	lis := bufconn.Listen(1 << 20)
-	ts := &testServer{Srv: srv, Store: store, served: make(chan error, 1)}
+	ts := &testServer{Srv: srv, Svc: svc, Store: store, served: make(chan error, 1)}
 	go func() { ts.served <- srv.Serve(lis) }()
 	if !tc.noServe {
 		srv.SetServing(true)

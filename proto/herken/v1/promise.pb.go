@@ -165,8 +165,8 @@ type Promise struct {
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// When the promise must be kept by (the end of a window). Required, except
 	// for a CALLBACK, where it defaults to the server's callback due time
-	// (4 hours unless configured). Must not be more than 5 minutes in the
-	// past when creating, and at most 2 years ahead.
+	// (4 hours unless configured). At most 2 years ahead. It may lie in the
+	// past (recording a promise made earlier): the promise is overdue at once.
 	DueTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
 	// Optional start of the window ("between 8 and 12"); before due_time.
 	WindowStartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
