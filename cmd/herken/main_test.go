@@ -12,6 +12,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/herken/herken/client"
+	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -19,6 +20,8 @@ func testConfig() serveConfig {
 	return serveConfig{
 		Addr: "127.0.0.1:0", InMemory: true, Region: "NL", Demo: true, DemoSize: 20,
 		BlockCacheMB: 16, LogFormat: "json", LogLevel: "info", ShutdownTimeout: time.Second,
+		CallbackDue: time.Hour, Maintenance: maintenance.Config{PromiseInterval: time.Minute, PromiseGrace: time.Hour,
+			RetentionInterval: time.Hour, Retention: 730 * 24 * time.Hour, BatchLimit: 100},
 	}
 }
 
@@ -78,6 +81,21 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		t.Fatalf("unknown number: %v %v", resp, err)
 	}
 
+	// The sweepers ran once at start and report through MaintenanceService.
+	mc := herkenv1.NewMaintenanceServiceClient(clientConn(t, addr))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ms, err := mc.GetMaintenanceStatus(ctx, &herkenv1.GetMaintenanceStatusRequest{})
+		if err != nil || ms.GetRetentionSweeper().GetThreshold().AsDuration() != 730*24*time.Hour {
+			t.Fatalf("maintenance status: %v %v", ms, err)
+		}
+		if ms.GetPromiseSweeper().GetLastRunTime() != nil && ms.GetRetentionSweeper().GetLastRunTime() != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sweepers did not run at start: %v", ms)
+		}
+	}
+
 	// The lookup command prints the same answer as JSON.
 	var out, errOut bytes.Buffer
 	if code := run(ctx, []string{"lookup", "--addr", addr, "Jan@Example.NL"}, &out, &errOut); code != 0 {
@@ -124,6 +142,8 @@ func TestServeConfigValidate(t *testing.T) {
 		{"log level", func(c *serveConfig) { c.LogLevel = "loud" }, "--log-level"},
 		{"demo size", func(c *serveConfig) { c.DemoSize = -1 }, "--demo-size"},
 		{"shutdown", func(c *serveConfig) { c.ShutdownTimeout = 0 }, "--shutdown-timeout"},
+		{"callback due", func(c *serveConfig) { c.CallbackDue = -time.Hour }, "--callback-due"},
+		{"retention", func(c *serveConfig) { c.Maintenance.Retention = time.Hour }, "retention"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

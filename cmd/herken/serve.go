@@ -14,6 +14,7 @@ import (
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/identity/badgerstore"
 	"github.com/herken/herken/internal/demo"
+	"github.com/herken/herken/internal/maintenance"
 	"github.com/herken/herken/server"
 )
 
@@ -30,6 +31,8 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	CallbackDue     time.Duration
+	Maintenance     maintenance.Config
 }
 
 func (c *serveConfig) addFlags(e *envFlags) {
@@ -44,6 +47,12 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.LogFormat, "log-format", "auto", "log format: json, text, or auto (text on a terminal, json otherwise)")
 	e.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	e.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight RPCs may finish on shutdown")
+	e.Duration(&c.CallbackDue, "callback-due", identity.DefaultCallbackDue, "due time of a CALLBACK promise created without one (IVR callback requests)")
+	e.Duration(&c.Maintenance.PromiseGrace, "promise-grace", maintenance.DefaultPromiseGrace, "how long past due an OPEN promise stays open before the sweeper marks it BROKEN")
+	e.Duration(&c.Maintenance.PromiseInterval, "promise-sweep-interval", maintenance.DefaultPromiseInterval, "how often the promise sweeper runs")
+	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
+	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
+	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most")
 }
 
 func (c *serveConfig) validate() error {
@@ -74,6 +83,12 @@ func (c *serveConfig) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	if c.CallbackDue <= 0 || c.CallbackDue > 30*24*time.Hour {
+		errs = append(errs, errors.New("--callback-due must be between 1ns and 720h"))
+	}
+	if err := c.Maintenance.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -139,13 +154,14 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
-	svc := identity.NewService(store, norm, identity.ServiceConfig{})
+	svc := identity.NewService(store, norm, identity.ServiceConfig{CallbackDue: cfg.CallbackDue})
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, cfg.DemoSize, log); err != nil {
 			return err
 		}
 	}
-	srv, err := server.New(svc, server.Config{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout})
+	sweepers := maintenance.New(svc, cfg.Maintenance, log)
+	srv, err := server.New(svc, server.Config{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status})
 	if err != nil {
 		return err
 	}
@@ -162,6 +178,17 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		ready <- lis.Addr().String()
 	}
 	go watchStore(ctx, store, srv, log)
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweepsDone := make(chan struct{})
+	go func() {
+		sweepers.Run(sweepCtx)
+		close(sweepsDone)
+	}()
+	// The sweepers write; stop them before the store closes.
+	defer func() {
+		stopSweeps()
+		<-sweepsDone
+	}()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
