@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -24,6 +25,7 @@ type Stats struct {
 	Customers    int // customers created
 	Identifiers  int // identifiers linked, summed over customers: a shared landline counts once per holder
 	Interactions int // interactions recorded
+	Promises     int // promises made
 }
 
 // UnknownPhone is a valid Dutch mobile number that Seed never links to any
@@ -45,6 +47,18 @@ type Fixture struct {
 	HandoverNote      string
 	Identifiers       []identity.Input     // as an agent or CTI would send them
 	Interactions      []FixtureInteraction // oldest first
+	Promises          []FixturePromise
+}
+
+// FixturePromise is a promise to a fixture customer, due relative to the
+// time Seed is given (negative: already past due).
+type FixturePromise struct {
+	Kind        identity.PromiseKind
+	Description string
+	Owner       string
+	DueIn       time.Duration
+	Window      time.Duration // length of the delivery/visit window before the due time; 0 for none
+	MadeIn      int           // 1-based index into Interactions of the contact it was made in; 0 for none
 }
 
 // FixtureInteraction is one contact of a fixture customer, placed relative to
@@ -110,6 +124,13 @@ func Fixtures() []Fixture {
 					Agent: "agent-017", CaseNumber: 4512, Duration: 12*time.Minute + 40*time.Second,
 					Summary: "Storing internet sinds maandag; monteur ingepland, klant wordt vandaag nog teruggebeld."},
 			},
+			// The callback promised two days ago was never made: the
+			// sweeper marks it BROKEN on the first start, and the next
+			// agent sees it. The engineer's visit is still to come.
+			Promises: []FixturePromise{
+				{Kind: identity.PromiseCallback, Description: "Terugbellen over de storing.", Owner: "agent-017", DueIn: -2*day + 6*time.Hour, MadeIn: 5},
+				{Kind: identity.PromiseVisit, Description: "Monteur komt de storing verhelpen.", Owner: "team-techniek", DueIn: 2*day + 4*time.Hour, Window: 4 * time.Hour, MadeIn: 5},
+			},
 		},
 		{
 			DisplayName: "Anna Bakker",
@@ -124,6 +145,9 @@ func Fixtures() []Fixture {
 				{Ago: 4*day + 1*time.Hour, Channel: identity.ChannelPhone, Direction: inbound, Outcome: followUp,
 					Agent: "agent-017", CaseNumber: 4530, Duration: 9 * time.Minute,
 					Summary: "Belt namens het huishouden over het hogere maandbedrag; prijswijziging uitgelegd, offerte voor goedkoper pakket volgt per e-mail."},
+			},
+			Promises: []FixturePromise{
+				{Kind: identity.PromiseInformation, Description: "Offerte goedkoper pakket per e-mail sturen.", Owner: "team-klantbehoud", DueIn: -30 * time.Minute, MadeIn: 3},
 			},
 		},
 		{
@@ -213,7 +237,26 @@ func Seed(ctx context.Context, svc *identity.Service, n int, seed int64, now tim
 	if err := s.generate(n); err != nil {
 		return s.stats, err
 	}
-	return s.stats, nil
+	return s.stats, s.generatePromises()
+}
+
+var demoOwners = []string{"agent-017", "agent-023", "agent-042", "team-facturatie", "team-techniek", "team-retouren"}
+
+// generatePromises gives every 15th generated customer a promise, some
+// still to come and some overdue, so the team lead's lists have content.
+func (s *seeder) generatePromises() error {
+	for i := 0; i < len(s.generated); i += 15 {
+		kind := identity.PromiseKind(1 + s.r.IntN(int(identity.PromiseOther)))
+		due := s.now.Add(time.Duration(s.r.IntN(8*24)-3*24) * time.Hour)
+		if _, err := s.svc.CreatePromise(s.ctx, identity.InteractionTarget{CustomerID: s.generated[i]}, identity.NewPromise{
+			Kind: kind, DueTime: due, Owner: demoOwners[s.r.IntN(len(demoOwners))],
+			Description: "Afspraak uit een eerder contact.",
+		}, ""); err != nil {
+			return fmt.Errorf("demo: generated customer %d: create promise: %w", i+1, err)
+		}
+		s.stats.Promises++
+	}
+	return nil
 }
 
 // newRand is the dataset's only source of randomness.
@@ -229,6 +272,8 @@ type seeder struct {
 	used    map[string]struct{} // identifier keys linked or reserved
 	caseSeq int
 	stats   Stats
+
+	generated []string // ids of generated customers, in creation order
 }
 
 // reserve marks every fixture identifier and reserved number as used, so
@@ -295,6 +340,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 	if err != nil {
 		return err
 	}
+	var made []string
 	for _, fi := range f.Interactions {
 		occur := s.now.Add(-fi.Ago)
 		in := identity.Interaction{
@@ -309,9 +355,24 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 		if fi.CaseNumber != 0 {
 			in.CaseReference = CaseReference(occur.Year(), fi.CaseNumber)
 		}
-		if err := s.record(who, id, in); err != nil {
+		rec, err := s.record(who, id, in)
+		if err != nil {
 			return err
 		}
+		made = append(made, rec.ID)
+	}
+	for _, fp := range f.Promises {
+		np := identity.NewPromise{Kind: fp.Kind, Description: fp.Description, Owner: fp.Owner, DueTime: s.now.Add(fp.DueIn)}
+		if fp.Window > 0 {
+			np.WindowStart = np.DueTime.Add(-fp.Window)
+		}
+		if fp.MadeIn > 0 {
+			np.InteractionCustomerID, np.InteractionID = id, made[fp.MadeIn-1]
+		}
+		if _, err := s.svc.CreatePromise(s.ctx, identity.InteractionTarget{CustomerID: id}, np, ""); err != nil {
+			return fmt.Errorf("demo: %s: create promise: %w", who, err)
+		}
+		s.stats.Promises++
 	}
 	return nil
 }
@@ -323,13 +384,17 @@ func (s *seeder) create(who string, nc identity.NewCustomer) (string, error) {
 	}
 	s.stats.Customers++
 	s.stats.Identifiers += len(c.Identifiers)
+	if strings.HasPrefix(who, "generated") {
+		s.generated = append(s.generated, c.ID)
+	}
 	return c.ID, nil
 }
 
-func (s *seeder) record(who, customerID string, in identity.Interaction) error {
-	if _, err := s.svc.RecordInteraction(s.ctx, identity.InteractionTarget{CustomerID: customerID}, in, ""); err != nil {
-		return fmt.Errorf("demo: %s: record interaction: %w", who, err)
+func (s *seeder) record(who, customerID string, in identity.Interaction) (identity.Interaction, error) {
+	rec, err := s.svc.RecordInteraction(s.ctx, identity.InteractionTarget{CustomerID: customerID}, in, "")
+	if err != nil {
+		return rec, fmt.Errorf("demo: %s: record interaction: %w", who, err)
 	}
 	s.stats.Interactions++
-	return nil
+	return rec, nil
 }

@@ -553,3 +553,36 @@ func BenchmarkSeed300(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestDemoPromises: Jan's forgotten callback is overdue at once and BROKEN
+// after the first sweep; the engineer's visit stays open; generated
+// customers have promises for the team lead's list.
+func TestDemoPromises(t *testing.T) {
+	e := newEnv(t)
+	st, err := Seed(ctx, e.svc, 300, 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 + 20; st.Promises != want {
+		t.Fatalf("Promises = %d, want %d (3 fixture + every 15th of 300)", st.Promises, want)
+	}
+	jan := e.found(t, phone("06-12345678"), "Jan de Vries")
+	if len(jan.OpenPromises) != 2 || jan.Summary.OverduePromises != 1 {
+		t.Fatalf("Jan's open promises: %+v", jan.OpenPromises)
+	}
+	if jan.OpenPromises[0].InteractionID != jan.Recent[0].ID {
+		t.Fatal("the callback promise does not point at the call it was made in")
+	}
+	n, _, err := e.svc.SweepPromises(ctx, time.Hour, 1000)
+	if err != nil || n < 1 {
+		t.Fatalf("sweep broke %d: %v", n, err)
+	}
+	jan = e.found(t, phone("06-12345678"), "Jan de Vries")
+	if len(jan.OpenPromises) != 1 || jan.OpenPromises[0].Kind != identity.PromiseVisit || jan.Recent[0].Channel != identity.ChannelSystem {
+		t.Fatalf("after sweep: promises %+v, newest event %+v", jan.OpenPromises, jan.Recent[0])
+	}
+	anna := e.found(t, email("anna.bakker@example.nl"), "Anna Bakker")
+	if anna.Summary.OverduePromises != 1 || anna.Summary.OpenPromises != 1 {
+		t.Fatalf("Anna's promise (30 min late, within grace): %+v", anna.Summary)
+	}
+}

@@ -710,7 +710,7 @@ func (s *seeder) history(who, customerID string, tags []string) error {
 			CaseReference: caseRef,
 			Duration:      s.duration(ch),
 		}
-		if err := s.record(who, customerID, in); err != nil {
+		if _, err := s.record(who, customerID, in); err != nil {
 			return err
 		}
 		if caseRef != "" && tm.then != nil {
