@@ -132,6 +132,8 @@ func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
 		CaseReference: in.CaseReference,
 		Identifier:    canonicalToPB(in.Identifier),
 		CreateTime:    timeToPB(in.CreateTime),
+		Feedback:      feedbackToPB(in.Feedback),
+		Promise:       promiseNameOf(in),
 	}
 	if in.Duration > 0 {
 		pb.Duration = durationpb.New(in.Duration)

@@ -54,15 +54,20 @@ type InteractionServiceClient interface {
 	//
 	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
 	// negative page_size, "customers/-" without unanswered_feedback_only, or
-	// an empty time range, ENUM_VALUE_INVALID for an unknown channel,
-	// PAGE_TOKEN_INVALID); NOT_FOUND / CUSTOMER_NOT_FOUND.
+	// an empty time range (end_time not after start_time), TIME_INVALID for
+	// a malformed or pre-1970 start_time or end_time, ENUM_VALUE_INVALID for
+	// an unknown channel (the first one), PAGE_TOKEN_INVALID for a token that
+	// is malformed or was issued for other filters); NOT_FOUND /
+	// CUSTOMER_NOT_FOUND.
 	ListInteractions(ctx context.Context, in *ListInteractionsRequest, opts ...grpc.CallOption) (*ListInteractionsResponse, error)
 	// SubmitFeedback attaches the customer's feedback to an interaction.
 	// Feedback is given once; it cannot be changed afterwards.
 	//
 	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
-	// score outside 1..5, FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND;
-	// FAILED_PRECONDITION / FEEDBACK_ALREADY_SUBMITTED.
+	// score outside 1..5, FIELD_INVALID on name for a CHANNEL_SYSTEM event,
+	// which was no contact and takes no feedback, FIELD_TOO_LONG);
+	// NOT_FOUND / INTERACTION_NOT_FOUND; FAILED_PRECONDITION /
+	// FEEDBACK_ALREADY_SUBMITTED.
 	SubmitFeedback(ctx context.Context, in *SubmitFeedbackRequest, opts ...grpc.CallOption) (*SubmitFeedbackResponse, error)
 	// AnswerFeedback records what was done with the feedback, as told to the
 	// customer.
@@ -150,15 +155,20 @@ type InteractionServiceServer interface {
 	//
 	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
 	// negative page_size, "customers/-" without unanswered_feedback_only, or
-	// an empty time range, ENUM_VALUE_INVALID for an unknown channel,
-	// PAGE_TOKEN_INVALID); NOT_FOUND / CUSTOMER_NOT_FOUND.
+	// an empty time range (end_time not after start_time), TIME_INVALID for
+	// a malformed or pre-1970 start_time or end_time, ENUM_VALUE_INVALID for
+	// an unknown channel (the first one), PAGE_TOKEN_INVALID for a token that
+	// is malformed or was issued for other filters); NOT_FOUND /
+	// CUSTOMER_NOT_FOUND.
 	ListInteractions(context.Context, *ListInteractionsRequest) (*ListInteractionsResponse, error)
 	// SubmitFeedback attaches the customer's feedback to an interaction.
 	// Feedback is given once; it cannot be changed afterwards.
 	//
 	// Errors: INVALID_ARGUMENT (RESOURCE_NAME_INVALID, FIELD_INVALID for a
-	// score outside 1..5, FIELD_TOO_LONG); NOT_FOUND / INTERACTION_NOT_FOUND;
-	// FAILED_PRECONDITION / FEEDBACK_ALREADY_SUBMITTED.
+	// score outside 1..5, FIELD_INVALID on name for a CHANNEL_SYSTEM event,
+	// which was no contact and takes no feedback, FIELD_TOO_LONG);
+	// NOT_FOUND / INTERACTION_NOT_FOUND; FAILED_PRECONDITION /
+	// FEEDBACK_ALREADY_SUBMITTED.
 	SubmitFeedback(context.Context, *SubmitFeedbackRequest) (*SubmitFeedbackResponse, error)
 	// AnswerFeedback records what was done with the feedback, as told to the
 	// customer.
