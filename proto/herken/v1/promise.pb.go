@@ -176,7 +176,8 @@ type Promise struct {
 	// The channel it will be kept on. CALLBACK defaults to CHANNEL_PHONE.
 	Channel Channel `protobuf:"varint,7,opt,name=channel,proto3,enum=herken.v1.Channel" json:"channel,omitempty"`
 	// The interaction it was made in, "customers/{c}/interactions/{i}" of the
-	// same customer. Optional.
+	// same customer. Optional. The interaction may later be purged by history
+	// retention; the promise keeps the name.
 	Interaction string `protobuf:"bytes,8,opt,name=interaction,proto3" json:"interaction,omitempty"`
 	// The state. Output only.
 	State PromiseState `protobuf:"varint,9,opt,name=state,proto3,enum=herken.v1.PromiseState" json:"state,omitempty"`
