@@ -211,11 +211,15 @@ func putHolders(txn *badger.Txn, id identity.Identifier, ids []string) error {
 	if len(ids) == 0 {
 		return txn.Delete(indexKey(id))
 	}
-	b, err := marshalOpts.Marshal(&recordpb.IndexRecord{CustomerIds: ids})
+	b, err := encodeHolders(ids)
 	if err != nil {
 		return err
 	}
 	return txn.Set(indexKey(id), b)
+}
+
+func encodeHolders(ids []string) ([]byte, error) {
+	return marshalOpts.Marshal(&recordpb.IndexRecord{CustomerIds: ids})
 }
 
 // checkRequest looks up an idempotency key. It returns the stored result id
