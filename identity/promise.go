@@ -82,7 +82,7 @@ const (
 	SystemActor            = "herken"
 	ContactSummaryDays     = 30
 	MaxContactsCounted     = 1000
-	SummaryScanInteraction = 50 // newest interactions read for the follow-up count
+	SummaryScanInteraction = 10 // newest interactions the follow-up count looks at
 )
 
 // ValidRecordID reports whether id has the shape of an interaction or

@@ -39,7 +39,20 @@ func identifierFromRecord(r *recordpb.IdentifierRecord) identity.Identifier {
 	return identity.Identifier{Kind: identity.Kind(r.Kind), Platform: identity.Platform(r.Platform), Value: r.Value}
 }
 
-func encodeCustomer(c identity.Customer) ([]byte, error) {
+// customerRec is a customer record as stored: the domain customer plus
+// the store's own summary of its history and promises.
+type customerRec struct {
+	identity.Customer
+	recent       []identity.Interaction // newest first, at most recentInline
+	count        int64                  // interactions stored
+	openPromises int64                  // OPEN promises
+}
+
+// recentInline is how many of a customer's newest interactions its record
+// carries. Lookup's default interaction limit fits.
+const recentInline = identity.DefaultRecentLimit
+
+func encodeCustomer(c customerRec) ([]byte, error) {
 	r := &recordpb.CustomerRecord{
 		Format:             recordFormat,
 		Id:                 c.ID,
@@ -52,23 +65,29 @@ func encodeCustomer(c identity.Customer) ([]byte, error) {
 		Revision:           c.Revision,
 		LastContactTime:    unixNano(c.LastContactTime),
 		LastContactChannel: uint32(c.LastContactChannel),
+		InteractionCount:   c.count,
+		OpenPromises:       c.openPromises,
 	}
 	r.Identifiers = make([]*recordpb.IdentifierRecord, len(c.Identifiers))
 	for i, l := range c.Identifiers {
 		r.Identifiers[i] = identifierToRecord(l.Identifier, l.LinkTime)
 	}
+	r.Recent = make([]*recordpb.InteractionRecord, len(c.recent))
+	for i, in := range c.recent {
+		r.Recent[i] = interactionToRecord(in)
+	}
 	return marshalOpts.Marshal(r)
 }
 
-func decodeCustomer(b []byte) (identity.Customer, error) {
+func decodeCustomer(b []byte) (customerRec, error) {
 	var r recordpb.CustomerRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
-		return identity.Customer{}, fmt.Errorf("decode customer: %w", err)
+		return customerRec{}, fmt.Errorf("decode customer: %w", err)
 	}
 	if r.Format != recordFormat {
-		return identity.Customer{}, fmt.Errorf("decode customer: unknown record format %d", r.Format)
+		return customerRec{}, fmt.Errorf("decode customer: unknown record format %d", r.Format)
 	}
-	c := identity.Customer{
+	c := customerRec{Customer: identity.Customer{
 		ID:                 r.Id,
 		DisplayName:        r.DisplayName,
 		PreferredLanguage:  r.PreferredLanguage,
@@ -80,14 +99,28 @@ func decodeCustomer(b []byte) (identity.Customer, error) {
 		LastContactTime:    fromUnixNano(r.LastContactTime),
 		LastContactChannel: identity.Channel(r.LastContactChannel),
 		Identifiers:        make([]identity.LinkedIdentifier, len(r.Identifiers)),
-	}
+	}, count: r.InteractionCount, openPromises: r.OpenPromises}
 	for i, ir := range r.Identifiers {
 		c.Identifiers[i] = identity.LinkedIdentifier{Identifier: identifierFromRecord(ir), LinkTime: fromUnixNano(ir.LinkTime)}
+	}
+	if len(r.Recent) > 0 {
+		c.recent = make([]identity.Interaction, len(r.Recent))
+		for i, ir := range r.Recent {
+			in, err := interactionFromRecord(ir)
+			if err != nil {
+				return customerRec{}, err
+			}
+			c.recent[i] = in
+		}
 	}
 	return c, nil
 }
 
 func encodeInteraction(in identity.Interaction) ([]byte, error) {
+	return marshalOpts.Marshal(interactionToRecord(in))
+}
+
+func interactionToRecord(in identity.Interaction) *recordpb.InteractionRecord {
 	r := &recordpb.InteractionRecord{
 		Format:        recordFormat,
 		Id:            in.ID,
@@ -112,7 +145,7 @@ func encodeInteraction(in identity.Interaction) ([]byte, error) {
 			Answer: f.Answer, AnsweredBy: f.AnsweredBy, AnswerTime: unixNano(f.AnswerTime),
 		}
 	}
-	return marshalOpts.Marshal(r)
+	return r
 }
 
 func decodeInteraction(b []byte) (identity.Interaction, error) {
@@ -120,6 +153,10 @@ func decodeInteraction(b []byte) (identity.Interaction, error) {
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return identity.Interaction{}, fmt.Errorf("decode interaction: %w", err)
 	}
+	return interactionFromRecord(&r)
+}
+
+func interactionFromRecord(r *recordpb.InteractionRecord) (identity.Interaction, error) {
 	if r.Format != recordFormat {
 		return identity.Interaction{}, fmt.Errorf("decode interaction: unknown record format %d", r.Format)
 	}

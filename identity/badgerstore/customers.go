@@ -37,7 +37,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c identity.Customer, idem id
 				return err
 			}
 		}
-		if err := putCustomer(txn, c); err != nil {
+		if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
 			return err
 		}
 		out = c

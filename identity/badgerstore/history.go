@@ -256,6 +256,15 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 			return err
 		}
 		out = in
+		// Keep the customer's recent copy of it in step.
+		c, err := getCustomerRec(txn, customerID)
+		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(c.recent, func(r identity.Interaction) bool { return r.ID == in.ID }); i >= 0 {
+			c.recent[i] = in
+			return putCustomer(txn, c)
+		}
 		return nil
 	})
 	return out, err
@@ -278,8 +287,9 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 				return err
 			}
 			scanned = len(keys)
+			touched := map[string]int{}
 			for i, k := range keys {
-				ok, err := purgeOne(txn, k)
+				cid, ok, err := purgeOne(txn, k)
 				if errors.Is(err, badger.ErrTxnTooBig) {
 					return errTxnFull{fitted: i}
 				}
@@ -288,9 +298,16 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 				}
 				if ok {
 					purged++
+					touched[cid]++
 				}
 			}
-			return nil
+			err = settlePurged(txn, touched)
+			if errors.Is(err, badger.ErrTxnTooBig) {
+				// The customers' summaries did not fit beside the deletions:
+				// retry with half the batch.
+				return errTxnFull{fitted: len(keys) / 2}
+			}
+			return err
 		})
 		var full errTxnFull
 		if errors.As(err, &full) {
@@ -337,25 +354,48 @@ func olderKeys(txn *badger.Txn, stop []byte, limit int) ([][]byte, error) {
 // purgeOne deletes the interaction a t/ key names, with its index entries.
 // It reports false for a t/ entry whose interaction is gone (which it
 // deletes too, so a sweep never sticks on it).
-func purgeOne(txn *badger.Txn, key []byte) (bool, error) {
+func purgeOne(txn *badger.Txn, key []byte) (string, bool, error) {
 	cid, iid, ok := splitTail(key)
 	if !ok {
-		return false, corrupt("malformed time index key")
+		return "", false, corrupt("malformed time index key")
 	}
 	in, err := readInteraction(txn, cid, iid)
 	if errors.Is(err, identity.ErrInteractionNotFound) {
-		return false, txn.Delete(key)
+		return cid, false, txn.Delete(key)
 	}
 	if err != nil {
-		return false, err
+		return cid, false, err
 	}
 	if !bytes.Equal(timeKey(in), key) {
-		return false, corrupt("time index entry disagrees with its interaction")
+		return cid, false, corrupt("time index entry disagrees with its interaction")
 	}
 	for _, k := range append(interactionIndexKeys(in), historyKey(cid, iid)) {
 		if err := txn.Delete(k); err != nil {
-			return false, err
+			return cid, false, err
 		}
 	}
-	return true, nil
+	return cid, true, nil
+}
+
+// settlePurged brings the summaries of customers who lost interactions in
+// this transaction up to date: the count, and the recent copies (reloaded,
+// since a purged interaction may have been one of them).
+func settlePurged(txn *badger.Txn, purged map[string]int) error {
+	for cid, n := range purged {
+		c, err := getCustomerRec(txn, cid)
+		if errors.Is(err, identity.ErrCustomerNotFound) {
+			continue // orphaned history; the integrity check reports it
+		}
+		if err != nil {
+			return err
+		}
+		c.count -= int64(n)
+		if err := refreshRecent(txn, &c); err != nil {
+			return err
+		}
+		if err := putCustomer(txn, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -28,7 +29,7 @@ func (s *Store) AppendInteraction(ctx context.Context, t identity.Target, in ide
 		if err != nil {
 			return err
 		}
-		c, err := getCustomer(txn, cid)
+		c, err := getCustomerRec(txn, cid)
 		if err != nil {
 			if err == identity.ErrCustomerNotFound && t.CustomerID == "" {
 				return corrupt("identifier index names a missing customer")
@@ -86,26 +87,47 @@ func getInteraction(txn *badger.Txn, customerID, id string) (identity.Interactio
 	return in, err
 }
 
-// appendInteraction writes in to c's history (assigning its id) and moves
-// c's last contact forward when in is a newer contact. Every write of an
-// interaction goes through here, so the indexes stay complete.
-func appendInteraction(txn *badger.Txn, c *identity.Customer, in identity.Interaction) (identity.Interaction, error) {
+// appendInteraction writes in to c's history (assigning its id), updates
+// c's summary (recent copies, count, last contact) and stores c. Every new
+// interaction goes through here, so the indexes and summaries stay complete.
+func appendInteraction(txn *badger.Txn, c *customerRec, in identity.Interaction) (identity.Interaction, error) {
 	rec := in
 	rec.CustomerID = c.ID
 	rec.ID = newInteractionID(in.OccurTime, random32())
 	if err := putInteraction(txn, rec); err != nil {
 		return rec, err
 	}
+	c.count++
+	c.recent = insertRecent(c.recent, rec)
 	// Only a newer contact moves "last contact": back-filled history must
 	// not make an old call look like the latest one, and a system event is
 	// not a contact at all.
 	if rec.Channel.IsContact() && rec.OccurTime.After(c.LastContactTime) {
 		c.LastContactTime, c.LastContactChannel = rec.OccurTime, rec.Channel
-		if err := putCustomer(txn, *c); err != nil {
-			return rec, err
-		}
 	}
-	return rec, nil
+	return rec, putCustomer(txn, *c)
+}
+
+// insertRecent adds in to the newest-first copies, in h/ key order (ids
+// sort newest first), keeping at most recentInline.
+func insertRecent(recent []identity.Interaction, in identity.Interaction) []identity.Interaction {
+	i, _ := slices.BinarySearchFunc(recent, in.ID, func(r identity.Interaction, id string) int { return strings.Compare(r.ID, id) })
+	if i >= recentInline {
+		return recent
+	}
+	recent = slices.Insert(recent, i, in)
+	if len(recent) > recentInline {
+		recent = recent[:recentInline]
+	}
+	return recent
+}
+
+// refreshRecent reloads c's recent copies from h/{c}/: after a deletion
+// took one of them away.
+func refreshRecent(txn *badger.Txn, c *customerRec) error {
+	recent, _, err := recentHistory(txn, c.ID, identity.MatchOptions{HistoryLimit: recentInline})
+	c.recent = recent
+	return err
 }
 
 // putInteraction stores an interaction record, new or updated, and keeps

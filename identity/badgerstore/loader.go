@@ -88,12 +88,15 @@ func (l *Loader) add(c identity.Customer, history []identity.Interaction, promis
 		h.ids = append(h.ids, c.ID)
 		l.stats.Identifiers++
 	}
+	rec := customerRec{Customer: c}
 	for _, in := range history {
 		in.CustomerID = c.ID
 		in.ID = newInteractionID(in.OccurTime, random32())
-		if in.Channel.IsContact() && in.OccurTime.After(c.LastContactTime) {
-			c.LastContactTime, c.LastContactChannel = in.OccurTime, in.Channel
+		if in.Channel.IsContact() && in.OccurTime.After(rec.LastContactTime) {
+			rec.LastContactTime, rec.LastContactChannel = in.OccurTime, in.Channel
 		}
+		rec.count++
+		rec.recent = insertRecent(rec.recent, in)
 		b, err := encodeInteraction(in)
 		if err != nil {
 			return err
@@ -119,6 +122,7 @@ func (l *Loader) add(c identity.Customer, history []identity.Interaction, promis
 			return err
 		}
 		if p.State == identity.PromiseOpen {
+			rec.openPromises++
 			for _, k := range openIndexKeys(p) {
 				if err := l.wb.Set(k, nil); err != nil {
 					return err
@@ -127,7 +131,7 @@ func (l *Loader) add(c identity.Customer, history []identity.Interaction, promis
 		}
 		l.stats.Promises++
 	}
-	b, err := encodeCustomer(c)
+	b, err := encodeCustomer(rec)
 	if err != nil {
 		return err
 	}

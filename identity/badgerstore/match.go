@@ -14,6 +14,7 @@ import (
 func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts identity.MatchOptions, focus func([][]string) string) (identity.Snapshot, error) {
 	snap := identity.Snapshot{Holders: make([][]string, len(ids)), Customers: make(map[string]identity.Customer, 1)}
 	err := s.view(ctx, func(txn *badger.Txn) error {
+		var recs map[string]customerRec
 		for i, id := range ids {
 			hs, err := holders(txn, id)
 			if err != nil {
@@ -27,14 +28,18 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts ident
 				if _, ok := snap.Customers[cid]; ok {
 					continue
 				}
-				c, err := getCustomer(txn, cid)
+				c, err := getCustomerRec(txn, cid)
 				if err != nil {
 					if err == identity.ErrCustomerNotFound {
 						return corrupt("identifier index names a missing customer")
 					}
 					return err
 				}
-				snap.Customers[cid] = c
+				snap.Customers[cid] = c.Customer
+				if recs == nil {
+					recs = make(map[string]customerRec, 1)
+				}
+				recs[cid] = c
 			}
 		}
 		if focus == nil {
@@ -43,14 +48,39 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts ident
 		if snap.Focus = focus(snap.Holders); snap.Focus == "" {
 			return nil
 		}
-		var err error
-		if snap.History, snap.Counted, err = recentHistory(txn, snap.Focus, opts); err != nil {
-			return err
-		}
-		snap.Promises, err = openPromises(txn, snap.Focus, opts.OpenPromiseLimit)
-		return err
+		return focusDetail(txn, recs[snap.Focus], opts, &snap)
 	})
 	return snap, err
+}
+
+// focusDetail fills in the history, the contact count and the open
+// promises of the focus customer. The customer record's recent copies
+// answer the common case — a default-sized history, few contacts a month,
+// no open promises — without a single iterator; anything beyond falls back
+// to scanning h/ or n/.
+func focusDetail(txn *badger.Txn, c customerRec, opts identity.MatchOptions, snap *identity.Snapshot) error {
+	complete := int64(len(c.recent)) == c.count // recent holds the whole history
+	countable := opts.CountMax <= 0 || complete ||
+		(len(c.recent) > 0 && c.recent[len(c.recent)-1].OccurTime.Before(opts.CountSince))
+	if (opts.HistoryLimit <= len(c.recent) || complete) && countable {
+		snap.History = c.recent[:min(opts.HistoryLimit, len(c.recent))]
+		for _, in := range c.recent {
+			if opts.CountMax > 0 && snap.Counted < opts.CountMax && in.Channel.IsContact() && !in.OccurTime.Before(opts.CountSince) {
+				snap.Counted++
+			}
+		}
+	} else {
+		var err error
+		if snap.History, snap.Counted, err = recentHistory(txn, c.ID, opts); err != nil {
+			return err
+		}
+	}
+	if c.openPromises == 0 {
+		return nil
+	}
+	var err error
+	snap.Promises, err = openPromises(txn, c.ID, opts.OpenPromiseLimit)
+	return err
 }
 
 // recentHistory reads the newest opts.HistoryLimit interactions of one

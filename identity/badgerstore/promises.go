@@ -29,7 +29,8 @@ func (s *Store) CreatePromise(ctx context.Context, t identity.Target, p identity
 		if err != nil {
 			return err
 		}
-		if _, err := getCustomer(txn, cid); err != nil {
+		c, err := getCustomerRec(txn, cid)
+		if err != nil {
 			return err
 		}
 		if p.InteractionID != "" {
@@ -45,7 +46,7 @@ func (s *Store) CreatePromise(ctx context.Context, t identity.Target, p identity
 		rec := p
 		rec.CustomerID = cid
 		rec.ID = newPromiseID(p.DueTime, random32())
-		if err := putPromise(txn, nil, rec); err != nil {
+		if err := putPromise(txn, &c, nil, rec); err != nil {
 			return err
 		}
 		out = rec
@@ -55,9 +56,11 @@ func (s *Store) CreatePromise(ctx context.Context, t identity.Target, p identity
 }
 
 // putPromise stores p and moves its open-promise index entries from old's
-// (nil for a new promise) to p's.
-func putPromise(txn *badger.Txn, old *identity.Promise, p identity.Promise) error {
-	if old != nil && old.State == identity.PromiseOpen {
+// (nil for a new promise) to p's. When p opens or closes it counts that in
+// c (the promise's customer) and stores c.
+func putPromise(txn *badger.Txn, c *customerRec, old *identity.Promise, p identity.Promise) error {
+	wasOpen := old != nil && old.State == identity.PromiseOpen
+	if wasOpen {
 		for _, k := range openIndexKeys(*old) {
 			if err := txn.Delete(k); err != nil {
 				return err
@@ -71,14 +74,23 @@ func putPromise(txn *badger.Txn, old *identity.Promise, p identity.Promise) erro
 	if err := txn.Set(promiseKey(p.CustomerID, p.ID), b); err != nil {
 		return err
 	}
-	if p.State == identity.PromiseOpen {
+	isOpen := p.State == identity.PromiseOpen
+	if isOpen {
 		for _, k := range openIndexKeys(p) {
 			if err := txn.Set(k, nil); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	if wasOpen == isOpen {
+		return nil
+	}
+	if isOpen {
+		c.openPromises++
+	} else {
+		c.openPromises--
+	}
+	return putCustomer(txn, *c)
 }
 
 func openIndexKeys(p identity.Promise) [][]byte {
@@ -134,7 +146,11 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 		}
 		// The key fields are fixed: they are part of the id and the indexes.
 		p.ID, p.CustomerID, p.DueTime = old.ID, old.CustomerID, old.DueTime
-		if err := putPromise(txn, &old, p); err != nil {
+		c, err := getCustomerRec(txn, customerID)
+		if err != nil {
+			return err
+		}
+		if err := putPromise(txn, &c, &old, p); err != nil {
 			return err
 		}
 		out = p
@@ -302,13 +318,13 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 			if p.State != identity.PromiseOpen || !p.DueTime.Before(dueBefore) {
 				return errSkip
 			}
-			c, err := getCustomer(txn, r.cid)
+			c, err := getCustomerRec(txn, r.cid)
 			if err != nil {
 				return err
 			}
 			np, event := broken(p)
 			np.ID, np.CustomerID, np.DueTime = p.ID, p.CustomerID, p.DueTime
-			if err := putPromise(txn, &p, np); err != nil {
+			if err := putPromise(txn, &c, &p, np); err != nil {
 				return err
 			}
 			event.PromiseID = p.ID

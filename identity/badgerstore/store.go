@@ -167,14 +167,20 @@ func corrupt(format string, args ...any) error {
 
 // getCustomer reads c/{id}; ErrCustomerNotFound when absent.
 func getCustomer(txn *badger.Txn, id string) (identity.Customer, error) {
+	rec, err := getCustomerRec(txn, id)
+	return rec.Customer, err
+}
+
+// getCustomerRec reads c/{id} with the store's summary fields.
+func getCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
 	item, err := txn.Get(customerKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return identity.Customer{}, identity.ErrCustomerNotFound
+		return customerRec{}, identity.ErrCustomerNotFound
 	}
 	if err != nil {
-		return identity.Customer{}, err
+		return customerRec{}, err
 	}
-	var c identity.Customer
+	var c customerRec
 	err = item.Value(func(v []byte) error {
 		var derr error
 		c, derr = decodeCustomer(v)
@@ -183,7 +189,7 @@ func getCustomer(txn *badger.Txn, id string) (identity.Customer, error) {
 	return c, err
 }
 
-func putCustomer(txn *badger.Txn, c identity.Customer) error {
+func putCustomer(txn *badger.Txn, c customerRec) error {
 	b, err := encodeCustomer(c)
 	if err != nil {
 		return err

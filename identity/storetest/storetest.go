@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"AppendIdempotent", testAppendIdempotent},
 		{"ConcurrentExclusiveLink", testConcurrentExclusiveLink},
 		{"ConcurrentAppends", testConcurrentAppends},
+		{"RecentCopiesInStep", testRecentCopiesInStep},
 	}
 	tests = append(tests, promiseTests...)
 	tests = append(tests, historyTests...)
@@ -398,5 +400,60 @@ func testConcurrentAppends(t *testing.T, s identity.Store) {
 	got, _ := s.GetCustomer(ctx, c.ID)
 	if !got.LastContactTime.Equal(epoch.Add((n - 1) * time.Second)) {
 		t.Fatalf("last contact %v", got.LastContactTime)
+	}
+}
+
+// testRecentCopiesInStep: a store may answer small histories from copies
+// (the Badger store keeps the newest ten in the customer record); they must
+// always equal what a full read gives, after appends out of order,
+// feedback, purges and promise changes.
+func testRecentCopiesInStep(t *testing.T, s identity.Store) {
+	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
+	for _, h := range []int{5, 1, 14, 3, 12, 7, 9, 2, 11, 4, 13, 6, 8, 10, 0} {
+		mustAppend(t, s, c.ID, newInteraction(epoch.Add(time.Duration(h)*time.Hour), fmt.Sprint("h", h)))
+	}
+	check := func(stage string) {
+		t.Helper()
+		full := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 100)
+		for _, limit := range []int{1, 5, 10, 11} {
+			part := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, limit)
+			want := full.History[:min(limit, len(full.History))]
+			if !reflect.DeepEqual(part.History, want) {
+				t.Fatalf("%s: limit %d:\n got %v\nwant %v", stage, limit, part.History, want)
+			}
+		}
+		snapA, _ := s.Match(ctx, []identity.Identifier{Phone("+31612345678")}, identity.MatchOptions{HistoryLimit: 3, CountSince: epoch.Add(6 * time.Hour), CountMax: 1000}, single)
+		want := 0
+		for _, in := range full.History {
+			if !in.OccurTime.Before(epoch.Add(6 * time.Hour)) {
+				want++
+			}
+		}
+		if snapA.Counted != want {
+			t.Fatalf("%s: counted %d, want %d", stage, snapA.Counted, want)
+		}
+	}
+	check("after appends")
+	newest := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 1).History[0]
+	if _, err := s.UpdateInteraction(ctx, c.ID, newest.ID, func(in *identity.Interaction) error {
+		in.Feedback = &identity.Feedback{Score: 4, SubmitTime: epoch}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("after feedback")
+	if got := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 1).History[0]; got.Feedback == nil || got.Feedback.Score != 4 {
+		t.Fatalf("feedback not visible in a short history: %+v", got)
+	}
+	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(7*time.Hour), 100); err != nil || n != 7 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	check("after purge")
+	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(13*time.Hour), 100); err != nil || n != 6 {
+		t.Fatalf("second purge: %d %v", n, err)
+	}
+	check("after purging into the recent copies")
+	if got := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 100).History; len(got) != 2 {
+		t.Fatalf("%d left, want 2", len(got))
 	}
 }

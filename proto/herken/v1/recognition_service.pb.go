@@ -380,7 +380,8 @@ type ContactSummary struct {
 	// Contacts in the 30 days before now (at most 1000 are counted).
 	ContactsLast_30Days int32 `protobuf:"varint,2,opt,name=contacts_last_30_days,json=contactsLast30Days,proto3" json:"contacts_last_30_days,omitempty"`
 	// Contacts with outcome FOLLOW_UP or ESCALATED since the most recent
-	// RESOLVED contact: things we still owe the customer.
+	// RESOLVED contact, among the 10 most recent interactions: things we
+	// still owe the customer.
 	OpenFollowUps int32 `protobuf:"varint,3,opt,name=open_follow_ups,json=openFollowUps,proto3" json:"open_follow_ups,omitempty"`
 	// OPEN promises.
 	OpenPromises int32 `protobuf:"varint,4,opt,name=open_promises,json=openPromises,proto3" json:"open_promises,omitempty"`

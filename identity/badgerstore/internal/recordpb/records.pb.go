@@ -52,8 +52,16 @@ type CustomerRecord struct {
 	LastContactTime int64 `protobuf:"varint,11,opt,name=last_contact_time,json=lastContactTime,proto3" json:"last_contact_time,omitempty"`
 	// Channel of the latest interaction.
 	LastContactChannel uint32 `protobuf:"varint,12,opt,name=last_contact_channel,json=lastContactChannel,proto3" json:"last_contact_channel,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Copies of the newest interactions (up to 10), in h/ key order (newest
+	// first): Lookup answers from them without reading the history. Every
+	// write of an interaction keeps them in step.
+	Recent []*InteractionRecord `protobuf:"bytes,13,rep,name=recent,proto3" json:"recent,omitempty"`
+	// Number of interactions in h/{id}/.
+	InteractionCount int64 `protobuf:"varint,14,opt,name=interaction_count,json=interactionCount,proto3" json:"interaction_count,omitempty"`
+	// Number of OPEN promises of this customer; Lookup skips the n/ scan at 0.
+	OpenPromises  int64 `protobuf:"varint,15,opt,name=open_promises,json=openPromises,proto3" json:"open_promises,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CustomerRecord) Reset() {
@@ -166,6 +174,27 @@ func (x *CustomerRecord) GetLastContactTime() int64 {
 func (x *CustomerRecord) GetLastContactChannel() uint32 {
 	if x != nil {
 		return x.LastContactChannel
+	}
+	return 0
+}
+
+func (x *CustomerRecord) GetRecent() []*InteractionRecord {
+	if x != nil {
+		return x.Recent
+	}
+	return nil
+}
+
+func (x *CustomerRecord) GetInteractionCount() int64 {
+	if x != nil {
+		return x.InteractionCount
+	}
+	return 0
+}
+
+func (x *CustomerRecord) GetOpenPromises() int64 {
+	if x != nil {
+		return x.OpenPromises
 	}
 	return 0
 }
@@ -860,7 +889,7 @@ var File_herken_storage_v1_records_proto protoreflect.FileDescriptor
 
 const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\n" +
-	"\x1fherken/storage/v1/records.proto\x12\x11herken.storage.v1\"\xc6\x03\n" +
+	"\x1fherken/storage/v1/records.proto\x12\x11herken.storage.v1\"\xd6\x04\n" +
 	"\x0eCustomerRecord\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
@@ -876,7 +905,10 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\brevision\x18\n" +
 	" \x01(\x03R\brevision\x12*\n" +
 	"\x11last_contact_time\x18\v \x01(\x03R\x0flastContactTime\x120\n" +
-	"\x14last_contact_channel\x18\f \x01(\rR\x12lastContactChannel\"u\n" +
+	"\x14last_contact_channel\x18\f \x01(\rR\x12lastContactChannel\x12<\n" +
+	"\x06recent\x18\r \x03(\v2$.herken.storage.v1.InteractionRecordR\x06recent\x12+\n" +
+	"\x11interaction_count\x18\x0e \x01(\x03R\x10interactionCount\x12#\n" +
+	"\ropen_promises\x18\x0f \x01(\x03R\fopenPromises\"u\n" +
 	"\x10IdentifierRecord\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\rR\x04kind\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\rR\bplatform\x12\x14\n" +
@@ -974,14 +1006,15 @@ var file_herken_storage_v1_records_proto_goTypes = []any{
 }
 var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 0: herken.storage.v1.CustomerRecord.identifiers:type_name -> herken.storage.v1.IdentifierRecord
-	1, // 1: herken.storage.v1.InteractionRecord.identifier:type_name -> herken.storage.v1.IdentifierRecord
-	3, // 2: herken.storage.v1.InteractionRecord.feedback:type_name -> herken.storage.v1.FeedbackRecord
-	1, // 3: herken.storage.v1.PromiseRecord.contact_identifier:type_name -> herken.storage.v1.IdentifierRecord
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	2, // 1: herken.storage.v1.CustomerRecord.recent:type_name -> herken.storage.v1.InteractionRecord
+	1, // 2: herken.storage.v1.InteractionRecord.identifier:type_name -> herken.storage.v1.IdentifierRecord
+	3, // 3: herken.storage.v1.InteractionRecord.feedback:type_name -> herken.storage.v1.FeedbackRecord
+	1, // 4: herken.storage.v1.PromiseRecord.contact_identifier:type_name -> herken.storage.v1.IdentifierRecord
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_herken_storage_v1_records_proto_init() }
