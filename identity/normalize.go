@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -37,6 +38,10 @@ type NormalizerConfig struct {
 // use; build one at start-up and share it.
 type Normalizer struct {
 	region string // upper-case ISO 3166-1 alpha-2, known to phonenumbers
+	// fastCC is the region's country code as digits when the region dials
+	// "0" nationally and "00" internationally (most of Europe), enabling
+	// the lookup fast path (FastPhone); "" otherwise.
+	fastCC string
 }
 
 // NewNormalizer returns a Normalizer for cfg. The region must be one that the
@@ -56,7 +61,11 @@ func NewNormalizer(cfg NormalizerConfig) (*Normalizer, error) {
 		phonenumbers.IsValidNumber(ex)
 		_, _ = phonenumbers.Parse(phonenumbers.Format(ex, phonenumbers.NATIONAL), region)
 	}
-	return &Normalizer{region: region}, nil
+	n := &Normalizer{region: region}
+	if phonenumbers.GetNddPrefixForRegion(region, true) == "0" && dialsDoubleZero(region) {
+		n.fastCC = strconv.Itoa(phonenumbers.GetCountryCodeForRegion(region))
+	}
+	return n, nil
 }
 
 // Region is the default region for national phone numbers, e.g. "NL".
@@ -130,3 +139,16 @@ func lowerASCII(s string) string {
 func isASCIIDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isLowerAlnum(c byte) bool  { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// dialsDoubleZero reports whether "00" is the international prefix in
+// region, by parsing the region's example number written that way.
+func dialsDoubleZero(region string) bool {
+	ex := phonenumbers.GetExampleNumber(region)
+	if ex == nil {
+		return false
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(ex)
+	cc := strconv.Itoa(int(ex.GetCountryCode()))
+	got, err := phonenumbers.Parse("00"+cc+nsn, region)
+	return err == nil && got.GetCountryCode() == ex.GetCountryCode() && phonenumbers.GetNationalSignificantNumber(got) == nsn
+}

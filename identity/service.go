@@ -129,6 +129,40 @@ type LookupResult struct {
 	Candidates []Customer  // MatchAmbiguous only, most recently contacted first
 }
 
+// LookupInput normalises in and matches it. A plainly written phone number
+// (the PBX case) first tries the FastPhone candidate: the index holds only
+// canonical numbers, so a hit is the answer and the full parser — most of
+// the cost of a Lookup — is skipped. A miss falls back to the parser, which
+// decides between NOT_FOUND and PHONE_NUMBER_INVALID as before.
+func (s *Service) LookupInput(ctx context.Context, in Input, historyLimit int) (LookupResult, error) {
+	raw := in.Value
+	if in.Kind == KindUnspecified {
+		raw = in.Query
+	}
+	if in.Kind == KindPhone || in.Kind == KindUnspecified {
+		if cand, ok := s.norm.FastPhone(raw); ok {
+			res, err := s.Lookup(ctx, Normalized{Identifier: cand}, historyLimit)
+			if err != nil || res.Outcome != MatchNotFound {
+				return res, err
+			}
+			n, err := s.norm.Normalize(in)
+			if err != nil {
+				return LookupResult{}, err
+			}
+			if n.Identifier == cand {
+				res.Input = n
+				return res, nil
+			}
+			return s.Lookup(ctx, n, historyLimit)
+		}
+	}
+	n, err := s.norm.Normalize(in)
+	if err != nil {
+		return LookupResult{}, err
+	}
+	return s.Lookup(ctx, n, historyLimit)
+}
+
 // Lookup matches one normalised identifier. A withheld or unknown identifier
 // is MatchNotFound, not an error.
 func (s *Service) Lookup(ctx context.Context, n Normalized, historyLimit int) (LookupResult, error) {

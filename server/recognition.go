@@ -34,13 +34,22 @@ func interactionLimit(limit int32, v *violations) int {
 
 func (s recognitionServer) Lookup(ctx context.Context, req *herkenv1.LookupRequest) (*herkenv1.LookupResponse, error) {
 	var v violations
-	n := s.normalize(req.GetIdentifier(), "identifier", &v)
+	in, ok := identifierInput(req.GetIdentifier())
+	if !ok {
+		v.addf(identity.ReasonIdentifierMissing, "identifier", "required: set exactly one identifier field")
+	}
+	if ok && req.GetInteractionLimit() < 0 {
+		s.normalize(req.GetIdentifier(), "identifier", &v) // report every invalid field at once
+	}
 	limit := interactionLimit(req.GetInteractionLimit(), &v)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	res, err := s.svc.Lookup(ctx, n, limit)
+	res, err := s.svc.LookupInput(ctx, in, limit)
 	if err != nil {
+		if st := invalidFields(err, func(string) string { return "identifier" }); st != nil {
+			return nil, st
+		}
 		return nil, toStatus(ctx, s.log, err, "")
 	}
 	return &herkenv1.LookupResponse{

@@ -1,0 +1,57 @@
+package identity
+
+// FastPhone turns the plain ways agents and PBXs write a number —
+// "06 12345678", "+31612345678", "0031 6 1234 5678", "(020) 123-4567" —
+// into the E.164 string the full parser would give, in well under a
+// microsecond, without validating it. The result is a candidate, not a
+// canonical identifier: Service.Lookup trusts it only when the index holds
+// it, because the index holds nothing but canonical numbers and for these
+// forms the parser's answer is the same digits (the fuzz target
+// FuzzFastPhone checks that a candidate that is itself canonical always
+// equals the parser's result). Anything else — letters, extensions, "(0)"
+// after a country code, other regions' conventions — reports false and
+// takes the full path.
+func (n *Normalizer) FastPhone(raw string) (Identifier, bool) {
+	if n.fastCC == "" || len(raw) == 0 || len(raw) > 32 {
+		return Identifier{}, false
+	}
+	var digits [24]byte
+	nd, plus := 0, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if nd == len(digits) {
+				return Identifier{}, false
+			}
+			digits[nd] = c
+			nd++
+		case c == '+' && i == 0:
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return Identifier{}, false
+		}
+	}
+	var out [24]byte
+	out[0] = '+'
+	o := 1
+	switch {
+	case plus:
+		o += copy(out[o:], digits[:nd])
+	case nd > 2 && digits[0] == '0' && digits[1] == '0':
+		o += copy(out[o:], digits[2:nd])
+	case nd > 1 && digits[0] == '0':
+		if len(n.fastCC)+nd-1 > 15 {
+			return Identifier{}, false
+		}
+		o += copy(out[o:], n.fastCC)
+		o += copy(out[o:], digits[1:nd])
+	default:
+		return Identifier{}, false
+	}
+	if o-1 < 8 || o-1 > 15 || out[1] == '0' {
+		return Identifier{}, false
+	}
+	return Identifier{Kind: KindPhone, Value: string(out[:o])}, true
+}
