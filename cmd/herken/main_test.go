@@ -144,6 +144,8 @@ func TestServeConfigValidate(t *testing.T) {
 		{"shutdown", func(c *serveConfig) { c.ShutdownTimeout = 0 }, "--shutdown-timeout"},
 		{"callback due", func(c *serveConfig) { c.CallbackDue = -time.Hour }, "--callback-due"},
 		{"retention", func(c *serveConfig) { c.Maintenance.Retention = time.Hour }, "retention"},
+		{"debug addr not loopback", func(c *serveConfig) { c.DebugAddr = "0.0.0.0:6060" }, "--debug-addr"},
+		{"debug addr loopback", func(c *serveConfig) { c.DebugAddr = "127.0.0.1:6060" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	CallbackDue     time.Duration
 	Maintenance     maintenance.Config
+	DebugAddr       string
 }
 
 func (c *serveConfig) addFlags(e *envFlags) {
@@ -53,6 +54,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
 	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
 	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most")
+	e.String(&c.DebugAddr, "debug-addr", "", "if set, serve Go's pprof profiles over HTTP on this loopback address (e.g. 127.0.0.1:6060); off by default")
 }
 
 func (c *serveConfig) validate() error {
@@ -89,6 +91,12 @@ func (c *serveConfig) validate() error {
 	}
 	if err := c.Maintenance.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			errs = append(errs, fmt.Errorf("--debug-addr %q: must be a loopback host:port (profiles are not for the network)", c.DebugAddr))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -178,6 +186,13 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		ready <- lis.Addr().String()
 	}
 	go watchStore(ctx, store, srv, log)
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweepsDone := make(chan struct{})
 	go func() {
