@@ -5,8 +5,9 @@ BUF      := $(GO) tool -modfile=tools/go.mod buf
 ADDR     ?= localhost:50051
 DATA_DIR ?= ./data
 FUZZTIME ?= 10s
+CYCLES   ?= 100
 
-.PHONY: run build test test-short race lint generate fuzz bench-micro clean
+.PHONY: run build test test-short race lint generate fuzz bench-micro crashtest crashtest-short clean
 
 ## run: build and start herken on $(ADDR) with data in $(DATA_DIR), seeded with demo data on first start
 run: build
@@ -19,6 +20,15 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## crashtest: kill -9 the real server $(CYCLES) times under concurrent writes (test/crash):
+## nothing acknowledged may be lost, nothing unacknowledged half-written, herken check clean
+crashtest:
+	HERKEN_CRASH_CYCLES=$(CYCLES) $(GO) test -count=1 -run '^TestCrash$$' -v -timeout 60m ./test/crash
+
+## crashtest-short: the crash test with 10 cycles (not part of make test; .ci/run runs it)
+crashtest-short:
+	$(MAKE) crashtest CYCLES=10
 
 ## generate: regenerate *.pb.go from proto/
 generate:
@@ -44,6 +54,18 @@ fuzz:
 ## bench-micro: in-process micro-benchmarks with allocation counts
 bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem ./identity/... ./server/...
+
+## bench: load benchmark of the real server (BENCHMARKS.md): $(BENCH_CUSTOMERS) synthetic customers,
+## bulk load, herken serve on loopback, closed and open loop; results in bench-results/
+BENCH_CUSTOMERS ?= 1000000
+BENCH_FLAGS     ?=
+.PHONY: bench bench-quick
+bench: build
+	$(GO) run ./cmd/herken-bench -herken bin/herken -customers $(BENCH_CUSTOMERS) $(BENCH_FLAGS)
+
+## bench-quick: the same with 100,000 customers
+bench-quick: build
+	$(GO) run ./cmd/herken-bench -herken bin/herken -customers 100000 $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

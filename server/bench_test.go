@@ -3,15 +3,15 @@ package server_test
 import (
 	"context"
 	"math/rand/v2"
-	"sync"
 	"os"
+	"sync"
 	"testing"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/herken/herken/identity"
-	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/internal/synth"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
 // benchCustomers is the size of the in-process benchmark base: big enough

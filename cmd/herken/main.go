@@ -2,6 +2,7 @@
 //
 //	herken serve   [flags]   run the gRPC server
 //	herken lookup  [flags] QUERY   look up a number, email, handle... and print JSON
+//	herken check   [flags]   check the integrity of a stopped store
 //
 // Every flag has a HERKEN_* environment equivalent; `herken serve --help`
 // lists them with their defaults.
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "lookup":
 		err = lookup(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = check(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -59,5 +62,7 @@ Usage:
   herken serve  [flags]         run the gRPC server (see herken serve --help)
   herken lookup [flags] QUERY   look up a phone number, email, "x:@handle",
                                 profile URL or "1234 AB 10" and print the answer as JSON
+  herken check  [flags]         check the integrity of a stopped store (see herken check --help);
+                                exit 0 clean, 1 problems found
 `)
 }

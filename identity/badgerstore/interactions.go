@@ -73,7 +73,10 @@ func resolveTarget(txn *badger.Txn, t identity.Target) (string, error) {
 func getInteraction(txn *badger.Txn, customerID, id string) (identity.Interaction, error) {
 	item, err := txn.Get(historyKey(customerID, id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return identity.Interaction{}, corrupt("idempotency record names a missing interaction")
+		// Retention purged what the first call recorded.
+		e := *identity.ErrInteractionNotFound
+		e.Message = "the interaction this request_id recorded was purged by history retention"
+		return identity.Interaction{}, &e
 	}
 	if err != nil {
 		return identity.Interaction{}, err

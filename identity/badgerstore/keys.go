@@ -12,7 +12,9 @@ import (
 
 // Key layout. Every key herken writes is listed here; nothing else builds keys.
 //
-//	m/format                     store format version (uint32 decimal); written once
+//	m/format                     store format version (decimal); "2" since customer
+//	                             records carry recent copies and counts (Open
+//	                             migrates a "1" store)
 //	c/{customer}                 CustomerRecord
 //	i/{kind}:{canonical}         IndexRecord: the holders of one identifier, in link order
 //	                             ({kind} is one byte: p phone, e email, s social,
@@ -59,7 +61,7 @@ const (
 	prefixFeedback = "f/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
-	currentFormat  = "1"
+	currentFormat  = "2" // 2: customer records carry recent copies and counts
 )
 
 func customerKey(id string) []byte { return []byte(prefixCustomer + id) }

@@ -93,21 +93,102 @@ func Open(opts Options) (*Store, error) {
 // initFormat stamps a new store with the format version and refuses a store
 // written by an incompatible version.
 func (s *Store) initFormat() error {
-	return s.update(context.Background(), func(txn *badger.Txn) error {
+	var format string
+	err := s.update(context.Background(), func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(keyFormat))
 		if errors.Is(err, badger.ErrKeyNotFound) {
+			format = currentFormat
 			return txn.Set([]byte(keyFormat), []byte(currentFormat))
 		}
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error {
-			if string(v) != currentFormat {
-				return fmt.Errorf("badgerstore: store format %q, this build reads %q", v, currentFormat)
+		v, err := item.ValueCopy(nil)
+		format = string(v)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	switch format {
+	case currentFormat:
+		return nil
+	case "1":
+		return s.migrateV1()
+	}
+	return fmt.Errorf("badgerstore: store format %q, this build reads %q", format, currentFormat)
+}
+
+// migrateV1 upgrades a format-1 store: customer records gained copies of
+// their newest interactions and the interaction and open-promise counts.
+// It rebuilds them customer by customer, a few hundred per transaction, and
+// stamps format 2 last, so an interrupted migration simply runs again.
+func (s *Store) migrateV1() error {
+	ctx := context.Background()
+	var after []byte
+	for {
+		var ids []string
+		err := s.view(ctx, func(txn *badger.Txn) error {
+			io := badger.DefaultIteratorOptions
+			io.Prefix, io.PrefetchValues = []byte(prefixCustomer), false
+			it := txn.NewIterator(io)
+			defer it.Close()
+			for it.Seek(seekStart(after, io.Prefix)); it.ValidForPrefix(io.Prefix) && len(ids) < 256; it.Next() {
+				if after != nil && string(it.Item().Key()) == string(after) {
+					continue
+				}
+				ids = append(ids, string(it.Item().Key()[len(prefixCustomer):]))
 			}
 			return nil
 		})
+		if err != nil || len(ids) == 0 {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		err = s.update(ctx, func(txn *badger.Txn) error {
+			for _, id := range ids {
+				c, err := getCustomerRec(txn, id)
+				if err != nil {
+					return err
+				}
+				if c.count, err = countPrefix(txn, historyPrefix(id)); err != nil {
+					return err
+				}
+				if c.openPromises, err = countPrefix(txn, openPrefix(id)); err != nil {
+					return err
+				}
+				if err := refreshRecent(txn, &c); err != nil {
+					return err
+				}
+				if err := putCustomer(txn, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("badgerstore: migrating format 1: %w", err)
+		}
+		after = customerKey(ids[len(ids)-1])
+	}
+	return s.update(ctx, func(txn *badger.Txn) error {
+		return txn.Set([]byte(keyFormat), []byte(currentFormat))
 	})
+}
+
+// countPrefix counts the keys under prefix.
+func countPrefix(txn *badger.Txn, prefix []byte) (int64, error) {
+	io := badger.DefaultIteratorOptions
+	io.Prefix, io.PrefetchValues = prefix, false
+	it := txn.NewIterator(io)
+	defer it.Close()
+	var n int64
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		n++
+	}
+	return n, nil
 }
 
 // Close closes the database.

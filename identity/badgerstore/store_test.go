@@ -3,9 +3,14 @@ package badgerstore_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/identity/badgerstore"
+	"github.com/herken/herken/identity/badgerstore/internal/recordpb"
 	"github.com/herken/herken/identity/storetest"
 )
 
@@ -62,5 +67,84 @@ func TestReopen(t *testing.T) {
 func TestOpenRequiresDir(t *testing.T) {
 	if _, err := badgerstore.Open(badgerstore.Options{}); err == nil {
 		t.Fatal("Open without Dir succeeded")
+	}
+}
+
+// TestMigrateV1: a format-1 store (customer records without recent copies
+// and counts) opens with its summaries rebuilt and passes the check.
+func TestMigrateV1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := badgerstore.Open(badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewCustomer("Jan", storetest.Phone("+31612345678"))
+	if _, err := s.CreateCustomer(ctx, c, identity.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		in := identity.Interaction{Channel: identity.ChannelPhone, Direction: identity.DirectionInbound, Outcome: identity.OutcomeResolved,
+			OccurTime: time.Date(2026, 11, 1, i, 0, 0, 0, time.UTC), Summary: "x"}
+		if _, err := s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, in, identity.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Turn it into what format 1 wrote: the bare customer record.
+	if err := s.DB().Update(func(txn *badger.Txn) error {
+		b, err := proto.Marshal(&recordpb.CustomerRecord{Format: 1, Id: c.ID, DisplayName: "Jan",
+			LastContactTime: time.Date(2026, 11, 1, 11, 0, 0, 0, time.UTC).UnixNano(), LastContactChannel: uint32(identity.ChannelPhone),
+			Identifiers: []*recordpb.IdentifierRecord{{Kind: uint32(identity.KindPhone), Value: "+31612345678"}}})
+		if err != nil {
+			return err
+		}
+		if err := txn.Set([]byte("c/"+c.ID), b); err != nil {
+			return err
+		}
+		return txn.Set([]byte("m/format"), []byte("1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = badgerstore.Open(badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Check(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("after migration: %+v %v", rep.Problems, err)
+	}
+	snap, err := s.Match(ctx, []identity.Identifier{storetest.Phone("+31612345678")}, identity.MatchOptions{HistoryLimit: 10}, func(h [][]string) string { return h[0][0] })
+	if err != nil || len(snap.History) != 10 {
+		t.Fatalf("history after migration: %d %v", len(snap.History), err)
+	}
+}
+
+// TestRetryAfterRetention: a retried request whose interaction retention has
+// purged answers INTERACTION_NOT_FOUND, not INTERNAL.
+func TestRetryAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := storetest.NewCustomer("Jan")
+	if _, err := s.CreateCustomer(ctx, c, identity.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	in := identity.Interaction{Channel: identity.ChannelPhone, Direction: identity.DirectionInbound, Outcome: identity.OutcomeResolved, OccurTime: old}
+	idem := identity.Idempotency{Key: "r1", Fingerprint: []byte("f"), TTL: time.Hour}
+	if _, err := s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, in, idem); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.PurgeInteractions(ctx, old.Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("purge %d %v", n, err)
+	}
+	_, err = s.AppendInteraction(ctx, identity.Target{CustomerID: c.ID}, in, idem)
+	if e, ok := identity.AsError(err); !ok || e.Reason != identity.ReasonInteractionNotFound {
+		t.Fatalf("retry after purge: %v", err)
 	}
 }
