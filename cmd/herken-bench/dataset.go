@@ -46,7 +46,10 @@ type loadReport struct {
 	// them, from the first generated customer to a closed store.
 	Generate, Add, Finish, Close, Total time.Duration
 	LoadedAt                            time.Time
-	Reused                              bool `json:"-"`
+	// PeakRSS is herken-bench's own VmHWM after the load: what loading
+	// in-process cost in memory (generation included).
+	PeakRSS int64
+	Reused  bool `json:"-"`
 }
 
 // Rate is customers per second over the whole load, generation included.
@@ -215,6 +218,9 @@ func load(ctx context.Context, ds *dataset, log io.Writer) error {
 	ds.Load = loadReport{
 		Customers: st.Customers, Identifiers: st.Identifiers, Interactions: st.Interactions, Promises: st.Promises,
 		Generate: gen, Add: add, Finish: finish, Close: closeDur, Total: time.Since(start), LoadedAt: start,
+	}
+	if m, err := readProcMem("/proc/self/status"); err == nil {
+		ds.Load.PeakRSS = m.HWM
 	}
 	if st.Customers != ds.Customers {
 		return fmt.Errorf("load: loaded %d customers, want %d", st.Customers, ds.Customers)

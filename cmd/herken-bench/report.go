@@ -259,6 +259,9 @@ func (r *report) markdown(full bool) string {
 	if l := r.Load; l.Customers > 0 {
 		how := fmt.Sprintf("%s customers in %.1f s (generate %.1f s, Loader.Add %.1f s, Finish %.1f s, close %.1f s)",
 			commas(float64(l.Customers)), l.Total.Seconds(), l.Generate.Seconds(), l.Add.Seconds(), l.Finish.Seconds(), l.Close.Seconds())
+		if l.PeakRSS > 0 {
+			how += "; loading process peak RSS " + mib(l.PeakRSS)
+		}
 		if l.Reused {
 			how += "; measured " + l.LoadedAt.Format("2006-01-02 15:04") + ", store reused (-reuse)"
 		}

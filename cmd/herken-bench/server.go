@@ -142,8 +142,12 @@ type procMem struct {
 }
 
 func (p *serverProc) memory() (procMem, error) {
+	return readProcMem(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+}
+
+func readProcMem(path string) (procMem, error) {
 	var m procMem
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	f, err := os.Open(path)
 	if err != nil {
 		return m, err
 	}
