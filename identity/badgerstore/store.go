@@ -54,7 +54,8 @@ const (
 // Store is the Badger implementation of identity.Store.
 type Store struct {
 	db     *badger.DB
-	secret []byte // HMAC key of page tokens (m/secret)
+	secret []byte       // HMAC key of page tokens (m/secret)
+	log    *slog.Logger // never nil
 }
 
 var nilCtx = context.Background()
@@ -88,7 +89,11 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open: %w", err)
 	}
-	s := &Store{db: db}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, log: log}
 	if err := s.initFormat(); err != nil {
 		db.Close()
 		return nil, err
@@ -135,6 +140,12 @@ func (s *Store) initFormat() error {
 // stamps format 2 last, so an interrupted migration simply runs again.
 func (s *Store) migrateV1() error {
 	ctx := context.Background()
+	start := time.Now()
+	s.log.Info("migrating store format 1 to 2: rebuilding customer summaries (one-time)")
+	migrated := 0
+	defer func() {
+		s.log.Info("store migration finished", "customers", migrated, "took", time.Since(start).Round(time.Millisecond).String())
+	}()
 	var after []byte
 	for {
 		var ids []string
@@ -182,6 +193,7 @@ func (s *Store) migrateV1() error {
 			return fmt.Errorf("badgerstore: migrating format 1: %w", err)
 		}
 		after = customerKey(ids[len(ids)-1])
+		migrated += len(ids)
 	}
 	return s.update(ctx, func(txn *badger.Txn) error {
 		return txn.Set([]byte(keyFormat), []byte(currentFormat))
