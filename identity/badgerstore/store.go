@@ -46,9 +46,9 @@ const (
 	// Memtables: herken is read-mostly, so two 32 MiB memtables (Badger's
 	// default is five of 64 MiB) cost little write throughput and save
 	// ~250 MiB of resident memory.
-	memTableSize = 32 << 20
-	numMemtables = 2
-	maxConflictRetries    = 16
+	memTableSize       = 32 << 20
+	numMemtables       = 2
+	maxConflictRetries = 16
 )
 
 // Store is the Badger implementation of identity.Store.
