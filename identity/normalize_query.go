@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,7 +40,9 @@ const maxQueryInput = 1024
 // Query normalises a free-form string whose kind must be detected.
 func (n *Normalizer) Query(raw string) (Normalized, error) {
 	if len(raw) > maxQueryInput {
-		return Normalized{}, invalid(ReasonFieldTooLong, fieldQuery, "query must be at most 1024 bytes")
+		e := invalid(ReasonFieldTooLong, fieldQuery, "query must be at most 1024 bytes")
+		e.Metadata = map[string]string{"limit": strconv.Itoa(maxQueryInput)}
+		return Normalized{}, e
 	}
 	s := strings.TrimSpace(raw)
 	if s == "" {

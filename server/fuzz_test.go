@@ -3,28 +3,55 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
 // Fuzz targets feed arbitrary wire bytes, decoded as a request, to the real
-// handlers over bufconn. Seeds live in testdata/fuzz/<target>/ (and a few
-// below, so `go test` without -fuzz runs them too).
+// handlers over bufconn: one per RPC. Every target starts one server on an
+// in-memory store seeded with the bad-input fixture (seedBadInput) and
+// checks, for every input:
+//   - the status is never INTERNAL or UNKNOWN (that is a bug);
+//   - every non-OK status carries ErrorInfo with a reason in the herken.v1
+//     domain;
+//   - INVALID_ARGUMENT carries BadRequest field violations, each naming a
+//     field and a reason;
+//   - a request that fails writes nothing: the store's digest is the one
+//     after the last successful call (the digest is taken after every call
+//     that may have written, so each input costs at most one digest);
+//   - what an OK response says is consistent with the request.
+//
+// Customer, interaction and promise ids are random per run, so inputs name
+// the fixture's records by placeholders that are replaced before the call
+// (fuzzNames): "customers/$J/promises/$O" is Jan's OPEN promise in every
+// run. Seeds: f.Add below and testdata/fuzz/<target>/, which also holds the
+// bad-input table's requests (regenerate with HERKEN_WRITE_FUZZ_CORPUS=1 go
+// test -run TestWriteFuzzCorpus ./server). The fixture is stateful across
+// inputs (a KeepPromise that succeeds closes $O for later inputs); the
+// checks above hold in every state.
 
 func fuzzCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
 // checkFuzzStatus: an error is a status with an ErrorInfo reason in the
-// herken.v1 domain, and never INTERNAL or UNKNOWN (a bug).
+// herken.v1 domain, never INTERNAL or UNKNOWN (a bug), and INVALID_ARGUMENT
+// names the offending fields in BadRequest field violations.
 func checkFuzzStatus(t *testing.T, req proto.Message, err error) codes.Code {
 	t.Helper()
-	st, info, _ := statusDetails(err)
+	st, info, br := statusDetails(err)
 	switch st.Code() {
 	case codes.OK:
 		return codes.OK
@@ -33,6 +60,16 @@ func checkFuzzStatus(t *testing.T, req proto.Message, err error) codes.Code {
 	}
 	if info.GetReason() == "" || info.GetDomain() != "herken.v1" {
 		t.Fatalf("request %v: %s %q without an ErrorInfo reason", req, st.Code(), st.Message())
+	}
+	if st.Code() == codes.InvalidArgument {
+		if len(br.GetFieldViolations()) == 0 {
+			t.Fatalf("request %v: INVALID_ARGUMENT %q (%s) without BadRequest field violations", req, st.Message(), info.GetReason())
+		}
+		for _, fv := range br.GetFieldViolations() {
+			if fv.GetField() == "" || fv.GetReason() == "" || fv.GetDescription() == "" {
+				t.Fatalf("request %v: incomplete field violation %v", req, fv)
+			}
+		}
 	}
 	return st.Code()
 }
@@ -45,103 +82,589 @@ func mustMarshal(m proto.Message) []byte {
 	return b
 }
 
-func FuzzLookupRequest(f *testing.F) {
-	for _, req := range []*herkenv1.LookupRequest{
-		{Identifier: phone("06-12345678")},
-		{Identifier: phone(landline), InteractionLimit: 3},
-		{Identifier: phone("anonymous")},
-		{Identifier: email("Jan@Example.NL")},
-		{Identifier: social(platformX, "@JanDeVries")},
-		{Identifier: extID("K-100001"), InteractionLimit: 1000},
-		{Identifier: postal("1234 AB", 10, "")},
-		{Identifier: query("https://twitter.com/JanDeVries")},
-		{Identifier: query("1234ab 10")},
-		{Identifier: phone("12"), InteractionLimit: -1},
-		{},
-	} {
-		f.Add(mustMarshal(req))
-	}
-	s := newTestServer(f)
-	seed(f, s)
+// fuzzHarness is one fuzz target's server and fixture.
+type fuzzHarness struct {
+	s     *testServer
+	f     badFixture
+	names *strings.Replacer
+	last  []byte // the store's digest after the last call that may have written
+}
 
+func newFuzzHarness(f *testing.F) *fuzzHarness {
+	s := newTestServer(f)
+	fx := seedBadInput(f, s)
+	h := &fuzzHarness{s: s, f: fx, names: strings.NewReplacer(fuzzNames(fx)...)}
+	h.last = s.digest(f)
+	return h
+}
+
+// fuzzNames pairs each placeholder with the fixture's real value.
+func fuzzNames(f badFixture) []string {
+	id := func(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+	return []string{
+		"$J", id(f.jan.GetName()),
+		"$A", id(f.anna.GetName()),
+		"$L", id(f.annaLast.GetName()),
+		"$O", id(f.openPromise.GetName()),
+		"$K", id(f.keptPromise.GetName()),
+		"$C", id(f.cancelledPromise.GetName()),
+		"$F", id(f.answered),
+		"$S", id(f.submitted),
+		"$N", id(f.noFeedback),
+		"$T", f.liToken,
+		"$P", f.lpToken,
+	}
+}
+
+// placeholderFixture is the fixture as fuzz inputs name it.
+func placeholderFixture() badFixture {
+	c := func(name string) *herkenv1.Customer { return &herkenv1.Customer{Name: name} }
+	in := func(name string) *herkenv1.Interaction { return &herkenv1.Interaction{Name: name} }
+	p := func(name string) *herkenv1.Promise { return &herkenv1.Promise{Name: name} }
+	return badFixture{
+		fixture:          fixture{jan: c("customers/$J"), anna: c("customers/$A"), annaLast: in("customers/$A/interactions/$L")},
+		openPromise:      p("customers/$J/promises/$O"),
+		keptPromise:      p("customers/$J/promises/$K"),
+		cancelledPromise: p("customers/$J/promises/$C"),
+		answered:         "customers/$J/interactions/$F",
+		submitted:        "customers/$J/interactions/$S",
+		noFeedback:       "customers/$J/interactions/$N",
+		liToken:          "$T",
+		lpToken:          "$P",
+	}
+}
+
+// substitute replaces the placeholders in every string field of m.
+func substitute(m protoreflect.Message, r *strings.Replacer) {
+	type set struct {
+		fd protoreflect.FieldDescriptor
+		v  protoreflect.Value
+	}
+	var sets []set
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				switch fd.Kind() {
+				case protoreflect.StringKind:
+					if s := l.Get(i).String(); strings.Contains(s, "$") {
+						l.Set(i, protoreflect.ValueOfString(r.Replace(s)))
+					}
+				case protoreflect.MessageKind:
+					substitute(l.Get(i).Message(), r)
+				}
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			if s := v.String(); strings.Contains(s, "$") {
+				sets = append(sets, set{fd, protoreflect.ValueOfString(r.Replace(s))})
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			substitute(v.Message(), r)
+		}
+		return true
+	})
+	for _, s := range sets {
+		m.Set(s.fd, s.v)
+	}
+}
+
+// run decodes data into req (skipping what does not decode: a client cannot
+// send it, and TestBadInput covers the server's answer to such bytes),
+// replaces the placeholders, calls and checks the status and the store.
+func (h *fuzzHarness) run(t *testing.T, data []byte, req proto.Message, call func(ctx context.Context) error) codes.Code {
+	t.Helper()
+	if err := proto.Unmarshal(data, req); err != nil {
+		t.Skip()
+	}
+	substitute(req.ProtoReflect(), h.names)
+	ctx, cancel := fuzzCtx()
+	defer cancel()
+	code := checkFuzzStatus(t, req, call(ctx))
+	after := h.s.digest(t)
+	if code != codes.OK && !bytes.Equal(after, h.last) {
+		t.Fatalf("request %v: failed with %s but wrote to the store", req, code)
+	}
+	h.last = after
+	return code
+}
+
+// readOnly is run for RPCs that never write: the digest is taken only when
+// the call failed (it must equal the seeded store's).
+func (h *fuzzHarness) readOnly(t *testing.T, data []byte, req proto.Message, call func(ctx context.Context) error) codes.Code {
+	t.Helper()
+	if err := proto.Unmarshal(data, req); err != nil {
+		t.Skip()
+	}
+	substitute(req.ProtoReflect(), h.names)
+	ctx, cancel := fuzzCtx()
+	defer cancel()
+	code := checkFuzzStatus(t, req, call(ctx))
+	if code == codes.InvalidArgument && !bytes.Equal(h.s.digest(t), h.last) {
+		t.Fatalf("request %v: failed with %s but the store changed", req, code)
+	}
+	return code
+}
+
+func addSeeds(f *testing.F, reqs ...proto.Message) {
+	for _, r := range reqs {
+		f.Add(mustMarshal(r))
+	}
+}
+
+var promiseNameRE = regexp.MustCompile(`^customers/[0-9a-hjkmnp-tv-z]{16}/promises/[0-9a-f]{24}$`)
+
+// ---- RecognitionService ----
+
+func FuzzLookupRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.LookupRequest{Identifier: phone("06-12345678")},
+		&herkenv1.LookupRequest{Identifier: phone(landline), InteractionLimit: 3},
+		&herkenv1.LookupRequest{Identifier: phone("anonymous")},
+		&herkenv1.LookupRequest{Identifier: email("Jan@Example.NL")},
+		&herkenv1.LookupRequest{Identifier: social(platformX, "@JanDeVries")},
+		&herkenv1.LookupRequest{Identifier: extID("K-100001"), InteractionLimit: 1000},
+		&herkenv1.LookupRequest{Identifier: postal("1234 AB", 10, "")},
+		&herkenv1.LookupRequest{Identifier: query("https://twitter.com/JanDeVries")},
+		&herkenv1.LookupRequest{Identifier: query("1234ab 10")},
+		&herkenv1.LookupRequest{Identifier: phone("12"), InteractionLimit: -1},
+		&herkenv1.LookupRequest{},
+	)
+	h := newFuzzHarness(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req := new(herkenv1.LookupRequest)
-		if err := proto.Unmarshal(data, req); err != nil {
-			t.Skip()
-		}
-		ctx, cancel := fuzzCtx()
-		defer cancel()
-		resp, err := s.Recognition.Lookup(ctx, req)
-		if checkFuzzStatus(t, req, err) != codes.OK {
-			return
-		}
-		switch resp.GetOutcome() {
-		case herkenv1.MatchOutcome_MATCH_OUTCOME_FOUND:
-			if resp.GetCustomer() == nil || resp.GetCanonicalIdentifier() == nil || resp.GetWithheld() {
-				t.Fatalf("request %v: inconsistent FOUND %v", req, resp)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Recognition.Lookup(ctx, req)
+			if err != nil {
+				return err
 			}
-			if n := len(resp.GetCustomer().GetRecentInteractions()); n > 100 {
-				t.Fatalf("request %v: %d interactions, more than the cap", req, n)
+			switch resp.GetOutcome() {
+			case herkenv1.MatchOutcome_MATCH_OUTCOME_FOUND:
+				if resp.GetCustomer() == nil || resp.GetCanonicalIdentifier() == nil || resp.GetWithheld() {
+					t.Fatalf("request %v: inconsistent FOUND %v", req, resp)
+				}
+				if n := len(resp.GetCustomer().GetRecentInteractions()); n > 100 {
+					t.Fatalf("request %v: %d interactions, more than the cap", req, n)
+				}
+			case herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS:
+				if resp.GetCustomer() != nil || len(resp.GetCandidates()) < 2 {
+					t.Fatalf("request %v: inconsistent AMBIGUOUS %v", req, resp)
+				}
+			case herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND:
+				if resp.GetCustomer() != nil || len(resp.GetCandidates()) != 0 || resp.GetWithheld() == (resp.GetCanonicalIdentifier() != nil) {
+					t.Fatalf("request %v: inconsistent NOT_FOUND %v", req, resp)
+				}
+			default:
+				t.Fatalf("request %v: outcome %s", req, resp.GetOutcome())
 			}
-		case herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS:
-			if resp.GetCustomer() != nil || len(resp.GetCandidates()) < 2 {
-				t.Fatalf("request %v: inconsistent AMBIGUOUS %v", req, resp)
-			}
-		case herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND:
-			if resp.GetCustomer() != nil || len(resp.GetCandidates()) != 0 || resp.GetWithheld() == (resp.GetCanonicalIdentifier() != nil) {
-				t.Fatalf("request %v: inconsistent NOT_FOUND %v", req, resp)
-			}
-		default:
-			t.Fatalf("request %v: outcome %s", req, resp.GetOutcome())
-		}
+			return nil
+		})
 	})
 }
 
-func FuzzCreateCustomerRequest(f *testing.F) {
-	for _, req := range []*herkenv1.CreateCustomerRequest{
-		{Customer: &herkenv1.Customer{DisplayName: "Jan", PreferredLanguage: "NL", Tags: []string{"VIP", "vip"}},
-			Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email("jan@example.nl")}},
-		{Identifiers: []*herkenv1.Identifier{extID("K-100001")}}, // already linked
-		{Identifiers: []*herkenv1.Identifier{phone("anonymous")}},
-		{Identifiers: []*herkenv1.Identifier{social(herkenv1.SocialPlatform(99), "jan")}},
-		{Customer: &herkenv1.Customer{PreferredLanguage: "not a language"}},
-		{Customer: &herkenv1.Customer{HandoverNote: "let op"}, RequestId: "seed-1"},
-		{RequestId: "bad id!"},
-		{Identifiers: []*herkenv1.Identifier{postal("1234AB", 10, "a"), query("x:@jan")}},
-		{},
-	} {
-		f.Add(mustMarshal(req))
-	}
-	s := newTestServer(f)
-	seed(f, s)
+func FuzzResolveRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{email("anna@example.nl"), phone(landline)}},
+		&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email("jan@example.nl"), phone("anonymous")}, InteractionLimit: 2},
+		&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{extID("K-100001"), extID("K-100002")}},
+		&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone(landline), query("1234 ab 10")}},
+		&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{email("niemand@example.nl")}},
+		&herkenv1.ResolveRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.ResolveRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Recognition.Resolve(ctx, req)
+			if err != nil {
+				return err
+			}
+			if len(resp.GetMatches()) != len(req.GetIdentifiers()) {
+				t.Fatalf("request %v: %d matches for %d identifiers", req, len(resp.GetMatches()), len(req.GetIdentifiers()))
+			}
+			switch o := resp.GetOutcome(); o {
+			case herkenv1.ResolveOutcome_RESOLVE_OUTCOME_MATCHED, herkenv1.ResolveOutcome_RESOLVE_OUTCOME_PARTIAL:
+				if resp.GetCustomer() == nil {
+					t.Fatalf("request %v: %s without a customer", req, o)
+				}
+			case herkenv1.ResolveOutcome_RESOLVE_OUTCOME_AMBIGUOUS, herkenv1.ResolveOutcome_RESOLVE_OUTCOME_CONFLICT,
+				herkenv1.ResolveOutcome_RESOLVE_OUTCOME_NOT_FOUND:
+				if resp.GetCustomer() != nil {
+					t.Fatalf("request %v: %s with a customer", req, o)
+				}
+			default:
+				t.Fatalf("request %v: outcome %s", req, o)
+			}
+			return nil
+		})
+	})
+}
 
+// ---- CustomerService ----
+
+func FuzzCreateCustomerRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Jan", PreferredLanguage: "NL", Tags: []string{"VIP", "vip"}},
+			Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email("jan@example.nl")}},
+		&herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{extID("K-100001")}}, // already linked
+		&herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{phone("anonymous")}},
+		&herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{social(herkenv1.SocialPlatform(99), "jan")}},
+		&herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{PreferredLanguage: "not a language"}},
+		&herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{HandoverNote: "let op"}, RequestId: "seed-1"},
+		&herkenv1.CreateCustomerRequest{RequestId: "bad id!"},
+		&herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{postal("1234AB", 10, "a"), query("x:@jan")}},
+		&herkenv1.CreateCustomerRequest{},
+	)
+	h := newFuzzHarness(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req := new(herkenv1.CreateCustomerRequest)
-		if err := proto.Unmarshal(data, req); err != nil {
-			t.Skip()
-		}
-		before := s.digest(t)
-		ctx, cancel := fuzzCtx()
-		defer cancel()
-		resp, err := s.Customers.CreateCustomer(ctx, req)
-		code := checkFuzzStatus(t, req, err)
-		after := s.digest(t)
-		if code != codes.OK {
-			if !bytes.Equal(before, after) {
-				t.Fatalf("request %v: failed with %s but wrote to the store", req, code)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Customers.CreateCustomer(ctx, req)
+			if err != nil {
+				return err
 			}
-			return
-		}
-		if !customerNameRE.MatchString(resp.GetCustomer().GetName()) {
-			t.Fatalf("request %v: created %q", req, resp.GetCustomer().GetName())
-		}
-		// What was created can be read back unchanged.
-		got, err := s.Customers.GetCustomer(ctx, &herkenv1.GetCustomerRequest{Name: resp.GetCustomer().GetName()})
-		if err != nil {
-			t.Fatalf("GetCustomer of a created customer: %v", err)
-		}
-		if !proto.Equal(got.GetCustomer(), resp.GetCustomer()) {
-			t.Fatalf("created %v, read back %v", resp.GetCustomer(), got.GetCustomer())
-		}
+			if !customerNameRE.MatchString(resp.GetCustomer().GetName()) {
+				t.Fatalf("request %v: created %q", req, resp.GetCustomer().GetName())
+			}
+			// What was created can be read back unchanged.
+			got, err := h.s.Customers.GetCustomer(ctx, &herkenv1.GetCustomerRequest{Name: resp.GetCustomer().GetName()})
+			if err != nil {
+				t.Fatalf("GetCustomer of a created customer: %v", err)
+			}
+			if !proto.Equal(got.GetCustomer(), resp.GetCustomer()) {
+				t.Fatalf("created %v, read back %v", resp.GetCustomer(), got.GetCustomer())
+			}
+			return nil
+		})
 	})
+}
+
+func FuzzGetCustomerRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.GetCustomerRequest{Name: "customers/$J"},
+		&herkenv1.GetCustomerRequest{Name: "customers/$A"},
+		&herkenv1.GetCustomerRequest{Name: "customers/0000000000000000"},
+		&herkenv1.GetCustomerRequest{Name: "customers/-"},
+		&herkenv1.GetCustomerRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.GetCustomerRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Customers.GetCustomer(ctx, req)
+			if err == nil && resp.GetCustomer().GetName() != req.GetName() {
+				t.Fatalf("request %v: got customer %q", req, resp.GetCustomer().GetName())
+			}
+			return err
+		})
+	})
+}
+
+// ---- InteractionService ----
+
+func FuzzRecordInteractionRequest(f *testing.F) {
+	in := call(fixedNow.Add(-time.Minute), herkenv1.Channel_CHANNEL_PHONE, "vraag over factuur")
+	addSeeds(f,
+		byParent("customers/$J", in),
+		byParent("customers/$A", &herkenv1.Interaction{Channel: herkenv1.Channel_CHANNEL_CHAT, Direction: herkenv1.Direction_DIRECTION_OUTBOUND,
+			Outcome: herkenv1.InteractionOutcome_INTERACTION_OUTCOME_FOLLOW_UP, CaseReference: "ZAAK-1", Duration: durationpb.New(90 * time.Second)}),
+		byIdentifier(phone("+31 6 12345678"), in),
+		byIdentifier(phone(landline), in),
+		byIdentifier(query("x:@jandevries"), in),
+		byIdentifier(phone("anonymous"), in),
+		&herkenv1.RecordInteractionRequest{Customer: &herkenv1.RecordInteractionRequest_Parent{Parent: "customers/$J"}, Interaction: in, RequestId: "retry-1"},
+		&herkenv1.RecordInteractionRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.RecordInteractionRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Interactions.RecordInteraction(ctx, req)
+			if err != nil {
+				return err
+			}
+			name := resp.GetInteraction().GetName()
+			if !interactionNameRE.MatchString(name) || (req.GetParent() != "" && !strings.HasPrefix(name, req.GetParent()+"/")) {
+				t.Fatalf("request %v: recorded %q", req, name)
+			}
+			return nil
+		})
+	})
+}
+
+func FuzzListInteractionsRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.ListInteractionsRequest{Parent: "customers/$J"},
+		&herkenv1.ListInteractionsRequest{Parent: "customers/$J", PageSize: 2, PageToken: "$T"},
+		&herkenv1.ListInteractionsRequest{Parent: "customers/$J", Channels: []herkenv1.Channel{herkenv1.Channel_CHANNEL_EMAIL, herkenv1.Channel_CHANNEL_PHONE},
+			StartTime: stamp(janFirstContact), EndTime: stamp(fixedNow)},
+		&herkenv1.ListInteractionsRequest{Parent: "customers/-", UnansweredFeedbackOnly: true, PageSize: 1},
+		&herkenv1.ListInteractionsRequest{Parent: "customers/$A", UnansweredFeedbackOnly: true},
+		&herkenv1.ListInteractionsRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.ListInteractionsRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Interactions.ListInteractions(ctx, req)
+			if err == nil && len(resp.GetInteractions()) > pageCap(req.GetPageSize()) {
+				t.Fatalf("request %v: %d interactions on a page", req, len(resp.GetInteractions()))
+			}
+			return err
+		})
+	})
+}
+
+func FuzzSubmitFeedbackRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.SubmitFeedbackRequest{Name: "customers/$J/interactions/$N", Score: 4, Comment: "snel geholpen"},
+		&herkenv1.SubmitFeedbackRequest{Name: "customers/$J/interactions/$S", Score: 1},
+		&herkenv1.SubmitFeedbackRequest{Name: "customers/$A/interactions/$L", Score: 5},
+		&herkenv1.SubmitFeedbackRequest{Name: "customers/$J/interactions/$N"},
+		&herkenv1.SubmitFeedbackRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.SubmitFeedbackRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Interactions.SubmitFeedback(ctx, req)
+			if err == nil && (resp.GetInteraction().GetName() != req.GetName() || resp.GetInteraction().GetFeedback().GetScore() != req.GetScore()) {
+				t.Fatalf("request %v: got %v", req, resp.GetInteraction())
+			}
+			return err
+		})
+	})
+}
+
+func FuzzAnswerFeedbackRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.AnswerFeedbackRequest{Name: "customers/$J/interactions/$S", Answer: "teruggebeld", AnsweredBy: "agent-042"},
+		&herkenv1.AnswerFeedbackRequest{Name: "customers/$J/interactions/$F", Answer: "nogmaals", AnsweredBy: "agent-042"},
+		&herkenv1.AnswerFeedbackRequest{Name: "customers/$J/interactions/$N", Answer: "x", AnsweredBy: "y"},
+		&herkenv1.AnswerFeedbackRequest{},
+	)
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.AnswerFeedbackRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := h.s.Interactions.AnswerFeedback(ctx, req)
+			if err == nil && (resp.GetInteraction().GetName() != req.GetName() || !resp.GetInteraction().GetFeedback().GetAnswered()) {
+				t.Fatalf("request %v: got %v", req, resp.GetInteraction())
+			}
+			return err
+		})
+	})
+}
+
+// ---- PromiseService ----
+
+func FuzzCreatePromiseRequest(f *testing.F) {
+	byName := func(parent string, p *herkenv1.Promise) *herkenv1.CreatePromiseRequest {
+		return &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: parent}, Promise: p}
+	}
+	addSeeds(f,
+		byName("customers/$J", callback(fixedNow.Add(time.Hour), "team-techniek", "terugbellen over modem")),
+		byName("customers/$A", &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_VISIT, DueTime: stamp(fixedNow.Add(48 * time.Hour)),
+			WindowStartTime: stamp(fixedNow.Add(44 * time.Hour)), Channel: herkenv1.Channel_CHANNEL_STORE, Interaction: "customers/$A/interactions/$L"}),
+		&herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Identifier{Identifier: phone("06-12345678")},
+			Promise: &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_CALLBACK}, RequestId: "ivr-1"},
+		&herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Identifier{Identifier: phone(landline)},
+			Promise: &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_CALLBACK}},
+		byName("customers/$J", &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_REFUND, DueTime: stamp(fixedNow.Add(-time.Hour))}),
+		&herkenv1.CreatePromiseRequest{},
+	)
+	h := newFuzzHarness(f)
+	pc := promiseClient(h.s)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.CreatePromiseRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := pc.CreatePromise(ctx, req)
+			if err != nil {
+				return err
+			}
+			p := resp.GetPromise()
+			if !promiseNameRE.MatchString(p.GetName()) || p.GetState() != herkenv1.PromiseState_PROMISE_STATE_OPEN {
+				t.Fatalf("request %v: created %v", req, p)
+			}
+			got, err := pc.GetPromise(ctx, &herkenv1.GetPromiseRequest{Name: p.GetName()})
+			if err != nil {
+				t.Fatalf("GetPromise of a created promise: %v", err)
+			}
+			if !proto.Equal(got.GetPromise(), p) {
+				t.Fatalf("created %v, read back %v", p, got.GetPromise())
+			}
+			return nil
+		})
+	})
+}
+
+func FuzzGetPromiseRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.GetPromiseRequest{Name: "customers/$J/promises/$O"},
+		&herkenv1.GetPromiseRequest{Name: "customers/$J/promises/$K"},
+		&herkenv1.GetPromiseRequest{Name: "customers/$A/promises/$O"},
+		&herkenv1.GetPromiseRequest{},
+	)
+	h := newFuzzHarness(f)
+	pc := promiseClient(h.s)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.GetPromiseRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := pc.GetPromise(ctx, req)
+			if err == nil && resp.GetPromise().GetName() != req.GetName() {
+				t.Fatalf("request %v: got %q", req, resp.GetPromise().GetName())
+			}
+			return err
+		})
+	})
+}
+
+func FuzzKeepPromiseRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.KeepPromiseRequest{Name: "customers/$J/promises/$O", Actor: "agent-042", Note: "teruggebeld om 14:10"},
+		&herkenv1.KeepPromiseRequest{Name: "customers/$J/promises/$K", Actor: "agent-042"},
+		&herkenv1.KeepPromiseRequest{Name: "customers/$J/promises/$C", Actor: "agent-042"},
+		&herkenv1.KeepPromiseRequest{Name: "customers/$J/promises/$O"},
+		&herkenv1.KeepPromiseRequest{},
+	)
+	h := newFuzzHarness(f)
+	pc := promiseClient(h.s)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.KeepPromiseRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := pc.KeepPromise(ctx, req)
+			if err == nil && (resp.GetPromise().GetName() != req.GetName() || resp.GetPromise().GetState() != herkenv1.PromiseState_PROMISE_STATE_KEPT) {
+				t.Fatalf("request %v: got %v", req, resp.GetPromise())
+			}
+			return err
+		})
+	})
+}
+
+func FuzzCancelPromiseRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.CancelPromiseRequest{Name: "customers/$J/promises/$O", Actor: "agent-042", Note: "klant heeft zelf opgelost"},
+		&herkenv1.CancelPromiseRequest{Name: "customers/$J/promises/$C", Actor: "agent-042"},
+		&herkenv1.CancelPromiseRequest{Name: "customers/$J/promises/$K", Actor: "agent-042"},
+		&herkenv1.CancelPromiseRequest{Name: "customers/$J/promises/$O", Actor: " "},
+		&herkenv1.CancelPromiseRequest{},
+	)
+	h := newFuzzHarness(f)
+	pc := promiseClient(h.s)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.CancelPromiseRequest)
+		h.run(t, data, req, func(ctx context.Context) error {
+			resp, err := pc.CancelPromise(ctx, req)
+			if err == nil && (resp.GetPromise().GetName() != req.GetName() || resp.GetPromise().GetState() != herkenv1.PromiseState_PROMISE_STATE_CANCELLED) {
+				t.Fatalf("request %v: got %v", req, resp.GetPromise())
+			}
+			return err
+		})
+	})
+}
+
+func FuzzListPromisesRequest(f *testing.F) {
+	addSeeds(f,
+		&herkenv1.ListPromisesRequest{Parent: "customers/$J"},
+		&herkenv1.ListPromisesRequest{Parent: "customers/-", PageSize: 1, PageToken: "$P"},
+		&herkenv1.ListPromisesRequest{Parent: "customers/-", OverdueOnly: true, Owner: "team-techniek", DueBefore: stamp(fixedNow.Add(time.Hour))},
+		&herkenv1.ListPromisesRequest{Parent: "customers/$J", State: herkenv1.PromiseState_PROMISE_STATE_KEPT},
+		&herkenv1.ListPromisesRequest{},
+	)
+	h := newFuzzHarness(f)
+	pc := promiseClient(h.s)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.ListPromisesRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			resp, err := pc.ListPromises(ctx, req)
+			if err != nil {
+				return err
+			}
+			ps := resp.GetPromises()
+			if len(ps) > pageCap(req.GetPageSize()) {
+				t.Fatalf("request %v: %d promises on a page", req, len(ps))
+			}
+			for i := 1; i < len(ps); i++ {
+				if ps[i].GetDueTime().AsTime().Before(ps[i-1].GetDueTime().AsTime()) {
+					t.Fatalf("request %v: promises out of due-time order: %v", req, ps)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// ---- MaintenanceService ----
+
+func FuzzGetMaintenanceStatusRequest(f *testing.F) {
+	addSeeds(f, &herkenv1.GetMaintenanceStatusRequest{})
+	f.Add([]byte("\x08\x01\x12\x03abc")) // unknown fields
+	h := newFuzzHarness(f)
+	mc := herkenv1.NewMaintenanceServiceClient(h.s.Conn)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := new(herkenv1.GetMaintenanceStatusRequest)
+		h.readOnly(t, data, req, func(ctx context.Context) error {
+			_, err := mc.GetMaintenanceStatus(ctx, req)
+			return err
+		})
+	})
+}
+
+// pageCap is the most a page may hold for a requested page size.
+func pageCap(size int32) int {
+	switch {
+	case size <= 0:
+		return 50
+	case size > 500:
+		return 500
+	}
+	return int(size)
+}
+
+// ---- the committed corpus ----
+
+// fuzzTargets maps each RPC to its fuzz target.
+var fuzzTargets = map[string]string{
+	mLookup: "FuzzLookupRequest", mResolve: "FuzzResolveRequest",
+	mCreateCustomer: "FuzzCreateCustomerRequest", mGetCustomer: "FuzzGetCustomerRequest",
+	mRecord: "FuzzRecordInteractionRequest", mListInteraction: "FuzzListInteractionsRequest",
+	mSubmitFeedback: "FuzzSubmitFeedbackRequest", mAnswerFeedback: "FuzzAnswerFeedbackRequest",
+	mCreatePromise: "FuzzCreatePromiseRequest", mGetPromise: "FuzzGetPromiseRequest",
+	mKeepPromise: "FuzzKeepPromiseRequest", mCancelPromise: "FuzzCancelPromiseRequest",
+	mListPromises: "FuzzListPromisesRequest", mMaintenance: "FuzzGetMaintenanceStatusRequest",
+}
+
+// TestWriteFuzzCorpus writes the bad-input table's requests (those a client
+// can send, up to 4 KiB, with placeholders for the fixture's names) to
+// testdata/fuzz/<target>/bad_<row>, in the go test fuzz v1 format.
+func TestWriteFuzzCorpus(t *testing.T) {
+	if os.Getenv("HERKEN_WRITE_FUZZ_CORPUS") == "" {
+		t.Skip("set HERKEN_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/*/bad_*")
+	}
+	slug := regexp.MustCompile(`[^a-z0-9]+`)
+	n := 0
+	for _, r := range badInputRows(placeholderFixture()) {
+		if r.raw != nil {
+			continue
+		}
+		b := mustMarshal(r.req)
+		if len(b) > 4<<10 {
+			continue
+		}
+		target, ok := fuzzTargets[r.method]
+		if !ok {
+			t.Fatalf("no fuzz target for %s", r.method)
+		}
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		name := "bad_" + strings.Trim(slug.ReplaceAllString(strings.ToLower(r.name), "_"), "_")
+		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	t.Logf("wrote %d corpus files", n)
 }

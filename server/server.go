@@ -63,6 +63,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// streamWorkers is how many goroutines serve RPCs and keep their grown
+// stacks; beyond that many concurrent RPCs, gRPC starts a goroutine per RPC.
+const streamWorkers = 64
+
 // Server is the herken gRPC server: the three herken.v1 services, health and
 // reflection on one *grpc.Server.
 type Server struct {
@@ -82,17 +86,26 @@ func New(svc *identity.Service, cfg Config) (*Server, error) {
 	s := &Server{svc: svc, log: cfg.Logger, cfg: cfg, health: health.NewServer()}
 	// Order as go-grpc-middleware recommends: logging sees the final code,
 	// recovery (last, innermost) turns a handler panic into INTERNAL.
+	// The codec and the undecodable interceptors make a request that does not
+	// decode (invalid UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL
+	// (codec.go).
 	s.grpc = grpc.NewServer(
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
+		// Reuse handler goroutines: a fresh goroutine per RPC grows its stack
+		// on every Lookup (runtime.newstack was 12% of server CPU under load).
+		grpc.NumStreamWorkers(streamWorkers),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(
 			logging.UnaryServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
 				logging.WithLevels(codeToLevel)),
+			undecodableUnary,
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 		),
 		grpc.ChainStreamInterceptor(
 			logging.StreamServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
 				logging.WithLevels(codeToLevel)),
+			undecodableStream,
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 		),
 	)

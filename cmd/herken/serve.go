@@ -185,7 +185,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}
-	go watchStore(ctx, store, srv, log)
+	go watchStore(ctx, store, srv, log, storeProbeInterval)
 	if cfg.DebugAddr != "" {
 		stopDebug, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -215,10 +215,17 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	}
 }
 
+// storeProbeInterval is how often watchStore probes the store.
+const storeProbeInterval = 5 * time.Second
+
+// pinger is what watchStore probes: *badgerstore.Store.
+type pinger interface{ Ping(context.Context) error }
+
 // watchStore keeps health in step with the store: NOT_SERVING while it
-// cannot be read, so load balancers and PBX integrations fail over.
-func watchStore(ctx context.Context, store *badgerstore.Store, srv *server.Server, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Second)
+// cannot be read, so load balancers and PBX integrations fail over. It
+// pings the store once per period every.
+func watchStore(ctx context.Context, store pinger, srv *server.Server, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	healthy := true
 	for {
