@@ -69,6 +69,9 @@ type Recognized struct {
 	Recent       []Interaction // newest first
 	OpenPromises []Promise     // by due time: overdue first
 	Summary      ContactSummary
+	// AsOf is the time the answer was computed at: overdue promises and
+	// the 30-day window are measured against it.
+	AsOf time.Time
 }
 
 // ContactSummary is the story so far in one glance.
@@ -81,18 +84,18 @@ type ContactSummary struct {
 }
 
 // matchOptions asks the store for everything a Recognized needs.
-func (s *Service) matchOptions(historyLimit int) MatchOptions {
+func matchOptions(historyLimit int, now time.Time) MatchOptions {
 	return MatchOptions{
 		HistoryLimit:     max(clampLimit(historyLimit), SummaryScanInteraction),
-		CountSince:       s.now().Add(-ContactSummaryDays * 24 * time.Hour),
+		CountSince:       now.Add(-ContactSummaryDays * 24 * time.Hour),
 		CountMax:         MaxContactsCounted,
 		OpenPromiseLimit: MaxOpenPromisesShown,
 	}
 }
 
 // recognized builds the agent's view of the focus customer of snap.
-func (s *Service) recognized(snap Snapshot, historyLimit int) *Recognized {
-	r := &Recognized{Customer: snap.Customers[snap.Focus], OpenPromises: snap.Promises}
+func recognized(snap Snapshot, historyLimit int, now time.Time) *Recognized {
+	r := &Recognized{Customer: snap.Customers[snap.Focus], OpenPromises: snap.Promises, AsOf: now}
 	r.Recent = snap.History[:min(len(snap.History), clampLimit(historyLimit))]
 	r.Summary.ContactsLast30Days = snap.Counted
 	resolved := false
@@ -111,7 +114,6 @@ func (s *Service) recognized(snap Snapshot, historyLimit int) *Recognized {
 			r.Summary.OpenFollowUps++
 		}
 	}
-	now := s.now()
 	r.Summary.OpenPromises = len(snap.Promises)
 	for _, p := range snap.Promises {
 		if late, _ := p.Overdue(now); late {
@@ -170,7 +172,8 @@ func (s *Service) Lookup(ctx context.Context, n Normalized, historyLimit int) (L
 	if n.Withheld {
 		return res, nil
 	}
-	snap, err := s.store.Match(ctx, []Identifier{n.Identifier}, s.matchOptions(historyLimit), func(h [][]string) string {
+	now := s.now()
+	snap, err := s.store.Match(ctx, []Identifier{n.Identifier}, matchOptions(historyLimit, now), func(h [][]string) string {
 		if len(h[0]) == 1 {
 			return h[0][0]
 		}
@@ -183,7 +186,7 @@ func (s *Service) Lookup(ctx context.Context, n Normalized, historyLimit int) (L
 	case len(holders) == 0:
 	case snap.Focus != "":
 		res.Outcome = MatchFound
-		res.Customer = s.recognized(snap, historyLimit)
+		res.Customer = recognized(snap, historyLimit, now)
 	default:
 		res.Outcome = MatchAmbiguous
 		res.Candidates = rankCandidates(snap.Customers, holders)
@@ -242,10 +245,11 @@ func (s *Service) Resolve(ctx context.Context, ns []Normalized, historyLimit int
 		pos[i] = len(ids)
 		ids = append(ids, n.Identifier)
 	}
+	now := s.now()
 	snap := Snapshot{Customers: map[string]Customer{}}
 	if len(ids) > 0 {
 		var err error
-		snap, err = s.store.Match(ctx, ids, s.matchOptions(historyLimit), func(h [][]string) string {
+		snap, err = s.store.Match(ctx, ids, matchOptions(historyLimit, now), func(h [][]string) string {
 			if common := commonHolders(h); len(common) == 1 {
 				return common[0]
 			}
@@ -282,7 +286,7 @@ func (s *Service) Resolve(ctx context.Context, ns []Normalized, historyLimit int
 		if allKnown {
 			res.Outcome = ResolveMatched
 		}
-		res.Customer = s.recognized(snap, historyLimit)
+		res.Customer = recognized(snap, historyLimit, now)
 	case len(common) > 1:
 		res.Outcome = ResolveAmbiguous
 		res.Candidates = rankCandidates(snap.Customers, common)
@@ -334,19 +338,9 @@ func rankCandidates(customers map[string]Customer, ids []string) []Customer {
 		if c := b.CreateTime.Compare(a.CreateTime); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func clampLimit(n int) int {

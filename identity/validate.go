@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -86,7 +87,7 @@ func cleanTags(tags []string) ([]string, error) {
 				return nil, invalid(ReasonFieldInvalid, field, "only letters, digits, '-', '_', ':' and '.' are allowed")
 			}
 		}
-		if !containsString(out, t) {
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
@@ -94,15 +95,6 @@ func cleanTags(tags []string) ([]string, error) {
 		return nil, nil
 	}
 	return out, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func tooMany(field string, max int) *Error {

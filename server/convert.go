@@ -141,7 +141,7 @@ func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
 	return pb
 }
 
-func recognizedToPB(r *identity.Recognized, now time.Time) *herkenv1.RecognizedCustomer {
+func recognizedToPB(r *identity.Recognized) *herkenv1.RecognizedCustomer {
 	if r == nil {
 		return nil
 	}
@@ -163,7 +163,7 @@ func recognizedToPB(r *identity.Recognized, now time.Time) *herkenv1.RecognizedC
 	}
 	pb.OpenPromises = make([]*herkenv1.Promise, len(r.OpenPromises))
 	for i, p := range r.OpenPromises {
-		pb.OpenPromises[i] = promiseToPB(p, now)
+		pb.OpenPromises[i] = promiseToPB(p, r.AsOf)
 	}
 	return pb
 }

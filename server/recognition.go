@@ -57,7 +57,7 @@ func (s recognitionServer) Lookup(ctx context.Context, req *herkenv1.LookupReque
 		CanonicalIdentifier: canonicalToPB(res.Input.Identifier),
 		Withheld:            res.Input.Withheld,
 		PhoneExtension:      res.Input.Extension,
-		Customer:            recognizedToPB(res.Customer, s.svc.Now()),
+		Customer:            recognizedToPB(res.Customer),
 		Candidates:          summariesToPB(res.Candidates),
 	}, nil
 }
@@ -88,7 +88,7 @@ func (s recognitionServer) Resolve(ctx context.Context, req *herkenv1.ResolveReq
 	}
 	out := &herkenv1.ResolveResponse{
 		Outcome:    herkenv1.ResolveOutcome(res.Outcome),
-		Customer:   recognizedToPB(res.Customer, s.svc.Now()),
+		Customer:   recognizedToPB(res.Customer),
 		Candidates: summariesToPB(res.Candidates),
 		Matches:    make([]*herkenv1.IdentifierMatch, len(res.Matches)),
 	}

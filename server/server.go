@@ -20,7 +20,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/internal/maintenance"
@@ -190,14 +189,4 @@ func codeToLevel(c codes.Code) logging.Level {
 		return logging.LevelWarn
 	}
 	return logging.LevelInfo
-}
-
-// statusReason extracts the ErrorInfo reason of err, for tests and clients.
-func statusReason(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(interface{ GetReason() string }); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
 }

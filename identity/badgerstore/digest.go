@@ -3,7 +3,6 @@ package badgerstore
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"strconv"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -35,5 +34,3 @@ func (s *Store) Digest() ([]byte, error) {
 	})
 	return h.Sum(nil), err
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -252,7 +252,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 			return err
 		}
 		in.ID, in.CustomerID, in.OccurTime = old.ID, old.CustomerID, old.OccurTime
-		if err := putInteraction(txn, in); err != nil {
+		if err := putInteraction(txn, &old, in); err != nil {
 			return err
 		}
 		out = in

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -65,7 +66,7 @@ func resolveTarget(txn *badger.Txn, t identity.Target) (string, error) {
 		return hs[0], nil
 	default:
 		e := identity.ErrAmbiguous.WithField("identifier")
-		e.Metadata = map[string]string{"candidates": itoa(len(hs))}
+		e.Metadata = map[string]string{"candidates": strconv.Itoa(len(hs))}
 		return "", e
 	}
 }
@@ -97,7 +98,7 @@ func appendInteraction(txn *badger.Txn, c *customerRec, in identity.Interaction)
 	rec := in
 	rec.CustomerID = c.ID
 	rec.ID = newInteractionID(in.OccurTime, random32())
-	if err := putInteraction(txn, rec); err != nil {
+	if err := putInteraction(txn, nil, rec); err != nil {
 		return rec, err
 	}
 	c.count++
@@ -135,24 +136,13 @@ func refreshRecent(txn *badger.Txn, c *customerRec) error {
 
 // putInteraction stores an interaction record, new or updated, and keeps
 // its index entries in step: t/ for every interaction, f/ while its
-// feedback awaits an answer. It reads the stored version (if any) in the
-// same transaction, so no caller can leave a stale index entry behind.
-func putInteraction(txn *badger.Txn, in identity.Interaction) error {
+// feedback awaits an answer. old is the stored version the caller read in
+// this transaction (nil for a new interaction); its index entries are
+// replaced, so no caller leaves a stale one behind.
+func putInteraction(txn *badger.Txn, old *identity.Interaction, in identity.Interaction) error {
 	var oldKeys [][]byte
-	item, err := txn.Get(historyKey(in.CustomerID, in.ID))
-	switch {
-	case err == nil:
-		var old identity.Interaction
-		if err := item.Value(func(v []byte) error {
-			var derr error
-			old, derr = decodeInteraction(v)
-			return derr
-		}); err != nil {
-			return err
-		}
-		oldKeys = interactionIndexKeys(old)
-	case !errors.Is(err, badger.ErrKeyNotFound):
-		return err
+	if old != nil {
+		oldKeys = interactionIndexKeys(*old)
 	}
 	newKeys := interactionIndexKeys(in)
 	for _, k := range oldKeys {
