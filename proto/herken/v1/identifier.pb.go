@@ -177,7 +177,9 @@ func (IdentifierKind) EnumDescriptor() ([]byte, []int) {
 }
 
 // An identifier as a client sends it. Exactly one field must be set; an empty
-// Identifier is INVALID_ARGUMENT with reason IDENTIFIER_MISSING.
+// Identifier, or a set field with an empty value (other than phone_number,
+// where empty means a withheld caller id), is INVALID_ARGUMENT with reason
+// IDENTIFIER_MISSING.
 //
 // herken normalises every identifier to one canonical form before it stores or
 // matches it (see CanonicalIdentifier), so "06-12345678", "+31 6 12345678" and
