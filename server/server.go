@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -132,14 +133,57 @@ var services = []string{
 	herkenv1.MaintenanceService_ServiceDesc.ServiceName,
 }
 
-// SetServing sets the health of every service.
-func (s *Server) SetServing(ok bool) {
-	st := healthpb.HealthCheckResponse_NOT_SERVING
-	if ok {
-		st = healthpb.HealthCheckResponse_SERVING
+// readOnlyServices are the services whose every RPC only reads: they keep
+// SERVING while the store refuses writes.
+var readOnlyServices = []string{
+	herkenv1.RecognitionService_ServiceDesc.ServiceName,
+	herkenv1.MaintenanceService_ServiceDesc.ServiceName,
+}
+
+// Health is the state the server reports through grpc.health.v1.
+type Health int
+
+const (
+	// NotServing: the store cannot serve; every service is NOT_SERVING.
+	NotServing Health = iota
+	// Serving: every service is SERVING.
+	Serving
+	// ReadOnly: the store serves reads but refuses writes (its disk is
+	// nearly full). The server as a whole ("") and every service with a
+	// write RPC are NOT_SERVING, so load balancers and writers fail over;
+	// RecognitionService and MaintenanceService, which only read, stay
+	// SERVING, so a PBX that health-checks RecognitionService keeps
+	// recognising callers.
+	ReadOnly
+)
+
+func (h Health) String() string {
+	switch h {
+	case Serving:
+		return "SERVING"
+	case ReadOnly:
+		return "READ_ONLY"
 	}
+	return "NOT_SERVING"
+}
+
+// SetHealth sets the health of every service for state h.
+func (s *Server) SetHealth(h Health) {
 	for _, name := range services {
+		st := healthpb.HealthCheckResponse_NOT_SERVING
+		if h == Serving || h == ReadOnly && slices.Contains(readOnlyServices, name) {
+			st = healthpb.HealthCheckResponse_SERVING
+		}
 		s.health.SetServingStatus(name, st)
+	}
+}
+
+// SetServing sets every service SERVING (ok) or NOT_SERVING.
+func (s *Server) SetServing(ok bool) {
+	if ok {
+		s.SetHealth(Serving)
+	} else {
+		s.SetHealth(NotServing)
 	}
 }
 

@@ -34,6 +34,10 @@ type serveConfig struct {
 	CallbackDue     time.Duration
 	Maintenance     maintenance.Config
 	DebugAddr       string
+	MinFreeMB       int
+
+	diskFree   func() (uint64, error) // tests: the data directory's free space; nil means statfs
+	probeEvery time.Duration          // tests: store probe period; 0 means storeProbeInterval
 }
 
 func (c *serveConfig) addFlags(e *envFlags) {
@@ -43,6 +47,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.Region, "region", "NL", "ISO 3166 region for phone numbers written without country code")
 	e.Bool(&c.Demo, "demo", false, "seed the demo dataset when the store is empty")
 	e.Int(&c.DemoSize, "demo-size", 300, "number of generated demo customers (besides the fixed fixtures)")
+	e.Int(&c.MinFreeMB, "min-free-mb", badgerstore.DefaultMinFreeBytes>>20, "free space (MiB) the data directory's filesystem must keep: below it writes are refused (UNAVAILABLE/STORE_UNAVAILABLE) and health goes read-only; 0 turns this off")
 	e.Bool(&c.SyncWrites, "sync-writes", true, "fsync every write so acknowledged writes survive a power loss")
 	e.Int(&c.BlockCacheMB, "block-cache-mb", badgerstore.DefaultBlockCacheSize>>20, "Badger block cache size in MiB")
 	e.String(&c.LogFormat, "log-format", "auto", "log format: json, text, or auto (text on a terminal, json otherwise)")
@@ -70,6 +75,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.DemoSize < 0 || c.DemoSize > 100000 {
 		errs = append(errs, errors.New("--demo-size must be between 0 and 100000"))
+	}
+	if c.MinFreeMB < 0 {
+		errs = append(errs, errors.New("--min-free-mb must be 0 (off) or more"))
 	}
 	if c.BlockCacheMB < 1 {
 		errs = append(errs, errors.New("--block-cache-mb must be at least 1"))
@@ -149,6 +157,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	store, err := badgerstore.Open(badgerstore.Options{
 		Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
 		BlockCacheSize: int64(cfg.BlockCacheMB) << 20, Logger: log,
+		MinFreeBytes: minFreeBytes(cfg.MinFreeMB), DiskFree: cfg.diskFree,
 	})
 	if err != nil {
 		return err
@@ -179,13 +188,21 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
-	srv.SetServing(true)
-	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region,
+	health, probeErr := probeHealth(ctx, store)
+	srv.SetHealth(health)
+	if probeErr != nil {
+		log.Error("store not fully healthy at startup", "health", health.String(), "error", probeErr)
+	}
+	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
 		"data_dir", cfg.DataDir, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}
-	go watchStore(ctx, store, srv, log, storeProbeInterval)
+	probeEvery := cfg.probeEvery
+	if probeEvery == 0 {
+		probeEvery = storeProbeInterval
+	}
+	go watchStore(ctx, store, srv, log, health, probeEvery)
 	if cfg.DebugAddr != "" {
 		stopDebug, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -215,34 +232,61 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	}
 }
 
-// storeProbeInterval is how often watchStore probes the store.
-const storeProbeInterval = 5 * time.Second
+// minFreeBytes is badgerstore's MinFreeBytes for --min-free-mb (0: off).
+func minFreeBytes(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
+}
 
-// pinger is what watchStore probes: *badgerstore.Store.
-type pinger interface{ Ping(context.Context) error }
+// storeProbeInterval is how often watchStore probes the store: a point
+// read and a statfs, cheap enough to run every second.
+const storeProbeInterval = time.Second
 
-// watchStore keeps health in step with the store: NOT_SERVING while it
-// cannot be read, so load balancers and PBX integrations fail over. It
-// pings the store once per period every.
-func watchStore(ctx context.Context, store pinger, srv *server.Server, log *slog.Logger, every time.Duration) {
+// prober is what watchStore probes: *badgerstore.Store.
+type prober interface {
+	Ping(context.Context) error // can the store serve reads?
+	Writable() error            // does it take writes (free-space reserve)?
+}
+
+// probeHealth is the health the store's state calls for.
+func probeHealth(ctx context.Context, store prober) (server.Health, error) {
+	if err := store.Ping(ctx); err != nil {
+		return server.NotServing, err
+	}
+	if err := store.Writable(); err != nil {
+		return server.ReadOnly, err
+	}
+	return server.Serving, nil
+}
+
+// watchStore keeps health in step with the store, from state now on:
+// NOT_SERVING while it cannot be read and read-only while it refuses writes
+// (see server.ReadOnly), so load balancers and PBX integrations fail over.
+// It probes the store once per period every.
+func watchStore(ctx context.Context, store prober, srv *server.Server, log *slog.Logger, now server.Health, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	healthy := true
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		err := store.Ping(ctx)
-		if ok := err == nil; ok != healthy {
-			healthy = ok
-			srv.SetServing(ok)
-			if ok {
-				log.Info("store healthy again; SERVING")
-			} else {
-				log.Error("store unhealthy; NOT_SERVING", "error", err)
-			}
+		h, err := probeHealth(ctx, store)
+		if h == now || ctx.Err() != nil {
+			continue
+		}
+		now = h
+		srv.SetHealth(h)
+		switch h {
+		case server.Serving:
+			log.Info("store healthy; SERVING")
+		case server.ReadOnly:
+			log.Error("store refuses writes; health NOT_SERVING except the read-only services", "error", err)
+		default:
+			log.Error("store unhealthy; NOT_SERVING", "error", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -71,7 +72,7 @@ func TestWatchStoreClosed(t *testing.T) {
 	srv, health, rec := serveStore(t, store)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go watchStore(ctx, store, srv, slog.New(slog.DiscardHandler), 20*time.Millisecond)
+	go watchStore(ctx, store, srv, slog.New(slog.DiscardHandler), server.Serving, 20*time.Millisecond)
 	waitHealth(t, health, healthpb.HealthCheckResponse_SERVING)
 
 	if err := store.Close(); err != nil {
@@ -92,7 +93,14 @@ func TestWatchStoreClosed(t *testing.T) {
 	waitHealth(t, health, healthpb.HealthCheckResponse_NOT_SERVING)
 }
 
-type flakyStore struct{ down atomic.Bool }
+type flakyStore struct{ down, full atomic.Bool }
+
+func (f *flakyStore) Writable() error {
+	if f.full.Load() {
+		return errors.New("disk full")
+	}
+	return nil
+}
 
 func (f *flakyStore) Ping(context.Context) error {
 	if f.down.Load() {
@@ -112,9 +120,62 @@ func TestWatchStoreRecovers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var probe flakyStore
-	go watchStore(ctx, &probe, srv, slog.New(slog.DiscardHandler), 10*time.Millisecond)
+	go watchStore(ctx, &probe, srv, slog.New(slog.DiscardHandler), server.Serving, 10*time.Millisecond)
 	probe.down.Store(true)
 	waitHealth(t, health, healthpb.HealthCheckResponse_NOT_SERVING)
 	probe.down.Store(false)
 	waitHealth(t, health, healthpb.HealthCheckResponse_SERVING)
+	// A store that reads but refuses writes: read-only, then back.
+	probe.full.Store(true)
+	waitServices(t, health, readOnlyHealth)
+	probe.full.Store(false)
+	waitServices(t, health, allHealth(healthpb.HealthCheckResponse_SERVING))
+	// Unreadable beats full.
+	probe.full.Store(true)
+	probe.down.Store(true)
+	waitServices(t, health, allHealth(healthpb.HealthCheckResponse_NOT_SERVING))
+}
+
+// readOnlyHealth is what health reports per service while the store
+// refuses writes: only the services that just read stay SERVING.
+var readOnlyHealth = map[string]healthpb.HealthCheckResponse_ServingStatus{
+	"": healthpb.HealthCheckResponse_NOT_SERVING,
+	herkenv1.RecognitionService_ServiceDesc.ServiceName: healthpb.HealthCheckResponse_SERVING,
+	herkenv1.MaintenanceService_ServiceDesc.ServiceName: healthpb.HealthCheckResponse_SERVING,
+	herkenv1.CustomerService_ServiceDesc.ServiceName:    healthpb.HealthCheckResponse_NOT_SERVING,
+	herkenv1.InteractionService_ServiceDesc.ServiceName: healthpb.HealthCheckResponse_NOT_SERVING,
+	herkenv1.PromiseService_ServiceDesc.ServiceName:     healthpb.HealthCheckResponse_NOT_SERVING,
+}
+
+func allHealth(st healthpb.HealthCheckResponse_ServingStatus) map[string]healthpb.HealthCheckResponse_ServingStatus {
+	m := make(map[string]healthpb.HealthCheckResponse_ServingStatus)
+	for name := range readOnlyHealth {
+		m[name] = st
+	}
+	return m
+}
+
+// waitServices waits until every service's health is as in want.
+func waitServices(t *testing.T, h healthpb.HealthClient, want map[string]healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := make(map[string]healthpb.HealthCheckResponse_ServingStatus)
+		for name := range want {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+			cancel()
+			if err != nil {
+				t.Fatalf("health of %q: %v", name, err)
+			}
+			got[name] = resp.GetStatus()
+		}
+		if maps.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health %v, want %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -5,11 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/herken/herken/identity"
@@ -25,21 +23,13 @@ import (
 const maxTokenLen = 1024
 
 // loadSecret reads m/secret, creating it on first open.
-func (s *Store) loadSecret() error {
-	return s.update(nilCtx, func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(keySecret))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			secret := make([]byte, 32)
-			_, _ = rand.Read(secret)
-			s.secret = secret
-			return txn.Set([]byte(keySecret), secret)
-		}
-		if err != nil {
-			return err
-		}
-		s.secret, err = item.ValueCopy(nil)
-		return err
+func (s *Store) loadSecret() (err error) {
+	s.secret, err = s.getOrCreate([]byte(keySecret), func() []byte {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		return secret
 	})
+	return err
 }
 
 // queryHash fingerprints a query's filters (not its page size or token).

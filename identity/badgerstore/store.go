@@ -34,6 +34,15 @@ type Options struct {
 	IndexCacheSize int64
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// MinFreeBytes is the free space the data directory's filesystem must
+	// keep: below it writes are refused with UNAVAILABLE/STORE_UNAVAILABLE
+	// (reads go on), from 25% above it they are accepted again. 0 means
+	// DefaultMinFreeBytes; negative turns the reserve off. Ignored when
+	// InMemory is set. See DefaultMinFreeBytes for why it exists.
+	MinFreeBytes int64
+	// DiskFree reports the free bytes of the data directory's filesystem;
+	// nil means statfs on Dir. Tests set it to simulate a filling disk.
+	DiskFree func() (uint64, error)
 }
 
 // Defaults sized for a single-node store of about a million customers.
@@ -56,6 +65,7 @@ type Store struct {
 	db     *badger.DB
 	secret []byte       // HMAC key of page tokens (m/secret)
 	log    *slog.Logger // never nil
+	space  *spaceGuard  // nil: no reserve (in memory, or turned off)
 }
 
 var nilCtx = context.Background()
@@ -94,6 +104,21 @@ func Open(opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{db: db, log: log}
+	if !opts.InMemory && opts.MinFreeBytes >= 0 {
+		free := opts.DiskFree
+		if free == nil && diskFreeSupported {
+			free = func() (uint64, error) { return diskFree(opts.Dir) }
+		}
+		if free != nil {
+			reserve := opts.MinFreeBytes
+			if reserve == 0 {
+				reserve = DefaultMinFreeBytes
+			}
+			s.space = newSpaceGuard(uint64(reserve), free, log)
+		} else {
+			log.Warn("free space cannot be read on this OS; the data directory has no write reserve")
+		}
+	}
 	if err := s.initFormat(); err != nil {
 		db.Close()
 		return nil, err
@@ -108,23 +133,11 @@ func Open(opts Options) (*Store, error) {
 // initFormat stamps a new store with the format version and refuses a store
 // written by an incompatible version.
 func (s *Store) initFormat() error {
-	var format string
-	err := s.update(context.Background(), func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(keyFormat))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			format = currentFormat
-			return txn.Set([]byte(keyFormat), []byte(currentFormat))
-		}
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
-		format = string(v)
-		return err
-	})
+	v, err := s.getOrCreate([]byte(keyFormat), func() []byte { return []byte(currentFormat) })
 	if err != nil {
 		return err
 	}
+	format := string(v)
 	switch format {
 	case currentFormat:
 		return nil
@@ -225,6 +238,10 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 	backoff := 50 * time.Microsecond
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Checked before every attempt: the space may have gone meanwhile.
+		if err := s.space.check(); err != nil {
 			return err
 		}
 		err := s.db.Update(fn)
@@ -389,6 +406,34 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 }
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
+
+// getOrCreate returns key's value, storing create() first if the key is
+// missing. It reads before it writes, so opening an existing store needs
+// no write (and works while the free-space reserve refuses writes).
+func (s *Store) getOrCreate(key []byte, create func() []byte) ([]byte, error) {
+	var v []byte
+	get := func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	}
+	err := s.view(nilCtx, get)
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return v, err
+	}
+	err = s.update(nilCtx, func(txn *badger.Txn) error {
+		err := get(txn)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			v = create()
+			return txn.Set(key, v)
+		}
+		return err
+	})
+	return v, err
+}
 
 // Ping reads the format key: it fails when the store cannot serve reads.
 func (s *Store) Ping(ctx context.Context) error {
