@@ -84,7 +84,7 @@ soak:
 
 ## disktest: herken on a small filesystem that fills up, and on a read-only one (test/disk), on a
 ## tmpfs or (DISK_FS=ext4) an ext4 image on a loop device. Mounts, so it needs root (it skips
-## otherwise). Not part of make test or CI.
+## otherwise). Not part of make test; .ci/run runs the tmpfs version.
 DISK_FS ?= tmpfs
 .PHONY: disktest
 disktest:

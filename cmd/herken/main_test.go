@@ -146,6 +146,8 @@ func TestServeConfigValidate(t *testing.T) {
 		{"retention", func(c *serveConfig) { c.Maintenance.Retention = time.Hour }, "retention"},
 		{"debug addr not loopback", func(c *serveConfig) { c.DebugAddr = "0.0.0.0:6060" }, "--debug-addr"},
 		{"debug addr loopback", func(c *serveConfig) { c.DebugAddr = "127.0.0.1:6060" }, ""},
+		{"min free negative", func(c *serveConfig) { c.MinFreeMB = -1 }, "--min-free-mb"},
+		{"min free off", func(c *serveConfig) { c.MinFreeMB = 0 }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,7 +187,7 @@ func TestServeHelpListsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"serve", "--help"}, io.Discard, &out); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"-addr", "HERKEN_ADDR", "localhost:50051", "-data-dir", "HERKEN_DATA_DIR", "./data", "-region", "HERKEN_REGION", "-demo", "HERKEN_DEMO"} {
+	for _, want := range []string{"-addr", "HERKEN_ADDR", "localhost:50051", "-data-dir", "HERKEN_DATA_DIR", "./data", "-region", "HERKEN_REGION", "-demo", "HERKEN_DEMO", "-min-free-mb", "HERKEN_MIN_FREE_MB"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("--help lacks %q:\n%s", want, out.String())
 		}

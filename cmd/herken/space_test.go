@@ -152,3 +152,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestMinFreeBytes: --min-free-mb 0 turns the reserve off (badgerstore's
+// 0 would mean its default instead).
+func TestMinFreeBytes(t *testing.T) {
+	if got := minFreeBytes(0); got >= 0 {
+		t.Errorf("minFreeBytes(0) = %d, want negative (off)", got)
+	}
+	if got := minFreeBytes(256); got != 256<<20 {
+		t.Errorf("minFreeBytes(256) = %d, want %d", got, 256<<20)
+	}
+}

@@ -90,7 +90,10 @@ const (
 	ErrorReason_ERROR_REASON_REQUEST_ID_INVALID ErrorReason = 22
 	// FAILED_PRECONDITION: request_id was used for a different request.
 	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 23
-	// UNAVAILABLE: the store cannot serve right now; retry with backoff.
+	// UNAVAILABLE: the store cannot serve right now; retry with backoff (or
+	// another instance). ErrorInfo metadata "cause" is "DISK_SPACE_LOW" when
+	// a write is refused because the data directory's filesystem is below
+	// the server's free-space reserve; reads still work then.
 	ErrorReason_ERROR_REASON_STORE_UNAVAILABLE ErrorReason = 24
 	// INTERNAL: a bug; the server logged the details.
 	ErrorReason_ERROR_REASON_INTERNAL ErrorReason = 25
