@@ -3,7 +3,6 @@ package badgerstore
 import (
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/herken/herken/identity"
@@ -73,7 +72,7 @@ func (g *spaceGuard) check() error {
 	return &identity.Error{Code: identity.CodeUnavailable, Reason: identity.ReasonStoreUnavailable,
 		Message: fmt.Sprintf("the data directory is nearly full (%d MiB free); writes are refused until %d MiB are free",
 			n>>20, g.resume>>20),
-		Metadata: map[string]string{"cause": CauseDiskSpaceLow, "min_free_bytes": strconv.FormatUint(g.resume, 10)}}
+		Metadata: map[string]string{"cause": CauseDiskSpaceLow}}
 }
 
 // Writable reports whether the store takes writes now: nil, or the
