@@ -9,24 +9,37 @@ package identity
 // forms the parser's answer is the same digits (the fuzz target
 // FuzzFastPhone checks that a candidate that is itself canonical always
 // equals the parser's result). Anything else — letters, extensions, "(0)"
-// after a country code, other regions' conventions — reports false and
-// takes the full path.
+// after a country code, a leading separator, other regions' conventions —
+// reports false and takes the full path.
 func (n *Normalizer) FastPhone(raw string) (Identifier, bool) {
 	if n.fastCC == "" || len(raw) == 0 || len(raw) > 32 {
 		return Identifier{}, false
 	}
 	var digits [24]byte
-	nd, plus := 0, false
+	nd, plus, started := 0, false, false
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
+		// Like Normalizer.Query, a number starts with a digit, '+' or '(',
+		// so a query and a typed lookup agree on what is a phone number.
+		first := !started && c != ' '
+		if first {
+			if c != '+' && c != '(' && (c < '0' || c > '9') {
+				return Identifier{}, false
+			}
+			started = true
+		}
 		switch {
 		case c >= '0' && c <= '9':
 			if nd == len(digits) {
 				return Identifier{}, false
 			}
+			// "(0)" after a country code is a trunk prefix the parser drops.
+			if c == '0' && i > 0 && raw[i-1] == '(' && (plus || nd > 0) {
+				return Identifier{}, false
+			}
 			digits[nd] = c
 			nd++
-		case c == '+' && i == 0:
+		case c == '+' && first:
 			plus = true
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:

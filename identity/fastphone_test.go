@@ -32,6 +32,15 @@ func TestFastPhone(t *testing.T) {
 		{"+31 6 12 34 56 78 90 12 34", "", false},
 		{"0６12345678", "", false}, // full-width digit: full path
 		{"06+12345678", "", false},
+		{" +31 6 12345678", "+31612345678", true},
+		// A leading separator is not a number to Query either.
+		{"-0612345678", "", false},
+		{".06 12345678", "", false},
+		{")0612345678", "", false},
+		{"- 06 12345678", "", false},
+		// "(0)" after a country code: the parser drops the trunk 0.
+		{"+31 (0)6 12345678", "", false},
+		{"0031 (0)6 12345678", "", false},
 	}
 	for _, tc := range tests {
 		got, ok := n.FastPhone(tc.raw)
@@ -50,7 +59,7 @@ func TestFastPhone(t *testing.T) {
 // makes trusting an index hit on the candidate safe.
 func FuzzFastPhone(f *testing.F) {
 	for _, s := range []string{"06 12345678", "+31612345678", "0031 6 12345678", "00310612345678", "+31 (0)6 12345678",
-		"(020) 123-4567", "+32 470 12 34 56", "0800-1234", "0900 123 45 67", "+4930123456", "+1 415 555 2671", "097 012345678"} {
+		"-0612345678", " +31 6 12345678", "(020) 123-4567", "+32 470 12 34 56", "0800-1234", "0900 123 45 67", "+4930123456", "+1 415 555 2671", "097 012345678"} {
 		f.Add(s)
 	}
 	n, err := NewNormalizer(NormalizerConfig{DefaultRegion: "NL"})
@@ -69,6 +78,11 @@ func FuzzFastPhone(f *testing.F) {
 		full, err := n.Phone(raw)
 		if err != nil || full.Identifier != cand {
 			t.Fatalf("FastPhone(%q) = %q, a canonical number, but the parser says %v (%v)", raw, cand.Value, full.Identifier, err)
+		}
+		// A free-form query takes the fast path too: Query must agree.
+		q, err := n.Query(raw)
+		if err != nil || q.Identifier != cand {
+			t.Fatalf("FastPhone(%q) = %q, a canonical number, but Query says %v (%v)", raw, cand.Value, q.Identifier, err)
 		}
 	})
 }

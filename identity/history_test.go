@@ -222,3 +222,35 @@ func TestPurgeHistoryRules(t *testing.T) {
 		t.Fatalf("left after purge: %d %v", len(list), err)
 	}
 }
+
+// TestSweepPromisesArguments: a negative grace (which would break promises
+// not yet due) or limit is refused, and nothing is broken.
+func TestSweepPromisesArguments(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, 0, now)
+	p, err := st.CreatePromise(context.Background(), identity.Target{CustomerID: c.ID},
+		identity.Promise{Kind: identity.PromiseCallback, State: identity.PromiseOpen, DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, identity.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		grace time.Duration
+		limit int
+		field string
+	}{{-2 * time.Hour, 10, "grace"}, {time.Hour, -1, "limit"}} {
+		n, _, err := svc.SweepPromises(context.Background(), tc.grace, tc.limit)
+		if got := fields(err); n != 0 || len(got) != 1 || got[0] != identity.ReasonFieldInvalid+":"+tc.field {
+			t.Errorf("SweepPromises(%v, %d) = %d, %v; want FIELD_INVALID on %s", tc.grace, tc.limit, n, err, tc.field)
+		}
+	}
+	got, err := st.GetPromise(context.Background(), c.ID, p.ID)
+	if err != nil || got.State != identity.PromiseOpen {
+		t.Fatalf("promise after refused sweeps: %v %v, want OPEN", got.State, err)
+	}
+	// limit 0 means the default.
+	now = now.Add(3 * time.Hour)
+	if n, _, err := svc.SweepPromises(context.Background(), time.Hour, 0); n != 1 || err != nil {
+		t.Fatalf("SweepPromises(1h, 0) = %d, %v; want 1 broken", n, err)
+	}
+}

@@ -82,7 +82,8 @@ const (
 	SystemActor            = "herken"
 	ContactSummaryDays     = 30
 	MaxContactsCounted     = 1000
-	SummaryScanInteraction = 10 // newest interactions the follow-up count looks at
+	SummaryScanInteraction = 10   // newest interactions the follow-up count looks at
+	DefaultSweepLimit      = 1000 // promises one SweepPromises call breaks when limit is 0
 )
 
 // ValidRecordID reports whether id has the shape of an interaction or

@@ -221,6 +221,16 @@ var promiseKindNL = [...]string{"", "terugbellen", "levering", "terugbetaling", 
 // history so whoever handles the customer next sees it. It reports how many
 // it broke and whether more are waiting.
 func (s *Service) SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error) {
+	if grace < 0 {
+		// A negative grace would break promises that are not yet due.
+		return 0, false, invalid(ReasonFieldInvalid, "grace", "must not be negative")
+	}
+	switch {
+	case limit < 0:
+		return 0, false, invalid(ReasonFieldInvalid, "limit", "must not be negative")
+	case limit == 0:
+		limit = DefaultSweepLimit
+	}
 	now := s.now().UTC()
 	return s.store.BreakOverdue(ctx, now.Add(-grace), limit, func(p Promise) (Promise, Interaction) {
 		p.State, p.StateTime, p.StateActor = PromiseBroken, now, SystemActor

@@ -110,7 +110,9 @@ func recognized(snap Snapshot, historyLimit int, now time.Time) *Recognized {
 		if in.Outcome == OutcomeResolved {
 			resolved = true
 		}
-		if !resolved && (in.Outcome == OutcomeFollowUp || in.Outcome == OutcomeEscalated) {
+		// Counted among the newest SummaryScanInteraction only, whatever the
+		// history limit fetched, so the count does not change with it.
+		if i < SummaryScanInteraction && !resolved && (in.Outcome == OutcomeFollowUp || in.Outcome == OutcomeEscalated) {
 			r.Summary.OpenFollowUps++
 		}
 	}

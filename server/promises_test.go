@@ -338,3 +338,30 @@ func TestCreatePromiseInvalid(t *testing.T) {
 		checkErr(t, err, wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "actor"})
 	})
 }
+
+// TestOpenFollowUpsIgnoreLimit: open follow-ups are counted among the 10
+// most recent interactions (as the proto says), whatever interaction_limit
+// the caller asks for.
+func TestOpenFollowUpsIgnoreLimit(t *testing.T) {
+	s := newTestServer(t)
+	if _, err := s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{
+		Customer: &herkenv1.Customer{DisplayName: "Kees"}, Identifiers: []*herkenv1.Identifier{phone("06-87654321")}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 14 {
+		record(t, s, byIdentifier(phone("06-87654321"), &herkenv1.Interaction{
+			Channel: herkenv1.Channel_CHANNEL_PHONE, Direction: herkenv1.Direction_DIRECTION_INBOUND,
+			Outcome:   herkenv1.InteractionOutcome_INTERACTION_OUTCOME_FOLLOW_UP,
+			OccurTime: stamp(fixedNow.Add(-time.Duration(i+1) * time.Hour)), Summary: "nog niet opgelost",
+		}))
+	}
+	for _, limit := range []int32{0, 10, 50} {
+		resp, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-87654321"), InteractionLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.GetCustomer().GetContactSummary().GetOpenFollowUps(); got != 10 {
+			t.Errorf("interaction_limit %d: open follow-ups %d, want 10", limit, got)
+		}
+	}
+}
