@@ -367,7 +367,7 @@ type NewCustomer struct {
 // CreateCustomer validates nc, then stores the customer and links its
 // identifiers atomically. requestID, if set, makes the call safe to retry.
 func (s *Service) CreateCustomer(ctx context.Context, nc NewCustomer, requestID string) (Customer, error) {
-	c, err := s.buildCustomer(nc)
+	c, pos, err := s.buildCustomer(nc)
 	if err != nil {
 		return Customer{}, err
 	}
@@ -375,17 +375,39 @@ func (s *Service) CreateCustomer(ctx context.Context, nc NewCustomer, requestID 
 	if err != nil {
 		return Customer{}, err
 	}
-	return s.store.CreateCustomer(ctx, c, idem)
+	out, err := s.store.CreateCustomer(ctx, c, idem)
+	// The store names c.Identifiers[i]; the caller's field is the request's
+	// position of that identifier, which differs once duplicates are dropped.
+	if de, ok := AsError(err); ok {
+		if i, ok := identifierIndex(de.Field); ok && i < len(pos) {
+			e := *de
+			e.Field = "identifiers[" + strconv.Itoa(pos[i]) + "]"
+			return out, &e
+		}
+	}
+	return out, err
 }
 
-func (s *Service) buildCustomer(nc NewCustomer) (Customer, error) {
+// identifierIndex parses the field "identifiers[i]".
+func identifierIndex(field string) (int, bool) {
+	rest, ok := strings.CutPrefix(field, "identifiers[")
+	if rest, ok2 := strings.CutSuffix(rest, "]"); ok && ok2 {
+		i, err := strconv.Atoi(rest)
+		return i, err == nil && i >= 0
+	}
+	return 0, false
+}
+
+// buildCustomer validates nc; pos[i] is the request position of
+// c.Identifiers[i] (duplicates are dropped).
+func (s *Service) buildCustomer(nc NewCustomer) (c Customer, pos []int, err error) {
 	// Collect every invalid field, so a client fixes them all in one round.
 	var errs []error
 	check := func(v string, err error) string {
 		errs = append(errs, err)
 		return v
 	}
-	c := Customer{
+	c = Customer{
 		DisplayName:       check(cleanLine(nc.DisplayName, "display_name", MaxDisplayNameRunes)),
 		PreferredLanguage: check(canonicalLanguage(nc.PreferredLanguage)),
 		HandoverNote:      check(cleanText(nc.HandoverNote, "handover_note", MaxHandoverNoteRunes)),
@@ -393,25 +415,26 @@ func (s *Service) buildCustomer(nc NewCustomer) (Customer, error) {
 	tags, err := cleanTags(nc.Tags)
 	c.Tags = tags
 	if err = errors.Join(append(errs, err)...); err != nil {
-		return c, err
+		return c, nil, err
 	}
 	if len(nc.Identifiers) > MaxIdentifiers {
-		return c, tooMany("identifiers", MaxIdentifiers)
+		return c, nil, tooMany("identifiers", MaxIdentifiers)
 	}
 	now := s.now().UTC()
 	for i, n := range nc.Identifiers {
 		if n.Withheld {
 			e := *ErrWithheld
 			e.Field = "identifiers[" + strconv.Itoa(i) + "]"
-			return c, &e
+			return c, nil, &e
 		}
 		if !c.HasIdentifier(n.Identifier) {
 			c.Identifiers = append(c.Identifiers, LinkedIdentifier{Identifier: n.Identifier, LinkTime: now})
+			pos = append(pos, i)
 		}
 	}
 	c.ID = NewID()
 	c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
-	return c, nil
+	return c, pos, nil
 }
 
 // Target addresses the customer of RecordInteraction: a customer id or a

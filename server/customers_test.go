@@ -253,6 +253,15 @@ func TestCreateCustomerAlreadyLinked(t *testing.T) {
 			t.Errorf("metadata[customer] = %q, want %q", got, f.anna.GetName())
 		}
 	})
+	// With a duplicate before it (the same email in another spelling), the
+	// field still names the identifier's position in the request.
+	s.unchanged(t, func() {
+		_, err := s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{
+			Customer:    &herkenv1.Customer{DisplayName: "Dubbel"},
+			Identifiers: []*herkenv1.Identifier{email("dubbel@example.nl"), email("Dubbel@Example.NL"), extID("K-100002")},
+		})
+		checkErr(t, err, wantErr{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[2]"})
+	})
 	// The email of the failed request was not linked either.
 	resp, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: email("dubbel@example.nl")})
 	if err != nil || resp.GetOutcome() != notFound {

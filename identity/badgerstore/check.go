@@ -290,11 +290,6 @@ const (
 	famCount
 )
 
-var familyProblem = [famCount]string{
-	ProblemIdentifierNotIndexed, ProblemTimeIndexMismatch, ProblemFeedbackIndexMismatch,
-	ProblemOpenIndexMismatch, ProblemDueIndexMismatch, ProblemOwnerIndexMismatch,
-}
-
 type checker struct {
 	ctx       context.Context
 	txn       *badger.Txn
@@ -999,7 +994,6 @@ func (c *checker) getCustomer(id string) (identity.Customer, bool, error) {
 	return identity.Customer{}, false, err
 }
 
-func isDecodeError(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "decode ") }
 
 // localisePairs names the customers whose identifiers are not indexed and
 // the holders that do not list their identifier.

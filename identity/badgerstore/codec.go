@@ -82,10 +82,10 @@ func encodeCustomer(c customerRec) ([]byte, error) {
 func decodeCustomer(b []byte) (customerRec, error) {
 	var r recordpb.CustomerRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
-		return customerRec{}, fmt.Errorf("decode customer: %w", err)
+		return customerRec{}, decodeError{"customer", err}
 	}
 	if r.Format != recordFormat {
-		return customerRec{}, fmt.Errorf("decode customer: unknown record format %d", r.Format)
+		return customerRec{}, decodeError{"customer", fmt.Errorf("unknown record format %d", r.Format)}
 	}
 	c := customerRec{Customer: identity.Customer{
 		ID:                 r.Id,
@@ -151,14 +151,14 @@ func interactionToRecord(in identity.Interaction) *recordpb.InteractionRecord {
 func decodeInteraction(b []byte) (identity.Interaction, error) {
 	var r recordpb.InteractionRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
-		return identity.Interaction{}, fmt.Errorf("decode interaction: %w", err)
+		return identity.Interaction{}, decodeError{"interaction", err}
 	}
 	return interactionFromRecord(&r)
 }
 
 func interactionFromRecord(r *recordpb.InteractionRecord) (identity.Interaction, error) {
 	if r.Format != recordFormat {
-		return identity.Interaction{}, fmt.Errorf("decode interaction: unknown record format %d", r.Format)
+		return identity.Interaction{}, decodeError{"interaction", fmt.Errorf("unknown record format %d", r.Format)}
 	}
 	var fb *identity.Feedback
 	if f := r.Feedback; f != nil {
@@ -212,10 +212,10 @@ func encodePromise(p identity.Promise) ([]byte, error) {
 func decodePromise(b []byte) (identity.Promise, error) {
 	var r recordpb.PromiseRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
-		return identity.Promise{}, fmt.Errorf("decode promise: %w", err)
+		return identity.Promise{}, decodeError{"promise", err}
 	}
 	if r.Format != recordFormat {
-		return identity.Promise{}, fmt.Errorf("decode promise: unknown record format %d", r.Format)
+		return identity.Promise{}, decodeError{"promise", fmt.Errorf("unknown record format %d", r.Format)}
 	}
 	return identity.Promise{
 		ID:                r.Id,

@@ -47,8 +47,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c identity.Customer, idem id
 }
 
 // link adds customerID to the holders of id, enforcing the exclusivity and
-// share-limit rules. index is the identifier's position in the request, for
-// the error's field.
+// share-limit rules. index is the identifier's position in the customer's
+// identifiers, for the error's field (the service maps it back to the
+// request's position).
 func link(txn *badger.Txn, customerID string, id identity.Identifier, index int) error {
 	hs, err := holders(txn, id)
 	if err != nil {

@@ -26,17 +26,11 @@ func (s *Store) AppendInteraction(ctx context.Context, t identity.Target, in ide
 			out, err = getInteraction(txn, cid, iid)
 			return err
 		}
-		cid, err := resolveTarget(txn, t)
+		c, err := targetCustomer(txn, t)
 		if err != nil {
 			return err
 		}
-		c, err := getCustomerRec(txn, cid)
-		if err != nil {
-			if err == identity.ErrCustomerNotFound && t.CustomerID == "" {
-				return corrupt("identifier index names a missing customer")
-			}
-			return err
-		}
+		cid := c.ID
 		rec, err := appendInteraction(txn, &c, in)
 		if err != nil {
 			return err
@@ -69,6 +63,21 @@ func resolveTarget(txn *badger.Txn, t identity.Target) (string, error) {
 		e.Metadata = map[string]string{"candidates": strconv.Itoa(len(hs))}
 		return "", e
 	}
+}
+
+// targetCustomer reads the record of the customer a write addresses. A
+// customer found through the index must exist: if not, the index is
+// corrupt (INTERNAL), not the request wrong.
+func targetCustomer(txn *badger.Txn, t identity.Target) (customerRec, error) {
+	cid, err := resolveTarget(txn, t)
+	if err != nil {
+		return customerRec{}, err
+	}
+	c, err := getCustomerRec(txn, cid)
+	if errors.Is(err, identity.ErrCustomerNotFound) && t.CustomerID == "" {
+		return customerRec{}, corrupt("identifier index names a missing customer")
+	}
+	return c, err
 }
 
 func getInteraction(txn *badger.Txn, customerID, id string) (identity.Interaction, error) {

@@ -10,7 +10,8 @@ import (
 	"github.com/herken/herken/identity"
 )
 
-// Key layout. Every key herken writes is listed here; nothing else builds keys.
+// Key layout. Every key herken writes is listed here, and built by the
+// functions below (scans also build seek and stop bounds inside a prefix).
 //
 //	m/format                     store format version (decimal); "2" since customer
 //	                             records carry recent copies and counts (Open
@@ -81,11 +82,8 @@ func requestKey(requestID string) []byte { return []byte(prefixRequest + request
 // newInteractionID makes an id that sorts newest first under its customer.
 func newInteractionID(occur time.Time, random uint32) string {
 	var b [12]byte
-	rev := uint64(math.MaxInt64 - occur.UnixNano())
-	for i := 0; i < 8; i++ {
-		b[i] = byte(rev >> (56 - 8*i))
-	}
-	b[8], b[9], b[10], b[11] = byte(random>>24), byte(random>>16), byte(random>>8), byte(random)
+	binary.BigEndian.PutUint64(b[:8], uint64(math.MaxInt64-occur.UnixNano()))
+	binary.BigEndian.PutUint32(b[8:], random)
 	return hex.EncodeToString(b[:])
 }
 

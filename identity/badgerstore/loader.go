@@ -60,13 +60,9 @@ func (l *Loader) Add(c identity.Customer, history []identity.Interaction, promis
 	if l.err != nil {
 		return l.err
 	}
-	// A load writes fast: look at the free-space reserve every 256
-	// customers (a few MiB at most), not only per transaction as
-	// Store.update does.
-	if l.stats.Customers%256 == 0 {
-		if l.err = l.s.space.check(); l.err != nil {
-			return l.err
-		}
+	// The free-space reserve, as Store.update checks it per transaction.
+	if l.err = l.s.space.check(); l.err != nil {
+		return l.err
 	}
 	l.err = l.add(c, history, promises)
 	return l.err
@@ -156,15 +152,12 @@ func (l *Loader) Finish() (LoadStats, error) {
 		l.wb.Cancel()
 		return l.stats, l.err
 	}
-	n := 0
 	for _, h := range l.holders {
-		if n++; n%4096 == 0 {
-			if err := l.s.space.check(); err != nil {
-				l.wb.Cancel()
-				return l.stats, err
-			}
+		err := l.s.space.check()
+		if err == nil {
+			err = putHoldersBatch(l.wb, h.id, h.ids)
 		}
-		if err := putHoldersBatch(l.wb, h.id, h.ids); err != nil {
+		if err != nil {
 			l.wb.Cancel()
 			return l.stats, err
 		}

@@ -9,8 +9,11 @@ import (
 )
 
 // Match implements identity.Store: one read transaction, one point read per
-// identifier and per holder, and one short prefix scan for the focus
-// customer's history. It never touches another customer's keys.
+// identifier and per holder; the focus customer's recent history comes from
+// the copies in its record (a prefix scan only when more is asked for), and
+// its open promises from a scan of its open-promise keys and a point read
+// each (skipped when the record counts none). It never touches
+// another customer's keys.
 func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts identity.MatchOptions, focus func([][]string) string) (identity.Snapshot, error) {
 	snap := identity.Snapshot{Holders: make([][]string, len(ids)), Customers: make(map[string]identity.Customer, 1)}
 	err := s.view(ctx, func(txn *badger.Txn) error {

@@ -25,14 +25,11 @@ func (s *Store) CreatePromise(ctx context.Context, t identity.Target, p identity
 			out, err = getPromise(txn, cid, pid)
 			return err
 		}
-		cid, err := resolveTarget(txn, t)
+		c, err := targetCustomer(txn, t)
 		if err != nil {
 			return err
 		}
-		c, err := getCustomerRec(txn, cid)
-		if err != nil {
-			return err
-		}
+		cid := c.ID
 		if p.InteractionID != "" {
 			if !identity.ValidRecordID(p.InteractionID) {
 				return identity.ErrInteractionNotFound.WithField("interaction")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -252,7 +253,12 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 			return &identity.Error{Code: identity.CodeUnavailable, Reason: identity.ReasonStoreUnavailable,
 				Message: "too much contention on the same records; retry", Err: err}
 		}
-		time.Sleep(backoff)
+		// Jittered, so writers that conflicted do not retry in lockstep.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff/2 + time.Duration(mrand.Int64N(int64(backoff)))):
+		}
 		if backoff < 10*time.Millisecond {
 			backoff *= 2
 		}
@@ -266,8 +272,21 @@ func (s *Store) view(ctx context.Context, fn func(txn *badger.Txn) error) error 
 	return storeError(s.db.View(fn))
 }
 
-// storeError passes domain and context errors through and turns Badger's
-// own failures into ErrUnavailable (wrapping the cause for the logs).
+// decodeError is a stored value that does not decode: a corrupt record,
+// not a store that is down, so retrying cannot help.
+type decodeError struct {
+	what string // record kind: customer, interaction, promise, index, request
+	err  error
+}
+
+func (e decodeError) Error() string { return "decode " + e.what + ": " + e.err.Error() }
+func (e decodeError) Unwrap() error { return e.err }
+
+func isDecodeError(err error) bool { return errors.As(err, new(decodeError)) }
+
+// storeError passes domain and context errors through, turns a record
+// that does not decode into INTERNAL and Badger's own failures into
+// ErrUnavailable (wrapping the cause for the logs).
 func storeError(err error) error {
 	if err == nil {
 		return nil
@@ -275,6 +294,10 @@ func storeError(err error) error {
 	var de *identity.Error
 	if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if isDecodeError(err) {
+		return &identity.Error{Code: identity.CodeInternal, Reason: identity.ReasonInternal,
+			Message: "a stored record does not decode; run herken check", Err: err}
 	}
 	e := *identity.ErrUnavailable
 	e.Err = err
@@ -328,7 +351,7 @@ func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
 	}
 	var r recordpb.IndexRecord
 	if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, &r) }); err != nil {
-		return nil, fmt.Errorf("decode index: %w", err)
+		return nil, decodeError{"index", err}
 	}
 	return r.CustomerIds, nil
 }
@@ -364,7 +387,7 @@ func checkRequest(txn *badger.Txn, idem identity.Idempotency) (string, error) {
 	}
 	var r recordpb.RequestRecord
 	if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, &r) }); err != nil {
-		return "", fmt.Errorf("decode request: %w", err)
+		return "", decodeError{"request", err}
 	}
 	if string(r.Fingerprint) != string(idem.Fingerprint) {
 		return "", identity.ErrRequestIDReused

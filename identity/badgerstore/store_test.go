@@ -148,3 +148,66 @@ func TestRetryAfterRetention(t *testing.T) {
 		t.Fatalf("retry after purge: %v", err)
 	}
 }
+
+// TestUndecodableRecordIsInternal: a customer record that does not decode
+// is INTERNAL (a corrupt record: retrying cannot help), not the retryable
+// STORE_UNAVAILABLE of a store that is down.
+func TestUndecodableRecordIsInternal(t *testing.T) {
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", storetest.Phone("+31612345678")), identity.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte("c/"+c.ID), []byte{0xff, 0xff, 0xff})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetCustomer(ctx, c.ID)
+	if de, ok := identity.AsError(err); !ok || de.Code != identity.CodeInternal || de.Reason != identity.ReasonInternal {
+		t.Fatalf("GetCustomer of an undecodable record: %v, want INTERNAL", err)
+	}
+	_, err = s.Match(ctx, []identity.Identifier{storetest.Phone("+31612345678")}, identity.MatchOptions{HistoryLimit: 10},
+		func(h [][]string) string { return h[0][0] })
+	if de, ok := identity.AsError(err); !ok || de.Code != identity.CodeInternal {
+		t.Fatalf("Match onto an undecodable record: %v, want INTERNAL", err)
+	}
+}
+
+// TestWriteThroughDanglingIndex: a write addressed by an identifier whose
+// index entry names a customer that does not exist is INTERNAL (the index
+// is corrupt), for interactions and promises alike — not NOT_FOUND, which
+// would blame the request.
+func TestWriteThroughDanglingIndex(t *testing.T) {
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	phone := storetest.Phone("+31612345678")
+	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", phone), identity.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Update(func(txn *badger.Txn) error { return txn.Delete([]byte("c/" + c.ID)) }); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	target := identity.Target{Identifier: phone}
+	_, err = s.AppendInteraction(ctx, target, identity.Interaction{Channel: identity.ChannelPhone, Direction: identity.DirectionInbound,
+		Outcome: identity.OutcomeResolved, OccurTime: now, Summary: "x"}, identity.Idempotency{})
+	if de, ok := identity.AsError(err); !ok || de.Code != identity.CodeInternal {
+		t.Errorf("AppendInteraction through a dangling index entry: %v, want INTERNAL", err)
+	}
+	_, err = s.CreatePromise(ctx, target, identity.Promise{Kind: identity.PromiseCallback, State: identity.PromiseOpen,
+		DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, identity.Idempotency{})
+	if de, ok := identity.AsError(err); !ok || de.Code != identity.CodeInternal {
+		t.Errorf("CreatePromise through a dangling index entry: %v, want INTERNAL", err)
+	}
+}
