@@ -994,7 +994,6 @@ func (c *checker) getCustomer(id string) (identity.Customer, bool, error) {
 	return identity.Customer{}, false, err
 }
 
-
 // localisePairs names the customers whose identifiers are not indexed and
 // the holders that do not list their identifier.
 func (c *checker) localisePairs() error {
