@@ -7,7 +7,7 @@ DATA_DIR ?= ./data
 FUZZTIME ?= 10s
 CYCLES   ?= 100
 
-.PHONY: run build test test-short race lint generate fuzz bench-micro crashtest crashtest-short clean
+.PHONY: run build test lint generate fuzz fuzz-short bench-micro bench bench-quick crashtest crashtest-short soak clean
 
 ## run: build and start herken on $(ADDR) with data in $(DATA_DIR), seeded with demo data on first start
 run: build

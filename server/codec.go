@@ -86,7 +86,13 @@ func undecodable(req any) error {
 		if num == undecodableNumber && typ == protowire.BytesType {
 			v, n := protowire.ConsumeBytes(b)
 			if n >= 0 && bytes.HasPrefix(v, []byte(undecodableMarker)) {
-				return undecodableStatus(string(v[len(undecodableMarker):]))
+				// A client can send the marker itself: only a path the codec
+				// could have written (valid UTF-8, short) is trusted.
+				path := v[len(undecodableMarker):]
+				if !utf8.Valid(path) || len(path) > 256 {
+					path = nil
+				}
+				return undecodableStatus(string(path))
 			}
 		}
 		n = protowire.ConsumeFieldValue(num, typ, b)
@@ -98,12 +104,14 @@ func undecodable(req any) error {
 	return nil
 }
 
-// undecodableStatus is INVALID_ARGUMENT / INVALID_ARGUMENT; with a field
-// path (invalid UTF-8) also a BadRequest field violation naming it.
+// undecodableStatus is INVALID_ARGUMENT / INVALID_ARGUMENT with a BadRequest
+// field violation naming the field with invalid UTF-8, or with an empty
+// field (the whole request) when the bytes are not protobuf.
 func undecodableStatus(field string) error {
 	if field == "" {
 		return withDetails(codes.InvalidArgument, "the request is not a valid protobuf message",
-			&identity.Error{Code: identity.CodeInvalidArgument, Reason: identity.ReasonInvalidArgument})
+			&identity.Error{Code: identity.CodeInvalidArgument, Reason: identity.ReasonInvalidArgument,
+				Message: "the request is not a valid protobuf message"})
 	}
 	de := identity.Invalid(identity.ReasonInvalidArgument, field, "must be valid UTF-8")
 	return withDetails(codes.InvalidArgument, field+": "+de.Message, de)

@@ -61,3 +61,16 @@ func TestUnknownFieldAtMarkerNumber(t *testing.T) {
 		t.Fatalf("Lookup with an unknown field: %v", err)
 	}
 }
+
+// TestForgedMarker: a client that sends the codec's marker itself, with
+// invalid UTF-8 after it, still gets INVALID_ARGUMENT with ErrorInfo and a
+// BadRequest (its bytes are not echoed into the details, which would make
+// them unencodable and strip them).
+func TestForgedMarker(t *testing.T) {
+	s := newTestServer(t)
+	seed(t, s)
+	body := mustMarshal(&herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+	body = protowire.AppendString(protowire.AppendTag(body, protowire.MaxValidNumber, protowire.BytesType), "herken.v1/undecodable:x\xff")
+	err := invokeRaw(ctxT(t), s.Conn, mLookup, body)
+	checkErr(t, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", ""})
+}

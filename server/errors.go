@@ -81,7 +81,9 @@ func withDetails(code codes.Code, msg string, de *identity.Error) error {
 	info := &errdetails.ErrorInfo{Reason: de.Reason, Domain: ErrorDomain, Metadata: md}
 	var withD *status.Status
 	var err error
-	if code == codes.InvalidArgument && de.Field != "" {
+	// Invalid input always carries BadRequest; a violation with an empty
+	// field concerns the request as a whole (bytes that are not protobuf).
+	if code == codes.InvalidArgument {
 		withD, err = st.WithDetails(info, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
 			Field: de.Field, Description: de.Message, Reason: de.Reason,
 		}}})

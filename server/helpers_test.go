@@ -260,7 +260,9 @@ func checkErr(t testing.TB, err error, want wantErr) *errdetails.ErrorInfo {
 	if info.GetReason() != want.reason {
 		t.Errorf("ErrorInfo.reason = %q, want %q (message %q)", info.GetReason(), want.reason, st.Message())
 	}
-	if st.Code() == codes.InvalidArgument && want.field != "" {
+	// Every INVALID_ARGUMENT carries BadRequest; an empty field is the
+	// request as a whole.
+	if st.Code() == codes.InvalidArgument {
 		if br == nil || len(br.GetFieldViolations()) == 0 {
 			t.Errorf("INVALID_ARGUMENT without BadRequest field violations")
 		} else {

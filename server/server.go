@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 // stacks; beyond that many concurrent RPCs, gRPC starts a goroutine per RPC.
 const streamWorkers = 64
 
-// Server is the herken gRPC server: the three herken.v1 services, health and
+// Server is the herken gRPC server: the herken.v1 services, health and
 // reflection on one *grpc.Server.
 type Server struct {
 	svc    *identity.Service

@@ -4,8 +4,9 @@
 //	herken lookup  [flags] QUERY   look up a number, email, handle... and print JSON
 //	herken check   [flags]   check the integrity of a stopped store
 //
-// Every flag has a HERKEN_* environment equivalent; `herken serve --help`
-// lists them with their defaults.
+// Every flag of serve and lookup, and check's --data-dir, has a HERKEN_*
+// environment equivalent (check --json, a per-run output choice, has none);
+// `herken serve --help` lists them with their defaults.
 package main
 
 import (

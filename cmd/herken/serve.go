@@ -182,6 +182,15 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
+	// Before gRPC serves: a debug address that cannot be had stops the start,
+	// not a running server.
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	lis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -202,14 +211,17 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if probeEvery == 0 {
 		probeEvery = storeProbeInterval
 	}
-	go watchStore(ctx, store, srv, log, health, probeEvery)
-	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, log)
-		if err != nil {
-			return err
-		}
-		defer stopDebug()
-	}
+	// The probe reads the store: stop it before the store closes.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		watchStore(watchCtx, store, srv, log, health, probeEvery)
+		close(watchDone)
+	}()
+	defer func() {
+		stopWatch()
+		<-watchDone
+	}()
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweepsDone := make(chan struct{})
 	go func() {
@@ -293,11 +305,12 @@ func watchStore(ctx context.Context, store prober, srv *server.Server, log *slog
 
 func seedDemo(ctx context.Context, store *badgerstore.Store, svc *identity.Service, n int, log *slog.Logger) error {
 	empty, err := store.Empty(ctx)
-	if err != nil || !empty {
-		if !empty {
-			log.Info("store has data; not seeding the demo dataset")
-		}
+	if err != nil {
 		return err
+	}
+	if !empty {
+		log.Info("store has data; not seeding the demo dataset")
+		return nil
 	}
 	start := time.Now()
 	stats, err := demo.Seed(ctx, svc, n, 1, time.Now())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,5 +162,28 @@ func TestMinFreeBytes(t *testing.T) {
 	}
 	if got := minFreeBytes(256); got != 256<<20 {
 		t.Errorf("minFreeBytes(256) = %d, want %d", got, 256<<20)
+	}
+}
+
+// TestServeDebugAddrTaken: a --debug-addr that cannot be listened on stops
+// the start before gRPC serves (it used to return with gRPC already up and
+// close the store under it).
+func TestServeDebugAddrTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := testConfig()
+	cfg.DebugAddr = taken.Addr().String()
+	ready := make(chan string, 1)
+	err = runServer(context.Background(), cfg, slog.New(slog.DiscardHandler), ready)
+	if err == nil {
+		t.Fatal("runServer with a taken --debug-addr: no error")
+	}
+	select {
+	case addr := <-ready:
+		t.Fatalf("gRPC served on %s although the debug address was taken", addr)
+	default:
 	}
 }
