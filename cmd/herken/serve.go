@@ -58,7 +58,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.Duration(&c.Maintenance.PromiseInterval, "promise-sweep-interval", maintenance.DefaultPromiseInterval, "how often the promise sweeper runs")
 	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
 	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
-	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most")
+	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most; while more are waiting, the next run follows a second later")
 	e.String(&c.DebugAddr, "debug-addr", "", "if set, serve Go's pprof profiles over HTTP on this loopback address (e.g. 127.0.0.1:6060); off by default")
 }
 

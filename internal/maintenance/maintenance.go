@@ -83,6 +83,11 @@ type Runner struct {
 	cfg    Config
 	log    *slog.Logger
 
+	// backlogPause is how soon a sweeper that stopped at its batch limit
+	// runs again: a backlog drains batch by batch, not one batch per
+	// interval (1000 an hour would never keep up with a large store).
+	backlogPause time.Duration
+
 	mu        sync.Mutex
 	promises  Status
 	retention Status
@@ -94,43 +99,59 @@ func New(s Sweeps, cfg Config, log *slog.Logger) *Runner {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{
-		sweeps: s, cfg: cfg, log: log,
+		sweeps: s, cfg: cfg, log: log, backlogPause: time.Second,
 		promises:  Status{Interval: cfg.PromiseInterval, Threshold: cfg.PromiseGrace},
 		retention: Status{Interval: cfg.RetentionInterval, Threshold: cfg.Retention},
 	}
 }
 
 // Run runs both sweepers until ctx is done, each once at start and then on
-// its interval.
+// its interval, or after backlogPause while it reports more waiting.
 func (r *Runner) Run(ctx context.Context) {
 	pt := time.NewTicker(r.cfg.PromiseInterval)
 	defer pt.Stop()
 	rt := time.NewTicker(r.cfg.RetentionInterval)
 	defer rt.Stop()
-	r.SweepPromises(ctx)
-	r.PurgeHistory(ctx)
+	// again returns a channel that fires after backlogPause when more is
+	// waiting, or nil (never fires) when the sweeper caught up.
+	again := func(more bool) <-chan time.Time {
+		if more {
+			return time.After(r.backlogPause)
+		}
+		return nil
+	}
+	promisesAgain := again(r.SweepPromises(ctx))
+	retentionAgain := again(r.PurgeHistory(ctx))
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-pt.C:
-			r.SweepPromises(ctx)
+			promisesAgain = again(r.SweepPromises(ctx))
+		case <-promisesAgain:
+			promisesAgain = again(r.SweepPromises(ctx))
 		case <-rt.C:
-			r.PurgeHistory(ctx)
+			retentionAgain = again(r.PurgeHistory(ctx))
+		case <-retentionAgain:
+			retentionAgain = again(r.PurgeHistory(ctx))
 		}
 	}
 }
 
-// SweepPromises runs the promise sweeper once.
-func (r *Runner) SweepPromises(ctx context.Context) {
+// SweepPromises runs the promise sweeper once and reports whether more
+// promises are waiting (a failed run reports none: it waits its interval).
+func (r *Runner) SweepPromises(ctx context.Context) bool {
 	n, more, err := r.sweeps.SweepPromises(ctx, r.cfg.PromiseGrace, r.cfg.BatchLimit)
 	r.record(&r.promises, "promise sweeper", "promises_broken", n, more, err)
+	return more && err == nil
 }
 
-// PurgeHistory runs the retention sweeper once.
-func (r *Runner) PurgeHistory(ctx context.Context) {
+// PurgeHistory runs the retention sweeper once and reports whether more
+// interactions are waiting, as SweepPromises.
+func (r *Runner) PurgeHistory(ctx context.Context) bool {
 	n, more, err := r.sweeps.PurgeHistory(ctx, r.cfg.Retention, r.cfg.BatchLimit)
 	r.record(&r.retention, "retention sweeper", "interactions_purged", n, more, err)
+	return more && err == nil
 }
 
 func (r *Runner) record(st *Status, name, countKey string, n int, more bool, err error) {

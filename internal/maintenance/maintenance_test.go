@@ -3,6 +3,7 @@ package maintenance
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,5 +91,63 @@ func TestRunStopsWithContext(t *testing.T) {
 	<-done
 	if p, h := r.Status(); p.LastRun.IsZero() || h.LastRun.IsZero() {
 		t.Fatal("Run did not sweep once at start")
+	}
+}
+
+// backlogSweeps has backlog batches waiting for each sweeper.
+type backlogSweeps struct {
+	mu               sync.Mutex
+	promises, purges int // calls so far
+	backlog          int // calls that report more waiting
+}
+
+func (b *backlogSweeps) SweepPromises(context.Context, time.Duration, int) (int, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.promises++
+	return 10, b.promises <= b.backlog, nil
+}
+
+func (b *backlogSweeps) PurgeHistory(context.Context, time.Duration, int) (int, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.purges++
+	return 10, b.purges <= b.backlog, nil
+}
+
+// TestRunDrainsBacklog: a sweeper that stopped at its batch limit runs
+// again after a short pause until it has caught up, not once per interval
+// (the retention sweeper at 1000 an hour could never keep up).
+func TestRunDrainsBacklog(t *testing.T) {
+	cfg := Config{}
+	_ = cfg.Validate() // intervals of a minute and an hour: never reached here
+	b := &backlogSweeps{backlog: 3}
+	r := New(b, cfg, nil)
+	r.backlogPause = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b.mu.Lock()
+		p, h := b.promises, b.purges
+		b.mu.Unlock()
+		if p == 4 && h == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5s: %d promise sweeps and %d purges, want 4 each (3 batches of backlog, then caught up)", p, h)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // caught up: no more runs until the interval
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.promises != 4 || b.purges != 4 {
+		t.Fatalf("%d promise sweeps and %d purges after catching up, want 4 each", b.promises, b.purges)
+	}
+	if _, h := r.Status(); h.Total != 40 {
+		t.Fatalf("retention total %d, want 40", h.Total)
 	}
 }
