@@ -92,7 +92,7 @@ disktest:
 
 ## bench-micro: in-process micro-benchmarks with allocation counts
 bench-micro:
-	$(GO) test -run='^$$' -bench=. -benchmem ./identity/... ./server/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./identity/... ./server/... .
 
 ## bench: load benchmark of the real server (BENCHMARKS.md): $(BENCH_CUSTOMERS) synthetic customers,
 ## bulk load, herken serve on loopback, closed and open loop; results in bench-results/

@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -13,9 +15,9 @@ import (
 
 	"github.com/herken/herken/client"
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // newClient serves a real herken (in-memory Badger) over bufconn.
@@ -29,7 +31,7 @@ func newClient(t *testing.T) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(identity.NewService(store, norm, identity.ServiceConfig{}), server.Config{})
+	srv, err := server.New(herken.NewService(store, norm, herken.ServiceConfig{}), server.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,9 +27,9 @@ func wantInvalid(t *testing.T, err error, reason, field string) {
 	if !ok {
 		t.Fatalf("error %T %v is not *Error", err, err)
 	}
-	if e.Code != CodeInvalidArgument || e.Reason != reason || e.Field != field {
-		t.Fatalf("error = {code %d, reason %s, field %q, %q}, want {code %d, reason %s, field %q}",
-			e.Code, e.Reason, e.Field, e.Message, CodeInvalidArgument, reason, field)
+	if e.Reason != reason || e.Field != field {
+		t.Fatalf("error = {reason %s, field %q, %q}, want {reason %s, field %q}",
+			e.Reason, e.Field, e.Message, reason, field)
 	}
 	if e.Message == "" {
 		t.Fatalf("error %s has no message", reason)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/herken/herken"
+
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/herken/herken/identity"
@@ -103,7 +105,7 @@ func BenchmarkServiceLookup(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		res, err := s.Svc.LookupInput(ctx, identity.Input{Kind: identity.KindPhone, Value: benchTyped[r.IntN(len(benchTyped))]}, 10)
-		if err != nil || res.Outcome != identity.MatchFound {
+		if err != nil || res.Outcome != herken.MatchFound {
 			b.Fatalf("%v %v", res.Outcome, err)
 		}
 	}
@@ -121,7 +123,7 @@ func BenchmarkServiceLookupNormalized(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if res, err := s.Svc.Lookup(ctx, ns[r.IntN(len(ns))], 10); err != nil || res.Outcome != identity.MatchFound {
+		if res, err := s.Svc.Lookup(ctx, ns[r.IntN(len(ns))], 10); err != nil || res.Outcome != herken.MatchFound {
 			b.Fatalf("%v %v", res.Outcome, err)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
@@ -14,8 +16,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/herken/herken/identity"
 )
 
 // A request that does not decode — invalid UTF-8 in a proto3 string field,
@@ -110,10 +110,10 @@ func undecodable(req any) error {
 func undecodableStatus(field string) error {
 	if field == "" {
 		return withDetails(codes.InvalidArgument, "the request is not a valid protobuf message",
-			&identity.Error{Code: identity.CodeInvalidArgument, Reason: identity.ReasonInvalidArgument,
+			&herken.Error{Code: herken.CodeInvalidArgument, Reason: herken.ReasonInvalidArgument,
 				Message: "the request is not a valid protobuf message"})
 	}
-	de := identity.Invalid(identity.ReasonInvalidArgument, field, "must be valid UTF-8")
+	de := herken.Invalid(herken.ReasonInvalidArgument, field, "must be valid UTF-8")
 	return withDetails(codes.InvalidArgument, field+": "+de.Message, de)
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,11 +27,11 @@ func customerName(id string) string { return customersPrefix + id }
 // parseCustomerName returns the id in "customers/{id}".
 func parseCustomerName(name, field string) (string, error) {
 	id, ok := strings.CutPrefix(name, customersPrefix)
-	if !ok || !identity.ValidID(id) {
+	if !ok || !herken.ValidID(id) {
 		if name == "" {
-			return "", identity.Invalid(identity.ReasonFieldRequired, field, "required: customers/{customer}")
+			return "", herken.Invalid(herken.ReasonFieldRequired, field, "required: customers/{customer}")
 		}
-		return "", identity.Invalid(identity.ReasonResourceNameInvalid, field, "must be customers/{customer}")
+		return "", herken.Invalid(herken.ReasonResourceNameInvalid, field, "must be customers/{customer}")
 	}
 	return id, nil
 }
@@ -75,7 +77,7 @@ func timeToPB(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-func customerToPB(c identity.Customer) *herkenv1.Customer {
+func customerToPB(c herken.Customer) *herkenv1.Customer {
 	pb := &herkenv1.Customer{
 		Name:               customerName(c.ID),
 		DisplayName:        c.DisplayName,
@@ -95,7 +97,7 @@ func customerToPB(c identity.Customer) *herkenv1.Customer {
 	return pb
 }
 
-func summaryToPB(c identity.Customer) *herkenv1.CustomerSummary {
+func summaryToPB(c herken.Customer) *herkenv1.CustomerSummary {
 	return &herkenv1.CustomerSummary{
 		Name:               customerName(c.ID),
 		DisplayName:        c.DisplayName,
@@ -105,7 +107,7 @@ func summaryToPB(c identity.Customer) *herkenv1.CustomerSummary {
 	}
 }
 
-func summariesToPB(cs []identity.Customer) []*herkenv1.CustomerSummary {
+func summariesToPB(cs []herken.Customer) []*herkenv1.CustomerSummary {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -116,11 +118,11 @@ func summariesToPB(cs []identity.Customer) []*herkenv1.CustomerSummary {
 	return out
 }
 
-func interactionName(in identity.Interaction) string {
+func interactionName(in herken.Interaction) string {
 	return customerName(in.CustomerID) + "/interactions/" + in.ID
 }
 
-func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
+func interactionToPB(in herken.Interaction) *herkenv1.Interaction {
 	pb := &herkenv1.Interaction{
 		Name:          interactionName(in),
 		Channel:       herkenv1.Channel(in.Channel),
@@ -141,7 +143,7 @@ func interactionToPB(in identity.Interaction) *herkenv1.Interaction {
 	return pb
 }
 
-func recognizedToPB(r *identity.Recognized) *herkenv1.RecognizedCustomer {
+func recognizedToPB(r *herken.Recognized) *herkenv1.RecognizedCustomer {
 	if r == nil {
 		return nil
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/herken/herken/identity"
@@ -58,22 +60,22 @@ func checkEnumNumbering(t *testing.T, enum protoreflect.EnumDescriptor, valid fu
 
 func TestEnumNumbering(t *testing.T) {
 	t.Run("Channel", func(t *testing.T) {
-		checkEnumNumbering(t, herkenv1.Channel(0).Descriptor(), func(n uint8) bool { return identity.Channel(n).Valid() })
+		checkEnumNumbering(t, herkenv1.Channel(0).Descriptor(), func(n uint8) bool { return herken.Channel(n).Valid() })
 	})
 	t.Run("Direction", func(t *testing.T) {
-		checkEnumNumbering(t, herkenv1.Direction(0).Descriptor(), func(n uint8) bool { return identity.Direction(n).Valid() })
+		checkEnumNumbering(t, herkenv1.Direction(0).Descriptor(), func(n uint8) bool { return herken.Direction(n).Valid() })
 	})
 	t.Run("InteractionOutcome", func(t *testing.T) {
-		checkEnumNumbering(t, herkenv1.InteractionOutcome(0).Descriptor(), func(n uint8) bool { return identity.Outcome(n).Valid() })
+		checkEnumNumbering(t, herkenv1.InteractionOutcome(0).Descriptor(), func(n uint8) bool { return herken.Outcome(n).Valid() })
 	})
 	t.Run("SocialPlatform", func(t *testing.T) {
 		checkEnumNumbering(t, herkenv1.SocialPlatform(0).Descriptor(), func(n uint8) bool { return identity.Platform(n).Valid() })
 	})
 	t.Run("PromiseKind", func(t *testing.T) {
-		checkEnumNumbering(t, herkenv1.PromiseKind(0).Descriptor(), func(n uint8) bool { return identity.PromiseKind(n).Valid() })
+		checkEnumNumbering(t, herkenv1.PromiseKind(0).Descriptor(), func(n uint8) bool { return herken.PromiseKind(n).Valid() })
 	})
 	t.Run("PromiseState", func(t *testing.T) {
-		checkEnumNumbering(t, herkenv1.PromiseState(0).Descriptor(), func(n uint8) bool { return identity.PromiseState(n).Valid() })
+		checkEnumNumbering(t, herkenv1.PromiseState(0).Descriptor(), func(n uint8) bool { return herken.PromiseState(n).Valid() })
 	})
 	t.Run("IdentifierKind", func(t *testing.T) {
 		checkEnumNumbering(t, herkenv1.IdentifierKind(0).Descriptor(), func(n uint8) bool { return identity.Kind(n).Valid() })
@@ -87,41 +89,41 @@ func TestEnumNames(t *testing.T) {
 		api    protoreflect.Enum
 		domain uint8
 	}{
-		{herkenv1.Channel_CHANNEL_UNSPECIFIED, uint8(identity.ChannelUnspecified)},
-		{herkenv1.Channel_CHANNEL_PHONE, uint8(identity.ChannelPhone)},
-		{herkenv1.Channel_CHANNEL_EMAIL, uint8(identity.ChannelEmail)},
-		{herkenv1.Channel_CHANNEL_CHAT, uint8(identity.ChannelChat)},
-		{herkenv1.Channel_CHANNEL_WHATSAPP, uint8(identity.ChannelWhatsApp)},
-		{herkenv1.Channel_CHANNEL_SOCIAL, uint8(identity.ChannelSocial)},
-		{herkenv1.Channel_CHANNEL_SMS, uint8(identity.ChannelSMS)},
-		{herkenv1.Channel_CHANNEL_WEB, uint8(identity.ChannelWeb)},
-		{herkenv1.Channel_CHANNEL_STORE, uint8(identity.ChannelStore)},
-		{herkenv1.Channel_CHANNEL_LETTER, uint8(identity.ChannelLetter)},
-		{herkenv1.Channel_CHANNEL_SYSTEM, uint8(identity.ChannelSystem)},
+		{herkenv1.Channel_CHANNEL_UNSPECIFIED, uint8(herken.ChannelUnspecified)},
+		{herkenv1.Channel_CHANNEL_PHONE, uint8(herken.ChannelPhone)},
+		{herkenv1.Channel_CHANNEL_EMAIL, uint8(herken.ChannelEmail)},
+		{herkenv1.Channel_CHANNEL_CHAT, uint8(herken.ChannelChat)},
+		{herkenv1.Channel_CHANNEL_WHATSAPP, uint8(herken.ChannelWhatsApp)},
+		{herkenv1.Channel_CHANNEL_SOCIAL, uint8(herken.ChannelSocial)},
+		{herkenv1.Channel_CHANNEL_SMS, uint8(herken.ChannelSMS)},
+		{herkenv1.Channel_CHANNEL_WEB, uint8(herken.ChannelWeb)},
+		{herkenv1.Channel_CHANNEL_STORE, uint8(herken.ChannelStore)},
+		{herkenv1.Channel_CHANNEL_LETTER, uint8(herken.ChannelLetter)},
+		{herkenv1.Channel_CHANNEL_SYSTEM, uint8(herken.ChannelSystem)},
 
-		{herkenv1.PromiseKind_PROMISE_KIND_UNSPECIFIED, uint8(identity.PromiseKindUnspecified)},
-		{herkenv1.PromiseKind_PROMISE_KIND_CALLBACK, uint8(identity.PromiseCallback)},
-		{herkenv1.PromiseKind_PROMISE_KIND_DELIVERY, uint8(identity.PromiseDelivery)},
-		{herkenv1.PromiseKind_PROMISE_KIND_REFUND, uint8(identity.PromiseRefund)},
-		{herkenv1.PromiseKind_PROMISE_KIND_VISIT, uint8(identity.PromiseVisit)},
-		{herkenv1.PromiseKind_PROMISE_KIND_INFORMATION, uint8(identity.PromiseInformation)},
-		{herkenv1.PromiseKind_PROMISE_KIND_OTHER, uint8(identity.PromiseOther)},
+		{herkenv1.PromiseKind_PROMISE_KIND_UNSPECIFIED, uint8(herken.PromiseKindUnspecified)},
+		{herkenv1.PromiseKind_PROMISE_KIND_CALLBACK, uint8(herken.PromiseCallback)},
+		{herkenv1.PromiseKind_PROMISE_KIND_DELIVERY, uint8(herken.PromiseDelivery)},
+		{herkenv1.PromiseKind_PROMISE_KIND_REFUND, uint8(herken.PromiseRefund)},
+		{herkenv1.PromiseKind_PROMISE_KIND_VISIT, uint8(herken.PromiseVisit)},
+		{herkenv1.PromiseKind_PROMISE_KIND_INFORMATION, uint8(herken.PromiseInformation)},
+		{herkenv1.PromiseKind_PROMISE_KIND_OTHER, uint8(herken.PromiseOther)},
 
-		{herkenv1.PromiseState_PROMISE_STATE_UNSPECIFIED, uint8(identity.PromiseStateUnspecified)},
-		{herkenv1.PromiseState_PROMISE_STATE_OPEN, uint8(identity.PromiseOpen)},
-		{herkenv1.PromiseState_PROMISE_STATE_KEPT, uint8(identity.PromiseKept)},
-		{herkenv1.PromiseState_PROMISE_STATE_BROKEN, uint8(identity.PromiseBroken)},
-		{herkenv1.PromiseState_PROMISE_STATE_CANCELLED, uint8(identity.PromiseCancelled)},
+		{herkenv1.PromiseState_PROMISE_STATE_UNSPECIFIED, uint8(herken.PromiseStateUnspecified)},
+		{herkenv1.PromiseState_PROMISE_STATE_OPEN, uint8(herken.PromiseOpen)},
+		{herkenv1.PromiseState_PROMISE_STATE_KEPT, uint8(herken.PromiseKept)},
+		{herkenv1.PromiseState_PROMISE_STATE_BROKEN, uint8(herken.PromiseBroken)},
+		{herkenv1.PromiseState_PROMISE_STATE_CANCELLED, uint8(herken.PromiseCancelled)},
 
-		{herkenv1.Direction_DIRECTION_UNSPECIFIED, uint8(identity.DirectionUnspecified)},
-		{herkenv1.Direction_DIRECTION_INBOUND, uint8(identity.DirectionInbound)},
-		{herkenv1.Direction_DIRECTION_OUTBOUND, uint8(identity.DirectionOutbound)},
+		{herkenv1.Direction_DIRECTION_UNSPECIFIED, uint8(herken.DirectionUnspecified)},
+		{herkenv1.Direction_DIRECTION_INBOUND, uint8(herken.DirectionInbound)},
+		{herkenv1.Direction_DIRECTION_OUTBOUND, uint8(herken.DirectionOutbound)},
 
-		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_UNSPECIFIED, uint8(identity.OutcomeUnspecified)},
-		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_RESOLVED, uint8(identity.OutcomeResolved)},
-		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_FOLLOW_UP, uint8(identity.OutcomeFollowUp)},
-		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_ESCALATED, uint8(identity.OutcomeEscalated)},
-		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_TRANSFERRED, uint8(identity.OutcomeTransferred)},
+		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_UNSPECIFIED, uint8(herken.OutcomeUnspecified)},
+		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_RESOLVED, uint8(herken.OutcomeResolved)},
+		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_FOLLOW_UP, uint8(herken.OutcomeFollowUp)},
+		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_ESCALATED, uint8(herken.OutcomeEscalated)},
+		{herkenv1.InteractionOutcome_INTERACTION_OUTCOME_TRANSFERRED, uint8(herken.OutcomeTransferred)},
 
 		{herkenv1.SocialPlatform_SOCIAL_PLATFORM_UNSPECIFIED, uint8(identity.PlatformUnspecified)},
 		{herkenv1.SocialPlatform_SOCIAL_PLATFORM_X, uint8(identity.PlatformX)},
@@ -143,17 +145,17 @@ func TestEnumNames(t *testing.T) {
 		{herkenv1.IdentifierKind_IDENTIFIER_KIND_EXTERNAL_ID, uint8(identity.KindExternalID)},
 		{herkenv1.IdentifierKind_IDENTIFIER_KIND_POSTAL_ADDRESS, uint8(identity.KindPostalAddress)},
 
-		{herkenv1.MatchOutcome_MATCH_OUTCOME_UNSPECIFIED, uint8(identity.MatchUnspecified)},
-		{herkenv1.MatchOutcome_MATCH_OUTCOME_FOUND, uint8(identity.MatchFound)},
-		{herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS, uint8(identity.MatchAmbiguous)},
-		{herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND, uint8(identity.MatchNotFound)},
+		{herkenv1.MatchOutcome_MATCH_OUTCOME_UNSPECIFIED, uint8(herken.MatchUnspecified)},
+		{herkenv1.MatchOutcome_MATCH_OUTCOME_FOUND, uint8(herken.MatchFound)},
+		{herkenv1.MatchOutcome_MATCH_OUTCOME_AMBIGUOUS, uint8(herken.MatchAmbiguous)},
+		{herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND, uint8(herken.MatchNotFound)},
 
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_UNSPECIFIED, uint8(identity.ResolveUnspecified)},
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_MATCHED, uint8(identity.ResolveMatched)},
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_PARTIAL, uint8(identity.ResolvePartial)},
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_AMBIGUOUS, uint8(identity.ResolveAmbiguous)},
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_CONFLICT, uint8(identity.ResolveConflict)},
-		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_NOT_FOUND, uint8(identity.ResolveNotFound)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_UNSPECIFIED, uint8(herken.ResolveUnspecified)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_MATCHED, uint8(herken.ResolveMatched)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_PARTIAL, uint8(herken.ResolvePartial)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_AMBIGUOUS, uint8(herken.ResolveAmbiguous)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_CONFLICT, uint8(herken.ResolveConflict)},
+		{herkenv1.ResolveOutcome_RESOLVE_OUTCOME_NOT_FOUND, uint8(herken.ResolveNotFound)},
 	}
 	seen := map[protoreflect.FullName]int{}
 	for _, p := range pairs {
@@ -174,16 +176,27 @@ func TestEnumNames(t *testing.T) {
 	}
 }
 
-// domainReasons parses identity/errors.go and returns the string values of
-// its Reason* constants.
+// domainReasons parses the domain's error.go and identity/errors.go and
+// returns the string values of their Reason* constants (the domain's
+// aliases of identity's reasons are skipped: they are the same values).
 func domainReasons(t *testing.T) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for _, path := range []string{"../error.go", "../identity/errors.go"} {
+		domainReasonsIn(t, path, out)
+	}
+	if len(out) == 0 {
+		t.Fatal("no Reason constants found in error.go or identity/errors.go")
+	}
+	return out
+}
+
+func domainReasonsIn(t *testing.T, path string, out map[string]string) {
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "../identity/errors.go", nil, 0)
+	file, err := parser.ParseFile(fset, path, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
 	for _, decl := range file.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.CONST {
@@ -198,6 +211,9 @@ func domainReasons(t *testing.T) map[string]string {
 				if i >= len(vs.Values) {
 					t.Fatalf("%s has no explicit value", name.Name)
 				}
+				if _, alias := vs.Values[i].(*ast.SelectorExpr); alias {
+					continue
+				}
 				lit, ok := vs.Values[i].(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
 					t.Fatalf("%s is not a string literal", name.Name)
@@ -210,10 +226,6 @@ func domainReasons(t *testing.T) map[string]string {
 			}
 		}
 	}
-	if len(out) == 0 {
-		t.Fatal("no Reason constants found in identity/errors.go")
-	}
-	return out
 }
 
 // TestErrorReasons: the reasons the domain can send and the ones the API
@@ -232,7 +244,7 @@ func TestErrorReasons(t *testing.T) {
 		}
 		api[reason] = true
 		if _, ok := domain[reason]; !ok {
-			t.Errorf("API reason %s (ERROR_REASON_%s) has no Reason constant in identity/errors.go", reason, reason)
+			t.Errorf("API reason %s (ERROR_REASON_%s) has no Reason constant in error.go or identity/errors.go", reason, reason)
 		}
 	}
 	var missing []string
@@ -243,15 +255,15 @@ func TestErrorReasons(t *testing.T) {
 	}
 	slices.Sort(missing)
 	for _, m := range missing {
-		t.Errorf("identity.%s is not documented in ErrorReason (errors.proto)", m)
+		t.Errorf("%s is not documented in ErrorReason (errors.proto)", m)
 	}
 	// The parsed values are the compiled ones.
 	for reason, constName := range map[string]string{
-		identity.ReasonPhoneInvalid:        "ReasonPhoneInvalid",
-		identity.ReasonIdentifierLinked:    "ReasonIdentifierLinked",
-		identity.ReasonEnumInvalid:         "ReasonEnumInvalid",
-		identity.ReasonInternal:            "ReasonInternal",
-		identity.ReasonResourceNameInvalid: "ReasonResourceNameInvalid",
+		herken.ReasonPhoneInvalid:        "ReasonPhoneInvalid",
+		herken.ReasonIdentifierLinked:    "ReasonIdentifierLinked",
+		herken.ReasonEnumInvalid:         "ReasonEnumInvalid",
+		herken.ReasonInternal:            "ReasonInternal",
+		herken.ReasonResourceNameInvalid: "ReasonResourceNameInvalid",
 	} {
 		if domain[reason] != constName {
 			t.Errorf("parsed %s = %q, compiled value differs", constName, reason)

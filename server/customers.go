@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
@@ -17,11 +19,11 @@ type customerServer struct {
 func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.CreateCustomerRequest) (*herkenv1.CreateCustomerResponse, error) {
 	var v violations
 	ids := req.GetIdentifiers()
-	if len(ids) > identity.MaxIdentifiers {
-		v.addf(identity.ReasonTooManyValues, "identifiers", "at most "+strconv.Itoa(identity.MaxIdentifiers)+" identifiers")
+	if len(ids) > herken.MaxIdentifiers {
+		v.addf(herken.ReasonTooManyValues, "identifiers", "at most "+strconv.Itoa(herken.MaxIdentifiers)+" identifiers")
 		return nil, v.err()
 	}
-	nc := identity.NewCustomer{
+	nc := herken.NewCustomer{
 		DisplayName:       req.GetCustomer().GetDisplayName(),
 		PreferredLanguage: req.GetCustomer().GetPreferredLanguage(),
 		Tags:              req.GetCustomer().GetTags(),

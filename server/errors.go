@@ -6,26 +6,26 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/herken/herken/identity"
 )
 
 // ErrorDomain is the ErrorInfo domain of every herken error.
 const ErrorDomain = "herken.v1"
 
 // codeOf is the one table from domain error class to gRPC status code.
-var codeOf = map[identity.Code]codes.Code{
-	identity.CodeInternal:           codes.Internal,
-	identity.CodeInvalidArgument:    codes.InvalidArgument,
-	identity.CodeNotFound:           codes.NotFound,
-	identity.CodeAlreadyExists:      codes.AlreadyExists,
-	identity.CodeFailedPrecondition: codes.FailedPrecondition,
-	identity.CodeAborted:            codes.Aborted,
-	identity.CodeResourceExhausted:  codes.ResourceExhausted,
-	identity.CodeUnavailable:        codes.Unavailable,
+var codeOf = map[herken.Code]codes.Code{
+	herken.CodeInternal:           codes.Internal,
+	herken.CodeInvalidArgument:    codes.InvalidArgument,
+	herken.CodeNotFound:           codes.NotFound,
+	herken.CodeAlreadyExists:      codes.AlreadyExists,
+	herken.CodeFailedPrecondition: codes.FailedPrecondition,
+	herken.CodeAborted:            codes.Aborted,
+	herken.CodeResourceExhausted:  codes.ResourceExhausted,
+	herken.CodeUnavailable:        codes.Unavailable,
 }
 
 // toStatus turns any error a handler meets into the status the client sees:
@@ -46,9 +46,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, fieldPrefix stri
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	}
-	de, ok := identity.AsError(err)
+	de, ok := herken.AsError(err)
 	if !ok {
-		de = &identity.Error{Code: identity.CodeInternal, Reason: identity.ReasonInternal, Err: err}
+		de = &herken.Error{Code: herken.CodeInternal, Reason: herken.ReasonInternal, Err: err}
 	}
 	de = de.WithField(fieldPrefix)
 	code, ok := codeOf[de.Code]
@@ -69,7 +69,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, fieldPrefix stri
 	return withDetails(code, msg, de)
 }
 
-func withDetails(code codes.Code, msg string, de *identity.Error) error {
+func withDetails(code codes.Code, msg string, de *herken.Error) error {
 	st := status.New(code, msg)
 	md := map[string]string{}
 	for k, v := range de.Metadata {
@@ -99,21 +99,21 @@ func withDetails(code codes.Code, msg string, de *identity.Error) error {
 // violations collects several invalid fields of one request so the client
 // learns about all of them at once. The first one's reason is the
 // ErrorInfo reason.
-type violations struct{ list []*identity.Error }
+type violations struct{ list []*herken.Error }
 
 func (v *violations) add(err error, prefix string) {
 	if err == nil {
 		return
 	}
-	de, ok := identity.AsError(err)
-	if !ok || de.Code != identity.CodeInvalidArgument {
-		de = &identity.Error{Code: identity.CodeInvalidArgument, Reason: identity.ReasonInvalidArgument, Message: "invalid"}
+	de, ok := herken.AsError(err)
+	if !ok || de.Code != herken.CodeInvalidArgument {
+		de = &herken.Error{Code: herken.CodeInvalidArgument, Reason: herken.ReasonInvalidArgument, Message: "invalid"}
 	}
 	v.list = append(v.list, de.WithField(prefix))
 }
 
 func (v *violations) addf(reason, field, msg string) {
-	v.list = append(v.list, identity.Invalid(reason, field, "%s", msg))
+	v.list = append(v.list, herken.Invalid(reason, field, "%s", msg))
 }
 
 // err returns nil or one INVALID_ARGUMENT status listing every violation.
@@ -153,8 +153,8 @@ func invalidFields(err error, prefix func(field string) string) error {
 	}
 	var v violations
 	for _, e := range list {
-		de, ok := identity.AsError(e)
-		if !ok || de.Code != identity.CodeInvalidArgument {
+		de, ok := herken.AsError(e)
+		if !ok || de.Code != herken.CodeInvalidArgument {
 			return nil
 		}
 		v.add(de, prefix(de.Field))

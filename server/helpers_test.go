@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,9 +26,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // fixedNow is the server's clock in every test unless withClock says
@@ -39,7 +41,7 @@ func fixedClock() time.Time { return fixedNow }
 // store, with generated clients connected to it.
 type testServer struct {
 	Srv          *server.Server
-	Svc          *identity.Service
+	Svc          *herken.Service
 	Store        *badgerstore.Store
 	Conn         *grpc.ClientConn
 	Recognition  herkenv1.RecognitionServiceClient
@@ -99,7 +101,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 		store.Close()
 		t.Fatalf("normalizer: %v", err)
 	}
-	svc := identity.NewService(store, norm, identity.ServiceConfig{Now: tc.now})
+	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: tc.now})
 	srv, err := server.New(svc, tc.cfg)
 	if err != nil {
 		store.Close()

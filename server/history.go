@@ -3,7 +3,8 @@ package server
 import (
 	"context"
 
-	"github.com/herken/herken/identity"
+	"github.com/herken/herken"
+
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -12,7 +13,7 @@ import (
 
 func (s interactionServer) ListInteractions(ctx context.Context, req *herkenv1.ListInteractionsRequest) (*herkenv1.ListInteractionsResponse, error) {
 	var v violations
-	q := identity.InteractionQuery{
+	q := herken.InteractionQuery{
 		PageSize:           int(req.GetPageSize()), // the domain refuses negatives, applies default and cap
 		PageToken:          req.GetPageToken(),
 		UnansweredFeedback: req.GetUnansweredFeedbackOnly(),
@@ -28,9 +29,9 @@ func (s interactionServer) ListInteractions(ctx context.Context, req *herkenv1.L
 		return nil, err
 	}
 	if chans := req.GetChannels(); len(chans) > 0 {
-		q.Channels = make([]identity.Channel, len(chans))
+		q.Channels = make([]herken.Channel, len(chans))
 		for i, c := range chans {
-			q.Channels[i] = enumOf[identity.Channel](int32(c))
+			q.Channels[i] = enumOf[herken.Channel](int32(c))
 		}
 	}
 	list, next, err := s.svc.ListInteractions(ctx, q)
@@ -85,11 +86,11 @@ func noPrefix(string) string { return "" }
 
 // parseInteractionName splits "customers/{customer}/interactions/{interaction}".
 func parseInteractionName(name, field string) (customerID, interactionID string, err error) {
-	return parseChildName(name, "interactions", field, identity.ValidRecordID)
+	return parseChildName(name, "interactions", field, herken.ValidRecordID)
 }
 
 // feedbackToPB converts feedback; nil for none.
-func feedbackToPB(f *identity.Feedback) *herkenv1.Feedback {
+func feedbackToPB(f *herken.Feedback) *herkenv1.Feedback {
 	if f == nil {
 		return nil
 	}
@@ -106,7 +107,7 @@ func feedbackToPB(f *identity.Feedback) *herkenv1.Feedback {
 
 // promiseNameOf is the name of the promise a system event is about; "" for
 // none.
-func promiseNameOf(in identity.Interaction) string {
+func promiseNameOf(in herken.Interaction) string {
 	if in.PromiseID == "" {
 		return ""
 	}

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -329,11 +330,11 @@ func TestFeedbackErrors(t *testing.T) {
 	submitFeedback(t, s, withFeedback, 3, "")
 	annaID := strings.TrimPrefix(f.annaLast.GetName(), f.anna.GetName()+"/interactions/")
 	// A system event (a promise marked broken) as the sweeper records it.
-	sys, err := s.Store.AppendInteraction(ctxT(t), identity.Target{CustomerID: strings.TrimPrefix(f.jan.GetName(), "customers/")}, identity.Interaction{
-		Channel: identity.ChannelSystem, Direction: identity.DirectionOutbound, Outcome: identity.OutcomeFollowUp,
-		OccurTime: fixedNow.Add(-time.Minute), CreateTime: fixedNow.Add(-time.Minute), Agent: identity.SystemActor,
+	sys, err := s.Store.AppendInteraction(ctxT(t), herken.Target{CustomerID: strings.TrimPrefix(f.jan.GetName(), "customers/")}, herken.Interaction{
+		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp,
+		OccurTime: fixedNow.Add(-time.Minute), CreateTime: fixedNow.Add(-time.Minute), Agent: herken.SystemActor,
 		Summary: "Belofte niet nagekomen", PromiseID: strings.Repeat("ab", 12),
-	}, identity.Idempotency{})
+	}, herken.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +427,7 @@ func TestPurgeHistory(t *testing.T) {
 	janBefore := lookupCustomer(t, s, f.jan.GetName())
 	// The server's own service is not exposed; the sweeper's is another
 	// Service over the same store and clock, as in cmd/herken.
-	svc := identity.NewService(s.Store, mustNormalizer(t), identity.ServiceConfig{Now: clock.Now})
+	svc := herken.NewService(s.Store, mustNormalizer(t), herken.ServiceConfig{Now: clock.Now})
 	ctx := ctxT(t)
 
 	if _, _, err := svc.PurgeHistory(ctx, time.Hour, 0); err == nil {

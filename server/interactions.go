@@ -5,7 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/herken/herken/identity"
+	"github.com/herken/herken"
+
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -16,7 +17,7 @@ type interactionServer struct {
 
 func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.RecordInteractionRequest) (*herkenv1.RecordInteractionResponse, error) {
 	var v violations
-	var target identity.InteractionTarget
+	var target herken.InteractionTarget
 	switch c := req.GetCustomer().(type) {
 	case *herkenv1.RecordInteractionRequest_Parent:
 		id, err := parseCustomerName(c.Parent, "parent")
@@ -26,16 +27,16 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 		n := s.normalize(c.Identifier, "identifier", &v)
 		target.Identifier = &n
 	default:
-		v.addf(identity.ReasonFieldRequired, "parent", "required: set parent or identifier")
+		v.addf(herken.ReasonFieldRequired, "parent", "required: set parent or identifier")
 	}
 	pb := req.GetInteraction()
 	if pb == nil {
-		v.addf(identity.ReasonFieldRequired, "interaction", "required")
+		v.addf(herken.ReasonFieldRequired, "interaction", "required")
 	}
-	in := identity.Interaction{
-		Channel:       enumOf[identity.Channel](int32(pb.GetChannel())),
-		Direction:     enumOf[identity.Direction](int32(pb.GetDirection())),
-		Outcome:       enumOf[identity.Outcome](int32(pb.GetOutcome())),
+	in := herken.Interaction{
+		Channel:       enumOf[herken.Channel](int32(pb.GetChannel())),
+		Direction:     enumOf[herken.Direction](int32(pb.GetDirection())),
+		Outcome:       enumOf[herken.Outcome](int32(pb.GetOutcome())),
 		Agent:         pb.GetAgent(),
 		Summary:       pb.GetSummary(),
 		CaseReference: pb.GetCaseReference(),
@@ -43,14 +44,14 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 	if ts := pb.GetOccurTime(); ts != nil {
 		// The domain reads a zero time as "unset"; year 1 must not become "now".
 		if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
-			v.addf(identity.ReasonTimeInvalid, "interaction.occur_time", "must be a valid timestamp after 1970-01-01T00:00:00Z")
+			v.addf(herken.ReasonTimeInvalid, "interaction.occur_time", "must be a valid timestamp after 1970-01-01T00:00:00Z")
 		} else {
 			in.OccurTime = ts.AsTime()
 		}
 	}
 	if d := pb.GetDuration(); d != nil {
 		if err := d.CheckValid(); err != nil {
-			v.addf(identity.ReasonTimeInvalid, "interaction.duration", "not a valid duration")
+			v.addf(herken.ReasonTimeInvalid, "interaction.duration", "not a valid duration")
 		} else {
 			in.Duration = d.AsDuration()
 		}

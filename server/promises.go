@@ -5,9 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -24,24 +25,24 @@ func parseChildName(name, collection, field string, validID func(string) bool) (
 	rest, ok := strings.CutPrefix(name, customersPrefix)
 	cid, tail, ok2 := strings.Cut(rest, "/")
 	id, ok3 := strings.CutPrefix(tail, collection+"/")
-	if !ok || !ok2 || !ok3 || !identity.ValidID(cid) || !validID(id) {
+	if !ok || !ok2 || !ok3 || !herken.ValidID(cid) || !validID(id) {
 		if name == "" {
-			return "", "", identity.Invalid(identity.ReasonFieldRequired, field, "required: customers/{customer}/%s/{id}", collection)
+			return "", "", herken.Invalid(herken.ReasonFieldRequired, field, "required: customers/{customer}/%s/{id}", collection)
 		}
-		return "", "", identity.Invalid(identity.ReasonResourceNameInvalid, field, "must be customers/{customer}/%s/{id}", collection)
+		return "", "", herken.Invalid(herken.ReasonResourceNameInvalid, field, "must be customers/{customer}/%s/{id}", collection)
 	}
 	return cid, id, nil
 }
 
 func parsePromiseName(name, field string) (string, string, error) {
-	return parseChildName(name, "promises", field, identity.ValidRecordID)
+	return parseChildName(name, "promises", field, herken.ValidRecordID)
 }
 
-func promiseName(p identity.Promise) string {
+func promiseName(p herken.Promise) string {
 	return customerName(p.CustomerID) + "/promises/" + p.ID
 }
 
-func promiseToPB(p identity.Promise, now time.Time) *herkenv1.Promise {
+func promiseToPB(p herken.Promise, now time.Time) *herkenv1.Promise {
 	pb := &herkenv1.Promise{
 		Name:                promiseName(p),
 		Kind:                herkenv1.PromiseKind(p.Kind),
@@ -69,7 +70,7 @@ func promiseToPB(p identity.Promise, now time.Time) *herkenv1.Promise {
 
 func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePromiseRequest) (*herkenv1.CreatePromiseResponse, error) {
 	var v violations
-	var target identity.InteractionTarget
+	var target herken.InteractionTarget
 	switch c := req.GetCustomer().(type) {
 	case *herkenv1.CreatePromiseRequest_Parent:
 		id, err := parseCustomerName(c.Parent, "parent")
@@ -79,22 +80,22 @@ func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePr
 		n := s.normalize(c.Identifier, "identifier", &v)
 		target.Identifier = &n
 	default:
-		v.addf(identity.ReasonFieldRequired, "parent", "required: set parent or identifier")
+		v.addf(herken.ReasonFieldRequired, "parent", "required: set parent or identifier")
 	}
 	pb := req.GetPromise()
 	if pb == nil {
-		v.addf(identity.ReasonFieldRequired, "promise", "required")
+		v.addf(herken.ReasonFieldRequired, "promise", "required")
 	}
-	np := identity.NewPromise{
-		Kind:        enumOf[identity.PromiseKind](int32(pb.GetKind())),
+	np := herken.NewPromise{
+		Kind:        enumOf[herken.PromiseKind](int32(pb.GetKind())),
 		Description: pb.GetDescription(),
 		Owner:       pb.GetOwner(),
-		Channel:     enumOf[identity.Channel](int32(pb.GetChannel())),
+		Channel:     enumOf[herken.Channel](int32(pb.GetChannel())),
 	}
 	np.DueTime = timeField(pb.GetDueTime(), "promise.due_time", &v)
 	np.WindowStart = timeField(pb.GetWindowStartTime(), "promise.window_start_time", &v)
 	if name := pb.GetInteraction(); name != "" {
-		cid, iid, err := parseChildName(name, "interactions", "interaction", identity.ValidRecordID)
+		cid, iid, err := parseChildName(name, "interactions", "interaction", herken.ValidRecordID)
 		v.add(err, "promise")
 		np.InteractionCustomerID, np.InteractionID = cid, iid
 	}
@@ -120,7 +121,7 @@ func promiseFieldPrefix(field string) string {
 }
 
 func fieldOf(err error) string {
-	if de, ok := identity.AsError(err); ok {
+	if de, ok := herken.AsError(err); ok {
 		return de.Field
 	}
 	return ""
@@ -138,7 +139,7 @@ func timeField(ts interface {
 		return time.Time{}
 	}
 	if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
-		v.addf(identity.ReasonTimeInvalid, field, "must be a valid timestamp after 1970-01-01T00:00:00Z")
+		v.addf(herken.ReasonTimeInvalid, field, "must be a valid timestamp after 1970-01-01T00:00:00Z")
 		return time.Time{}
 	}
 	return ts.AsTime()
@@ -172,7 +173,7 @@ func (s promiseServer) CancelPromise(ctx context.Context, req *herkenv1.CancelPr
 	return &herkenv1.CancelPromiseResponse{Promise: p}, nil
 }
 
-type closeFunc func(ctx context.Context, customerID, promiseID, actor, note string) (identity.Promise, error)
+type closeFunc func(ctx context.Context, customerID, promiseID, actor, note string) (herken.Promise, error)
 
 func (s promiseServer) close(ctx context.Context, name, actor, note string, fn closeFunc) (*herkenv1.Promise, error) {
 	cid, pid, err := parsePromiseName(name, "name")
@@ -188,13 +189,13 @@ func (s promiseServer) close(ctx context.Context, name, actor, note string, fn c
 
 func (s promiseServer) ListPromises(ctx context.Context, req *herkenv1.ListPromisesRequest) (*herkenv1.ListPromisesResponse, error) {
 	var v violations
-	r := identity.ListPromisesRequest{OverdueOnly: req.GetOverdueOnly()}
+	r := herken.ListPromisesRequest{OverdueOnly: req.GetOverdueOnly()}
 	if parent := req.GetParent(); parent != allCustomers {
 		id, err := parseCustomerName(parent, "parent")
 		v.add(err, "")
 		r.CustomerID = id
 	}
-	r.State = enumOf[identity.PromiseState](int32(req.GetState()))
+	r.State = enumOf[herken.PromiseState](int32(req.GetState()))
 	r.DueBefore = timeField(req.GetDueBefore(), "due_before", &v)
 	r.Owner = req.GetOwner()
 	r.PageSize = int(req.GetPageSize())

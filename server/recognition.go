@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
@@ -17,7 +19,7 @@ type recognitionServer struct {
 func (s *Server) normalize(pb *herkenv1.Identifier, field string, v *violations) identity.Normalized {
 	in, ok := identifierInput(pb)
 	if !ok {
-		v.addf(identity.ReasonIdentifierMissing, field, "required: set exactly one identifier field")
+		v.addf(herken.ReasonIdentifierMissing, field, "required: set exactly one identifier field")
 		return identity.Normalized{}
 	}
 	n, err := s.svc.Normalize(in)
@@ -27,7 +29,7 @@ func (s *Server) normalize(pb *herkenv1.Identifier, field string, v *violations)
 
 func interactionLimit(limit int32, v *violations) int {
 	if limit < 0 {
-		v.addf(identity.ReasonFieldInvalid, "interaction_limit", "must not be negative")
+		v.addf(herken.ReasonFieldInvalid, "interaction_limit", "must not be negative")
 	}
 	return int(limit) // the domain applies the default and the cap
 }
@@ -36,7 +38,7 @@ func (s recognitionServer) Lookup(ctx context.Context, req *herkenv1.LookupReque
 	var v violations
 	in, ok := identifierInput(req.GetIdentifier())
 	if !ok {
-		v.addf(identity.ReasonIdentifierMissing, "identifier", "required: set exactly one identifier field")
+		v.addf(herken.ReasonIdentifierMissing, "identifier", "required: set exactly one identifier field")
 	}
 	if ok && req.GetInteractionLimit() < 0 {
 		s.normalize(req.GetIdentifier(), "identifier", &v) // report every invalid field at once
@@ -67,9 +69,9 @@ func (s recognitionServer) Resolve(ctx context.Context, req *herkenv1.ResolveReq
 	ids := req.GetIdentifiers()
 	switch {
 	case len(ids) == 0:
-		v.addf(identity.ReasonFieldRequired, "identifiers", "at least one identifier is required")
-	case len(ids) > identity.MaxResolveIdentifiers:
-		v.addf(identity.ReasonTooManyValues, "identifiers", "at most "+strconv.Itoa(identity.MaxResolveIdentifiers)+" identifiers")
+		v.addf(herken.ReasonFieldRequired, "identifiers", "at least one identifier is required")
+	case len(ids) > herken.MaxResolveIdentifiers:
+		v.addf(herken.ReasonTooManyValues, "identifiers", "at most "+strconv.Itoa(herken.MaxResolveIdentifiers)+" identifiers")
 	}
 	limit := interactionLimit(req.GetInteractionLimit(), &v)
 	if err := v.err(); err != nil {

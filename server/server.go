@@ -13,6 +13,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/herken/herken"
+
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
@@ -22,7 +24,6 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/herken/herken/identity"
 	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
@@ -70,7 +71,7 @@ const streamWorkers = 64
 // Server is the herken gRPC server: the herken.v1 services, health and
 // reflection on one *grpc.Server.
 type Server struct {
-	svc    *identity.Service
+	svc    *herken.Service
 	log    *slog.Logger
 	cfg    Config
 	grpc   *grpc.Server
@@ -79,7 +80,7 @@ type Server struct {
 
 // New builds a Server over svc. Health starts NOT_SERVING; call SetServing
 // once the store is ready.
-func New(svc *identity.Service, cfg Config) (*Server, error) {
+func New(svc *herken.Service, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func (s *Server) Shutdown() {
 func (s *Server) recovered(ctx context.Context, p any) error {
 	// The panic value may quote request data; log its type and the stack only.
 	s.log.ErrorContext(ctx, "panic in handler", "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
-	return withDetails(codes.Internal, "internal error", &identity.Error{Reason: identity.ReasonInternal})
+	return withDetails(codes.Internal, "internal error", &herken.Error{Reason: herken.ReasonInternal})
 }
 
 // rpcLogger adapts slog to go-grpc-middleware. The interceptor logs method,

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -17,9 +19,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 func TestHealth(t *testing.T) {
@@ -393,7 +395,7 @@ func TestDeadline(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	s := newTestServer(t)
-	svc := identity.NewService(s.Store, mustNormalizer(t), identity.ServiceConfig{})
+	svc := herken.NewService(s.Store, mustNormalizer(t), herken.ServiceConfig{})
 	tests := []struct {
 		name string
 		cfg  server.Config

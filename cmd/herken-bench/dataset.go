@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/herken/herken/identity/badgerstore"
 	"github.com/herken/herken/internal/synth"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // Layout of the data directory: the Badger store in store/, and beside it

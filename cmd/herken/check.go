@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/herken/herken/identity/badgerstore"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // errProblems is the exit status of a check that found problems (exit 1);

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herken/herken"
+
 	badger "github.com/dgraph-io/badger/v4"
 
-	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
-	"github.com/herken/herken/identity/storetest"
+	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/storetest"
 )
 
 // newStoreDir writes a small store to a directory and closes it; edit, if
@@ -25,10 +26,10 @@ func newStoreDir(t *testing.T, edit func(txn *badger.Txn) error) string {
 	}
 	ctx := context.Background()
 	jan := storetest.NewCustomer("Jan", storetest.Phone("+31612345678"), storetest.Email("jan@example.nl"))
-	if _, err := s.CreateCustomer(ctx, jan, identity.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, jan, herken.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Anna", storetest.Phone("+31201234567")), identity.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Anna", storetest.Phone("+31201234567")), herken.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {

@@ -11,11 +11,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
 	"github.com/herken/herken/internal/demo"
 	"github.com/herken/herken/internal/maintenance"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // serveConfig is everything `herken serve` can be told.
@@ -53,7 +55,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.LogFormat, "log-format", "auto", "log format: json, text, or auto (text on a terminal, json otherwise)")
 	e.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	e.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight RPCs may finish on shutdown")
-	e.Duration(&c.CallbackDue, "callback-due", identity.DefaultCallbackDue, "due time of a CALLBACK promise created without one (IVR callback requests)")
+	e.Duration(&c.CallbackDue, "callback-due", herken.DefaultCallbackDue, "due time of a CALLBACK promise created without one (IVR callback requests)")
 	e.Duration(&c.Maintenance.PromiseGrace, "promise-grace", maintenance.DefaultPromiseGrace, "how long past due an OPEN promise stays open before the sweeper marks it BROKEN")
 	e.Duration(&c.Maintenance.PromiseInterval, "promise-sweep-interval", maintenance.DefaultPromiseInterval, "how often the promise sweeper runs")
 	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
@@ -171,7 +173,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
-	svc := identity.NewService(store, norm, identity.ServiceConfig{CallbackDue: cfg.CallbackDue})
+	svc := herken.NewService(store, norm, herken.ServiceConfig{CallbackDue: cfg.CallbackDue})
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, cfg.DemoSize, log); err != nil {
 			return err
@@ -303,7 +305,7 @@ func watchStore(ctx context.Context, store prober, srv *server.Server, log *slog
 	}
 }
 
-func seedDemo(ctx context.Context, store *badgerstore.Store, svc *identity.Service, n int, log *slog.Logger) error {
+func seedDemo(ctx context.Context, store *badgerstore.Store, svc *herken.Service, n int, log *slog.Logger) error {
 	empty, err := store.Empty(ctx)
 	if err != nil {
 		return err

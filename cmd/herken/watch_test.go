@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // serveStore serves a herken server over store on loopback, SERVING, and
@@ -29,7 +31,7 @@ func serveStore(t *testing.T, store *badgerstore.Store) (*server.Server, healthp
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(identity.NewService(store, norm, identity.ServiceConfig{}), server.Config{})
+	srv, err := server.New(herken.NewService(store, norm, herken.ServiceConfig{}), server.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

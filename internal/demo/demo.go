@@ -1,6 +1,6 @@
 // Package demo seeds a realistic Dutch demo dataset: a few fixed customers
 // that the README's walk-through relies on, plus any number of generated
-// customers with contact histories. Everything goes through identity.Service,
+// customers with contact histories. Everything goes through herken.Service,
 // so the data is normalised and validated exactly like API input.
 //
 // The generated data is fictitious but shaped like the real thing: Dutch
@@ -16,6 +16,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/herken/herken"
 
 	"github.com/herken/herken/identity"
 )
@@ -53,7 +55,7 @@ type Fixture struct {
 // FixturePromise is a promise to a fixture customer, due relative to the
 // time Seed is given (negative: already past due).
 type FixturePromise struct {
-	Kind        identity.PromiseKind
+	Kind        herken.PromiseKind
 	Description string
 	Owner       string
 	DueIn       time.Duration
@@ -65,9 +67,9 @@ type FixturePromise struct {
 // the time Seed is given.
 type FixtureInteraction struct {
 	Ago        time.Duration // how long before Seed's now the contact happened
-	Channel    identity.Channel
-	Direction  identity.Direction
-	Outcome    identity.Outcome
+	Channel    herken.Channel
+	Direction  herken.Direction
+	Outcome    herken.Outcome
 	Agent      string
 	Summary    string
 	CaseNumber int // 0 for none; see CaseReference (the year is that of the contact)
@@ -108,19 +110,19 @@ func Fixtures() []Fixture {
 				{Kind: identity.KindPostalAddress, Postal: identity.PostalAddress{Postcode: "1234 AB", HouseNumber: 10}},
 			},
 			Interactions: []FixtureInteraction{
-				{Ago: 150*day + 3*time.Hour, Channel: identity.ChannelStore, Direction: inbound, Outcome: resolved,
+				{Ago: 150*day + 3*time.Hour, Channel: herken.ChannelStore, Direction: inbound, Outcome: resolved,
 					Agent: "winkel-utrecht-centrum", Duration: 25 * time.Minute,
 					Summary: "Overstap naar Internet + TV afgerond in de winkel; modem meegegeven en installatie uitgelegd."},
-				{Ago: 80*day + 5*time.Hour, Channel: identity.ChannelEmail, Direction: inbound, Outcome: resolved,
+				{Ago: 80*day + 5*time.Hour, Channel: herken.ChannelEmail, Direction: inbound, Outcome: resolved,
 					Agent: "team-facturatie", CaseNumber: 3871,
 					Summary: "Vraag over hoger bedrag op de eerste factuur: eenmalige aansluitkosten van € 49,95 toegelicht. Klant akkoord."},
-				{Ago: 35*day + 2*time.Hour, Channel: identity.ChannelWhatsApp, Direction: inbound, Outcome: resolved,
+				{Ago: 35*day + 2*time.Hour, Channel: herken.ChannelWhatsApp, Direction: inbound, Outcome: resolved,
 					Agent:   "agent-042",
 					Summary: "Stuurde foto van de modemlampjes; modem op afstand herstart, verbinding weer stabiel."},
-				{Ago: 9*day + 6*time.Hour, Channel: identity.ChannelChat, Direction: inbound, Outcome: resolved,
+				{Ago: 9*day + 6*time.Hour, Channel: herken.ChannelChat, Direction: inbound, Outcome: resolved,
 					Agent: "agent-023", Duration: 11 * time.Minute,
 					Summary: "Vraagt of de verhuisservice ook naar Amersfoort kan; informatie gestuurd, klant laat weten wanneer."},
-				{Ago: 2 * day, Channel: identity.ChannelPhone, Direction: inbound, Outcome: followUp,
+				{Ago: 2 * day, Channel: herken.ChannelPhone, Direction: inbound, Outcome: followUp,
 					Agent: "agent-017", CaseNumber: 4512, Duration: 12*time.Minute + 40*time.Second,
 					Summary: "Storing internet sinds maandag; monteur ingepland, klant wordt vandaag nog teruggebeld."},
 			},
@@ -128,26 +130,26 @@ func Fixtures() []Fixture {
 			// sweeper marks it BROKEN on the first start, and the next
 			// agent sees it. The engineer's visit is still to come.
 			Promises: []FixturePromise{
-				{Kind: identity.PromiseCallback, Description: "Terugbellen over de storing.", Owner: "agent-017", DueIn: -2*day + 6*time.Hour, MadeIn: 5},
-				{Kind: identity.PromiseVisit, Description: "Monteur komt de storing verhelpen.", Owner: "team-techniek", DueIn: 2*day + 4*time.Hour, Window: 4 * time.Hour, MadeIn: 5},
+				{Kind: herken.PromiseCallback, Description: "Terugbellen over de storing.", Owner: "agent-017", DueIn: -2*day + 6*time.Hour, MadeIn: 5},
+				{Kind: herken.PromiseVisit, Description: "Monteur komt de storing verhelpen.", Owner: "team-techniek", DueIn: 2*day + 4*time.Hour, Window: 4 * time.Hour, MadeIn: 5},
 			},
 		},
 		{
 			DisplayName: "Anna Bakker",
 			Identifiers: []identity.Input{phone("020-1234567"), phone("06-23456789"), email("anna.bakker@example.nl")},
 			Interactions: []FixtureInteraction{
-				{Ago: 120 * day, Channel: identity.ChannelPhone, Direction: inbound, Outcome: resolved,
+				{Ago: 120 * day, Channel: herken.ChannelPhone, Direction: inbound, Outcome: resolved,
 					Agent: "agent-031", Duration: 6 * time.Minute,
 					Summary: "Vraagt naar de opzegtermijn van het tv-pakket; uitgelegd, klant denkt erover na."},
-				{Ago: 40*day + 4*time.Hour, Channel: identity.ChannelEmail, Direction: inbound, Outcome: resolved,
+				{Ago: 40*day + 4*time.Hour, Channel: herken.ChannelEmail, Direction: inbound, Outcome: resolved,
 					Agent:   "team-facturatie",
 					Summary: "Kopie van het jaaroverzicht als pdf verstuurd."},
-				{Ago: 4*day + 1*time.Hour, Channel: identity.ChannelPhone, Direction: inbound, Outcome: followUp,
+				{Ago: 4*day + 1*time.Hour, Channel: herken.ChannelPhone, Direction: inbound, Outcome: followUp,
 					Agent: "agent-017", CaseNumber: 4530, Duration: 9 * time.Minute,
 					Summary: "Belt namens het huishouden over het hogere maandbedrag; prijswijziging uitgelegd, offerte voor goedkoper pakket volgt per e-mail."},
 			},
 			Promises: []FixturePromise{
-				{Kind: identity.PromiseInformation, Description: "Offerte goedkoper pakket per e-mail sturen.", Owner: "team-klantbehoud", DueIn: -30 * time.Minute, MadeIn: 3},
+				{Kind: herken.PromiseInformation, Description: "Offerte goedkoper pakket per e-mail sturen.", Owner: "team-klantbehoud", DueIn: -30 * time.Minute, MadeIn: 3},
 			},
 		},
 		{
@@ -156,10 +158,10 @@ func Fixtures() []Fixture {
 			HandoverNote: "Slechthorend: rustig en duidelijk spreken.",
 			Identifiers:  []identity.Input{phone("020-1234567"), phone("06-34567890")},
 			Interactions: []FixtureInteraction{
-				{Ago: 95 * day, Channel: identity.ChannelSMS, Direction: outbound, Outcome: resolved,
+				{Ago: 95 * day, Channel: herken.ChannelSMS, Direction: outbound, Outcome: resolved,
 					Agent:   "team-planning",
 					Summary: "Herinnering monteursbezoek dinsdag 8-12 uur verstuurd; klant bevestigde met JA."},
-				{Ago: 21*day + 2*time.Hour, Channel: identity.ChannelPhone, Direction: inbound, Outcome: resolved,
+				{Ago: 21*day + 2*time.Hour, Channel: herken.ChannelPhone, Direction: inbound, Outcome: resolved,
 					Agent: "agent-058", Duration: 7 * time.Minute,
 					Summary: "Wil weten wanneer de nieuwe decoder wordt bezorgd; bezorging donderdag bevestigd."},
 			},
@@ -173,7 +175,7 @@ func Fixtures() []Fixture {
 				social(identity.PlatformWhatsApp, "+31 6 45678901"),
 			},
 			Interactions: []FixtureInteraction{
-				{Ago: 6*day + 3*time.Hour, Channel: identity.ChannelChat, Direction: inbound, Outcome: resolved,
+				{Ago: 6*day + 3*time.Hour, Channel: herken.ChannelChat, Direction: inbound, Outcome: resolved,
 					Agent: "agent-064", Duration: 14 * time.Minute,
 					Summary: "Vroeg in het Engels hoe ze de incassodatum kan wijzigen; uitgelegd, wijziging gaat volgende maand in."},
 			},
@@ -183,10 +185,10 @@ func Fixtures() []Fixture {
 			PreferredLanguage: "tr",
 			Identifiers:       []identity.Input{phone("+32 470 12 34 56"), email("mehmet@example.be")},
 			Interactions: []FixtureInteraction{
-				{Ago: 60*day + 5*time.Hour, Channel: identity.ChannelPhone, Direction: inbound, Outcome: resolved,
+				{Ago: 60*day + 5*time.Hour, Channel: herken.ChannelPhone, Direction: inbound, Outcome: resolved,
 					Agent: "agent-009", Duration: 11 * time.Minute,
 					Summary: "Belt vanuit België over roamingkosten op de factuur; uitgelegd dat de EU-bundel dit dekt, factuur klopt."},
-				{Ago: 10*day + 1*time.Hour, Channel: identity.ChannelWhatsApp, Direction: inbound, Outcome: resolved,
+				{Ago: 10*day + 1*time.Hour, Channel: herken.ChannelWhatsApp, Direction: inbound, Outcome: resolved,
 					Agent:   "agent-017",
 					Summary: "Vraagt om een kopie van de laatste factuur; pdf verstuurd naar het bekende e-mailadres."},
 			},
@@ -204,7 +206,7 @@ var reservedPhones = []string{UnknownPhone, "06-99999999", "+31699999999"}
 // months before now, which should be the service's clock (an interaction
 // after the service's now is rejected). It returns what was stored, also on
 // error; an error names the step that failed but no personal data.
-func Seed(ctx context.Context, svc *identity.Service, n int, seed int64, now time.Time) (Stats, error) {
+func Seed(ctx context.Context, svc *herken.Service, n int, seed int64, now time.Time) (Stats, error) {
 	if svc == nil {
 		return Stats{}, errors.New("demo: nil service")
 	}
@@ -246,9 +248,9 @@ var demoOwners = []string{"agent-017", "agent-023", "agent-042", "team-facturati
 // still to come and some overdue, so the team lead's lists have content.
 func (s *seeder) generatePromises() error {
 	for i := 0; i < len(s.generated); i += 15 {
-		kind := identity.PromiseKind(1 + s.r.IntN(int(identity.PromiseOther)))
+		kind := herken.PromiseKind(1 + s.r.IntN(int(herken.PromiseOther)))
 		due := s.now.Add(time.Duration(s.r.IntN(8*24)-3*24) * time.Hour)
-		if _, err := s.svc.CreatePromise(s.ctx, identity.InteractionTarget{CustomerID: s.generated[i]}, identity.NewPromise{
+		if _, err := s.svc.CreatePromise(s.ctx, herken.InteractionTarget{CustomerID: s.generated[i]}, herken.NewPromise{
 			Kind: kind, DueTime: due, Owner: demoOwners[s.r.IntN(len(demoOwners))],
 			Description: "Afspraak uit een eerder contact.",
 		}, ""); err != nil {
@@ -266,7 +268,7 @@ func newRand(seed int64) *rand.Rand {
 
 type seeder struct {
 	ctx     context.Context
-	svc     *identity.Service
+	svc     *herken.Service
 	r       *rand.Rand
 	now     time.Time
 	used    map[string]struct{} // identifier keys linked or reserved
@@ -313,7 +315,7 @@ func (s *seeder) checkEmpty(f Fixture) error {
 		if err != nil {
 			return fmt.Errorf("demo: check store is empty: %w", err)
 		}
-		if res.Outcome != identity.MatchNotFound {
+		if res.Outcome != herken.MatchNotFound {
 			return ErrNotEmpty
 		}
 	}
@@ -330,7 +332,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 		ids = append(ids, nz)
 	}
 	who := fmt.Sprintf("fixture %d", no)
-	id, err := s.create(who, identity.NewCustomer{
+	id, err := s.create(who, herken.NewCustomer{
 		DisplayName:       f.DisplayName,
 		PreferredLanguage: f.PreferredLanguage,
 		Tags:              f.Tags,
@@ -343,7 +345,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 	var made []string
 	for _, fi := range f.Interactions {
 		occur := s.now.Add(-fi.Ago)
-		in := identity.Interaction{
+		in := herken.Interaction{
 			Channel:   fi.Channel,
 			Direction: fi.Direction,
 			OccurTime: occur,
@@ -362,14 +364,14 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 		made = append(made, rec.ID)
 	}
 	for _, fp := range f.Promises {
-		np := identity.NewPromise{Kind: fp.Kind, Description: fp.Description, Owner: fp.Owner, DueTime: s.now.Add(fp.DueIn)}
+		np := herken.NewPromise{Kind: fp.Kind, Description: fp.Description, Owner: fp.Owner, DueTime: s.now.Add(fp.DueIn)}
 		if fp.Window > 0 {
 			np.WindowStart = np.DueTime.Add(-fp.Window)
 		}
 		if fp.MadeIn > 0 {
 			np.InteractionCustomerID, np.InteractionID = id, made[fp.MadeIn-1]
 		}
-		if _, err := s.svc.CreatePromise(s.ctx, identity.InteractionTarget{CustomerID: id}, np, ""); err != nil {
+		if _, err := s.svc.CreatePromise(s.ctx, herken.InteractionTarget{CustomerID: id}, np, ""); err != nil {
 			return fmt.Errorf("demo: %s: create promise: %w", who, err)
 		}
 		s.stats.Promises++
@@ -377,7 +379,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 	return nil
 }
 
-func (s *seeder) create(who string, nc identity.NewCustomer) (string, error) {
+func (s *seeder) create(who string, nc herken.NewCustomer) (string, error) {
 	c, err := s.svc.CreateCustomer(s.ctx, nc, "")
 	if err != nil {
 		return "", fmt.Errorf("demo: %s: create customer: %w", who, err)
@@ -390,8 +392,8 @@ func (s *seeder) create(who string, nc identity.NewCustomer) (string, error) {
 	return c.ID, nil
 }
 
-func (s *seeder) record(who, customerID string, in identity.Interaction) (identity.Interaction, error) {
-	rec, err := s.svc.RecordInteraction(s.ctx, identity.InteractionTarget{CustomerID: customerID}, in, "")
+func (s *seeder) record(who, customerID string, in herken.Interaction) (herken.Interaction, error) {
+	rec, err := s.svc.RecordInteraction(s.ctx, herken.InteractionTarget{CustomerID: customerID}, in, "")
 	if err != nil {
 		return rec, fmt.Errorf("demo: %s: record interaction: %w", who, err)
 	}

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/identity"
-	"github.com/herken/herken/identity/badgerstore"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 var (
@@ -20,7 +22,7 @@ var (
 )
 
 type env struct {
-	svc   *identity.Service
+	svc   *herken.Service
 	store *badgerstore.Store
 }
 
@@ -35,7 +37,7 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := identity.NewService(store, norm, identity.ServiceConfig{Now: func() time.Time { return now }})
+	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: func() time.Time { return now }})
 	return env{svc: svc, store: store}
 }
 
@@ -53,7 +55,7 @@ func seeded(t *testing.T) env {
 	return e
 }
 
-func (e env) lookup(t *testing.T, in identity.Input) identity.LookupResult {
+func (e env) lookup(t *testing.T, in identity.Input) herken.LookupResult {
 	t.Helper()
 	nz, err := e.svc.Normalize(in)
 	if err != nil {
@@ -67,10 +69,10 @@ func (e env) lookup(t *testing.T, in identity.Input) identity.LookupResult {
 }
 
 // found asserts that in matches one customer named name.
-func (e env) found(t *testing.T, in identity.Input, name string) *identity.Recognized {
+func (e env) found(t *testing.T, in identity.Input, name string) *herken.Recognized {
 	t.Helper()
 	res := e.lookup(t, in)
-	if res.Outcome != identity.MatchFound {
+	if res.Outcome != herken.MatchFound {
 		t.Fatalf("Lookup(%+v) outcome = %v, want MatchFound", in, res.Outcome)
 	}
 	if got := res.Customer.Customer.DisplayName; got != name {
@@ -129,8 +131,8 @@ func TestFixtureLookups(t *testing.T) {
 			}
 		}
 		newest := rc.Recent[0]
-		if newest.Summary != wantNewest || newest.Channel != identity.ChannelPhone ||
-			newest.Outcome != identity.OutcomeFollowUp || !newest.OccurTime.Equal(now.Add(-48*time.Hour)) ||
+		if newest.Summary != wantNewest || newest.Channel != herken.ChannelPhone ||
+			newest.Outcome != herken.OutcomeFollowUp || !newest.OccurTime.Equal(now.Add(-48*time.Hour)) ||
 			newest.Agent != "agent-017" || newest.CaseReference != "ZAAK-2026-004512" {
 			t.Errorf("%s: newest = %+v", raw, newest)
 		}
@@ -139,11 +141,11 @@ func TestFixtureLookups(t *testing.T) {
 			c.HandoverNote != "Belt liever na 17:00; spreekt ook Engels." || len(c.Identifiers) != 6 {
 			t.Errorf("%s: customer = %+v", raw, c)
 		}
-		chans := map[identity.Channel]bool{}
+		chans := map[herken.Channel]bool{}
 		for _, in := range rc.Recent {
 			chans[in.Channel] = true
 		}
-		for _, ch := range []identity.Channel{identity.ChannelPhone, identity.ChannelEmail, identity.ChannelWhatsApp, identity.ChannelChat, identity.ChannelStore} {
+		for _, ch := range []herken.Channel{herken.ChannelPhone, herken.ChannelEmail, herken.ChannelWhatsApp, herken.ChannelChat, herken.ChannelStore} {
 			if !chans[ch] {
 				t.Errorf("%s: no interaction on channel %d", raw, ch)
 			}
@@ -168,11 +170,11 @@ func TestFixtureLookups(t *testing.T) {
 
 	// The household landline: ambiguous, Anna (most recent contact) first.
 	res := e.lookup(t, phone("020-1234567"))
-	if res.Outcome != identity.MatchAmbiguous || len(res.Candidates) != 2 ||
+	if res.Outcome != herken.MatchAmbiguous || len(res.Candidates) != 2 ||
 		res.Candidates[0].DisplayName != "Anna Bakker" || res.Candidates[1].DisplayName != "Pieter Bakker" {
 		t.Errorf("020-1234567: %v %+v", res.Outcome, res.Candidates)
 	}
-	if res := e.lookup(t, phone("+31 20 123 4567 x12")); res.Outcome != identity.MatchAmbiguous { // extension dropped: the same line
+	if res := e.lookup(t, phone("+31 20 123 4567 x12")); res.Outcome != herken.MatchAmbiguous { // extension dropped: the same line
 		t.Errorf("+31 20 123 4567 x12: %v", res.Outcome)
 	}
 	e.found(t, phone("06-23456789"), "Anna Bakker")
@@ -180,7 +182,7 @@ func TestFixtureLookups(t *testing.T) {
 	e.found(t, phone("0634567890"), "Pieter Bakker")
 
 	sophie := e.found(t, email("sophie.jansen@example.com"), "Sophie Jansen")
-	if sophie.Customer.PreferredLanguage != "en" || len(sophie.Recent) != 1 || sophie.Recent[0].Channel != identity.ChannelChat {
+	if sophie.Customer.PreferredLanguage != "en" || len(sophie.Recent) != 1 || sophie.Recent[0].Channel != herken.ChannelChat {
 		t.Errorf("Sophie = %+v", sophie)
 	}
 	e.found(t, social(identity.PlatformTelegram, "sophiej_nl"), "Sophie Jansen")
@@ -195,7 +197,7 @@ func TestFixtureLookups(t *testing.T) {
 
 	// The README's unknown and withheld callers.
 	for _, raw := range []string{UnknownPhone, "anonymous"} {
-		if res := e.lookup(t, phone(raw)); res.Outcome != identity.MatchNotFound {
+		if res := e.lookup(t, phone(raw)); res.Outcome != herken.MatchNotFound {
 			t.Errorf("%s: outcome %v, want MatchNotFound", raw, res.Outcome)
 		}
 	}
@@ -213,7 +215,7 @@ func TestFixtureLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rr.Outcome != identity.ResolveMatched || rr.Customer.Customer.DisplayName != "Anna Bakker" {
+	if rr.Outcome != herken.ResolveMatched || rr.Customer.Customer.DisplayName != "Anna Bakker" {
 		t.Errorf("Resolve(anna, landline) = %v", rr.Outcome)
 	}
 }
@@ -223,8 +225,8 @@ func TestFixtureLookups(t *testing.T) {
 func TestUnallocatedUnknownNumber(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.svc.Normalize(phone("06-99999999"))
-	if de, ok := identity.AsError(err); !ok || de.Reason != identity.ReasonPhoneInvalid {
-		t.Errorf("Normalize(06-99999999) error = %v, want %s", err, identity.ReasonPhoneInvalid)
+	if de, ok := herken.AsError(err); !ok || de.Reason != herken.ReasonPhoneInvalid {
+		t.Errorf("Normalize(06-99999999) error = %v, want %s", err, herken.ReasonPhoneInvalid)
 	}
 }
 
@@ -234,8 +236,8 @@ func TestUnallocatedUnknownNumber(t *testing.T) {
 type dump struct {
 	names   []string
 	idKeys  []string // "name|key", sorted
-	holders map[string][]identity.Customer
-	byID    map[string]identity.Customer
+	holders map[string][]herken.Customer
+	byID    map[string]herken.Customer
 }
 
 func dumpStore(t *testing.T, e env) dump {
@@ -253,16 +255,16 @@ func dumpStore(t *testing.T, e env) dump {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := dump{holders: map[string][]identity.Customer{}, byID: map[string]identity.Customer{}}
+	d := dump{holders: map[string][]herken.Customer{}, byID: map[string]herken.Customer{}}
 	for _, id := range keys {
 		res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: id}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch res.Outcome {
-		case identity.MatchFound:
-			d.holders[id.Key()] = []identity.Customer{res.Customer.Customer}
-		case identity.MatchAmbiguous:
+		case herken.MatchFound:
+			d.holders[id.Key()] = []herken.Customer{res.Customer.Customer}
+		case herken.MatchAmbiguous:
 			d.holders[id.Key()] = res.Candidates
 		default:
 			t.Fatalf("index key %s: outcome %v", id.Key(), res.Outcome)
@@ -426,18 +428,18 @@ func TestGeneratedData(t *testing.T) {
 
 	// Histories: in the past 18 months, summaries filled in, a mix of
 	// channels and outcomes.
-	chans := map[identity.Channel]int{}
-	outs := map[identity.Outcome]int{}
+	chans := map[herken.Channel]int{}
+	outs := map[herken.Outcome]int{}
 	for _, c := range d.byID {
 		if fixtureNames[c.DisplayName] {
 			continue
 		}
 		for _, l := range c.Identifiers {
-			res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: l.Identifier}, identity.MaxRecentLimit)
+			res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: l.Identifier}, herken.MaxRecentLimit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Outcome != identity.MatchFound {
+			if res.Outcome != herken.MatchFound {
 				continue
 			}
 			if len(res.Customer.Recent) > 12 {
@@ -457,10 +459,10 @@ func TestGeneratedData(t *testing.T) {
 		}
 	}
 	t.Logf("channels %v outcomes %v", chans, outs)
-	if chans[identity.ChannelPhone] <= chans[identity.ChannelEmail] || chans[identity.ChannelEmail] <= chans[identity.ChannelLetter] {
+	if chans[herken.ChannelPhone] <= chans[herken.ChannelEmail] || chans[herken.ChannelEmail] <= chans[herken.ChannelLetter] {
 		t.Errorf("channels %v: want phone most, then email", chans)
 	}
-	if outs[identity.OutcomeResolved] < outs[identity.OutcomeFollowUp]*2 || outs[identity.OutcomeEscalated] == 0 || outs[identity.OutcomeTransferred] == 0 {
+	if outs[herken.OutcomeResolved] < outs[herken.OutcomeFollowUp]*2 || outs[herken.OutcomeEscalated] == 0 || outs[herken.OutcomeTransferred] == 0 {
 		t.Errorf("outcomes %v: want mostly resolved, some of each other", outs)
 	}
 }
@@ -479,14 +481,14 @@ func TestTemplatesExpand(t *testing.T) {
 	for _, tm := range all {
 		for range 20 {
 			got := expand(s.r, tm.text, now)
-			if strings.ContainsAny(got, "{}") || len([]rune(got)) > identity.MaxSummaryRunes {
+			if strings.ContainsAny(got, "{}") || len([]rune(got)) > herken.MaxSummaryRunes {
 				t.Errorf("expand(%q) = %q", tm.text, got)
 			}
 		}
 	}
 	// Every channel and outcome has a summary.
-	for ch := identity.ChannelPhone; ch <= identity.ChannelLetter; ch++ {
-		for _, out := range []identity.Outcome{resolved, followUp, escalated, transferred} {
+	for ch := herken.ChannelPhone; ch <= herken.ChannelLetter; ch++ {
+		for _, out := range []herken.Outcome{resolved, followUp, escalated, transferred} {
 			if tm := s.template(ch, out); !tm.fits(ch) {
 				t.Errorf("channel %d outcome %d: template does not fit", ch, out)
 			}
@@ -543,7 +545,7 @@ func BenchmarkSeed300(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		svc := identity.NewService(store, norm, identity.ServiceConfig{Now: func() time.Time { return now }})
+		svc := herken.NewService(store, norm, herken.ServiceConfig{Now: func() time.Time { return now }})
 		b.StartTimer()
 		if _, err := Seed(ctx, svc, 300, 1, now); err != nil {
 			b.Fatal(err)
@@ -578,7 +580,7 @@ func TestDemoPromises(t *testing.T) {
 		t.Fatalf("sweep broke %d: %v", n, err)
 	}
 	jan = e.found(t, phone("06-12345678"), "Jan de Vries")
-	if len(jan.OpenPromises) != 1 || jan.OpenPromises[0].Kind != identity.PromiseVisit || jan.Recent[0].Channel != identity.ChannelSystem {
+	if len(jan.OpenPromises) != 1 || jan.OpenPromises[0].Kind != herken.PromiseVisit || jan.Recent[0].Channel != herken.ChannelSystem {
 		t.Fatalf("after sweep: promises %+v, newest event %+v", jan.OpenPromises, jan.Recent[0])
 	}
 	anna := e.found(t, email("anna.bakker@example.nl"), "Anna Bakker")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
 )
 
@@ -57,23 +59,23 @@ func oneOf[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 // chance reports true with probability perMille/1000.
 func chance(r *rand.Rand, perMille int) bool { return r.IntN(1000) < perMille }
 
-var channels = []weighted[identity.Channel]{
-	{identity.ChannelPhone, 38}, {identity.ChannelEmail, 18}, {identity.ChannelChat, 13},
-	{identity.ChannelWhatsApp, 11}, {identity.ChannelSMS, 6}, {identity.ChannelWeb, 5},
-	{identity.ChannelStore, 4}, {identity.ChannelSocial, 3}, {identity.ChannelLetter, 2},
+var channels = []weighted[herken.Channel]{
+	{herken.ChannelPhone, 38}, {herken.ChannelEmail, 18}, {herken.ChannelChat, 13},
+	{herken.ChannelWhatsApp, 11}, {herken.ChannelSMS, 6}, {herken.ChannelWeb, 5},
+	{herken.ChannelStore, 4}, {herken.ChannelSocial, 3}, {herken.ChannelLetter, 2},
 }
 
-var outcomes = []weighted[identity.Outcome]{
+var outcomes = []weighted[herken.Outcome]{
 	{resolved, 72}, {followUp, 15}, {escalated, 6}, {transferred, 7},
 }
 
 // casePerMille is how often a contact with an outcome gets a case reference.
-var casePerMille = map[identity.Outcome]int{resolved: 150, followUp: 700, escalated: 1000, transferred: 200}
+var casePerMille = map[herken.Outcome]int{resolved: 150, followUp: 700, escalated: 1000, transferred: 200}
 
 // outboundPerMille is how often a contact on a channel was started by us.
-var outboundPerMille = map[identity.Channel]int{
-	identity.ChannelPhone: 150, identity.ChannelEmail: 200, identity.ChannelWhatsApp: 100,
-	identity.ChannelSMS: 700, identity.ChannelSocial: 100, identity.ChannelLetter: 500,
+var outboundPerMille = map[herken.Channel]int{
+	herken.ChannelPhone: 150, herken.ChannelEmail: 200, herken.ChannelWhatsApp: 100,
+	herken.ChannelSMS: 700, herken.ChannelSocial: 100, herken.ChannelLetter: 500,
 }
 
 // household is a landline shared by two or three generated customers, with
@@ -283,7 +285,7 @@ func (s *seeder) generateCustomer(no int, h *household) error {
 		}
 	}
 
-	id, err := s.create(who, identity.NewCustomer{
+	id, err := s.create(who, herken.NewCustomer{
 		DisplayName:       s.displayName(p, tags),
 		PreferredLanguage: s.language(p.origin),
 		Tags:              tags,
@@ -667,7 +669,7 @@ func (s *seeder) history(who, customerID string, tags []string) error {
 	for i, t := range times {
 		last := i == k-1
 		var tm *template
-		var ch identity.Channel
+		var ch herken.Channel
 		caseRef := ""
 		if open != nil && open.then != nil && !(complaint && last) && chance(r, 600) {
 			bound := s.now.Add(-time.Hour)
@@ -678,9 +680,9 @@ func (s *seeder) history(who, customerID string, tags []string) error {
 			next := time.Date(d.Year(), d.Month(), d.Day(), 8+r.IntN(10), r.IntN(60), r.IntN(60), 0, time.UTC)
 			if next.After(prev) && next.Before(bound) {
 				t, tm, caseRef = next, open.then, openCase
-				ch = identity.ChannelPhone
+				ch = herken.ChannelPhone
 				if chance(r, 200) {
-					ch = identity.ChannelEmail
+					ch = herken.ChannelEmail
 				}
 			}
 		}
@@ -700,7 +702,7 @@ func (s *seeder) history(who, customerID string, tags []string) error {
 				caseRef = CaseReference(t.Year(), s.caseSeq)
 			}
 		}
-		in := identity.Interaction{
+		in := herken.Interaction{
 			Channel:       ch,
 			Direction:     s.direction(ch, tm),
 			OccurTime:     t,
@@ -723,7 +725,7 @@ func (s *seeder) history(who, customerID string, tags []string) error {
 
 // template picks a summary that fits the channel and outcome, falling back
 // to a resolved one (a web form is never "transferred").
-func (s *seeder) template(ch identity.Channel, out identity.Outcome) *template {
+func (s *seeder) template(ch herken.Channel, out herken.Outcome) *template {
 	var fit []int
 	for {
 		for i := range templates {
@@ -739,8 +741,8 @@ func (s *seeder) template(ch identity.Channel, out identity.Outcome) *template {
 	return &templates[fit[s.r.IntN(len(fit))]]
 }
 
-func (s *seeder) direction(ch identity.Channel, tm *template) identity.Direction {
-	if tm.dir != identity.DirectionUnspecified {
+func (s *seeder) direction(ch herken.Channel, tm *template) herken.Direction {
+	if tm.dir != herken.DirectionUnspecified {
 		return tm.dir
 	}
 	if chance(s.r, outboundPerMille[ch]) {
@@ -749,19 +751,19 @@ func (s *seeder) direction(ch identity.Channel, tm *template) identity.Direction
 	return inbound
 }
 
-func (s *seeder) agent(ch identity.Channel, tm *template) string {
+func (s *seeder) agent(ch herken.Channel, tm *template) string {
 	r := s.r
 	switch ch {
-	case identity.ChannelStore:
+	case herken.ChannelStore:
 		return oneOf(r, stores)
-	case identity.ChannelSocial:
+	case herken.ChannelSocial:
 		return "team-social"
-	case identity.ChannelEmail, identity.ChannelLetter, identity.ChannelWeb:
+	case herken.ChannelEmail, herken.ChannelLetter, herken.ChannelWeb:
 		if tm.team != "" {
 			return tm.team
 		}
 		return "team-klantenservice"
-	case identity.ChannelSMS:
+	case herken.ChannelSMS:
 		if tm.dir == outbound {
 			return "team-planning"
 		}
@@ -772,15 +774,15 @@ func (s *seeder) agent(ch identity.Channel, tm *template) string {
 	return fmt.Sprintf("agent-%03d", 1+r.IntN(140))
 }
 
-func (s *seeder) duration(ch identity.Channel) time.Duration {
+func (s *seeder) duration(ch herken.Channel) time.Duration {
 	r := s.r
 	var secs float64
 	switch ch {
-	case identity.ChannelPhone:
+	case herken.ChannelPhone:
 		secs = 60 + r.ExpFloat64()*330
-	case identity.ChannelChat:
+	case herken.ChannelChat:
 		secs = min(180+r.ExpFloat64()*600, 2700)
-	case identity.ChannelStore:
+	case herken.ChannelStore:
 		secs = float64(300 + r.IntN(1500))
 	default:
 		return 0

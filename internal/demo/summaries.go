@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/herken/herken/identity"
+	"github.com/herken/herken"
 )
 
 // template is a handover summary with small variable parts in braces (see
@@ -16,33 +16,33 @@ import (
 // days later under the same case reference.
 type template struct {
 	text     string
-	outcome  identity.Outcome
-	channels []identity.Channel
-	dir      identity.Direction
+	outcome  herken.Outcome
+	channels []herken.Channel
+	dir      herken.Direction
 	team     string
 	then     *template
 }
 
 const (
-	resolved    = identity.OutcomeResolved
-	followUp    = identity.OutcomeFollowUp
-	escalated   = identity.OutcomeEscalated
-	transferred = identity.OutcomeTransferred
-	inbound     = identity.DirectionInbound
-	outbound    = identity.DirectionOutbound
+	resolved    = herken.OutcomeResolved
+	followUp    = herken.OutcomeFollowUp
+	escalated   = herken.OutcomeEscalated
+	transferred = herken.OutcomeTransferred
+	inbound     = herken.DirectionInbound
+	outbound    = herken.DirectionOutbound
 )
 
 var (
-	chPhone    = []identity.Channel{identity.ChannelPhone}
-	chLive     = []identity.Channel{identity.ChannelPhone, identity.ChannelChat}
-	chWritten  = []identity.Channel{identity.ChannelEmail, identity.ChannelChat, identity.ChannelWeb, identity.ChannelWhatsApp}
-	chPhotos   = []identity.Channel{identity.ChannelWhatsApp, identity.ChannelEmail, identity.ChannelChat, identity.ChannelSocial}
-	chSMS      = []identity.Channel{identity.ChannelSMS}
-	chStore    = []identity.Channel{identity.ChannelStore}
-	chSocial   = []identity.Channel{identity.ChannelSocial}
-	chLetter   = []identity.Channel{identity.ChannelLetter}
-	chWeb      = []identity.Channel{identity.ChannelWeb}
-	chNotStore = []identity.Channel{identity.ChannelPhone, identity.ChannelEmail, identity.ChannelChat, identity.ChannelWhatsApp, identity.ChannelWeb, identity.ChannelLetter}
+	chPhone    = []herken.Channel{herken.ChannelPhone}
+	chLive     = []herken.Channel{herken.ChannelPhone, herken.ChannelChat}
+	chWritten  = []herken.Channel{herken.ChannelEmail, herken.ChannelChat, herken.ChannelWeb, herken.ChannelWhatsApp}
+	chPhotos   = []herken.Channel{herken.ChannelWhatsApp, herken.ChannelEmail, herken.ChannelChat, herken.ChannelSocial}
+	chSMS      = []herken.Channel{herken.ChannelSMS}
+	chStore    = []herken.Channel{herken.ChannelStore}
+	chSocial   = []herken.Channel{herken.ChannelSocial}
+	chLetter   = []herken.Channel{herken.ChannelLetter}
+	chWeb      = []herken.Channel{herken.ChannelWeb}
+	chNotStore = []herken.Channel{herken.ChannelPhone, herken.ChannelEmail, herken.ChannelChat, herken.ChannelWhatsApp, herken.ChannelWeb, herken.ChannelLetter}
 )
 
 // templates are the summaries agents leave for the next agent.
@@ -119,11 +119,11 @@ var templates = []template{
 	{text: "Verhuist naar België; doorverbonden met team-verhuizingen.", outcome: transferred, channels: chLive},
 }
 
-func (t *template) fits(c identity.Channel) bool {
+func (t *template) fits(c herken.Channel) bool {
 	if t.channels == nil {
 		// SMS has its own short texts; on social media we answer in public
 		// or by DM, see chSocial.
-		return c != identity.ChannelSMS && c != identity.ChannelSocial
+		return c != herken.ChannelSMS && c != herken.ChannelSocial
 	}
 	for _, x := range t.channels {
 		if x == c {

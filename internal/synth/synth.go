@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
 )
 
@@ -26,19 +28,19 @@ type Config struct {
 
 // Customer is one generated customer with everything to load.
 type Customer struct {
-	Customer     identity.Customer
-	Interactions []identity.Interaction
-	Promises     []identity.Promise
+	Customer     herken.Customer
+	Interactions []herken.Interaction
+	Promises     []herken.Promise
 	// Numbers: how agents and PBXs would type this customer's mobile:
 	// national ("06 12345678"), E.164 and 00-international.
 	Typed [3]string
 	Email string // "" if none
 }
 
-var channels = []identity.Channel{
-	identity.ChannelPhone, identity.ChannelPhone, identity.ChannelPhone, identity.ChannelPhone,
-	identity.ChannelEmail, identity.ChannelEmail, identity.ChannelChat, identity.ChannelWhatsApp,
-	identity.ChannelSMS, identity.ChannelWeb, identity.ChannelStore, identity.ChannelSocial, identity.ChannelLetter,
+var channels = []herken.Channel{
+	herken.ChannelPhone, herken.ChannelPhone, herken.ChannelPhone, herken.ChannelPhone,
+	herken.ChannelEmail, herken.ChannelEmail, herken.ChannelChat, herken.ChannelWhatsApp,
+	herken.ChannelSMS, herken.ChannelWeb, herken.ChannelStore, herken.ChannelSocial, herken.ChannelLetter,
 }
 
 var summaries = []string{
@@ -76,14 +78,14 @@ func Generate(cfg Config, fn func(i int, c Customer) error) error {
 	var sharedLine string
 	for i := 0; i < cfg.Customers; i++ {
 		created := now.Add(-time.Duration(400+r.IntN(2000)) * 24 * time.Hour)
-		c := identity.Customer{
-			ID:          identity.NewID(),
+		c := herken.Customer{
+			ID:          herken.NewID(),
 			DisplayName: "Klant " + strconv.Itoa(i),
 			CreateTime:  created, UpdateTime: created, Revision: 1,
 			PreferredLanguage: "nl",
 		}
 		link := func(id identity.Identifier) {
-			c.Identifiers = append(c.Identifiers, identity.LinkedIdentifier{Identifier: id, LinkTime: created})
+			c.Identifiers = append(c.Identifiers, herken.LinkedIdentifier{Identifier: id, LinkTime: created})
 		}
 		mobile := Mobile(i)
 		link(identity.Identifier{Kind: identity.KindPhone, Value: mobile})
@@ -115,21 +117,21 @@ func Generate(cfg Config, fn func(i int, c Customer) error) error {
 		}
 		for j := 0; j < cfg.Interactions; j++ {
 			at := now.Add(-time.Duration(r.Int64N(int64(365 * 24 * time.Hour))))
-			outcome := identity.OutcomeResolved
+			outcome := herken.OutcomeResolved
 			if r.IntN(5) == 0 {
-				outcome = identity.Outcome(2 + r.IntN(3))
+				outcome = herken.Outcome(2 + r.IntN(3))
 			}
-			out.Interactions = append(out.Interactions, identity.Interaction{
-				Channel: channels[r.IntN(len(channels))], Direction: identity.Direction(1 + r.IntN(2)),
+			out.Interactions = append(out.Interactions, herken.Interaction{
+				Channel: channels[r.IntN(len(channels))], Direction: herken.Direction(1 + r.IntN(2)),
 				OccurTime: at, CreateTime: at, Agent: "agent-" + strconv.Itoa(r.IntN(200)),
 				Summary: summaries[r.IntN(len(summaries))], Outcome: outcome, Duration: time.Duration(r.IntN(900)) * time.Second,
 			})
 		}
 		if r.IntN(100) < 5 { // open promises, a third of them overdue
 			due := now.Add(time.Duration(r.IntN(96)-32) * time.Hour)
-			out.Promises = append(out.Promises, identity.Promise{
-				Kind: identity.PromiseCallback, Description: "Terugbellen.", DueTime: due, Owner: "team-" + strconv.Itoa(r.IntN(10)),
-				Channel: identity.ChannelPhone, State: identity.PromiseOpen, StateTime: created, CreateTime: created,
+			out.Promises = append(out.Promises, herken.Promise{
+				Kind: herken.PromiseCallback, Description: "Terugbellen.", DueTime: due, Owner: "team-" + strconv.Itoa(r.IntN(10)),
+				Channel: herken.ChannelPhone, State: herken.PromiseOpen, StateTime: created, CreateTime: created,
 			})
 		}
 		out.Customer = c

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herken/herken"
+
 	"github.com/herken/herken/identity"
 )
 
@@ -23,7 +25,7 @@ func TestCanonical(t *testing.T) {
 			if !id.Shareable() && seen[id.Key()] > 1 {
 				t.Fatalf("customer %d: exclusive identifier generated twice", i)
 			}
-			if seen[id.Key()] > identity.MaxHoldersPerIdentity {
+			if seen[id.Key()] > herken.MaxHoldersPerIdentity {
 				t.Fatalf("customer %d: identifier over the share limit", i)
 			}
 			in := identity.Input{Kind: id.Kind, Value: id.Value, Platform: id.Platform}

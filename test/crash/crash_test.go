@@ -48,8 +48,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 const (

@@ -48,8 +48,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
-	"github.com/herken/herken/identity/badgerstore"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/store/badgerstore"
 )
 
 // setup builds herken and mounts a filesystem of sizeMiB: a tmpfs, or with

@@ -1,0 +1,54 @@
+package herken
+
+import (
+	"time"
+
+	"github.com/herken/herken/identity"
+)
+
+// Customer is one person or organisation the contact centre talks to.
+type Customer struct {
+	ID                string
+	DisplayName       string
+	PreferredLanguage string // canonical BCP 47 tag or ""
+	Tags              []string
+	HandoverNote      string
+	Identifiers       []LinkedIdentifier // in link order
+
+	CreateTime time.Time
+	UpdateTime time.Time
+	// Revision counts changes to the editable fields; it is the etag. Recording
+	// an interaction does not change it, so an agent editing tags does not lose
+	// a race against incoming calls.
+	Revision int64
+
+	LastContactTime    time.Time // zero if no interaction was recorded
+	LastContactChannel Channel
+}
+
+// LinkedIdentifier is an identifier linked to a customer.
+type LinkedIdentifier struct {
+	identity.Identifier
+	LinkTime time.Time
+}
+
+// HasIdentifier reports whether c holds id.
+func (c *Customer) HasIdentifier(id identity.Identifier) bool {
+	for _, l := range c.Identifiers {
+		if l.Identifier == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits on customer fields. They are part of the API contract (documented
+// in proto/herken/v1/customer.proto).
+const (
+	MaxDisplayNameRunes   = 200
+	MaxHandoverNoteRunes  = 4000
+	MaxTags               = 32
+	MaxTagRunes           = 64
+	MaxIdentifiers        = 32 // per customer
+	MaxHoldersPerIdentity = 20 // customers sharing one shareable identifier
+)

@@ -1,0 +1,258 @@
+package herken_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herken/herken"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/storetest"
+)
+
+var historyNow = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// historyService is a Service over a real in-memory store with a clock the
+// test moves.
+func historyService(t *testing.T, now *time.Time) (*herken.Service, herken.Store) {
+	t.Helper()
+	st, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return herken.NewService(st, norm, herken.ServiceConfig{Now: func() time.Time { return *now }}), st
+}
+
+func seedHistory(t *testing.T, st herken.Store, n int, newest time.Time) herken.Customer {
+	t.Helper()
+	c, err := st.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
+			OccurTime: newest.Add(-time.Duration(i) * time.Hour), Summary: fmt.Sprint(i)}
+		if _, err := st.AppendInteraction(context.Background(), herken.Target{CustomerID: c.ID}, in, herken.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// fields returns the field of every *Error in err (one or errors.Join).
+func fields(err error) []string {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else if err != nil {
+		list = []error{err}
+	}
+	var out []string
+	for _, e := range list {
+		if de, ok := herken.AsError(e); ok {
+			out = append(out, de.Reason+":"+de.Field)
+		}
+	}
+	return out
+}
+
+func TestListInteractionsPageSize(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, herken.MaxPageSize+3, now)
+	ctx := context.Background()
+	for _, tc := range []struct{ size, want int }{
+		{0, herken.DefaultPageSize},
+		{1, 1},
+		{herken.MaxPageSize, herken.MaxPageSize},
+		{herken.MaxPageSize + 1, herken.MaxPageSize},
+		{1 << 30, herken.MaxPageSize},
+	} {
+		list, next, err := svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: c.ID, PageSize: tc.size})
+		if err != nil || len(list) != tc.want || next == "" {
+			t.Errorf("page size %d: %d listed, next %q, %v; want %d and a next page", tc.size, len(list), next, err, tc.want)
+		}
+	}
+}
+
+func TestListInteractionsValidation(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, 3, now)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		q    herken.InteractionQuery
+		want string // reason:field of each error, in order
+	}{
+		{"negative page size", herken.InteractionQuery{CustomerID: c.ID, PageSize: -1}, "[FIELD_INVALID:page_size]"},
+		{"all customers without the feedback filter", herken.InteractionQuery{}, "[FIELD_INVALID:parent]"},
+		{"unspecified channel", herken.InteractionQuery{CustomerID: c.ID, Channels: []herken.Channel{herken.ChannelUnspecified}}, "[ENUM_VALUE_INVALID:channels[0]]"},
+		{"first unknown channel only", herken.InteractionQuery{CustomerID: c.ID, Channels: []herken.Channel{herken.ChannelEmail, 99, 200}}, "[ENUM_VALUE_INVALID:channels[1]]"},
+		{"empty range", herken.InteractionQuery{CustomerID: c.ID, Start: now, End: now}, "[FIELD_INVALID:end_time]"},
+		{"reversed range", herken.InteractionQuery{CustomerID: c.ID, Start: now, End: now.Add(-time.Nanosecond)}, "[FIELD_INVALID:end_time]"},
+		{"everything at once", herken.InteractionQuery{PageSize: -1, Channels: []herken.Channel{99}, Start: now, End: now},
+			"[FIELD_INVALID:page_size FIELD_INVALID:parent ENUM_VALUE_INVALID:channels[0] FIELD_INVALID:end_time]"},
+	}
+	for _, tc := range tests {
+		_, _, err := svc.ListInteractions(ctx, tc.q)
+		if got := fmt.Sprint(fields(err)); got != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	// Repeated channels are one filter; a system event channel is a valid filter.
+	list, _, err := svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: c.ID, Channels: []herken.Channel{herken.ChannelPhone, herken.ChannelPhone, herken.ChannelSystem}})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("repeated channels: %d %v", len(list), err)
+	}
+	_, _, err = svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: herken.NewID()})
+	if !errors.Is(err, herken.ErrCustomerNotFound) {
+		t.Fatalf("unknown customer: %v", err)
+	}
+}
+
+func TestFeedbackRules(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, 2, now)
+	ctx := context.Background()
+	list, _, err := svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := list[0]
+
+	for _, score := range []int{0, 6, -1} {
+		_, err := svc.SubmitFeedback(ctx, c.ID, in.ID, score, "")
+		if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:score]" {
+			t.Errorf("score %d: %v", score, err)
+		}
+	}
+	_, err = svc.SubmitFeedback(ctx, c.ID, in.ID, 0, string(make([]rune, 4001)))
+	if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:score FIELD_INVALID:comment]" {
+		t.Errorf("score and comment: %v", err)
+	}
+	got, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 5, "  top  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := herken.Feedback{Score: 5, Comment: "top", SubmitTime: now}
+	if *got.Feedback != want || got.Feedback.Answered() {
+		t.Fatalf("feedback %+v, want %+v", *got.Feedback, want)
+	}
+	if _, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 1, ""); !errors.Is(err, herken.ErrFeedbackSubmitted) {
+		t.Fatalf("second submission: %v", err)
+	}
+	if _, err := svc.AnswerFeedback(ctx, c.ID, list[1].ID, "a", "b"); !errors.Is(err, herken.ErrFeedbackMissing) {
+		t.Fatalf("answer without feedback: %v", err)
+	}
+	_, err = svc.AnswerFeedback(ctx, c.ID, in.ID, " ", "")
+	if got := fmt.Sprint(fields(err)); got != "[FIELD_REQUIRED:answer FIELD_REQUIRED:answered_by]" {
+		t.Errorf("empty answer: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	got, err = svc.AnswerFeedback(ctx, c.ID, in.ID, "gebeld en uitgelegd", "agent-042")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Feedback.Answered() || !got.Feedback.AnswerTime.Equal(now) || !got.Feedback.SubmitTime.Equal(historyNow) || got.Feedback.AnsweredBy != "agent-042" {
+		t.Fatalf("answered %+v", *got.Feedback)
+	}
+	if _, err := svc.AnswerFeedback(ctx, c.ID, in.ID, "x", "y"); !errors.Is(err, herken.ErrFeedbackAnswered) {
+		t.Fatalf("second answer: %v", err)
+	}
+	if _, err := svc.SubmitFeedback(ctx, c.ID, herken.NewID(), 3, ""); !errors.Is(err, herken.ErrInteractionNotFound) {
+		t.Fatalf("unknown interaction: %v", err)
+	}
+
+	// A system event takes no feedback.
+	sys, err := st.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, herken.Interaction{
+		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp, OccurTime: now, Summary: "belofte gebroken",
+	}, herken.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.SubmitFeedback(ctx, c.ID, sys.ID, 3, "")
+	if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:name]" {
+		t.Errorf("feedback on a system event: %v", err)
+	}
+}
+
+func TestPurgeHistoryRules(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, 5, now) // 0h, 1h, ... 4h old
+	ctx := context.Background()
+	for _, tc := range []struct {
+		retention time.Duration
+		limit     int
+		want      string
+	}{
+		{0, 0, "[FIELD_INVALID:retention]"},
+		{-time.Hour, 0, "[FIELD_INVALID:retention]"},
+		{23 * time.Hour, 0, "[FIELD_INVALID:retention]"}, // shorter than the idempotency window
+		{24 * time.Hour, -1, "[FIELD_INVALID:limit]"},
+	} {
+		if _, _, err := svc.PurgeHistory(ctx, tc.retention, tc.limit); fmt.Sprint(fields(err)) != tc.want {
+			t.Errorf("PurgeHistory(%s, %d): %v, want %s", tc.retention, tc.limit, err, tc.want)
+		}
+	}
+	if n, more, err := svc.PurgeHistory(ctx, 24*time.Hour, 0); n != 0 || more || err != nil {
+		t.Fatalf("nothing old enough: %d %v %v", n, more, err)
+	}
+	// 22 hours later, a 24h retention removes what is now more than 24h
+	// old: the ones 3h and 4h older than the newest (the one 2h older is
+	// exactly at the cutoff and stays).
+	now = now.Add(22 * time.Hour)
+	if n, more, err := svc.PurgeHistory(ctx, 24*time.Hour, 1); n != 1 || !more || err != nil {
+		t.Fatalf("purge 1: %d %v %v", n, more, err)
+	}
+	if n, more, err := svc.PurgeHistory(ctx, 24*time.Hour, 0); n != 1 || more || err != nil {
+		t.Fatalf("purge rest: %d %v %v", n, more, err)
+	}
+	list, _, err := svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: c.ID})
+	if err != nil || len(list) != 3 || list[2].Summary != "2" {
+		t.Fatalf("left after purge: %d %v", len(list), err)
+	}
+}
+
+// TestSweepPromisesArguments: a negative grace (which would break promises
+// not yet due) or limit is refused, and nothing is broken.
+func TestSweepPromisesArguments(t *testing.T) {
+	now := historyNow
+	svc, st := historyService(t, &now)
+	c := seedHistory(t, st, 0, now)
+	p, err := st.CreatePromise(context.Background(), herken.Target{CustomerID: c.ID},
+		herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen, DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		grace time.Duration
+		limit int
+		field string
+	}{{-2 * time.Hour, 10, "grace"}, {time.Hour, -1, "limit"}} {
+		n, _, err := svc.SweepPromises(context.Background(), tc.grace, tc.limit)
+		if got := fields(err); n != 0 || len(got) != 1 || got[0] != herken.ReasonFieldInvalid+":"+tc.field {
+			t.Errorf("SweepPromises(%v, %d) = %d, %v; want FIELD_INVALID on %s", tc.grace, tc.limit, n, err, tc.field)
+		}
+	}
+	got, err := st.GetPromise(context.Background(), c.ID, p.ID)
+	if err != nil || got.State != herken.PromiseOpen {
+		t.Fatalf("promise after refused sweeps: %v %v, want OPEN", got.State, err)
+	}
+	// limit 0 means the default.
+	now = now.Add(3 * time.Hour)
+	if n, _, err := svc.SweepPromises(context.Background(), time.Hour, 0); n != 1 || err != nil {
+		t.Fatalf("SweepPromises(1h, 0) = %d, %v; want 1 broken", n, err)
+	}
+}

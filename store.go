@@ -1,0 +1,141 @@
+package herken
+
+import (
+	"context"
+	"time"
+
+	"github.com/herken/herken/identity"
+)
+
+// Store persists customers, the identifier index and interaction history.
+//
+// Every implementation must pass the conformance suite in store/storetest.
+// Invariants every method keeps, also across crashes:
+//   - an identifier index entry exists exactly when the customer it names
+//     exists and lists that identifier;
+//   - every multi-key change is atomic;
+//   - errors are *Error values (ErrCustomerNotFound, ErrAlreadyLinked, ...),
+//     context errors, or ErrUnavailable-wrapped storage failures.
+type Store interface {
+	// CreateCustomer stores c (ID, times and Revision already set by the
+	// caller) and links every identifier in c.Identifiers. An exclusive
+	// identifier held by another customer fails with ErrAlreadyLinked
+	// (Metadata "customer" names the holder); a shareable one with
+	// MaxHoldersPerIdentity holders fails with ErrShareLimit. With a non-empty
+	// idem.Key already used, it returns the customer that request created
+	// (same fingerprint) or ErrRequestIDReused, and writes nothing.
+	CreateCustomer(ctx context.Context, c Customer, idem Idempotency) (Customer, error)
+
+	// GetCustomer returns the customer with id or ErrCustomerNotFound.
+	GetCustomer(ctx context.Context, id string) (Customer, error)
+
+	// Match reads, in one consistent snapshot, the holders of every identifier
+	// (in link order, at most MaxHoldersPerIdentity each), their customer
+	// records, and — for the customer focus picks from the holders, if any —
+	// what MatchOptions asks about it. focus runs inside the snapshot and
+	// returns "" for none.
+	Match(ctx context.Context, ids []identity.Identifier, opts MatchOptions, focus func(holders [][]string) string) (Snapshot, error)
+
+	// AppendInteraction adds in to the history of the customer target names
+	// and moves the customer's last contact forward if in is newer. in.ID and
+	// in.CreateTime are set by the caller. With idem.Key already used it
+	// returns the interaction that request recorded (same fingerprint) or
+	// ErrRequestIDReused, and writes nothing.
+	AppendInteraction(ctx context.Context, target Target, in Interaction, idem Idempotency) (Interaction, error)
+
+	// CreatePromise stores p (ID set by the store, CreateTime and State by
+	// the caller) for the customer target names. A non-empty p.InteractionID
+	// must name an interaction of that customer (ErrInteractionNotFound).
+	// Idempotency as AppendInteraction.
+	CreatePromise(ctx context.Context, target Target, p Promise, idem Idempotency) (Promise, error)
+
+	// GetPromise returns one promise or ErrPromiseNotFound.
+	GetPromise(ctx context.Context, customerID, promiseID string) (Promise, error)
+
+	// UpdatePromise applies fn to the promise inside a transaction and stores
+	// the result, keeping the open-promise indexes in step with its state.
+	// fn's error aborts the update and is returned.
+	UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *Promise) error) (Promise, error)
+
+	// ListPromises returns one page of promises matching q, by due time,
+	// oldest first, and the token of the next page ("" on the last page).
+	// A token from another query is ErrPageToken.
+	ListPromises(ctx context.Context, q PromiseQuery) ([]Promise, string, error)
+
+	// BreakOverdue finds OPEN promises due before dueBefore, oldest first, at
+	// most limit, and for each — in its own transaction, re-checked inside
+	// it — stores the promise and appends the interaction that broken
+	// returns. It reports how many it broke and whether more are waiting.
+	BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p Promise) (Promise, Interaction)) (int, bool, error)
+
+	// ListInteractions returns one page of interactions matching q and the
+	// next page token. One customer's history comes newest first; unanswered
+	// feedback across customers comes oldest submission first.
+	ListInteractions(ctx context.Context, q InteractionQuery) ([]Interaction, string, error)
+
+	// UpdateInteraction applies fn to one interaction inside a transaction
+	// (ErrInteractionNotFound if absent), keeping the feedback index in step.
+	UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *Interaction) error) (Interaction, error)
+
+	// PurgeInteractions deletes interactions that occurred before cutoff,
+	// oldest first, at most limit, and reports how many and whether more
+	// are waiting. Customers' last-contact summaries are kept.
+	PurgeInteractions(ctx context.Context, cutoff time.Time, limit int) (int, bool, error)
+
+	// Close releases the store. Calls after Close fail.
+	Close() error
+}
+
+// MatchOptions says what Match reads about the focus customer.
+type MatchOptions struct {
+	HistoryLimit     int       // newest interactions to return
+	CountSince       time.Time // count interactions at or after this time...
+	CountMax         int       // ...up to this many (0: don't count)
+	OpenPromiseLimit int       // OPEN promises to return, by due time (0: none)
+}
+
+// PromiseQuery selects promises for ListPromises.
+type PromiseQuery struct {
+	CustomerID string       // "" means all customers (OPEN promises only)
+	State      PromiseState // 0 means any (one customer only)
+	DueBefore  time.Time    // zero means no bound
+	OverdueAt  time.Time    // non-zero: only OPEN promises due before this time; a page token keeps its first page's value
+	Owner      string       // "" means any
+	PageSize   int
+	PageToken  string
+}
+
+// InteractionQuery selects interactions for ListInteractions.
+type InteractionQuery struct {
+	CustomerID         string    // "" means all customers (UnansweredFeedback only)
+	Channels           []Channel // empty means all
+	Start, End         time.Time // [Start, End); zero means unbounded
+	UnansweredFeedback bool
+	PageSize           int
+	PageToken          string
+}
+
+// Snapshot is what Match read.
+type Snapshot struct {
+	Holders   [][]string          // per requested identifier, customer ids in link order
+	Customers map[string]Customer // every holder's record
+	Focus     string              // the customer focus picked, "" if none
+	History   []Interaction       // Focus's newest interactions, newest first
+	Counted   int                 // Focus's interactions since MatchOptions.CountSince (capped)
+	Promises  []Promise           // Focus's OPEN promises, by due time
+}
+
+// Target addresses the customer of a write: by ID, or by an identifier that
+// must have exactly one holder (ErrIdentifierNotFound for none, ErrAmbiguous
+// for several), resolved inside the write transaction.
+type Target struct {
+	CustomerID string
+	Identifier identity.Identifier
+}
+
+// Idempotency makes a create safe to retry. A zero Key disables it.
+type Idempotency struct {
+	Key         string
+	Fingerprint []byte        // hash of the request, to tell a retry from a reuse
+	TTL         time.Duration // how long the key is remembered
+}

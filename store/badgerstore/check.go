@@ -1,0 +1,1307 @@
+package badgerstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/herken/herken"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+)
+
+// Integrity check: every invariant of the key layout (keys.go), verified in
+// one consistent read transaction.
+//
+// How it scales. One pass over the whole keyspace, keys only, reading a
+// value only for record keys (c/ i/ h/ p/ r/ m/). What it keeps in memory:
+//   - per customer id a small fixed-size state (map[[16]byte]custState: two
+//     times, the record's summary counts and a hash of its recent copies;
+//     64 bytes a slot, and the map doubles): measured 143 MB live for 1M
+//     customers (70-140 MB depending on where the count falls between powers
+//     of two) — the only structure that grows with the data, and it grows
+//     with customers, not with interactions or promises;
+//   - Badger's block and index caches, bounded (CheckDir: 64 + 32 MB).
+//
+// Measured: a bulk-loaded store of 100k customers and 1M interactions
+// (270 MB on disk) checks in about 7 s on two cores with a live heap under
+// 100 MB, most of it Badger's caches. At 1M customers and 10M interactions
+// expect about 10x the time and 250-300 MB of heap: comfortable next to a
+// server that needs more to serve the same store.
+//   - for every pair "records ⇄ index" a 64-bit sum of hashes of the keys
+//     each side implies (16 bytes a family, whatever the size of the store).
+//     When both sides of a family agree, the index matches its records (a
+//     random hash seed per run makes an accidental match about 2^-64 likely);
+//   - at most maxProblems problems (the counts per kind stay complete).
+//
+// Only when a family's sums disagree does the check re-scan that family's
+// prefixes with point reads to name the records involved, so a clean store
+// costs one scan and a broken one at most a few more.
+//
+// Nothing personal reaches the report: identifier values (i/ keys), owners
+// (o/ keys) and request ids (r/ keys) are redacted, so a report can be
+// pasted into a ticket. Customer, interaction and promise ids, times and
+// identifier kinds are shown.
+
+// Problem kinds: each names one broken invariant.
+const (
+	ProblemIndexMissingCustomer      = "INDEX_MISSING_CUSTOMER"          // an i/ holder does not exist
+	ProblemIndexHolderMismatch       = "INDEX_HOLDER_MISMATCH"           // an i/ holder exists but does not list the identifier
+	ProblemIndexDuplicateHolder      = "INDEX_DUPLICATE_HOLDER"          // an i/ entry lists a customer twice
+	ProblemIndexEmpty                = "INDEX_EMPTY"                     // an i/ entry without holders
+	ProblemHoldersOverLimit          = "HOLDERS_OVER_LIMIT"              // more than herken.MaxHoldersPerIdentity holders
+	ProblemExclusiveShared           = "EXCLUSIVE_IDENTIFIER_SHARED"     // a non-shareable identifier with several holders
+	ProblemIdentifierNotIndexed      = "CUSTOMER_IDENTIFIER_NOT_INDEXED" // a customer lists an identifier whose i/ entry does not name it
+	ProblemIdentifierDuplicate       = "CUSTOMER_IDENTIFIER_DUPLICATE"   // a customer lists one identifier twice
+	ProblemHistoryOrphan             = "HISTORY_ORPHAN"                  // an h/ interaction of a customer that does not exist
+	ProblemPromiseOrphan             = "PROMISE_ORPHAN"                  // a p/ promise of a customer that does not exist
+	ProblemPromiseInteractionMissing = "PROMISE_INTERACTION_MISSING"     // a promise names an interaction that does not exist
+	ProblemRequestOrphan             = "REQUEST_ORPHAN"                  // an r/ record names a result that does not exist
+	ProblemTimeIndexMismatch         = "TIME_INDEX_MISMATCH"             // t/ disagrees with h/
+	ProblemFeedbackIndexMismatch     = "FEEDBACK_INDEX_MISMATCH"         // f/ disagrees with unanswered feedback in h/
+	ProblemOpenIndexMismatch         = "OPEN_INDEX_MISMATCH"             // n/ disagrees with the OPEN promises
+	ProblemDueIndexMismatch          = "DUE_INDEX_MISMATCH"              // d/ disagrees with the OPEN promises
+	ProblemOwnerIndexMismatch        = "OWNER_INDEX_MISMATCH"            // o/ disagrees with the OPEN promises
+	ProblemIndexDigestMismatch       = "INDEX_DIGEST_MISMATCH"           // an index and its records disagree, but no single key could be named
+	ProblemRecordKeyMismatch         = "RECORD_KEY_MISMATCH"             // a record's own ids differ from its key
+	ProblemIDTimeMismatch            = "ID_TIME_MISMATCH"                // an interaction or promise id does not encode its occur or due time
+	ProblemUndecodableRecord         = "UNDECODABLE_RECORD"              // a value that does not decode (or holds impossible values)
+	ProblemLastContactBehind         = "LAST_CONTACT_BEHIND"             // a customer's last contact is older than a contact in its history
+	ProblemInteractionCountMismatch  = "INTERACTION_COUNT_MISMATCH"      // a customer record's interaction count differs from its h/ records
+	ProblemOpenCountMismatch         = "OPEN_PROMISE_COUNT_MISMATCH"     // a customer record's open-promise count differs from its OPEN p/ records
+	ProblemRecentMismatch            = "RECENT_MISMATCH"                 // a customer record's copies of its newest interactions differ from h/
+	ProblemUnknownKey                = "UNKNOWN_KEY"                     // a key with a prefix keys.go does not define
+	ProblemMalformedKey              = "MALFORMED_KEY"                   // a known prefix, but not the documented shape
+	ProblemFormatMissing             = "FORMAT_MISSING"                  // no m/format
+	ProblemFormatUnsupported         = "FORMAT_UNSUPPORTED"              // m/format is not the version this build writes
+	ProblemSecretMissing             = "SECRET_MISSING"                  // no m/secret, or not 32 bytes
+)
+
+// maxProblems bounds the problems a report lists; ProblemCounts stays
+// complete, so a store broken everywhere still yields a small report.
+const maxProblems = 1000
+
+// Counts are the records and index entries the check read, per kind.
+type Counts struct {
+	Customers       int64 `json:"customers"`        // c/
+	IdentifierIndex int64 `json:"identifier_index"` // i/ entries, one per identifier
+	IdentifierLinks int64 `json:"identifier_links"` // holders listed in i/ entries
+	Interactions    int64 `json:"interactions"`     // h/
+	TimeIndex       int64 `json:"time_index"`       // t/
+	FeedbackIndex   int64 `json:"feedback_index"`   // f/
+	Promises        int64 `json:"promises"`         // p/
+	OpenPromises    int64 `json:"open_promises"`    // n/ (open-promise index entries)
+	DueIndex        int64 `json:"due_index"`        // d/
+	OwnerIndex      int64 `json:"owner_index"`      // o/
+	Requests        int64 `json:"requests"`         // r/ (live idempotency records)
+	Meta            int64 `json:"meta"`             // m/
+	Other           int64 `json:"other"`            // keys with an unknown prefix
+}
+
+// Problem is one broken invariant. Keys are redacted (see the package
+// comment above); Detail never holds personal data.
+type Problem struct {
+	Kind   string   `json:"kind"`
+	Keys   []string `json:"keys"`
+	Detail string   `json:"detail,omitempty"`
+}
+
+func (p Problem) String() string {
+	s := p.Kind + " " + strings.Join(p.Keys, " → ")
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	return s
+}
+
+// Report is what Check found.
+type Report struct {
+	Counts        Counts         `json:"counts"`
+	Problems      []Problem      `json:"problems"`
+	ProblemCounts map[string]int `json:"problem_counts"`
+	// Omitted is how many problems were counted but not listed (beyond
+	// the first maxProblems).
+	Omitted int `json:"problems_omitted,omitempty"`
+}
+
+// OK reports whether the check found nothing wrong.
+func (r Report) OK() bool { return r.Total() == 0 }
+
+// Total is the number of problems found, listed or not.
+func (r Report) Total() int { return len(r.Problems) + r.Omitted }
+
+// WriteText prints the report for people: the counts, then one line per
+// problem.
+func (r Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	c := r.Counts
+	rows := []struct {
+		name string
+		n    int64
+	}{
+		{"customers (c/)", c.Customers},
+		{"identifier index entries (i/)", c.IdentifierIndex},
+		{"identifier links", c.IdentifierLinks},
+		{"interactions (h/)", c.Interactions},
+		{"time index entries (t/)", c.TimeIndex},
+		{"feedback index entries (f/)", c.FeedbackIndex},
+		{"promises (p/)", c.Promises},
+		{"open-promise index entries (n/)", c.OpenPromises},
+		{"due index entries (d/)", c.DueIndex},
+		{"owner index entries (o/)", c.OwnerIndex},
+		{"request records (r/)", c.Requests},
+		{"meta keys (m/)", c.Meta},
+		{"unknown keys", c.Other},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(&b, "  %-32s %d\n", row.name, row.n)
+	}
+	if r.OK() {
+		b.WriteString("no problems\n")
+	} else {
+		fmt.Fprintf(&b, "%d problems:\n", r.Total())
+		kinds := make([]string, 0, len(r.ProblemCounts))
+		for k := range r.ProblemCounts {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			fmt.Fprintf(&b, "  %-32s %d\n", k, r.ProblemCounts[k])
+		}
+		for _, p := range r.Problems {
+			b.WriteString("  " + p.String() + "\n")
+		}
+		if r.Omitted > 0 {
+			fmt.Fprintf(&b, "  ... and %d more (counted above, not listed)\n", r.Omitted)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Check verifies every invariant documented in keys.go in one read
+// transaction. It reads a consistent snapshot, so it can run on a live
+// store; the report lists what is wrong. The error is for a check that could
+// not run (store closed, context cancelled), not for problems found.
+func (s *Store) Check(ctx context.Context) (Report, error) {
+	c := &checker{
+		oldest:    math.MaxInt64,
+		ctx:       ctx,
+		seed:      maphash.MakeSeed(),
+		customers: map[[16]byte]custState{},
+		rep:       Report{ProblemCounts: map[string]int{}, Problems: []Problem{}},
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		c.txn = txn
+		return c.run()
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	return c.rep, nil
+}
+
+// CheckDir opens the store in dir read-only and checks it (CheckDirContext
+// with a background context).
+func CheckDir(dir string) (Report, error) { return CheckDirContext(context.Background(), dir) }
+
+// CheckDirContext opens the store in dir read-only, checks it and closes it.
+//
+// Badger's read-only mode takes a shared lock on the directory, so it fails
+// while a herken serve (which holds the exclusive lock) runs on dir: stop
+// the server first, or call Check on the open store. It also refuses a store
+// that was not closed cleanly (a crash left log entries Badger must replay
+// and truncate, which read-only mode cannot do): start and stop herken serve
+// once so it recovers the store, then check.
+func CheckDirContext(ctx context.Context, dir string) (Report, error) {
+	if _, err := os.Stat(filepath.Join(dir, badger.ManifestFilename)); err != nil {
+		return Report{}, fmt.Errorf("badgerstore: no store in %s: %w", dir, err)
+	}
+	db, err := badger.Open(badger.DefaultOptions(dir).
+		WithReadOnly(true).
+		WithLogger(nil).
+		WithMetricsEnabled(false).
+		WithBlockCacheSize(64 << 20).
+		WithIndexCacheSize(32 << 20))
+	switch {
+	case errors.Is(err, badger.ErrTruncateNeeded) || err != nil && strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()):
+		return Report{}, fmt.Errorf("badgerstore: %s was not closed cleanly; start and stop herken serve on it once so it recovers, then check again: %w", dir, err)
+	case err != nil && strings.Contains(err.Error(), "directory lock"):
+		return Report{}, fmt.Errorf("badgerstore: %s is in use (is herken serve running on it? stop it, or check the running store): %w", dir, err)
+	case err != nil:
+		return Report{}, fmt.Errorf("badgerstore: open %s read-only: %w", dir, err)
+	}
+	s := &Store{db: db}
+	rep, err := s.Check(ctx)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return rep, err
+}
+
+// custState is what the check keeps per customer: what its record says
+// about its history and promises, and what the scan found.
+type custState struct {
+	lastContact   int64  // the record's last contact, Unix ns (0: none)
+	newestContact int64  // the newest contact interaction in h/, Unix ns
+	recentHash    uint64 // hash of the record's copies of its newest interactions
+	count         int32  // interactions the record counts
+	seen          int32  // h/ records found
+	open          int32  // OPEN promises the record counts
+	openSeen      int32  // OPEN p/ records found
+	recentLen     uint8  // copies the record carries
+	recentDone    bool   // the copies were compared with h/
+	openUnknown   bool   // a promise could not be read
+	undecodable   bool
+}
+
+// digest is an order-independent fingerprint of a set of keys: the count
+// and the wrapping sum of their hashes.
+type digest struct {
+	n   int64
+	sum uint64
+}
+
+// family names the two sides of one "records ⇄ index" invariant.
+type family int
+
+const (
+	famPairs    family = iota // customers' identifiers ⇄ i/ holders
+	famTime                   // h/ ⇄ t/
+	famFeedback               // h/ with unanswered feedback ⇄ f/
+	famOpen                   // OPEN p/ ⇄ n/
+	famDue                    // OPEN p/ ⇄ d/
+	famOwner                  // OPEN p/ with an owner ⇄ o/
+	famCount
+)
+
+type checker struct {
+	ctx       context.Context
+	txn       *badger.Txn
+	seed      maphash.Seed
+	rep       Report
+	customers map[[16]byte]custState
+	// records[f] is what the records imply for family f, index[f] what the
+	// index holds.
+	records, index [famCount]digest
+	// undecodable counts records that could not be read, per prefix byte:
+	// a family whose records could not all be read cannot be reconciled.
+	undecodable map[byte]int
+	// The h/ scan of the current customer, for its recent copies.
+	hCID  string
+	hN    int
+	hBad  bool
+	hHash maphash.Hash
+	// oldest is the occur time (Unix ns) of the oldest interaction stored.
+	oldest    int64
+	sawFormat bool
+	sawSecret bool
+	keys      int
+}
+
+func (c *checker) problem(kind, detail string, keys ...string) {
+	c.rep.ProblemCounts[kind]++
+	if len(c.rep.Problems) >= maxProblems {
+		c.rep.Omitted++
+		return
+	}
+	c.rep.Problems = append(c.rep.Problems, Problem{Kind: kind, Keys: keys, Detail: detail})
+}
+
+func (c *checker) add(d *digest, parts ...string) {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	d.n++
+	d.sum += h.Sum64()
+}
+
+func (c *checker) tick() error {
+	if c.keys++; c.keys%4096 == 0 {
+		return c.ctx.Err()
+	}
+	return nil
+}
+
+func (c *checker) undecodableRecord(key []byte, err error) {
+	if c.undecodable == nil {
+		c.undecodable = map[byte]int{}
+	}
+	c.undecodable[key[0]]++
+	detail := "value does not decode"
+	if err != nil && strings.Contains(err.Error(), "unknown record format") {
+		detail = "unknown record format"
+	}
+	c.problem(ProblemUndecodableRecord, detail, redactKey(key))
+}
+
+func cidKey(id string) [16]byte {
+	var k [16]byte
+	copy(k[:], id)
+	return k
+}
+
+// customer reports whether the customer with id exists (a c/ key was seen).
+func (c *checker) customer(id string) (custState, bool) {
+	if !herken.ValidID(id) {
+		return custState{}, false
+	}
+	st, ok := c.customers[cidKey(id)]
+	return st, ok
+}
+
+// run is the main pass, then the reconciliation of every family.
+func (c *checker) run() error {
+	it := c.txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := c.tick(); err != nil {
+			return err
+		}
+		item := it.Item()
+		key := item.Key()
+		var err error
+		switch prefixOf(key) {
+		case prefixMeta:
+			err = c.meta(item)
+		case prefixCustomer:
+			err = c.customerRecord(item)
+		case prefixIndex:
+			err = c.indexEntry(item)
+		case prefixHistory:
+			err = c.interaction(item)
+		case prefixTime:
+			c.rep.Counts.TimeIndex++
+			c.indexKey(famTime, key, 1)
+		case prefixFeedback:
+			c.rep.Counts.FeedbackIndex++
+			c.indexKey(famFeedback, key, 1)
+		case prefixPromise:
+			err = c.promise(item)
+		case prefixOpen:
+			c.rep.Counts.OpenPromises++
+			c.indexKey(famOpen, key, 0)
+		case prefixDue:
+			c.rep.Counts.DueIndex++
+			c.indexKey(famDue, key, 1)
+		case prefixOwner:
+			c.rep.Counts.OwnerIndex++
+			c.indexKey(famOwner, key, 2)
+		case prefixRequest:
+			err = c.request(item)
+		default:
+			c.rep.Counts.Other++
+			c.problem(ProblemUnknownKey, "prefix not defined in keys.go", redactKey(key))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	it.Close()
+	c.finishHistory()
+	if !c.sawFormat {
+		c.problem(ProblemFormatMissing, "the store format version is missing", keyFormat)
+	}
+	if !c.sawSecret {
+		c.problem(ProblemSecretMissing, "the page-token key is missing", keySecret)
+	}
+	c.summaries()
+	return c.reconcile()
+}
+
+func prefixOf(key []byte) string {
+	if len(key) < 2 || key[1] != '/' {
+		return ""
+	}
+	switch p := string(key[:2]); p {
+	case prefixMeta, prefixCustomer, prefixIndex, prefixHistory, prefixTime, prefixFeedback,
+		prefixPromise, prefixOpen, prefixDue, prefixOwner, prefixRequest:
+		return p
+	}
+	return ""
+}
+
+func (c *checker) meta(item *badger.Item) error {
+	c.rep.Counts.Meta++
+	key := string(item.Key())
+	switch key {
+	case keyFormat:
+		c.sawFormat = true
+		return item.Value(func(v []byte) error {
+			if string(v) != currentFormat {
+				c.problem(ProblemFormatUnsupported, fmt.Sprintf("format %q, this build writes %q", clip(v), currentFormat), keyFormat)
+			}
+			return nil
+		})
+	case keySecret:
+		c.sawSecret = true
+		return item.Value(func(v []byte) error {
+			if len(v) != 32 {
+				c.problem(ProblemSecretMissing, fmt.Sprintf("%d bytes, want 32", len(v)), keySecret)
+			}
+			return nil
+		})
+	}
+	c.problem(ProblemUnknownKey, "meta key not defined in keys.go", redactKey(item.Key()))
+	return nil
+}
+
+// clip shows a short, printable meta value (the format version).
+func clip(v []byte) string {
+	if len(v) > 8 {
+		return fmt.Sprintf("<%d bytes>", len(v))
+	}
+	return string(v)
+}
+
+// customerRecord reads c/{id}: notes the customer and adds every identifier
+// it lists to the pairs family.
+func (c *checker) customerRecord(item *badger.Item) error {
+	key := item.Key()
+	id := string(key[len(prefixCustomer):])
+	if !herken.ValidID(id) {
+		c.problem(ProblemMalformedKey, "not a customer id", redactKey(key))
+		return nil
+	}
+	c.rep.Counts.Customers++
+	var (
+		cu   customerRec
+		derr error
+	)
+	if err := item.Value(func(v []byte) error { cu, derr = decodeCustomer(v); return nil }); err != nil {
+		return err
+	}
+	if derr != nil {
+		c.customers[cidKey(id)] = custState{undecodable: true}
+		c.undecodableRecord(key, derr)
+		return nil
+	}
+	if cu.ID != id {
+		c.problem(ProblemRecordKeyMismatch, "the record's id differs from its key", string(key))
+	}
+	st := custState{lastContact: unixNano(cu.LastContactTime), count: int32(cu.count), open: int32(cu.openPromises),
+		recentLen: uint8(min(len(cu.recent), 255))}
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	for _, in := range cu.recent {
+		if err := hashInteraction(&h, in); err != nil {
+			return err
+		}
+	}
+	st.recentHash = h.Sum64()
+	c.customers[cidKey(id)] = st
+	seen := make([]string, 0, len(cu.Identifiers))
+	for _, l := range cu.Identifiers {
+		if !l.Kind.Valid() {
+			c.problem(ProblemUndecodableRecord, "an identifier of unknown kind", string(key))
+			continue
+		}
+		k := l.Identifier.Key()
+		if slices.Contains(seen, k) {
+			c.problem(ProblemIdentifierDuplicate, "identifier kind "+l.Kind.String()+" listed twice", string(key), redactIndexKey(k))
+			continue
+		}
+		seen = append(seen, k)
+		c.add(&c.records[famPairs], id, k)
+	}
+	return nil
+}
+
+// parseIndexKey turns the part of an i/ key after "i/" back into the
+// identifier it indexes; false when it cannot be one.
+func parseIndexKey(k string) (identity.Identifier, bool) {
+	if len(k) < 3 || k[1] != ':' {
+		return identity.Identifier{}, false
+	}
+	kind, ok := kindByCode[k[0]]
+	if !ok {
+		return identity.Identifier{}, false
+	}
+	id := identity.Identifier{Kind: kind, Value: k[2:]}
+	if kind == identity.KindSocial {
+		name, _, found := strings.Cut(id.Value, ":")
+		if !found {
+			return identity.Identifier{}, false
+		}
+		if id.Platform, ok = platformByName[name]; !ok {
+			return identity.Identifier{}, false
+		}
+	}
+	return id, true
+}
+
+var (
+	kindByCode     = map[byte]identity.Kind{}
+	platformByName = map[string]identity.Platform{}
+)
+
+func init() {
+	for k := identity.KindPhone; k.Valid(); k++ {
+		kindByCode[identity.Identifier{Kind: k}.Key()[0]] = k
+	}
+	for p := identity.PlatformX; p.Valid(); p++ {
+		platformByName[p.String()] = p
+	}
+}
+
+// indexEntry reads i/{kind}:{value}: the holders exist, are not repeated,
+// respect exclusivity and the share limit; each (holder, identifier) pair
+// joins the pairs family.
+func (c *checker) indexEntry(item *badger.Item) error {
+	key := item.Key()
+	rest := string(key[len(prefixIndex):])
+	id, ok := parseIndexKey(rest)
+	if !ok {
+		c.problem(ProblemMalformedKey, "not an identifier key", redactKey(key))
+		return nil
+	}
+	c.rep.Counts.IdentifierIndex++
+	var r recordpb.IndexRecord
+	var derr error
+	if err := item.Value(func(v []byte) error { derr = proto.Unmarshal(v, &r); return nil }); err != nil {
+		return err
+	}
+	if derr != nil {
+		c.undecodableRecord(key, derr)
+		return nil
+	}
+	rk := redactKey(key)
+	kind := "identifier kind " + id.Kind.String()
+	hs := r.CustomerIds
+	distinct := 0
+	for i, h := range hs {
+		c.rep.Counts.IdentifierLinks++
+		if slices.Contains(hs[:i], h) {
+			c.problem(ProblemIndexDuplicateHolder, kind+": holder listed twice", rk, customerRef(h))
+			continue
+		}
+		distinct++
+		st, ok := c.customer(h)
+		if !ok {
+			c.problem(ProblemIndexMissingCustomer, kind+": holder does not exist", rk, customerRef(h))
+			continue
+		}
+		if !st.undecodable {
+			c.add(&c.index[famPairs], h, rest)
+		}
+	}
+	switch {
+	case distinct == 0:
+		c.problem(ProblemIndexEmpty, kind+": no holders", rk)
+	case distinct > herken.MaxHoldersPerIdentity:
+		c.problem(ProblemHoldersOverLimit, fmt.Sprintf("%s: %d holders, limit %d", kind, distinct, herken.MaxHoldersPerIdentity), rk)
+	}
+	if distinct > 1 && !id.Shareable() {
+		c.problem(ProblemExclusiveShared, fmt.Sprintf("%s is exclusive but has %d holders", kind, distinct), rk)
+	}
+	return nil
+}
+
+// splitRecordKey splits "{prefix}{customer}/{record}" and checks both ids.
+func splitRecordKey(key []byte, prefix string) (cid, rid string, ok bool) {
+	cid, rid, found := strings.Cut(string(key[len(prefix):]), "/")
+	return cid, rid, found && herken.ValidID(cid) && herken.ValidRecordID(rid)
+}
+
+// hashInteraction adds one interaction, as the store encodes it, to h.
+func hashInteraction(h *maphash.Hash, in herken.Interaction) error {
+	b, err := encodeInteraction(in)
+	if err != nil {
+		return err
+	}
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+	return nil
+}
+
+// finishHistory compares the record's recent copies of the customer whose
+// h/ keys were just scanned with the newest of them.
+func (c *checker) finishHistory() {
+	if c.hCID == "" {
+		return
+	}
+	cid := c.hCID
+	c.hCID = ""
+	st, ok := c.customer(cid)
+	if !ok || st.undecodable {
+		return
+	}
+	st.recentDone = true
+	c.customers[cidKey(cid)] = st
+	if c.hBad {
+		return // an unreadable record among the newest, reported already
+	}
+	if int(st.recentLen) != min(c.hN, recentInline) || st.recentHash != c.hHash.Sum64() {
+		c.problem(ProblemRecentMismatch, fmt.Sprintf("the record's %d copies of its newest interactions differ from its history", st.recentLen),
+			string(customerKey(cid)))
+	}
+}
+
+// interaction reads h/{customer}/{interaction}: its customer exists, its ids
+// match the key, its id encodes its time; it adds its t/ (and f/) key to
+// the families, counts it for its customer, compares it with the customer's
+// recent copies and moves the customer's newest contact.
+func (c *checker) interaction(item *badger.Item) error {
+	key := item.Key()
+	cid, iid, ok := splitRecordKey(key, prefixHistory)
+	if !ok {
+		c.problem(ProblemMalformedKey, "not h/{customer}/{interaction}", redactKey(key))
+		return nil
+	}
+	c.rep.Counts.Interactions++
+	if cid != c.hCID {
+		c.finishHistory()
+		c.hCID, c.hN, c.hBad = cid, 0, false
+		c.hHash.SetSeed(c.seed) // also resets
+	}
+	c.hN++
+	st, exists := c.customer(cid)
+	if exists {
+		st.seen++
+		c.customers[cidKey(cid)] = st
+	} else {
+		c.problem(ProblemHistoryOrphan, "the customer does not exist", string(key), customerRef(cid))
+	}
+	var (
+		in   herken.Interaction
+		derr error
+	)
+	if err := item.Value(func(v []byte) error { in, derr = decodeInteraction(v); return nil }); err != nil {
+		return err
+	}
+	if derr != nil {
+		c.hBad = c.hBad || c.hN <= recentInline
+		c.undecodableRecord(key, derr)
+		return nil
+	}
+	if c.hN <= recentInline {
+		if err := hashInteraction(&c.hHash, in); err != nil {
+			return err
+		}
+	}
+	if in.ID != iid || in.CustomerID != cid {
+		c.problem(ProblemRecordKeyMismatch, "the record's customer or id differs from its key", string(key))
+	}
+	in.ID, in.CustomerID = iid, cid // the key is what the indexes name
+	c.oldest = min(c.oldest, unixNano(in.OccurTime))
+	if !in.OccurTime.After(time.Unix(0, 0)) || newInteractionID(in.OccurTime, 0)[:16] != iid[:16] {
+		c.problem(ProblemIDTimeMismatch, "the id does not encode the occur time (history order is wrong)", string(key))
+	}
+	c.add(&c.records[famTime], string(timeKey(in)))
+	if in.Feedback != nil && !in.Feedback.Answered() {
+		c.add(&c.records[famFeedback], string(feedbackKey(in)))
+	}
+	if exists && in.Channel.IsContact() {
+		if t := unixNano(in.OccurTime); t > st.newestContact {
+			st.newestContact = t
+			c.customers[cidKey(cid)] = st
+		}
+	}
+	return nil
+}
+
+// promise reads p/{customer}/{promise}: its customer exists, ids match the
+// key, the id encodes the due time, its interaction exists; an OPEN promise
+// adds its n/ d/ (o/) keys to the families.
+func (c *checker) promise(item *badger.Item) error {
+	key := item.Key()
+	cid, pid, ok := splitRecordKey(key, prefixPromise)
+	if !ok {
+		c.problem(ProblemMalformedKey, "not p/{customer}/{promise}", redactKey(key))
+		return nil
+	}
+	c.rep.Counts.Promises++
+	if _, exists := c.customer(cid); !exists {
+		c.problem(ProblemPromiseOrphan, "the customer does not exist", string(key), customerRef(cid))
+	}
+	var (
+		p    herken.Promise
+		derr error
+	)
+	if err := item.Value(func(v []byte) error { p, derr = decodePromise(v); return nil }); err != nil {
+		return err
+	}
+	if derr == nil && !p.State.Valid() {
+		derr = errors.New("unknown state")
+	}
+	if derr != nil {
+		if st, ok := c.customer(cid); ok {
+			st.openUnknown = true // it may be an OPEN one
+			c.customers[cidKey(cid)] = st
+		}
+		c.undecodableRecord(key, derr)
+		return nil
+	}
+	if p.ID != pid || p.CustomerID != cid {
+		c.problem(ProblemRecordKeyMismatch, "the record's customer or id differs from its key", string(key))
+	}
+	p.ID, p.CustomerID = pid, cid
+	if !p.DueTime.After(time.Unix(0, 0)) || timeHex(p.DueTime) != pid[:16] {
+		c.problem(ProblemIDTimeMismatch, "the id does not encode the due time (promise order is wrong)", string(key))
+	}
+	if p.InteractionID != "" {
+		found := herken.ValidRecordID(p.InteractionID)
+		if found {
+			var err error
+			if found, err = c.exists(historyKey(cid, p.InteractionID)); err != nil {
+				return err
+			}
+		}
+		// Retention may purge it (the promise keeps the name, promise.proto);
+		// only an interaction newer than the oldest one left is missing.
+		if !found && !c.purged(p.InteractionID) {
+			c.problem(ProblemPromiseInteractionMissing, "the interaction it was made in does not exist and is newer than the oldest interaction kept (not purged by retention)", string(key))
+		}
+	}
+	if p.State == herken.PromiseOpen {
+		if st, ok := c.customer(cid); ok {
+			st.openSeen++
+			c.customers[cidKey(cid)] = st
+		}
+		c.add(&c.records[famOpen], string(openKey(cid, pid)))
+		c.add(&c.records[famDue], string(dueKey(p)))
+		if p.Owner != "" {
+			c.add(&c.records[famOwner], string(ownerKey(p)))
+		}
+	}
+	return nil
+}
+
+// indexKey adds a t/ f/ n/ d/ or o/ key to its family after checking its
+// shape: "{prefix}" then `middle` '/'-separated parts (times, owner), then
+// {customer}/{record}.
+func (c *checker) indexKey(f family, key []byte, middle int) {
+	if !indexKeyShape(key, middle) {
+		c.problem(ProblemMalformedKey, "not the documented index key shape", redactKey(key))
+		return
+	}
+	c.add(&c.index[f], string(key))
+}
+
+func indexKeyShape(key []byte, middle int) bool {
+	parts := strings.Split(string(key[2:]), "/")
+	if len(parts) != middle+2 || !herken.ValidID(parts[middle]) || !herken.ValidRecordID(parts[middle+1]) {
+		return false
+	}
+	// The time part is 16 hex digits; an owner (o/) is any non-empty string.
+	if middle >= 1 {
+		t := parts[middle-1]
+		if _, err := hex.DecodeString(t); err != nil || len(t) != 16 {
+			return false
+		}
+	}
+	return middle < 2 || parts[0] != ""
+}
+
+// request reads r/{request_id}: it decodes and names a result that exists
+// (a customer, or an interaction or promise of one).
+func (c *checker) request(item *badger.Item) error {
+	key := item.Key()
+	c.rep.Counts.Requests++
+	var r recordpb.RequestRecord
+	var derr error
+	if err := item.Value(func(v []byte) error { derr = proto.Unmarshal(v, &r); return nil }); err != nil {
+		return err
+	}
+	if derr != nil {
+		c.undecodableRecord(key, derr)
+		return nil
+	}
+	cid, rid, child := strings.Cut(r.ResultId, "/")
+	if !herken.ValidID(cid) || child && !herken.ValidRecordID(rid) {
+		c.problem(ProblemUndecodableRecord, "the result id has the wrong shape", redactKey(key))
+		return nil
+	}
+	if _, ok := c.customer(cid); !ok {
+		c.problem(ProblemRequestOrphan, "the customer it created or wrote to does not exist", redactKey(key), customerRef(cid))
+		return nil
+	}
+	if !child {
+		return nil
+	}
+	inHistory, err := c.exists(historyKey(cid, rid))
+	if err != nil || inHistory {
+		return err
+	}
+	isPromise, err := c.exists(promiseKey(cid, rid))
+	if err != nil || isPromise {
+		return err
+	}
+	if c.purged(rid) {
+		// Retention purged it while its request id was still remembered: a
+		// retry answers INTERACTION_NOT_FOUND, which is the truth.
+		return nil
+	}
+	c.problem(ProblemRequestOrphan, "the interaction or promise it recorded does not exist", redactKey(key), customerRef(cid)+"/…/"+rid)
+	return nil
+}
+
+// purged reports whether a missing interaction is explained by retention:
+// its id says it occurred before the oldest interaction still stored
+// (retention purges oldest first). h/ sorts before p/ and r/, so the scan
+// has seen every interaction when it asks.
+func (c *checker) purged(interactionID string) bool {
+	if !herken.ValidRecordID(interactionID) {
+		return false
+	}
+	var b [8]byte
+	if _, err := hex.Decode(b[:], []byte(interactionID[:16])); err != nil {
+		return false
+	}
+	occur := math.MaxInt64 - int64(binary.BigEndian.Uint64(b[:]))
+	return occur < c.oldest
+}
+
+func (c *checker) exists(key []byte) (bool, error) {
+	_, err := c.txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// summaries compares what each customer record says about its history and
+// promises with what the scan found: the interaction and open-promise
+// counts, the recent copies of a customer without history, and the last
+// contact, which must be at least its newest contact interaction (retention
+// purges old ones, so only that bound holds).
+func (c *checker) summaries() {
+	ids := make([]string, 0, len(c.customers))
+	for k, st := range c.customers {
+		if !st.undecodable && (st.count != st.seen || st.open != st.openSeen && !st.openUnknown ||
+			!st.recentDone && st.recentLen != 0 || st.newestContact > st.lastContact) {
+			ids = append(ids, string(k[:]))
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		st := c.customers[cidKey(id)]
+		key := string(customerKey(id))
+		if st.count != st.seen {
+			c.problem(ProblemInteractionCountMismatch, fmt.Sprintf("the record counts %d interactions, the history holds %d", st.count, st.seen), key)
+		}
+		if st.open != st.openSeen && !st.openUnknown {
+			c.problem(ProblemOpenCountMismatch, fmt.Sprintf("the record counts %d OPEN promises, %d are OPEN", st.open, st.openSeen), key)
+		}
+		if !st.recentDone && st.recentLen != 0 {
+			c.problem(ProblemRecentMismatch, fmt.Sprintf("the record carries %d copies of interactions, the history is empty", st.recentLen), key)
+		}
+		if st.newestContact > st.lastContact {
+			c.problem(ProblemLastContactBehind, "last contact time is older than a contact in the history", key)
+		}
+	}
+}
+
+// reconcile names the records behind every family whose two sides differ.
+func (c *checker) reconcile() error {
+	var differs [famCount]bool
+	anyDiffers := false
+	for f := range famCount {
+		differs[f] = c.records[f] != c.index[f]
+		anyDiffers = anyDiffers || differs[f]
+	}
+	if !anyDiffers {
+		return nil
+	}
+	before := maps.Clone(c.rep.ProblemCounts)
+	if differs[famPairs] {
+		if err := c.localisePairs(); err != nil {
+			return err
+		}
+	}
+	if differs[famTime] || differs[famFeedback] {
+		if err := c.localiseHistory(differs[famTime], differs[famFeedback]); err != nil {
+			return err
+		}
+	}
+	if differs[famOpen] || differs[famDue] || differs[famOwner] {
+		if err := c.localisePromises(differs[famOpen], differs[famDue], differs[famOwner]); err != nil {
+			return err
+		}
+	}
+	// A family that differs where no record could be named is still a
+	// problem — unless records of its prefixes were unreadable (reported
+	// already), which explains the difference.
+	kinds := [famCount][]string{
+		{ProblemIdentifierNotIndexed, ProblemIndexHolderMismatch}, {ProblemTimeIndexMismatch},
+		{ProblemFeedbackIndexMismatch}, {ProblemOpenIndexMismatch}, {ProblemDueIndexMismatch}, {ProblemOwnerIndexMismatch},
+	}
+	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p"}
+	for f := range famCount {
+		if !differs[f] {
+			continue
+		}
+		named, unreadable := false, 0
+		for _, k := range kinds[f] {
+			named = named || c.rep.ProblemCounts[k] > before[k]
+		}
+		for _, b := range []byte(prefixes[f]) {
+			unreadable += c.undecodable[b]
+		}
+		if !named && unreadable == 0 {
+			c.problem(ProblemIndexDigestMismatch, kinds[f][0]+": the index and its records disagree, but no single key could be named")
+		}
+	}
+	return nil
+}
+
+// scan calls fn for every key under prefix (values read on demand).
+func (c *checker) scan(prefix string, fn func(item *badger.Item) error) error {
+	opts := badger.IteratorOptions{PrefetchValues: false, Prefix: []byte(prefix)}
+	it := c.txn.NewIterator(opts)
+	defer it.Close()
+	for it.Seek(opts.Prefix); it.ValidForPrefix(opts.Prefix); it.Next() {
+		if err := c.tick(); err != nil {
+			return err
+		}
+		if err := fn(it.Item()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// getCustomer reads one customer; ok false when absent or unreadable (both
+// reported by the main pass).
+func (c *checker) getCustomer(id string) (herken.Customer, bool, error) {
+	cu, err := getCustomer(c.txn, id)
+	switch {
+	case err == nil:
+		return cu, true, nil
+	case errors.Is(err, herken.ErrCustomerNotFound) || isDecodeError(err):
+		return herken.Customer{}, false, nil
+	}
+	return herken.Customer{}, false, err
+}
+
+// localisePairs names the customers whose identifiers are not indexed and
+// the holders that do not list their identifier.
+func (c *checker) localisePairs() error {
+	err := c.scan(prefixCustomer, func(item *badger.Item) error {
+		id := string(item.Key()[len(prefixCustomer):])
+		if !herken.ValidID(id) {
+			return nil
+		}
+		cu, ok, err := c.getCustomer(id)
+		if err != nil || !ok {
+			return err
+		}
+		var seen []string
+		for _, l := range cu.Identifiers {
+			if !l.Kind.Valid() || slices.Contains(seen, l.Identifier.Key()) {
+				continue
+			}
+			seen = append(seen, l.Identifier.Key())
+			hs, err := holders(c.txn, l.Identifier)
+			if err != nil {
+				if isDecodeError(err) {
+					continue // reported as UNDECODABLE_RECORD
+				}
+				return err
+			}
+			if !slices.Contains(hs, id) {
+				detail := "identifier kind " + l.Kind.String() + ": "
+				if hs == nil {
+					detail += "no index entry"
+				} else {
+					detail += "the index entry does not name the customer"
+				}
+				c.problem(ProblemIdentifierNotIndexed, detail, string(item.Key()), redactIndexKey(l.Identifier.Key()))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.scan(prefixIndex, func(item *badger.Item) error {
+		key := item.Key()
+		rest := string(key[len(prefixIndex):])
+		id, ok := parseIndexKey(rest)
+		if !ok {
+			return nil
+		}
+		var r recordpb.IndexRecord
+		if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, &r) }); err != nil {
+			return nil // reported as UNDECODABLE_RECORD
+		}
+		for i, h := range r.CustomerIds {
+			if slices.Contains(r.CustomerIds[:i], h) || !herken.ValidID(h) {
+				continue
+			}
+			cu, ok, err := c.getCustomer(h)
+			if err != nil {
+				return err
+			}
+			if ok && !listsKey(cu, rest) {
+				c.problem(ProblemIndexHolderMismatch, "identifier kind "+id.Kind.String()+": the holder does not list it",
+					redactKey(key), customerRef(h))
+			}
+		}
+		return nil
+	})
+}
+
+func listsKey(cu herken.Customer, key string) bool {
+	for _, l := range cu.Identifiers {
+		if l.Kind.Valid() && l.Identifier.Key() == key {
+			return true
+		}
+	}
+	return false
+}
+
+// localiseHistory names the interactions whose t/ or f/ entry is missing
+// and the t/ or f/ entries that name no such interaction.
+func (c *checker) localiseHistory(doTime, doFeedback bool) error {
+	err := c.scan(prefixHistory, func(item *badger.Item) error {
+		key := item.Key()
+		cid, iid, ok := splitRecordKey(key, prefixHistory)
+		if !ok {
+			return nil
+		}
+		in, err := readInteraction(c.txn, cid, iid)
+		if err != nil {
+			if isDecodeError(err) {
+				return nil
+			}
+			return err
+		}
+		in.ID, in.CustomerID = iid, cid
+		if doTime {
+			if ok, err := c.exists(timeKey(in)); err != nil {
+				return err
+			} else if !ok {
+				c.problem(ProblemTimeIndexMismatch, "the interaction has no t/ entry", string(key))
+			}
+		}
+		if doFeedback && in.Feedback != nil && !in.Feedback.Answered() {
+			if ok, err := c.exists(feedbackKey(in)); err != nil {
+				return err
+			} else if !ok {
+				c.problem(ProblemFeedbackIndexMismatch, "unanswered feedback has no f/ entry", string(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	check := func(prefix, kind string, want func(in herken.Interaction) ([]byte, string)) error {
+		return c.scan(prefix, func(item *badger.Item) error {
+			key := item.Key()
+			if !indexKeyShape(key, 1) {
+				return nil // reported as MALFORMED_KEY
+			}
+			cid, iid, _ := splitTail(key)
+			in, err := readInteraction(c.txn, cid, iid)
+			switch {
+			case errors.Is(err, herken.ErrInteractionNotFound):
+				c.problem(kind, "names an interaction that does not exist", string(key))
+				return nil
+			case isDecodeError(err):
+				return nil
+			case err != nil:
+				return err
+			}
+			in.ID, in.CustomerID = iid, cid
+			if wantKey, why := want(in); !bytes.Equal(wantKey, key) {
+				c.problem(kind, why, string(key))
+			}
+			return nil
+		})
+	}
+	if doTime {
+		err := check(prefixTime, ProblemTimeIndexMismatch, func(in herken.Interaction) ([]byte, string) {
+			return timeKey(in), "the time differs from the interaction's occur time"
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if doFeedback {
+		return check(prefixFeedback, ProblemFeedbackIndexMismatch, func(in herken.Interaction) ([]byte, string) {
+			if in.Feedback == nil || in.Feedback.Answered() {
+				return nil, "the interaction has no unanswered feedback"
+			}
+			return feedbackKey(in), "the time differs from the feedback's submit time"
+		})
+	}
+	return nil
+}
+
+// localisePromises names the OPEN promises missing an n/ d/ or o/ entry and
+// the entries that name no OPEN promise with those values.
+func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
+	err := c.scan(prefixPromise, func(item *badger.Item) error {
+		key := item.Key()
+		cid, pid, ok := splitRecordKey(key, prefixPromise)
+		if !ok {
+			return nil
+		}
+		p, err := getPromise(c.txn, cid, pid)
+		if err != nil {
+			if isDecodeError(err) {
+				return nil
+			}
+			return err
+		}
+		if p.State != herken.PromiseOpen {
+			return nil
+		}
+		p.ID, p.CustomerID = pid, cid
+		want := []struct {
+			on   bool
+			key  []byte
+			kind string
+		}{
+			{doOpen, openKey(cid, pid), ProblemOpenIndexMismatch},
+			{doDue, dueKey(p), ProblemDueIndexMismatch},
+			{doOwner && p.Owner != "", ownerKey(p), ProblemOwnerIndexMismatch},
+		}
+		for _, w := range want {
+			if !w.on {
+				continue
+			}
+			if ok, err := c.exists(w.key); err != nil {
+				return err
+			} else if !ok {
+				c.problem(w.kind, "the OPEN promise has no "+string(w.key[:2])+" entry", string(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	check := func(prefix, kind string, middle int, want func(p herken.Promise) []byte) error {
+		return c.scan(prefix, func(item *badger.Item) error {
+			key := item.Key()
+			if !indexKeyShape(key, middle) {
+				return nil // reported as MALFORMED_KEY
+			}
+			cid, pid, _ := splitTail(key)
+			p, err := getPromise(c.txn, cid, pid)
+			switch {
+			case errors.Is(err, herken.ErrPromiseNotFound):
+				c.problem(kind, "names a promise that does not exist", redactKey(key))
+				return nil
+			case isDecodeError(err):
+				return nil
+			case err != nil:
+				return err
+			}
+			p.ID, p.CustomerID = pid, cid
+			switch {
+			case p.State != herken.PromiseOpen:
+				c.problem(kind, "names a promise that is "+p.State.String()+", not OPEN", redactKey(key))
+			case !bytes.Equal(want(p), key):
+				c.problem(kind, "the due time or owner differs from the promise's", redactKey(key))
+			}
+			return nil
+		})
+	}
+	if doOpen {
+		if err := check(prefixOpen, ProblemOpenIndexMismatch, 0, func(p herken.Promise) []byte { return openKey(p.CustomerID, p.ID) }); err != nil {
+			return err
+		}
+	}
+	if doDue {
+		if err := check(prefixDue, ProblemDueIndexMismatch, 1, dueKey); err != nil {
+			return err
+		}
+	}
+	if doOwner {
+		return check(prefixOwner, ProblemOwnerIndexMismatch, 2, func(p herken.Promise) []byte {
+			if p.Owner == "" {
+				return nil
+			}
+			return ownerKey(p)
+		})
+	}
+	return nil
+}
+
+// customerRef names a customer in a report: its resource name when the id
+// has the right shape, otherwise only that it is malformed (a malformed id
+// could be anything, personal data included).
+func customerRef(id string) string {
+	if herken.ValidID(id) {
+		return "customers/" + id
+	}
+	return fmt.Sprintf("customers/<malformed, %d bytes>", len(id))
+}
+
+// redactIndexKey shows an i/ key by its kind code only: "i/p:<redacted>".
+func redactIndexKey(k string) string {
+	if len(k) >= 2 && k[1] == ':' {
+		if _, ok := kindByCode[k[0]]; ok {
+			return prefixIndex + k[:2] + "<redacted>"
+		}
+	}
+	return prefixIndex + "<redacted>"
+}
+
+// redactKey shows a key without personal data: ids, times and kind codes
+// pass; identifier values, owners, request ids and anything that does not
+// have the documented shape are replaced by a placeholder.
+func redactKey(key []byte) string {
+	s := string(key)
+	switch prefixOf(key) {
+	case prefixMeta:
+		if s == keyFormat || s == keySecret {
+			return s
+		}
+	case prefixCustomer:
+		if herken.ValidID(s[2:]) {
+			return s
+		}
+	case prefixIndex:
+		return redactIndexKey(s[2:])
+	case prefixHistory, prefixPromise:
+		if _, _, ok := splitRecordKey(key, s[:2]); ok {
+			return s
+		}
+	case prefixOpen:
+		if indexKeyShape(key, 0) {
+			return s
+		}
+	case prefixTime, prefixFeedback, prefixDue:
+		if indexKeyShape(key, 1) {
+			return s
+		}
+	case prefixOwner:
+		if indexKeyShape(key, 2) {
+			_, tail, _ := strings.Cut(s[2:], "/")
+			return prefixOwner + "<owner>/" + tail
+		}
+	case prefixRequest:
+		return prefixRequest + "<redacted>"
+	}
+	if len(key) >= 2 && key[1] == '/' && key[0] >= 'a' && key[0] <= 'z' {
+		return fmt.Sprintf("%s<%d bytes>", key[:2], len(key)-2)
+	}
+	return fmt.Sprintf("<%d-byte key>", len(key))
+}

@@ -1,0 +1,239 @@
+package badgerstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/herken/herken"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+)
+
+const recordFormat = 1
+
+var marshalOpts = proto.MarshalOptions{Deterministic: true}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func identifierToRecord(id identity.Identifier, link time.Time) *recordpb.IdentifierRecord {
+	return &recordpb.IdentifierRecord{Kind: uint32(id.Kind), Platform: uint32(id.Platform), Value: id.Value, LinkTime: unixNano(link)}
+}
+
+func identifierFromRecord(r *recordpb.IdentifierRecord) identity.Identifier {
+	if r == nil {
+		return identity.Identifier{}
+	}
+	return identity.Identifier{Kind: identity.Kind(r.Kind), Platform: identity.Platform(r.Platform), Value: r.Value}
+}
+
+// customerRec is a customer record as stored: the domain customer plus
+// the store's own summary of its history and promises.
+type customerRec struct {
+	herken.Customer
+	recent       []herken.Interaction // newest first, at most recentInline
+	count        int64                // interactions stored
+	openPromises int64                // OPEN promises
+}
+
+// recentInline is how many of a customer's newest interactions its record
+// carries. Lookup's default interaction limit fits.
+const recentInline = herken.DefaultRecentLimit
+
+func encodeCustomer(c customerRec) ([]byte, error) {
+	r := &recordpb.CustomerRecord{
+		Format:             recordFormat,
+		Id:                 c.ID,
+		DisplayName:        c.DisplayName,
+		PreferredLanguage:  c.PreferredLanguage,
+		Tags:               c.Tags,
+		HandoverNote:       c.HandoverNote,
+		CreateTime:         unixNano(c.CreateTime),
+		UpdateTime:         unixNano(c.UpdateTime),
+		Revision:           c.Revision,
+		LastContactTime:    unixNano(c.LastContactTime),
+		LastContactChannel: uint32(c.LastContactChannel),
+		InteractionCount:   c.count,
+		OpenPromises:       c.openPromises,
+	}
+	r.Identifiers = make([]*recordpb.IdentifierRecord, len(c.Identifiers))
+	for i, l := range c.Identifiers {
+		r.Identifiers[i] = identifierToRecord(l.Identifier, l.LinkTime)
+	}
+	r.Recent = make([]*recordpb.InteractionRecord, len(c.recent))
+	for i, in := range c.recent {
+		r.Recent[i] = interactionToRecord(in)
+	}
+	return marshalOpts.Marshal(r)
+}
+
+func decodeCustomer(b []byte) (customerRec, error) {
+	var r recordpb.CustomerRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return customerRec{}, decodeError{"customer", err}
+	}
+	if r.Format != recordFormat {
+		return customerRec{}, decodeError{"customer", fmt.Errorf("unknown record format %d", r.Format)}
+	}
+	c := customerRec{Customer: herken.Customer{
+		ID:                 r.Id,
+		DisplayName:        r.DisplayName,
+		PreferredLanguage:  r.PreferredLanguage,
+		Tags:               r.Tags,
+		HandoverNote:       r.HandoverNote,
+		CreateTime:         fromUnixNano(r.CreateTime),
+		UpdateTime:         fromUnixNano(r.UpdateTime),
+		Revision:           r.Revision,
+		LastContactTime:    fromUnixNano(r.LastContactTime),
+		LastContactChannel: herken.Channel(r.LastContactChannel),
+		Identifiers:        make([]herken.LinkedIdentifier, len(r.Identifiers)),
+	}, count: r.InteractionCount, openPromises: r.OpenPromises}
+	for i, ir := range r.Identifiers {
+		c.Identifiers[i] = herken.LinkedIdentifier{Identifier: identifierFromRecord(ir), LinkTime: fromUnixNano(ir.LinkTime)}
+	}
+	if len(r.Recent) > 0 {
+		c.recent = make([]herken.Interaction, len(r.Recent))
+		for i, ir := range r.Recent {
+			in, err := interactionFromRecord(ir)
+			if err != nil {
+				return customerRec{}, err
+			}
+			c.recent[i] = in
+		}
+	}
+	return c, nil
+}
+
+func encodeInteraction(in herken.Interaction) ([]byte, error) {
+	return marshalOpts.Marshal(interactionToRecord(in))
+}
+
+func interactionToRecord(in herken.Interaction) *recordpb.InteractionRecord {
+	r := &recordpb.InteractionRecord{
+		Format:        recordFormat,
+		Id:            in.ID,
+		CustomerId:    in.CustomerID,
+		Channel:       uint32(in.Channel),
+		Direction:     uint32(in.Direction),
+		OccurTime:     unixNano(in.OccurTime),
+		Agent:         in.Agent,
+		Summary:       in.Summary,
+		Outcome:       uint32(in.Outcome),
+		CaseReference: in.CaseReference,
+		CreateTime:    unixNano(in.CreateTime),
+		Duration:      int64(in.Duration),
+	}
+	if !in.Identifier.IsZero() {
+		r.Identifier = identifierToRecord(in.Identifier, time.Time{})
+	}
+	r.PromiseId = in.PromiseID
+	if f := in.Feedback; f != nil {
+		r.Feedback = &recordpb.FeedbackRecord{
+			Score: int32(f.Score), Comment: f.Comment, SubmitTime: unixNano(f.SubmitTime),
+			Answer: f.Answer, AnsweredBy: f.AnsweredBy, AnswerTime: unixNano(f.AnswerTime),
+		}
+	}
+	return r
+}
+
+func decodeInteraction(b []byte) (herken.Interaction, error) {
+	var r recordpb.InteractionRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return herken.Interaction{}, decodeError{"interaction", err}
+	}
+	return interactionFromRecord(&r)
+}
+
+func interactionFromRecord(r *recordpb.InteractionRecord) (herken.Interaction, error) {
+	if r.Format != recordFormat {
+		return herken.Interaction{}, decodeError{"interaction", fmt.Errorf("unknown record format %d", r.Format)}
+	}
+	var fb *herken.Feedback
+	if f := r.Feedback; f != nil {
+		fb = &herken.Feedback{
+			Score: int(f.Score), Comment: f.Comment, SubmitTime: fromUnixNano(f.SubmitTime),
+			Answer: f.Answer, AnsweredBy: f.AnsweredBy, AnswerTime: fromUnixNano(f.AnswerTime),
+		}
+	}
+	return herken.Interaction{
+		Feedback:      fb,
+		PromiseID:     r.PromiseId,
+		ID:            r.Id,
+		CustomerID:    r.CustomerId,
+		Channel:       herken.Channel(r.Channel),
+		Direction:     herken.Direction(r.Direction),
+		OccurTime:     fromUnixNano(r.OccurTime),
+		Agent:         r.Agent,
+		Summary:       r.Summary,
+		Outcome:       herken.Outcome(r.Outcome),
+		CaseReference: r.CaseReference,
+		Identifier:    identifierFromRecord(r.Identifier),
+		CreateTime:    fromUnixNano(r.CreateTime),
+		Duration:      time.Duration(r.Duration),
+	}, nil
+}
+
+func encodePromise(p herken.Promise) ([]byte, error) {
+	r := &recordpb.PromiseRecord{
+		Format:          recordFormat,
+		Id:              p.ID,
+		CustomerId:      p.CustomerID,
+		Kind:            uint32(p.Kind),
+		Description:     p.Description,
+		DueTime:         unixNano(p.DueTime),
+		WindowStartTime: unixNano(p.WindowStart),
+		Owner:           p.Owner,
+		Channel:         uint32(p.Channel),
+		InteractionId:   p.InteractionID,
+		State:           uint32(p.State),
+		StateTime:       unixNano(p.StateTime),
+		StateActor:      p.StateActor,
+		StateNote:       p.StateNote,
+		CreateTime:      unixNano(p.CreateTime),
+	}
+	if !p.ContactIdentifier.IsZero() {
+		r.ContactIdentifier = identifierToRecord(p.ContactIdentifier, time.Time{})
+	}
+	return marshalOpts.Marshal(r)
+}
+
+func decodePromise(b []byte) (herken.Promise, error) {
+	var r recordpb.PromiseRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return herken.Promise{}, decodeError{"promise", err}
+	}
+	if r.Format != recordFormat {
+		return herken.Promise{}, decodeError{"promise", fmt.Errorf("unknown record format %d", r.Format)}
+	}
+	return herken.Promise{
+		ID:                r.Id,
+		CustomerID:        r.CustomerId,
+		Kind:              herken.PromiseKind(r.Kind),
+		Description:       r.Description,
+		DueTime:           fromUnixNano(r.DueTime),
+		WindowStart:       fromUnixNano(r.WindowStartTime),
+		Owner:             r.Owner,
+		Channel:           herken.Channel(r.Channel),
+		InteractionID:     r.InteractionId,
+		State:             herken.PromiseState(r.State),
+		StateTime:         fromUnixNano(r.StateTime),
+		StateActor:        r.StateActor,
+		StateNote:         r.StateNote,
+		CreateTime:        fromUnixNano(r.CreateTime),
+		ContactIdentifier: identifierFromRecord(r.ContactIdentifier),
+	}, nil
+}

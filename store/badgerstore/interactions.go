@@ -1,0 +1,198 @@
+package badgerstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/herken/herken"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// AppendInteraction implements herken.Store.
+func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herken.Interaction, idem herken.Idempotency) (herken.Interaction, error) {
+	var out herken.Interaction
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		prior, err := checkRequest(txn, idem)
+		if err != nil {
+			return err
+		}
+		if prior != "" {
+			cid, iid, _ := strings.Cut(prior, "/")
+			out, err = getInteraction(txn, cid, iid)
+			return err
+		}
+		c, err := targetCustomer(txn, t)
+		if err != nil {
+			return err
+		}
+		cid := c.ID
+		rec, err := appendInteraction(txn, &c, in)
+		if err != nil {
+			return err
+		}
+		out = rec
+		return putRequest(txn, idem, cid+"/"+rec.ID)
+	})
+	return out, err
+}
+
+// resolveTarget finds the customer id a write addresses.
+func resolveTarget(txn *badger.Txn, t herken.Target) (string, error) {
+	if t.CustomerID != "" {
+		if !herken.ValidID(t.CustomerID) {
+			return "", herken.ErrCustomerNotFound
+		}
+		return t.CustomerID, nil
+	}
+	hs, err := holders(txn, t.Identifier)
+	if err != nil {
+		return "", err
+	}
+	switch len(hs) {
+	case 0:
+		return "", herken.ErrIdentifierNotFound.WithField("identifier")
+	case 1:
+		return hs[0], nil
+	default:
+		e := herken.ErrAmbiguous.WithField("identifier")
+		e.Metadata = map[string]string{"candidates": strconv.Itoa(len(hs))}
+		return "", e
+	}
+}
+
+// targetCustomer reads the record of the customer a write addresses. A
+// customer found through the index must exist: if not, the index is
+// corrupt (INTERNAL), not the request wrong.
+func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
+	cid, err := resolveTarget(txn, t)
+	if err != nil {
+		return customerRec{}, err
+	}
+	c, err := getCustomerRec(txn, cid)
+	if errors.Is(err, herken.ErrCustomerNotFound) && t.CustomerID == "" {
+		return customerRec{}, corrupt("identifier index names a missing customer")
+	}
+	return c, err
+}
+
+func getInteraction(txn *badger.Txn, customerID, id string) (herken.Interaction, error) {
+	item, err := txn.Get(historyKey(customerID, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		// Retention purged what the first call recorded.
+		e := *herken.ErrInteractionNotFound
+		e.Message = "the interaction this request_id recorded was purged by history retention"
+		return herken.Interaction{}, &e
+	}
+	if err != nil {
+		return herken.Interaction{}, err
+	}
+	var in herken.Interaction
+	err = item.Value(func(v []byte) error {
+		var derr error
+		in, derr = decodeInteraction(v)
+		return derr
+	})
+	return in, err
+}
+
+// appendInteraction writes in to c's history (assigning its id), updates
+// c's summary (recent copies, count, last contact) and stores c. Every new
+// interaction goes through here, so the indexes and summaries stay complete.
+func appendInteraction(txn *badger.Txn, c *customerRec, in herken.Interaction) (herken.Interaction, error) {
+	rec := in
+	rec.CustomerID = c.ID
+	rec.ID = newInteractionID(in.OccurTime, random32())
+	if err := putInteraction(txn, nil, rec); err != nil {
+		return rec, err
+	}
+	c.count++
+	c.recent = insertRecent(c.recent, rec)
+	// Only a newer contact moves "last contact": back-filled history must
+	// not make an old call look like the latest one, and a system event is
+	// not a contact at all.
+	if rec.Channel.IsContact() && rec.OccurTime.After(c.LastContactTime) {
+		c.LastContactTime, c.LastContactChannel = rec.OccurTime, rec.Channel
+	}
+	return rec, putCustomer(txn, *c)
+}
+
+// insertRecent adds in to the newest-first copies, in h/ key order (ids
+// sort newest first), keeping at most recentInline.
+func insertRecent(recent []herken.Interaction, in herken.Interaction) []herken.Interaction {
+	i, _ := slices.BinarySearchFunc(recent, in.ID, func(r herken.Interaction, id string) int { return strings.Compare(r.ID, id) })
+	if i >= recentInline {
+		return recent
+	}
+	recent = slices.Insert(recent, i, in)
+	if len(recent) > recentInline {
+		recent = recent[:recentInline]
+	}
+	return recent
+}
+
+// refreshRecent reloads c's recent copies from h/{c}/: after a deletion
+// took one of them away.
+func refreshRecent(txn *badger.Txn, c *customerRec) error {
+	recent, _, err := recentHistory(txn, c.ID, herken.MatchOptions{HistoryLimit: recentInline})
+	c.recent = recent
+	return err
+}
+
+// putInteraction stores an interaction record, new or updated, and keeps
+// its index entries in step: t/ for every interaction, f/ while its
+// feedback awaits an answer. old is the stored version the caller read in
+// this transaction (nil for a new interaction); its index entries are
+// replaced, so no caller leaves a stale one behind.
+func putInteraction(txn *badger.Txn, old *herken.Interaction, in herken.Interaction) error {
+	var oldKeys [][]byte
+	if old != nil {
+		oldKeys = interactionIndexKeys(*old)
+	}
+	newKeys := interactionIndexKeys(in)
+	for _, k := range oldKeys {
+		if !containsKey(newKeys, k) {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := encodeInteraction(in)
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(historyKey(in.CustomerID, in.ID), b); err != nil {
+		return err
+	}
+	for _, k := range newKeys {
+		if !containsKey(oldKeys, k) {
+			if err := txn.Set(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// interactionIndexKeys are the index entries in needs: its t/ entry, and its
+// f/ entry while it has feedback nobody answered.
+func interactionIndexKeys(in herken.Interaction) [][]byte {
+	keys := [][]byte{timeKey(in)}
+	if in.Feedback != nil && !in.Feedback.Answered() {
+		keys = append(keys, feedbackKey(in))
+	}
+	return keys
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,104 @@
+package badgerstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/herken/herken"
+
+	"github.com/herken/herken/identity"
+	"github.com/herken/herken/internal/synth"
+	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/storetest"
+)
+
+func TestLoader(t *testing.T) {
+	ctx := context.Background()
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	var all []synth.Customer
+	err = synth.Generate(synth.Config{Customers: 2000, Seed: 7, Now: now}, func(_ int, c synth.Customer) error {
+		all = append(all, c)
+		return l.Add(c.Customer, c.Interactions, c.Promises)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Finish()
+	if err != nil || st.Customers != 2000 || st.Interactions != 20000 {
+		t.Fatalf("Finish: %+v %v", st, err)
+	}
+	shared := 0
+	for _, c := range all {
+		want := c.Customer
+		for _, li := range want.Identifiers {
+			snap, err := s.Match(ctx, []identity.Identifier{li.Identifier}, herken.MatchOptions{HistoryLimit: 10, OpenPromiseLimit: 10}, func(h [][]string) string {
+				if len(h[0]) == 1 {
+					return h[0][0]
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snap.Holders[0]) > 1 {
+				shared++
+				continue
+			}
+			if snap.Focus != want.ID || len(snap.History) != 10 || len(snap.Promises) != len(c.Promises) {
+				t.Fatalf("customer %s: focus %q, %d interactions, %d promises", want.ID, snap.Focus, len(snap.History), len(snap.Promises))
+			}
+			for i := 1; i < len(snap.History); i++ {
+				if snap.History[i].OccurTime.After(snap.History[i-1].OccurTime) {
+					t.Fatal("history not newest first")
+				}
+			}
+			if got := snap.Customers[want.ID]; !got.LastContactTime.Equal(snap.History[0].OccurTime) {
+				t.Fatalf("last contact %v, newest interaction %v", got.LastContactTime, snap.History[0].OccurTime)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no shared household lines in the load")
+	}
+	open, _, err := s.ListPromises(ctx, herken.PromiseQuery{State: herken.PromiseOpen, PageSize: 500})
+	if err != nil || len(open) == 0 {
+		t.Fatalf("open promises after load: %d %v", len(open), err)
+	}
+	if _, err := s.NewLoader(ctx); err == nil {
+		t.Fatal("a loader started on a non-empty store")
+	}
+}
+
+func TestLoaderEnforcesRules(t *testing.T) {
+	ctx := context.Background()
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(storetest.NewCustomer("A", storetest.External("K-1")), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = l.Add(storetest.NewCustomer("B", storetest.External("K-1")), nil, nil)
+	if !errors.Is(err, herken.ErrAlreadyLinked) {
+		t.Fatalf("exclusive identifier loaded twice: %v", err)
+	}
+	if _, err := l.Finish(); err == nil {
+		t.Fatal("Finish after a failed Add succeeded")
+	}
+}

@@ -1,0 +1,351 @@
+package badgerstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/herken/herken"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// CreatePromise implements herken.Store.
+func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Promise, idem herken.Idempotency) (herken.Promise, error) {
+	var out herken.Promise
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		prior, err := checkRequest(txn, idem)
+		if err != nil {
+			return err
+		}
+		if prior != "" {
+			cid, pid, _ := strings.Cut(prior, "/")
+			out, err = getPromise(txn, cid, pid)
+			return err
+		}
+		c, err := targetCustomer(txn, t)
+		if err != nil {
+			return err
+		}
+		cid := c.ID
+		if p.InteractionID != "" {
+			if !herken.ValidRecordID(p.InteractionID) {
+				return herken.ErrInteractionNotFound.WithField("interaction")
+			}
+			if _, err := txn.Get(historyKey(cid, p.InteractionID)); errors.Is(err, badger.ErrKeyNotFound) {
+				return herken.ErrInteractionNotFound.WithField("interaction")
+			} else if err != nil {
+				return err
+			}
+		}
+		rec := p
+		rec.CustomerID = cid
+		rec.ID = newPromiseID(p.DueTime, random32())
+		if err := putPromise(txn, &c, nil, rec); err != nil {
+			return err
+		}
+		out = rec
+		return putRequest(txn, idem, cid+"/"+rec.ID)
+	})
+	return out, err
+}
+
+// putPromise stores p and moves its open-promise index entries from old's
+// (nil for a new promise) to p's. When p opens or closes it counts that in
+// c (the promise's customer) and stores c.
+func putPromise(txn *badger.Txn, c *customerRec, old *herken.Promise, p herken.Promise) error {
+	wasOpen := old != nil && old.State == herken.PromiseOpen
+	if wasOpen {
+		for _, k := range openIndexKeys(*old) {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := encodePromise(p)
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(promiseKey(p.CustomerID, p.ID), b); err != nil {
+		return err
+	}
+	isOpen := p.State == herken.PromiseOpen
+	if isOpen {
+		for _, k := range openIndexKeys(p) {
+			if err := txn.Set(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if wasOpen == isOpen {
+		return nil
+	}
+	if isOpen {
+		c.openPromises++
+	} else {
+		c.openPromises--
+	}
+	return putCustomer(txn, *c)
+}
+
+func openIndexKeys(p herken.Promise) [][]byte {
+	keys := [][]byte{openKey(p.CustomerID, p.ID), dueKey(p)}
+	if p.Owner != "" {
+		keys = append(keys, ownerKey(p))
+	}
+	return keys
+}
+
+func getPromise(txn *badger.Txn, customerID, promiseID string) (herken.Promise, error) {
+	if !herken.ValidID(customerID) || !herken.ValidRecordID(promiseID) {
+		return herken.Promise{}, herken.ErrPromiseNotFound
+	}
+	item, err := txn.Get(promiseKey(customerID, promiseID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return herken.Promise{}, herken.ErrPromiseNotFound
+	}
+	if err != nil {
+		return herken.Promise{}, err
+	}
+	var p herken.Promise
+	err = item.Value(func(v []byte) error {
+		var derr error
+		p, derr = decodePromise(v)
+		return derr
+	})
+	return p, err
+}
+
+// GetPromise implements herken.Store.
+func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (herken.Promise, error) {
+	var p herken.Promise
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		p, err = getPromise(txn, customerID, promiseID)
+		return err
+	})
+	return p, err
+}
+
+// UpdatePromise implements herken.Store.
+func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *herken.Promise) error) (herken.Promise, error) {
+	var out herken.Promise
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		old, err := getPromise(txn, customerID, promiseID)
+		if err != nil {
+			return err
+		}
+		p := old
+		if err := fn(&p); err != nil {
+			return err
+		}
+		// The key fields are fixed: they are part of the id and the indexes.
+		p.ID, p.CustomerID, p.DueTime = old.ID, old.CustomerID, old.DueTime
+		c, err := getCustomerRec(txn, customerID)
+		if err != nil {
+			return err
+		}
+		if err := putPromise(txn, &c, &old, p); err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// ListPromises implements herken.Store.
+func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herken.Promise, string, error) {
+	hash := queryHash("promises", q.CustomerID, q.State, unixNano(q.DueBefore), q.Owner, !q.OverdueAt.IsZero())
+	start, asOf, err := s.openToken(q.PageToken, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	if !q.OverdueAt.IsZero() {
+		// Overdue as of the first page, so every page belongs to one list.
+		if !asOf.IsZero() {
+			q.OverdueAt = asOf
+		}
+		if q.DueBefore.IsZero() || q.OverdueAt.Before(q.DueBefore) {
+			q.DueBefore = q.OverdueAt
+		}
+		q.State = herken.PromiseOpen
+	}
+	var (
+		out  []herken.Promise
+		next []byte
+	)
+	err = s.view(ctx, func(txn *badger.Txn) error {
+		if q.CustomerID != "" {
+			if _, err := getCustomer(txn, q.CustomerID); err != nil {
+				return err
+			}
+			out, next, err = listCustomerPromises(txn, q, start)
+			return err
+		}
+		out, next, err = listOpenPromises(txn, q, start)
+		return err
+	})
+	if err != nil || next == nil {
+		return out, "", err
+	}
+	return out, s.sealToken(hash, next, q.OverdueAt), nil
+}
+
+// listCustomerPromises pages through one customer's promises (by due time)
+// with q's filters. It returns the key to resume from, or nil at the end.
+func listCustomerPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
+	prefix := promisePrefix(q.CustomerID)
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	it := txn.NewIterator(io)
+	defer it.Close()
+	var out []herken.Promise
+	for it.Seek(seekStart(start, prefix)); it.ValidForPrefix(prefix); it.Next() {
+		var p herken.Promise
+		if err := it.Item().Value(func(v []byte) error {
+			var derr error
+			p, derr = decodePromise(v)
+			return derr
+		}); err != nil {
+			return nil, nil, err
+		}
+		if !q.DueBefore.IsZero() && !p.DueTime.Before(q.DueBefore) {
+			break // by due time: the rest is later still
+		}
+		if q.State != herken.PromiseStateUnspecified && p.State != q.State || q.Owner != "" && p.Owner != q.Owner {
+			continue
+		}
+		if len(out) == q.PageSize {
+			return out, it.Item().KeyCopy(nil), nil
+		}
+		out = append(out, p)
+	}
+	return out, nil, nil
+}
+
+// listOpenPromises pages through the OPEN promises of all customers from
+// the due index (or the owner index), so the cost is the page, not the base.
+func listOpenPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
+	prefix := []byte(prefixDue)
+	if q.Owner != "" {
+		prefix = ownerPrefix(q.Owner)
+	}
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	io.PrefetchValues = false
+	it := txn.NewIterator(io)
+	defer it.Close()
+	var out []herken.Promise
+	names := map[string]string{}
+	for it.Seek(seekStart(start, prefix)); it.ValidForPrefix(prefix); it.Next() {
+		key := it.Item().Key()
+		cid, pid, ok := splitTail(key)
+		if !ok {
+			return nil, nil, corrupt("malformed promise index key")
+		}
+		p, err := getPromise(txn, cid, pid)
+		if err != nil {
+			if err == herken.ErrPromiseNotFound {
+				return nil, nil, corrupt("promise index names a missing promise")
+			}
+			return nil, nil, err
+		}
+		if !q.DueBefore.IsZero() && !p.DueTime.Before(q.DueBefore) {
+			break
+		}
+		if len(out) == q.PageSize {
+			return out, it.Item().KeyCopy(nil), nil
+		}
+		name, ok := names[cid]
+		if !ok {
+			c, err := getCustomer(txn, cid)
+			if err != nil {
+				return nil, nil, err
+			}
+			name, names[cid] = c.DisplayName, c.DisplayName
+		}
+		p.CustomerDisplayName = name
+		out = append(out, p)
+	}
+	return out, nil, nil
+}
+
+// BreakOverdue implements herken.Store.
+func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p herken.Promise) (herken.Promise, herken.Interaction)) (int, bool, error) {
+	type ref struct{ cid, pid string }
+	var (
+		refs []ref
+		more bool
+	)
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		io := badger.DefaultIteratorOptions
+		io.Prefix = []byte(prefixDue)
+		io.PrefetchValues = false
+		it := txn.NewIterator(io)
+		defer it.Close()
+		stop := []byte(prefixDue + timeHex(dueBefore))
+		for it.Seek(io.Prefix); it.ValidForPrefix(io.Prefix) && bytes.Compare(it.Item().Key(), stop) < 0; it.Next() {
+			if len(refs) == limit {
+				more = true
+				break
+			}
+			cid, pid, ok := splitTail(it.Item().Key())
+			if !ok {
+				return corrupt("malformed promise index key")
+			}
+			refs = append(refs, ref{cid, pid})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	n := 0
+	for _, r := range refs {
+		err := s.update(ctx, func(txn *badger.Txn) error {
+			p, err := getPromise(txn, r.cid, r.pid)
+			if err != nil {
+				return err
+			}
+			// Re-check inside the transaction: an agent may have kept it
+			// since the scan.
+			if p.State != herken.PromiseOpen || !p.DueTime.Before(dueBefore) {
+				return errSkip
+			}
+			c, err := getCustomerRec(txn, r.cid)
+			if err != nil {
+				return err
+			}
+			np, event := broken(p)
+			np.ID, np.CustomerID, np.DueTime = p.ID, p.CustomerID, p.DueTime
+			if err := putPromise(txn, &c, &p, np); err != nil {
+				return err
+			}
+			event.PromiseID = p.ID
+			_, err = appendInteraction(txn, &c, event)
+			return err
+		})
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, errSkip):
+		default:
+			return n, true, err
+		}
+	}
+	return n, more, nil
+}
+
+// errSkip aborts a transaction that found nothing to do.
+var errSkip = errors.New("skip")
+
+// seekStart is where a page scan starts: the token's key, or the prefix.
+func seekStart(start, prefix []byte) []byte {
+	if start != nil {
+		return start
+	}
+	return prefix
+}
