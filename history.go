@@ -59,7 +59,7 @@ func (s *Service) ListInteractions(ctx context.Context, q InteractionQuery) ([]I
 // comment) to one interaction. Feedback is given once: a second submission
 // is ErrFeedbackSubmitted. A system event (ChannelSystem) was no contact
 // and takes no feedback: INVALID_ARGUMENT on "name".
-func (s *Service) SubmitFeedback(ctx context.Context, customerID, interactionID string, score int, comment string) (Interaction, error) {
+func (s *Service) SubmitFeedback(ctx context.Context, customerID, interactionID string, score int, comment string, w Write) (Interaction, error) {
 	var errs []error
 	if score < MinFeedbackScore || score > MaxFeedbackScore {
 		e := invalid(ReasonFieldInvalid, "score", "must be between %d and %d", MinFeedbackScore, MaxFeedbackScore)
@@ -81,13 +81,13 @@ func (s *Service) SubmitFeedback(ctx context.Context, customerID, interactionID 
 		}
 		in.Feedback = &Feedback{Score: score, Comment: comment, SubmitTime: now}
 		return nil
-	})
+	}, WriteOptions{Actor: w.Actor})
 }
 
 // AnswerFeedback records what was done with an interaction's feedback, as
 // told to the customer, and who did it. ErrFeedbackMissing when there is no
 // feedback, ErrFeedbackAnswered when it was answered before.
-func (s *Service) AnswerFeedback(ctx context.Context, customerID, interactionID, answer, answeredBy string) (Interaction, error) {
+func (s *Service) AnswerFeedback(ctx context.Context, customerID, interactionID, answer, answeredBy string, w Write) (Interaction, error) {
 	answer, err1 := cleanText(answer, "answer", MaxFeedbackRunes)
 	if err1 == nil && answer == "" {
 		err1 = invalid(ReasonFieldRequired, "answer", "required: what was done, as told to the customer")
@@ -109,7 +109,7 @@ func (s *Service) AnswerFeedback(ctx context.Context, customerID, interactionID,
 		}
 		in.Feedback.Answer, in.Feedback.AnsweredBy, in.Feedback.AnswerTime = answer, answeredBy, now
 		return nil
-	})
+	}, WriteOptions{Actor: w.Actor})
 }
 
 // PurgeHistory deletes interactions that occurred more than retention ago,
@@ -132,5 +132,5 @@ func (s *Service) PurgeHistory(ctx context.Context, retention time.Duration, lim
 	case limit == 0:
 		limit = DefaultPurgeLimit
 	}
-	return s.store.PurgeInteractions(ctx, s.now().UTC().Add(-retention), limit)
+	return s.store.PurgeInteractions(ctx, s.now().UTC().Add(-retention), limit, WriteOptions{Actor: SystemActor})
 }

@@ -34,14 +34,14 @@ func historyService(t *testing.T, now *time.Time) (*herken.Service, herken.Store
 
 func seedHistory(t *testing.T, st herken.Store, n int, newest time.Time) herken.Customer {
 	t.Helper()
-	c, err := st.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.Idempotency{})
+	c, err := st.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
 		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: newest.Add(-time.Duration(i) * time.Hour), Summary: fmt.Sprint(i)}
-		if _, err := st.AppendInteraction(context.Background(), herken.Target{CustomerID: c.ID}, in, herken.Idempotency{}); err != nil {
+		if _, err := st.AppendInteraction(context.Background(), herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,16 +132,16 @@ func TestFeedbackRules(t *testing.T) {
 	in := list[0]
 
 	for _, score := range []int{0, 6, -1} {
-		_, err := svc.SubmitFeedback(ctx, c.ID, in.ID, score, "")
+		_, err := svc.SubmitFeedback(ctx, c.ID, in.ID, score, "", herken.Write{})
 		if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:score]" {
 			t.Errorf("score %d: %v", score, err)
 		}
 	}
-	_, err = svc.SubmitFeedback(ctx, c.ID, in.ID, 0, string(make([]rune, 4001)))
+	_, err = svc.SubmitFeedback(ctx, c.ID, in.ID, 0, string(make([]rune, 4001)), herken.Write{})
 	if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:score FIELD_INVALID:comment]" {
 		t.Errorf("score and comment: %v", err)
 	}
-	got, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 5, "  top  ")
+	got, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 5, "  top  ", herken.Write{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,39 +149,39 @@ func TestFeedbackRules(t *testing.T) {
 	if *got.Feedback != want || got.Feedback.Answered() {
 		t.Fatalf("feedback %+v, want %+v", *got.Feedback, want)
 	}
-	if _, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 1, ""); !errors.Is(err, herken.ErrFeedbackSubmitted) {
+	if _, err := svc.SubmitFeedback(ctx, c.ID, in.ID, 1, "", herken.Write{}); !errors.Is(err, herken.ErrFeedbackSubmitted) {
 		t.Fatalf("second submission: %v", err)
 	}
-	if _, err := svc.AnswerFeedback(ctx, c.ID, list[1].ID, "a", "b"); !errors.Is(err, herken.ErrFeedbackMissing) {
+	if _, err := svc.AnswerFeedback(ctx, c.ID, list[1].ID, "a", "b", herken.Write{}); !errors.Is(err, herken.ErrFeedbackMissing) {
 		t.Fatalf("answer without feedback: %v", err)
 	}
-	_, err = svc.AnswerFeedback(ctx, c.ID, in.ID, " ", "")
+	_, err = svc.AnswerFeedback(ctx, c.ID, in.ID, " ", "", herken.Write{})
 	if got := fmt.Sprint(fields(err)); got != "[FIELD_REQUIRED:answer FIELD_REQUIRED:answered_by]" {
 		t.Errorf("empty answer: %v", err)
 	}
 	now = now.Add(2 * time.Hour)
-	got, err = svc.AnswerFeedback(ctx, c.ID, in.ID, "gebeld en uitgelegd", "agent-042")
+	got, err = svc.AnswerFeedback(ctx, c.ID, in.ID, "gebeld en uitgelegd", "agent-042", herken.Write{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !got.Feedback.Answered() || !got.Feedback.AnswerTime.Equal(now) || !got.Feedback.SubmitTime.Equal(historyNow) || got.Feedback.AnsweredBy != "agent-042" {
 		t.Fatalf("answered %+v", *got.Feedback)
 	}
-	if _, err := svc.AnswerFeedback(ctx, c.ID, in.ID, "x", "y"); !errors.Is(err, herken.ErrFeedbackAnswered) {
+	if _, err := svc.AnswerFeedback(ctx, c.ID, in.ID, "x", "y", herken.Write{}); !errors.Is(err, herken.ErrFeedbackAnswered) {
 		t.Fatalf("second answer: %v", err)
 	}
-	if _, err := svc.SubmitFeedback(ctx, c.ID, herken.NewID(), 3, ""); !errors.Is(err, herken.ErrInteractionNotFound) {
+	if _, err := svc.SubmitFeedback(ctx, c.ID, herken.NewID(), 3, "", herken.Write{}); !errors.Is(err, herken.ErrInteractionNotFound) {
 		t.Fatalf("unknown interaction: %v", err)
 	}
 
 	// A system event takes no feedback.
 	sys, err := st.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, herken.Interaction{
 		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp, OccurTime: now, Summary: "belofte gebroken",
-	}, herken.Idempotency{})
+	}, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.SubmitFeedback(ctx, c.ID, sys.ID, 3, "")
+	_, err = svc.SubmitFeedback(ctx, c.ID, sys.ID, 3, "", herken.Write{})
 	if got := fmt.Sprint(fields(err)); got != "[FIELD_INVALID:name]" {
 		t.Errorf("feedback on a system event: %v", err)
 	}
@@ -232,7 +232,7 @@ func TestSweepPromisesArguments(t *testing.T) {
 	svc, st := historyService(t, &now)
 	c := seedHistory(t, st, 0, now)
 	p, err := st.CreatePromise(context.Background(), herken.Target{CustomerID: c.ID},
-		herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen, DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.Idempotency{})
+		herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen, DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

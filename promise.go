@@ -89,19 +89,3 @@ const (
 	SummaryScanInteraction = 10   // newest interactions the follow-up count looks at
 	DefaultSweepLimit      = 1000 // promises one SweepPromises call breaks when limit is 0
 )
-
-// ValidRecordID reports whether id has the shape of an interaction or
-// promise id (24 lowercase hex digits). It keeps junk out of store keys; it
-// does not say the record exists.
-func ValidRecordID(id string) bool {
-	if len(id) != 24 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}

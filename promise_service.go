@@ -3,6 +3,7 @@ package herken
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,7 +29,7 @@ func (s *Service) Now() time.Time { return s.now() }
 // CreatePromise validates np and records it as an OPEN promise to the
 // customer t names. A promise addressed by identifier keeps that identifier
 // as the one to keep it on (an IVR callback request: the caller's number).
-func (s *Service) CreatePromise(ctx context.Context, t InteractionTarget, np NewPromise, requestID string) (Promise, error) {
+func (s *Service) CreatePromise(ctx context.Context, t InteractionTarget, np NewPromise, w Write) (Promise, error) {
 	now := s.now().UTC()
 	p, err := s.buildPromise(np, now)
 	if err != nil {
@@ -45,11 +46,19 @@ func (s *Service) CreatePromise(ctx context.Context, t InteractionTarget, np New
 	if np.InteractionID != "" && t.CustomerID != "" && np.InteractionCustomerID != t.CustomerID {
 		return Promise{}, invalid(ReasonFieldInvalid, "interaction", "must be an interaction of the same customer")
 	}
-	idem, err := s.idempotency(requestID, promiseFingerprint(target, np))
+	opts, err := s.writeOptions(w, promiseFingerprint(target, np))
 	if err != nil {
 		return Promise{}, err
 	}
-	return s.store.CreatePromise(ctx, target, p, idem)
+	p.ID = NewID()
+	out, err := s.store.CreatePromise(ctx, target, p, opts)
+	if errors.Is(err, ErrInteractionNotFound) && np.InteractionID != "" {
+		// The only interaction a create reads is the one it was made in.
+		if de, ok := AsError(err); ok {
+			return out, de.WithField("interaction")
+		}
+	}
+	return out, targetField(target, err)
 }
 
 func (s *Service) buildPromise(np NewPromise, now time.Time) (Promise, error) {
@@ -130,16 +139,16 @@ func (s *Service) GetPromise(ctx context.Context, customerID, promiseID string) 
 
 // KeepPromise marks an OPEN promise KEPT. Keeping a KEPT promise again
 // changes nothing, so a retry is safe.
-func (s *Service) KeepPromise(ctx context.Context, customerID, promiseID, actor, note string) (Promise, error) {
-	return s.closePromise(ctx, customerID, promiseID, actor, note, PromiseKept)
+func (s *Service) KeepPromise(ctx context.Context, customerID, promiseID, actor, note string, w Write) (Promise, error) {
+	return s.closePromise(ctx, customerID, promiseID, actor, note, PromiseKept, w)
 }
 
 // CancelPromise marks an OPEN promise CANCELLED; again, a retry is safe.
-func (s *Service) CancelPromise(ctx context.Context, customerID, promiseID, actor, note string) (Promise, error) {
-	return s.closePromise(ctx, customerID, promiseID, actor, note, PromiseCancelled)
+func (s *Service) CancelPromise(ctx context.Context, customerID, promiseID, actor, note string, w Write) (Promise, error) {
+	return s.closePromise(ctx, customerID, promiseID, actor, note, PromiseCancelled, w)
 }
 
-func (s *Service) closePromise(ctx context.Context, customerID, promiseID, actor, note string, to PromiseState) (Promise, error) {
+func (s *Service) closePromise(ctx context.Context, customerID, promiseID, actor, note string, to PromiseState, w Write) (Promise, error) {
 	var err error
 	if actor, err = cleanLine(actor, "actor", MaxOwnerRunes); err != nil {
 		return Promise{}, err
@@ -162,7 +171,7 @@ func (s *Service) closePromise(ctx context.Context, customerID, promiseID, actor
 		e := *ErrPromiseNotOpen
 		e.Metadata = map[string]string{"state": p.State.String()}
 		return &e
-	})
+	}, WriteOptions{Actor: w.Actor})
 }
 
 // ListPromisesRequest is the input of ListPromises.
@@ -232,7 +241,11 @@ func (s *Service) SweepPromises(ctx context.Context, grace time.Duration, limit 
 		limit = DefaultSweepLimit
 	}
 	now := s.now().UTC()
-	return s.store.BreakOverdue(ctx, now.Add(-grace), limit, func(p Promise) (Promise, Interaction) {
+	dueBefore := now.Add(-grace)
+	return s.store.BreakOverdue(ctx, dueBefore, limit, func(p Promise) (Promise, Interaction, bool) {
+		if !p.Breakable(dueBefore) {
+			return p, Interaction{}, false
+		}
 		p.State, p.StateTime, p.StateActor = PromiseBroken, now, SystemActor
 		p.StateNote = "not kept within " + grace.String() + " of its due time"
 		summary := fmt.Sprintf("Belofte niet nagekomen (%s), beloofd voor %s UTC.",
@@ -244,10 +257,11 @@ func (s *Service) SweepPromises(ctx context.Context, grace time.Duration, limit 
 			summary += " (eigenaar: " + p.Owner + ")"
 		}
 		return p, Interaction{
-			Channel: ChannelSystem, Direction: DirectionOutbound, Outcome: OutcomeFollowUp,
+			ID: NewID(), Channel: ChannelSystem, Direction: DirectionOutbound, Outcome: OutcomeFollowUp,
 			OccurTime: now, CreateTime: now, Agent: SystemActor, Summary: truncateRunes(summary, MaxSummaryRunes),
-		}
-	})
+			PromiseID: p.ID,
+		}, true
+	}, WriteOptions{Actor: SystemActor})
 }
 
 func truncateRunes(s string, n int) string {

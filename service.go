@@ -359,6 +359,18 @@ func clampLimit(n int) int {
 	return n
 }
 
+// Write describes who makes a write and how it is retried; every write
+// method of the Service takes one.
+type Write struct {
+	// RequestID, if set, makes a create safe to retry: a retry with the same
+	// id and request returns the first call's result (REQUEST_ID_REUSED for
+	// another request). At most 64 letters, digits, '-' and '_'.
+	RequestID string
+	// Actor is who makes the write (an authenticated caller's name,
+	// SystemActor for the sweepers); "" if unknown.
+	Actor string
+}
+
 // NewCustomer is the input of CreateCustomer.
 type NewCustomer struct {
 	DisplayName       string
@@ -369,37 +381,28 @@ type NewCustomer struct {
 }
 
 // CreateCustomer validates nc, then stores the customer and links its
-// identifiers atomically. requestID, if set, makes the call safe to retry.
-func (s *Service) CreateCustomer(ctx context.Context, nc NewCustomer, requestID string) (Customer, error) {
+// identifiers atomically. A customer needs a display name or an identifier:
+// one with neither could never be found again.
+func (s *Service) CreateCustomer(ctx context.Context, nc NewCustomer, w Write) (Customer, error) {
 	c, pos, err := s.buildCustomer(nc)
 	if err != nil {
 		return Customer{}, err
 	}
-	idem, err := s.idempotency(requestID, customerFingerprint(c))
+	opts, err := s.writeOptions(w, customerFingerprint(c))
 	if err != nil {
 		return Customer{}, err
 	}
-	out, err := s.store.CreateCustomer(ctx, c, idem)
+	out, err := s.store.CreateCustomer(ctx, c, opts)
 	// The store names c.Identifiers[i]; the caller's field is the request's
 	// position of that identifier, which differs once duplicates are dropped.
-	if de, ok := AsError(err); ok {
-		if i, ok := identifierIndex(de.Field); ok && i < len(pos) {
-			e := *de
-			e.Field = "identifiers[" + strconv.Itoa(pos[i]) + "]"
-			return out, &e
-		}
+	var ie *IdentifierError
+	if errors.As(err, &ie) && ie.Index >= 0 && ie.Index < len(pos) {
+		e := *ie.Err
+		e.Field = "identifiers[" + strconv.Itoa(pos[ie.Index]) + "]"
+		e.Err = ie
+		return out, &e
 	}
 	return out, err
-}
-
-// identifierIndex parses the field "identifiers[i]".
-func identifierIndex(field string) (int, bool) {
-	rest, ok := strings.CutPrefix(field, "identifiers[")
-	if rest, ok2 := strings.CutSuffix(rest, "]"); ok && ok2 {
-		i, err := strconv.Atoi(rest)
-		return i, err == nil && i >= 0
-	}
-	return 0, false
 }
 
 // buildCustomer validates nc; pos[i] is the request position of
@@ -436,6 +439,9 @@ func (s *Service) buildCustomer(nc NewCustomer) (c Customer, pos []int, err erro
 			pos = append(pos, i)
 		}
 	}
+	if c.DisplayName == "" && len(c.Identifiers) == 0 {
+		return c, nil, invalid(ReasonFieldRequired, "display_name", "a customer needs a display name or at least one identifier")
+	}
 	c.ID = NewID()
 	c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
 	return c, pos, nil
@@ -450,7 +456,7 @@ type InteractionTarget struct {
 
 // RecordInteraction validates in and appends it to the target customer's
 // history. in.ID, in.CustomerID, in.Identifier and in.CreateTime are set here.
-func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in Interaction, requestID string) (Interaction, error) {
+func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in Interaction, w Write) (Interaction, error) {
 	now := s.now().UTC()
 	// The fingerprint covers what the client sent: a retry without
 	// occur_time must match the first call, whose time defaulted to "now".
@@ -466,12 +472,24 @@ func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in
 		target.Identifier = t.Identifier.Identifier
 		in.Identifier = t.Identifier.Identifier
 	}
-	in.ID, in.CustomerID, in.CreateTime = "", "", now
-	idem, err := s.idempotency(requestID, interactionFingerprint(target, asSent))
+	in.ID, in.CustomerID, in.CreateTime = NewID(), "", now
+	opts, err := s.writeOptions(w, interactionFingerprint(target, asSent))
 	if err != nil {
 		return Interaction{}, err
 	}
-	return s.store.AppendInteraction(ctx, target, in, idem)
+	out, err := s.store.AppendInteraction(ctx, target, in, opts)
+	return out, targetField(target, err)
+}
+
+// targetField places an error about the customer a write was addressed to
+// by identifier (none or several hold it) on the request's "identifier".
+func targetField(t Target, err error) error {
+	if t.CustomerID == "" && (errors.Is(err, ErrIdentifierNotFound) || errors.Is(err, ErrAmbiguous)) {
+		if de, ok := AsError(err); ok {
+			return de.WithField("identifier")
+		}
+	}
+	return err
 }
 
 func (s *Service) validateInteraction(in *Interaction, now time.Time) error {
@@ -506,8 +524,13 @@ func (s *Service) validateInteraction(in *Interaction, now time.Time) error {
 	return nil
 }
 
-// idempotency validates a request id and pairs it with the request's
-// fingerprint.
+// writeOptions validates w's request id, pairing it with the request's
+// fingerprint, and carries w's actor to the store.
+func (s *Service) writeOptions(w Write, fingerprint []byte) (WriteOptions, error) {
+	idem, err := s.idempotency(w.RequestID, fingerprint)
+	return WriteOptions{Idempotency: idem, Actor: w.Actor}, err
+}
+
 func (s *Service) idempotency(requestID string, fingerprint []byte) (Idempotency, error) {
 	if requestID == "" {
 		return Idempotency{}, nil
@@ -548,24 +571,30 @@ const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lower
 
 var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
 
-// NewID returns a new opaque customer id: 80 random bits in lowercase
-// Crockford base32 (16 characters), safe in resource names and keys.
+// NewID returns a new id for a customer, an interaction or a promise: 80
+// random bits in lowercase Crockford base32 (16 characters), safe in
+// resource names and store keys. Ids are minted here, never by a store, and
+// are opaque everywhere else: nothing may read meaning from them.
 func NewID() string {
 	var b [10]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return idEncoding.EncodeToString(b[:])
 }
 
-// ValidID reports whether id could be a customer id (16 base32 characters).
-// It keeps junk out of store keys; it does not say the customer exists.
+// MaxIDLen is the longest id ValidID accepts.
+const MaxIDLen = 64
+
+// ValidID reports whether id could be an id: 1 to MaxIDLen lowercase ASCII
+// letters and digits. It keeps junk out of resource names and store keys
+// (no '/', no separators); it does not say the record exists. Ids are
+// opaque: ids minted before NewID's form (the 24-hex-digit interaction and
+// promise ids of store format 2) stay valid.
 func ValidID(id string) bool {
-	if len(id) != 16 {
+	if len(id) == 0 || len(id) > MaxIDLen {
 		return false
 	}
-	// Check every byte: the base32 decoder skips '\r' and '\n', so decoding
-	// alone would let "customers/0000\n\n..." through.
 	for i := 0; i < len(id); i++ {
-		if !strings.ContainsRune(idAlphabet, rune(id[i])) {
+		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
 			return false
 		}
 	}

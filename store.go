@@ -7,24 +7,37 @@ import (
 	"github.com/herken/herken/identity"
 )
 
-// Store persists customers, the identifier index and interaction history.
+// Store persists customers, the identifier index, interaction history and
+// promises. The domain decides (ids, times, which identifiers may be linked,
+// when last contact moves, which promises are overdue); a store applies
+// those decisions atomically and answers queries in the documented order,
+// with its own keys or columns.
 //
-// Every implementation must pass the conformance suite in store/storetest.
-// Invariants every method keeps, also across crashes:
+// Every implementation passes the conformance suite in store/storetest.
+// What every implementation guarantees, also across crashes:
 //   - an identifier index entry exists exactly when the customer it names
-//     exists and lists that identifier;
-//   - every multi-key change is atomic;
-//   - errors are *Error values (ErrCustomerNotFound, ErrAlreadyLinked, ...),
-//     context errors, or ErrUnavailable-wrapped storage failures.
+//     exists and lists that identifier, and every other index agrees with
+//     the records it points at;
+//   - every method that changes several records does so atomically: all or
+//     nothing, and concurrent callers see either state, never a mix;
+//   - ids are the caller's: a store keeps them as given and never derives
+//     meaning from them (they are opaque strings, ValidID);
+//   - update callbacks (fn, broken) run inside the store's transaction and
+//     may run more than once when the store retries on a conflict: they must
+//     be pure, depending only on their argument and on values captured
+//     before the call;
+//   - errors are *Error values (ErrCustomerNotFound, ...), *IdentifierError
+//     for an identifier that cannot be linked, context errors, or
+//     ErrUnavailable-wrapped storage failures; never API field paths or
+//     resource names, which are the caller's business.
 type Store interface {
-	// CreateCustomer stores c (ID, times and Revision already set by the
-	// caller) and links every identifier in c.Identifiers. An exclusive
-	// identifier held by another customer fails with ErrAlreadyLinked
-	// (Metadata "customer" names the holder); a shareable one with
-	// MaxHoldersPerIdentity holders fails with ErrShareLimit. With a non-empty
-	// idem.Key already used, it returns the customer that request created
-	// (same fingerprint) or ErrRequestIDReused, and writes nothing.
-	CreateCustomer(ctx context.Context, c Customer, idem Idempotency) (Customer, error)
+	// CreateCustomer stores c (ID, times and Revision set by the caller)
+	// and links every identifier in c.Identifiers through LinkHolder. An
+	// identifier that cannot be linked fails the whole create with the
+	// *IdentifierError LinkHolder returns. With a non-empty w.Idempotency.Key
+	// already used, it returns the customer that request created (same
+	// fingerprint) or ErrRequestIDReused, and writes nothing.
+	CreateCustomer(ctx context.Context, c Customer, w WriteOptions) (Customer, error)
 
 	// GetCustomer returns the customer with id or ErrCustomerNotFound.
 	GetCustomer(ctx context.Context, id string) (Customer, error)
@@ -36,54 +49,68 @@ type Store interface {
 	// returns "" for none.
 	Match(ctx context.Context, ids []identity.Identifier, opts MatchOptions, focus func(holders [][]string) string) (Snapshot, error)
 
-	// AppendInteraction adds in to the history of the customer target names
-	// and moves the customer's last contact forward if in is newer. in.ID and
-	// in.CreateTime are set by the caller. With idem.Key already used it
-	// returns the interaction that request recorded (same fingerprint) or
+	// AppendInteraction adds in (ID, times set by the caller) to the history
+	// of the customer t names (resolved with TargetHolder) and applies
+	// Customer.RecordContact. With w.Idempotency.Key already used it returns
+	// the interaction that request recorded (same fingerprint) or
 	// ErrRequestIDReused, and writes nothing.
-	AppendInteraction(ctx context.Context, target Target, in Interaction, idem Idempotency) (Interaction, error)
+	AppendInteraction(ctx context.Context, t Target, in Interaction, w WriteOptions) (Interaction, error)
 
-	// CreatePromise stores p (ID set by the store, CreateTime and State by
-	// the caller) for the customer target names. A non-empty p.InteractionID
-	// must name an interaction of that customer (ErrInteractionNotFound).
-	// Idempotency as AppendInteraction.
-	CreatePromise(ctx context.Context, target Target, p Promise, idem Idempotency) (Promise, error)
+	// CreatePromise stores p (ID, CreateTime and State set by the caller)
+	// for the customer t names. A non-empty p.InteractionID must name an
+	// interaction of that customer (ErrInteractionNotFound). Idempotency as
+	// AppendInteraction.
+	CreatePromise(ctx context.Context, t Target, p Promise, w WriteOptions) (Promise, error)
 
 	// GetPromise returns one promise or ErrPromiseNotFound.
 	GetPromise(ctx context.Context, customerID, promiseID string) (Promise, error)
 
 	// UpdatePromise applies fn to the promise inside a transaction and stores
-	// the result, keeping the open-promise indexes in step with its state.
-	// fn's error aborts the update and is returned.
-	UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *Promise) error) (Promise, error)
+	// the result, keeping its indexes in step with its state, owner and due
+	// time. ID and CustomerID are fixed. fn's error aborts the update and is
+	// returned.
+	UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *Promise) error, w WriteOptions) (Promise, error)
 
 	// ListPromises returns one page of promises matching q, by due time,
 	// oldest first, and the token of the next page ("" on the last page).
 	// A token from another query is ErrPageToken.
 	ListPromises(ctx context.Context, q PromiseQuery) ([]Promise, string, error)
 
-	// BreakOverdue finds OPEN promises due before dueBefore, oldest first, at
-	// most limit, and for each — in its own transaction, re-checked inside
-	// it — stores the promise and appends the interaction that broken
-	// returns. It reports how many it broke and whether more are waiting.
-	BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p Promise) (Promise, Interaction)) (int, bool, error)
+	// BreakOverdue finds OPEN promises due before dueBefore, oldest first,
+	// at most limit, and for each, in its own transaction, calls broken
+	// with the promise as stored now: when broken says ok, it stores the
+	// promise and appends the interaction broken returns (ID set) to the
+	// customer's history. It reports how many it broke and whether more are
+	// waiting.
+	BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p Promise) (Promise, Interaction, bool), w WriteOptions) (int, bool, error)
 
 	// ListInteractions returns one page of interactions matching q and the
-	// next page token. One customer's history comes newest first; unanswered
-	// feedback across customers comes oldest submission first.
+	// next page token. One customer's history comes newest first (ties by
+	// id); unanswered feedback across customers comes oldest submission
+	// first.
 	ListInteractions(ctx context.Context, q InteractionQuery) ([]Interaction, string, error)
 
 	// UpdateInteraction applies fn to one interaction inside a transaction
-	// (ErrInteractionNotFound if absent), keeping the feedback index in step.
-	UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *Interaction) error) (Interaction, error)
+	// (ErrInteractionNotFound if absent), keeping the feedback index and the
+	// customer's summary in step. ID, CustomerID and OccurTime are fixed.
+	UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *Interaction) error, w WriteOptions) (Interaction, error)
 
 	// PurgeInteractions deletes interactions that occurred before cutoff,
 	// oldest first, at most limit, and reports how many and whether more
 	// are waiting. Customers' last-contact summaries are kept.
-	PurgeInteractions(ctx context.Context, cutoff time.Time, limit int) (int, bool, error)
+	PurgeInteractions(ctx context.Context, cutoff time.Time, limit int, w WriteOptions) (int, bool, error)
 
 	// Close releases the store. Calls after Close fail.
 	Close() error
+}
+
+// WriteOptions go with every write to a Store: one value, so that what
+// every write carries (who makes it, how it is retried) grows in one place.
+type WriteOptions struct {
+	Idempotency Idempotency // zero: the write is not idempotent
+	// Actor is who makes the write: the caller's name once the server
+	// authenticates callers, SystemActor for the sweepers, "" if unknown.
+	Actor string
 }
 
 // MatchOptions says what Match reads about the focus customer.

@@ -4,12 +4,17 @@ package identity
 // "06 12345678", "+31612345678", "0031 6 1234 5678", "(020) 123-4567" —
 // into the E.164 string the full parser would give, in well under a
 // microsecond, without validating it. The result is a candidate, not a
-// canonical identifier: Service.Lookup trusts it only when the index holds
-// it, because the index holds nothing but canonical numbers and for these
-// forms the parser's answer is the same digits (the fuzz target
-// FuzzFastPhone checks that a candidate that is itself canonical always
-// equals the parser's result). Anything else — letters, extensions, "(0)"
-// after a country code, a leading separator, other regions' conventions —
+// canonical identifier: the domain's Service.LookupInput (root package
+// herken) looks the candidate up first and trusts it only on an index hit;
+// on a miss it runs the full parser (Normalize) and looks up what that
+// gives. A hit is safe to trust because the index holds nothing but
+// canonical numbers, and a candidate that is itself canonical is exactly
+// the parser's result for the same input (the fuzz target FuzzFastPhone
+// checks this); a candidate that is not canonical ("+310612345678" from
+// "+3106 12345678") never hits. Anything else — letters, extensions, "(0)"
+// after a country code, a leading separator, other regions' conventions,
+// bare digits without "+", "00" or "0" ("612345678" is national,
+// "4915123456789" international without '+'; only the parser can tell) —
 // reports false and takes the full path.
 func (n *Normalizer) FastPhone(raw string) (Identifier, bool) {
 	if n.fastCC == "" || len(raw) == 0 || len(raw) > 32 {

@@ -26,7 +26,13 @@ func TestFastPhone(t *testing.T) {
 		{"06-12345678 x12", "", false},
 		{"anonymous", "", false},
 		{"", "", false},
-		{"612345678", "", false},   // no prefix: ambiguous
+		{"612345678", "", false}, // no prefix: ambiguous
+		// International without '+': only the parser can tell them from
+		// national numbers ("435632522" is +31 43 5632522, not +43 5632522).
+		{"4915123456789", "", false},
+		{"31612345678", "", false},
+		{"12125550100", "", false},
+		{"435632522", "", false},
 		{"+0612345678", "", false}, // country codes never start with 0
 		{"06 1234", "", false},     // too short
 		{"+31 6 12 34 56 78 90 12 34", "", false},
@@ -59,7 +65,8 @@ func TestFastPhone(t *testing.T) {
 // makes trusting an index hit on the candidate safe.
 func FuzzFastPhone(f *testing.F) {
 	for _, s := range []string{"06 12345678", "+31612345678", "0031 6 12345678", "00310612345678", "+31 (0)6 12345678",
-		"-0612345678", " +31 6 12345678", "(020) 123-4567", "+32 470 12 34 56", "0800-1234", "0900 123 45 67", "+4930123456", "+1 415 555 2671", "097 012345678"} {
+		"-0612345678", " +31 6 12345678", "(020) 123-4567", "+32 470 12 34 56", "0800-1234", "0900 123 45 67", "+4930123456", "+1 415 555 2671", "097 012345678",
+		"4915123456789", "31612345678", "12125550100", "435632522", "(49) 15123456789"} {
 		f.Add(s)
 	}
 	n, err := NewNormalizer(NormalizerConfig{DefaultRegion: "NL"})

@@ -8,13 +8,15 @@ import (
 )
 
 // Normalisation turns what a client sent into the one canonical Identifier
-// that is stored and compared (CONVENTIONS.md section 6). It is pure: no I/O,
-// no clock, no mutable package state. Error messages name the rule that
-// failed and never echo the input (it is personal data).
+// that is stored and compared (the table "Identifier kinds and their
+// canonical forms" in README.md). It is pure: no I/O, no clock, no mutable
+// package state. Error messages name the rule that failed and never echo
+// the input (it is personal data).
 //
 // The code is split by kind: normalize_phone.go, normalize_email.go,
 // normalize_social.go, normalize_external.go, normalize_postal.go and
-// normalize_query.go (kind detection for free-form strings).
+// normalize_query.go (kind detection for free-form strings); fastphone.go
+// is the lookup fast path for plainly written phone numbers.
 
 // Proto field names used in errors, relative to the identifier input message.
 const (

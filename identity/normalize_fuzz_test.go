@@ -1,8 +1,12 @@
 package identity
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // The fuzz targets check invariants that hold for any input: no panic; an
@@ -56,12 +60,14 @@ func fuzzIdentifier(t *testing.T, n *Normalizer, id Identifier, kind Kind) {
 func FuzzPhone(f *testing.F) {
 	for _, s := range []string{"06-12345678", "+31 (0)6 12345678", "0031612345678", "tel:+31-6-1234-5678;ext=12",
 		"０６１２３４５６７８", "+31 20 123 4567 ext. 12", "anonymous", "0000", "+", "-1", "+1 415 555 2671", "0800-FLOWERS",
-		"sip:+31612345678@pbx.example.nl;user=phone", "tel:0470123456;phone-context=+32", "06\u200912345678"} {
+		"sip:+31612345678@pbx.example.nl;user=phone", "tel:0470123456;phone-context=+32", "06\u200912345678",
+		"4915123456789", "12125550100", "31612345678", "435632522", "14020", "6837012", "4970200000000000"} {
 		f.Add(s)
 	}
 	n := newTestNormalizer(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := n.Phone(s)
+		checkWithoutPlus(t, n, s, got, err)
 		if err != nil {
 			fuzzErr(t, err, fieldPhone)
 			return
@@ -86,6 +92,31 @@ func FuzzPhone(f *testing.F) {
 			t.Fatalf("Query(%q) = %+v, %v", v, q, err)
 		}
 	})
+}
+
+// checkWithoutPlus checks the rule for international numbers without '+'
+// on a bare digit string s of 8 to 15 digits that does not start with 0:
+// when "+s" is a valid number, s is that number or keeps its meaning as a
+// valid number of the default region; and Query agrees with Phone.
+func checkWithoutPlus(t *testing.T, n *Normalizer, s string, got Normalized, err error) {
+	t.Helper()
+	if len(s) < 8 || len(s) > 15 || s[0] == '0' || !allDigits(s) {
+		return
+	}
+	if q, qerr := n.Query(s); (qerr == nil) != (err == nil) || q != got {
+		t.Fatalf("Query(%q) = %+v, %v; Phone = %+v, %v", s, q, qerr, got, err)
+	}
+	intl, ierr := n.Phone("+" + s)
+	if ierr != nil {
+		return
+	}
+	if err != nil {
+		t.Fatalf("Phone(%q) = %v, but Phone(+%s) = %q", s, err, s, intl.Identifier.Value)
+	}
+	cc := "+" + strconv.Itoa(phonenumbers.GetCountryCodeForRegion(n.Region()))
+	if got.Identifier != intl.Identifier && !strings.HasPrefix(got.Identifier.Value, cc) {
+		t.Fatalf("Phone(%q) = %q: neither +%s (%q) nor a number of %s", s, got.Identifier.Value, s, intl.Identifier.Value, n.Region())
+	}
 }
 
 func FuzzEmail(f *testing.F) {
@@ -187,7 +218,8 @@ func FuzzPostal(f *testing.F) {
 func FuzzQuery(f *testing.F) {
 	for _, s := range []string{"06-12345678", "+31 6 12345678", "0031612345678", "Jan@Example.NL", "x:@jan",
 		"https://instagram.com/jan", "1234 ab 10", "anonymous", "@jan", "crm:K-100234", "@jan@mastodon.social",
-		"1234 AB, 10-2", "tel:+31612345678;ext=1", "mailto:jan@example.nl", "https://example.com/jan"} {
+		"1234 AB, 10-2", "tel:+31612345678;ext=1", "mailto:jan@example.nl", "https://example.com/jan",
+		"4915123456789", "1 212 555 0100", "31612345678", "sip:32470123456@pbx.example.nl"} {
 		f.Add(s)
 	}
 	n := newTestNormalizer(f)

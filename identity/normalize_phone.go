@@ -33,6 +33,15 @@ import (
 //   - Validity is phonenumbers' IsValidNumber for the number's own region, so
 //     foreign numbers are accepted. Its metadata has some German numbers of
 //     16 digits, one more than E.164 allows; they are kept.
+//   - International numbers without '+' or "00" ("4915123456789",
+//     "12125550100": many SIP trunks send E.164 without the plus) are read
+//     as "+digits", but only as a fallback: when the number is not valid in
+//     the default region, has 8 to 15 digits, no leading 0, no brackets, no
+//     tel URI "phone-context=+CC", and "+digits" is valid (intlWithoutPlus).
+//     A valid national number keeps its national meaning ("612345678" and
+//     "435632522" are +31..., although +43 5632522 exists), short numbers
+//     ("14020", "8000123") are untouched, and "31612345678" is
+//     +31612345678 either way.
 
 const (
 	maxPhoneInput = 64 // bytes, checked before any parsing: bounds the work per call
@@ -89,14 +98,16 @@ func (n *Normalizer) phone(raw string) (phoneResult, string) {
 	if s == "" || s == "-1" || isWithheldText(s, true) {
 		return phoneResult{withheld: true}, ""
 	}
-	region := n.region
+	region, local := n.region, false
 	var uriExt string
 	if rest, ok := cutPhoneScheme(s); ok {
-		var params string
+		var params, ctx, msg string
 		s, params, _ = strings.Cut(rest, ";")
-		var msg string
-		if uriExt, region, msg = phoneURIParams(params, region); msg != "" {
+		if uriExt, ctx, msg = phoneURIParams(params); msg != "" {
 			return phoneResult{}, msg
+		}
+		if ctx != "" {
+			region, local = ctx, true
 		}
 	}
 
@@ -112,21 +123,57 @@ func (n *Normalizer) phone(raw string) (phoneResult, string) {
 	if sc.plus {
 		region = n.region // an international number ignores phone-context
 	}
-	num, err := phonenumbers.Parse(string(sc.buf[:sc.n]), region)
-	if err != nil {
-		if err == phonenumbers.ErrInvalidCountryCode {
-			return phoneResult{}, msgPhoneCountry
+	num, msg := parseValidPhone(string(sc.buf[:sc.n]), region)
+	if msg != "" && !local && sc.intlWithoutPlus() {
+		var b [1 + maxE164Digits]byte
+		b[0] = '+'
+		m := copy(b[1:], sc.buf[:sc.n])
+		if alt, altMsg := parseValidPhone(string(b[:1+m]), n.region); altMsg == "" {
+			num, msg = alt, ""
 		}
-		return phoneResult{}, msgPhoneInvalid
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return phoneResult{}, msgPhoneInvalid
+	if msg != "" {
+		return phoneResult{}, msg
 	}
 	r := phoneResult{e164: phonenumbers.Format(num, phonenumbers.E164), ext: uriExt}
 	if sc.extN > 0 {
 		r.ext = string(sc.ext[:sc.extN])
 	}
 	return r, ""
+}
+
+// parseValidPhone parses s ("+digits" or "digits") against region and
+// accepts only a valid number.
+func parseValidPhone(s, region string) (*phonenumbers.PhoneNumber, string) {
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil {
+		if err == phonenumbers.ErrInvalidCountryCode {
+			return nil, msgPhoneCountry
+		}
+		return nil, msgPhoneInvalid
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return nil, msgPhoneInvalid
+	}
+	return num, ""
+}
+
+// maxE164Digits is the most digits E.164 allows after the '+'.
+const maxE164Digits = 15
+
+// intlWithoutPlus reports whether the scanned number may be retried as
+// "+digits" after it failed as a number of the default region:
+//   - no '+';
+//   - no leading 0 ("00" and a trunk "0" are the parser's; no country code
+//     starts with 0, so this only saves a parse);
+//   - no brackets: a bracketed group is an area code, a national format;
+//   - 8 to 15 digits: E.164 allows 15; fewer are short codes and local
+//     numbers without an area code, which must not become foreign numbers.
+//
+// The caller also requires that no tel URI "phone-context=+CC" made the
+// number local, and that "+digits" is itself a valid number.
+func (p *phoneScan) intlWithoutPlus() bool {
+	return !p.plus && !p.bracket && p.digits >= 8 && p.digits <= maxE164Digits && p.buf[0] != '0'
 }
 
 // cutPhoneScheme strips a "tel:", "sip:" or "sips:" scheme. For SIP the user
@@ -149,9 +196,9 @@ func cutPhoneScheme(s string) (string, bool) {
 }
 
 // phoneURIParams reads the ";"-separated RFC 3966 parameters: "ext=" gives the
-// extension and a global "phone-context=+CC" the region of a local number.
-func phoneURIParams(params, region string) (ext, reg, msg string) {
-	reg = region
+// extension and a global "phone-context=+CC" the region of a local number
+// (reg, "" without one).
+func phoneURIParams(params string) (ext, reg, msg string) {
 	for params != "" {
 		var p string
 		p, params, _ = strings.Cut(params, ";")
@@ -199,6 +246,7 @@ type phoneScan struct {
 	plus    bool
 	digits  int
 	nonZero bool
+	bracket bool // '(', ')', '[', ']' or a full-width bracket seen
 	ext     [maxExtDigits]byte
 	extN    int
 }
@@ -224,8 +272,9 @@ func (p *phoneScan) scan(s string) string {
 					return msgPhonePlus
 				}
 				p.buf[0], p.n, p.plus = '+', 1, true
-			case c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' ||
-				c == '[' || c == ']' || c == '\t':
+			case c == '(' || c == ')' || c == '[' || c == ']':
+				p.bracket = true
+			case c == ' ' || c == '-' || c == '.' || c == '/' || c == '\t':
 			case c == '#' || c == ',' || c == ';' || isASCIILetter(c):
 				return p.extension(s[i:])
 			default:
@@ -244,6 +293,8 @@ func (p *phoneScan) scan(s string) string {
 				return msgPhonePlus
 			}
 			p.buf[0], p.n, p.plus = '+', 1, true
+		case r == '\uFF08' || r == '\uFF09':
+			p.bracket = true
 		case isPhoneSeparator(r):
 		case unicode.IsLetter(r):
 			return msgPhoneLetters

@@ -148,7 +148,7 @@ func TestPhoneInvalid(t *testing.T) {
 	n := newTestNormalizer(t)
 	for _, in := range []string{
 		"1", "12", "112", "06", "0612", "06-1234567", "06-123456789", "+31 6 1234567", "+31 6 123456789",
-		"+31 6 1234 5678 9", "+999 1234567", "+882 1234", "00999 1234567", "1-800-356-9377", // too short/long, unknown cc, invalid
+		"+31 6 1234 5678 9", "+999 1234567", "+882 1234", "00999 1234567", // too short/long, unknown cc, invalid
 		"0800-FLOWERS", "+1-800-FLOWERS", "06-1234567a", "06-12345678 jan", "abc", "hello world", // letters (vanity rejected)
 		"06-1234 x", "06-12345678 ext", "06-12345678 ext. 12345678901", "06-12345678 x12 y", "06-12345678#", // bad extension
 		"++31612345678", "06+12345678", "+31+612345678", // plus placement
@@ -172,5 +172,94 @@ func TestPhoneTooLongMessage(t *testing.T) {
 	_, err := n.Phone(strings.Repeat("1", 65))
 	if e, _ := AsError(err); e == nil || !strings.Contains(e.Message, "at most 64 bytes") {
 		t.Fatalf("Phone(65 digits) = %v, want a too-long message", err)
+	}
+}
+
+// TestPhoneInternationalWithoutPlus: SIP trunks and PBXs often send E.164
+// without the '+'. Digits that are not a valid number of the default region
+// (NL) are read as "+digits" when that is valid; a valid national number
+// keeps its national meaning. Phone and Query agree, and FastPhone never
+// offers a different candidate for an input the parser accepts.
+func TestPhoneInternationalWithoutPlus(t *testing.T) {
+	n := newTestNormalizer(t)
+	for _, tc := range []struct {
+		in, want, ext string // want "" means PHONE_NUMBER_INVALID
+	}{
+		// Not valid in NL, valid as "+digits": the new path.
+		{"4915123456789", "+4915123456789", ""},
+		{"32470123456", "+32470123456", ""},
+		{"12125550100", "+12125550100", ""},
+		{"442079460958", "+442079460958", ""},
+		{"33612345678", "+33612345678", ""},
+		{"4930123456", "+4930123456", ""},
+		{"29022158", "+29022158", ""}, // 8 digits, Saint Helena
+		{"1 212 555 0100", "+12125550100", ""},
+		{"1-800-356-9377", "+18003569377", ""},
+		{"49 151 2345 6789", "+4915123456789", ""},
+		{"４９１５１２３４５６７８９", "+4915123456789", ""},
+		{"12125550100 x12", "+12125550100", "12"},
+		{"sip:4915123456789@pbx.example.nl;user=phone", "+4915123456789", ""},
+		{"tel:32470123456", "+32470123456", ""},
+		// The Dutch country code without '+': the same number either way.
+		{"31612345678", "+31612345678", ""},
+		{"31201234567", "+31201234567", ""},
+		{"310612345678", "+31612345678", ""},
+		// Valid national numbers keep their national meaning, also when
+		// "+digits" would be valid too (+43 5632522 Austria, +299 330412
+		// Greenland).
+		{"0612345678", "+31612345678", ""},
+		{"06-12345678", "+31612345678", ""},
+		{"0201234567", "+31201234567", ""},
+		{"(020) 123 45 67", "+31201234567", ""},
+		{"612345678", "+31612345678", ""},
+		{"201234567", "+31201234567", ""},
+		{"435632522", "+31435632522", ""},
+		{"299330412", "+31299330412", ""},
+		{"0049 151 23456789", "+4915123456789", ""},
+		// Short and special NL numbers are untouched.
+		{"14020", "+3114020", ""},
+		{"0800-0123", "+318000123", ""},
+		{"8000123", "+318000123", ""},
+		{"0900 123 4567", "+319001234567", ""},
+		// Valid neither way, or not eligible: still invalid.
+		{"12345", "", ""},
+		{"112", "", ""},
+		{"6837012", "", ""},                             // 7 digits (+683 7012, Niue): too short to be read as "+digits"
+		{"88123456", "", ""},                            // 8 digits, valid neither way
+		{"4415123456", "", ""},                          // valid neither way
+		{"316123456789", "", ""},                        // NL country code, one digit too many
+		{"999999999999999", "", ""},                     // 15 digits, no such country code
+		{"4970200000000000", "", ""},                    // 16 digits (valid with '+'): more than E.164 allows
+		{"04915123456789", "", ""},                      // a trunk 0: national, and invalid
+		{"(49) 15123456789", "", ""},                    // brackets: a national format
+		{"+4915123456789 0", "", ""},                    // with '+' the number is taken as written
+		{"tel:4915123456789;phone-context=+32", "", ""}, // local to BE by its context
+		{"tel:4915123456789;phone-context=+31", "", ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := n.Phone(tc.in)
+			q, qerr := n.Query(tc.in)
+			if tc.want == "" {
+				wantInvalid(t, err, ReasonPhoneInvalid, fieldPhone)
+				wantInvalid(t, qerr, ReasonPhoneInvalid, fieldQuery)
+			} else {
+				if err != nil || got.Identifier.Value != tc.want || got.Extension != tc.ext {
+					t.Fatalf("Phone(%q) = %+v, %v; want %s ext %q", tc.in, got, err, tc.want, tc.ext)
+				}
+				checkIdentifier(t, got.Identifier, KindPhone)
+				if qerr != nil || q != got {
+					t.Fatalf("Query(%q) = %+v, %v; want %+v", tc.in, q, qerr, got)
+				}
+			}
+			// A candidate for an input the parser rejects is harmless: it is
+			// not canonical, so never in the index.
+			if c, ok := n.FastPhone(tc.in); ok && err == nil && c != got.Identifier {
+				t.Fatalf("FastPhone(%q) = %q, the parser says %+v, %v", tc.in, c.Value, got, err)
+			}
+		})
+	}
+	// WhatsApp handles are phone numbers and follow the same rule.
+	if id, err := n.Social(PlatformWhatsApp, "4915123456789"); err != nil || id.Value != "whatsapp:+4915123456789" {
+		t.Errorf("Social(WhatsApp, 4915123456789) = %+v, %v", id, err)
 	}
 }

@@ -30,8 +30,9 @@ import (
 //  10. postcode and house number ("1234 ab 10", "1234AB10", "1234 AB, 10-2",
 //     "1234ab 10a"): postal address;
 //  11. starts with a digit (any script), '+' or '(' and holds only digits,
-//     separators and an extension: phone (all zeros is Withheld, as on a
-//     phone line);
+//     separators and an extension: phone, by the rules of Phone (all zeros
+//     is Withheld, as on a phone line; international digits without '+'
+//     are read as "+digits" when not a valid national number);
 //  12. anything else, including a bare "@handle" (which platform?):
 //     QUERY_UNRECOGNIZED.
 

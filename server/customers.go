@@ -36,7 +36,7 @@ func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.Create
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	c, err := s.svc.CreateCustomer(ctx, nc, req.GetRequestId())
+	c, err := s.svc.CreateCustomer(ctx, nc, write(ctx, req.GetRequestId()))
 	if err != nil {
 		if st := invalidFields(err, customerFieldPrefix); st != nil {
 			return nil, st

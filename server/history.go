@@ -56,7 +56,7 @@ func (s interactionServer) SubmitFeedback(ctx context.Context, req *herkenv1.Sub
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
-	in, err := s.svc.SubmitFeedback(ctx, cid, iid, int(req.GetScore()), req.GetComment())
+	in, err := s.svc.SubmitFeedback(ctx, cid, iid, int(req.GetScore()), req.GetComment(), write(ctx, ""))
 	if err != nil {
 		if st := invalidFields(err, noPrefix); st != nil {
 			return nil, st
@@ -71,7 +71,7 @@ func (s interactionServer) AnswerFeedback(ctx context.Context, req *herkenv1.Ans
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
-	in, err := s.svc.AnswerFeedback(ctx, cid, iid, req.GetAnswer(), req.GetAnsweredBy())
+	in, err := s.svc.AnswerFeedback(ctx, cid, iid, req.GetAnswer(), req.GetAnsweredBy(), write(ctx, ""))
 	if err != nil {
 		if st := invalidFields(err, noPrefix); st != nil {
 			return nil, st
@@ -86,7 +86,7 @@ func noPrefix(string) string { return "" }
 
 // parseInteractionName splits "customers/{customer}/interactions/{interaction}".
 func parseInteractionName(name, field string) (customerID, interactionID string, err error) {
-	return parseChildName(name, "interactions", field, herken.ValidRecordID)
+	return parseChildName(name, "interactions", field, herken.ValidID)
 }
 
 // feedbackToPB converts feedback; nil for none.

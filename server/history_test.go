@@ -334,7 +334,7 @@ func TestFeedbackErrors(t *testing.T) {
 		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp,
 		OccurTime: fixedNow.Add(-time.Minute), CreateTime: fixedNow.Add(-time.Minute), Agent: herken.SystemActor,
 		Summary: "Belofte niet nagekomen", PromiseID: strings.Repeat("ab", 12),
-	}, herken.Idempotency{})
+	}, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	rec, err := s.svc.RecordInteraction(ctx, target, in, req.GetRequestId())
+	rec, err := s.svc.RecordInteraction(ctx, target, in, write(ctx, req.GetRequestId()))
 	if err != nil {
 		if st := invalidFields(err, interactionFieldPrefix); st != nil {
 			return nil, st

@@ -35,7 +35,7 @@ func parseChildName(name, collection, field string, validID func(string) bool) (
 }
 
 func parsePromiseName(name, field string) (string, string, error) {
-	return parseChildName(name, "promises", field, herken.ValidRecordID)
+	return parseChildName(name, "promises", field, herken.ValidID)
 }
 
 func promiseName(p herken.Promise) string {
@@ -95,14 +95,14 @@ func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePr
 	np.DueTime = timeField(pb.GetDueTime(), "promise.due_time", &v)
 	np.WindowStart = timeField(pb.GetWindowStartTime(), "promise.window_start_time", &v)
 	if name := pb.GetInteraction(); name != "" {
-		cid, iid, err := parseChildName(name, "interactions", "interaction", herken.ValidRecordID)
+		cid, iid, err := parseChildName(name, "interactions", "interaction", herken.ValidID)
 		v.add(err, "promise")
 		np.InteractionCustomerID, np.InteractionID = cid, iid
 	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	p, err := s.svc.CreatePromise(ctx, target, np, req.GetRequestId())
+	p, err := s.svc.CreatePromise(ctx, target, np, write(ctx, req.GetRequestId()))
 	if err != nil {
 		if st := invalidFields(err, promiseFieldPrefix); st != nil {
 			return nil, st
@@ -173,14 +173,14 @@ func (s promiseServer) CancelPromise(ctx context.Context, req *herkenv1.CancelPr
 	return &herkenv1.CancelPromiseResponse{Promise: p}, nil
 }
 
-type closeFunc func(ctx context.Context, customerID, promiseID, actor, note string) (herken.Promise, error)
+type closeFunc func(ctx context.Context, customerID, promiseID, actor, note string, w herken.Write) (herken.Promise, error)
 
 func (s promiseServer) close(ctx context.Context, name, actor, note string, fn closeFunc) (*herkenv1.Promise, error) {
 	cid, pid, err := parsePromiseName(name, "name")
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
-	p, err := fn(ctx, cid, pid, actor, note)
+	p, err := fn(ctx, cid, pid, actor, note, write(ctx, ""))
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}

@@ -235,3 +235,10 @@ func codeToLevel(c codes.Code) logging.Level {
 	}
 	return logging.LevelInfo
 }
+
+// write is what every write RPC tells the domain about itself: the
+// client's request_id and who is calling. Callers are not authenticated
+// yet, so the actor is unknown ("").
+func write(_ context.Context, requestID string) herken.Write {
+	return herken.Write{RequestID: requestID}
+}

@@ -26,10 +26,10 @@ func newStoreDir(t *testing.T, edit func(txn *badger.Txn) error) string {
 	}
 	ctx := context.Background()
 	jan := storetest.NewCustomer("Jan", storetest.Phone("+31612345678"), storetest.Email("jan@example.nl"))
-	if _, err := s.CreateCustomer(ctx, jan, herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, jan, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Anna", storetest.Phone("+31201234567")), herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Anna", storetest.Phone("+31201234567")), herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {

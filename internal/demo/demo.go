@@ -253,7 +253,7 @@ func (s *seeder) generatePromises() error {
 		if _, err := s.svc.CreatePromise(s.ctx, herken.InteractionTarget{CustomerID: s.generated[i]}, herken.NewPromise{
 			Kind: kind, DueTime: due, Owner: demoOwners[s.r.IntN(len(demoOwners))],
 			Description: "Afspraak uit een eerder contact.",
-		}, ""); err != nil {
+		}, herken.Write{}); err != nil {
 			return fmt.Errorf("demo: generated customer %d: create promise: %w", i+1, err)
 		}
 		s.stats.Promises++
@@ -371,7 +371,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 		if fp.MadeIn > 0 {
 			np.InteractionCustomerID, np.InteractionID = id, made[fp.MadeIn-1]
 		}
-		if _, err := s.svc.CreatePromise(s.ctx, herken.InteractionTarget{CustomerID: id}, np, ""); err != nil {
+		if _, err := s.svc.CreatePromise(s.ctx, herken.InteractionTarget{CustomerID: id}, np, herken.Write{}); err != nil {
 			return fmt.Errorf("demo: %s: create promise: %w", who, err)
 		}
 		s.stats.Promises++
@@ -380,7 +380,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 }
 
 func (s *seeder) create(who string, nc herken.NewCustomer) (string, error) {
-	c, err := s.svc.CreateCustomer(s.ctx, nc, "")
+	c, err := s.svc.CreateCustomer(s.ctx, nc, herken.Write{})
 	if err != nil {
 		return "", fmt.Errorf("demo: %s: create customer: %w", who, err)
 	}
@@ -393,7 +393,7 @@ func (s *seeder) create(who string, nc herken.NewCustomer) (string, error) {
 }
 
 func (s *seeder) record(who, customerID string, in herken.Interaction) (herken.Interaction, error) {
-	rec, err := s.svc.RecordInteraction(s.ctx, herken.InteractionTarget{CustomerID: customerID}, in, "")
+	rec, err := s.svc.RecordInteraction(s.ctx, herken.InteractionTarget{CustomerID: customerID}, in, herken.Write{})
 	if err != nil {
 		return rec, fmt.Errorf("demo: %s: record interaction: %w", who, err)
 	}

@@ -617,10 +617,17 @@ func (c *checker) indexEntry(item *badger.Item) error {
 	return nil
 }
 
-// splitRecordKey splits "{prefix}{customer}/{record}" and checks both ids.
-func splitRecordKey(key []byte, prefix string) (cid, rid string, ok bool) {
-	cid, rid, found := strings.Cut(string(key[len(prefix):]), "/")
-	return cid, rid, found && herken.ValidID(cid) && herken.ValidRecordID(rid)
+// splitRecordKey splits "{prefix}{customer}/{order}/{record}" and checks
+// both ids and the 16-hex-digit order part.
+func splitRecordKey(key []byte, prefix string) (cid, order, rid string, ok bool) {
+	parts := strings.Split(string(key[len(prefix):]), "/")
+	if len(parts) != 3 || len(parts[1]) != 16 {
+		return "", "", "", false
+	}
+	if _, err := hex.DecodeString(parts[1]); err != nil {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], herken.ValidID(parts[0]) && herken.ValidID(parts[2])
 }
 
 // hashInteraction adds one interaction, as the store encodes it, to h.
@@ -665,9 +672,9 @@ func (c *checker) finishHistory() {
 // recent copies and moves the customer's newest contact.
 func (c *checker) interaction(item *badger.Item) error {
 	key := item.Key()
-	cid, iid, ok := splitRecordKey(key, prefixHistory)
+	cid, newest, iid, ok := splitRecordKey(key, prefixHistory)
 	if !ok {
-		c.problem(ProblemMalformedKey, "not h/{customer}/{interaction}", redactKey(key))
+		c.problem(ProblemMalformedKey, "not h/{customer}/{newest}/{interaction}", redactKey(key))
 		return nil
 	}
 	c.rep.Counts.Interactions++
@@ -706,8 +713,8 @@ func (c *checker) interaction(item *badger.Item) error {
 	}
 	in.ID, in.CustomerID = iid, cid // the key is what the indexes name
 	c.oldest = min(c.oldest, unixNano(in.OccurTime))
-	if !in.OccurTime.After(time.Unix(0, 0)) || newInteractionID(in.OccurTime, 0)[:16] != iid[:16] {
-		c.problem(ProblemIDTimeMismatch, "the id does not encode the occur time (history order is wrong)", string(key))
+	if !in.OccurTime.After(time.Unix(0, 0)) || newestHex(in.OccurTime) != newest {
+		c.problem(ProblemIDTimeMismatch, "the key does not encode the occur time (history order is wrong)", string(key))
 	}
 	c.add(&c.records[famTime], string(timeKey(in)))
 	if in.Feedback != nil && !in.Feedback.Answered() {
@@ -727,9 +734,9 @@ func (c *checker) interaction(item *badger.Item) error {
 // adds its n/ d/ (o/) keys to the families.
 func (c *checker) promise(item *badger.Item) error {
 	key := item.Key()
-	cid, pid, ok := splitRecordKey(key, prefixPromise)
+	cid, due, pid, ok := splitRecordKey(key, prefixPromise)
 	if !ok {
-		c.problem(ProblemMalformedKey, "not p/{customer}/{promise}", redactKey(key))
+		c.problem(ProblemMalformedKey, "not p/{customer}/{due}/{promise}", redactKey(key))
 		return nil
 	}
 	c.rep.Counts.Promises++
@@ -758,14 +765,14 @@ func (c *checker) promise(item *badger.Item) error {
 		c.problem(ProblemRecordKeyMismatch, "the record's customer or id differs from its key", string(key))
 	}
 	p.ID, p.CustomerID = pid, cid
-	if !p.DueTime.After(time.Unix(0, 0)) || timeHex(p.DueTime) != pid[:16] {
-		c.problem(ProblemIDTimeMismatch, "the id does not encode the due time (promise order is wrong)", string(key))
+	if !p.DueTime.After(time.Unix(0, 0)) || timeHex(p.DueTime) != due {
+		c.problem(ProblemIDTimeMismatch, "the key does not encode the due time (promise order is wrong)", string(key))
 	}
 	if p.InteractionID != "" {
-		found := herken.ValidRecordID(p.InteractionID)
+		found := herken.ValidID(p.InteractionID)
 		if found {
 			var err error
-			if found, err = c.exists(historyKey(cid, p.InteractionID)); err != nil {
+			if found, err = c.exists(interactionLocator(cid, p.InteractionID)); err != nil {
 				return err
 			}
 		}
@@ -780,7 +787,7 @@ func (c *checker) promise(item *badger.Item) error {
 			st.openSeen++
 			c.customers[cidKey(cid)] = st
 		}
-		c.add(&c.records[famOpen], string(openKey(cid, pid)))
+		c.add(&c.records[famOpen], string(openKey(p)))
 		c.add(&c.records[famDue], string(dueKey(p)))
 		if p.Owner != "" {
 			c.add(&c.records[famOwner], string(ownerKey(p)))
@@ -802,7 +809,7 @@ func (c *checker) indexKey(f family, key []byte, middle int) {
 
 func indexKeyShape(key []byte, middle int) bool {
 	parts := strings.Split(string(key[2:]), "/")
-	if len(parts) != middle+2 || !herken.ValidID(parts[middle]) || !herken.ValidRecordID(parts[middle+1]) {
+	if len(parts) != middle+2 || !herken.ValidID(parts[middle]) || !herken.ValidID(parts[middle+1]) {
 		return false
 	}
 	// The time part is 16 hex digits; an owner (o/) is any non-empty string.
@@ -830,7 +837,7 @@ func (c *checker) request(item *badger.Item) error {
 		return nil
 	}
 	cid, rid, child := strings.Cut(r.ResultId, "/")
-	if !herken.ValidID(cid) || child && !herken.ValidRecordID(rid) {
+	if !herken.ValidID(cid) || child && !herken.ValidID(rid) {
 		c.problem(ProblemUndecodableRecord, "the result id has the wrong shape", redactKey(key))
 		return nil
 	}
@@ -841,11 +848,11 @@ func (c *checker) request(item *badger.Item) error {
 	if !child {
 		return nil
 	}
-	inHistory, err := c.exists(historyKey(cid, rid))
+	inHistory, err := c.exists(interactionLocator(cid, rid))
 	if err != nil || inHistory {
 		return err
 	}
-	isPromise, err := c.exists(promiseKey(cid, rid))
+	isPromise, err := c.exists(promiseLocator(cid, rid))
 	if err != nil || isPromise {
 		return err
 	}
@@ -863,7 +870,7 @@ func (c *checker) request(item *badger.Item) error {
 // (retention purges oldest first). h/ sorts before p/ and r/, so the scan
 // has seen every interaction when it asks.
 func (c *checker) purged(interactionID string) bool {
-	if !herken.ValidRecordID(interactionID) {
+	if !herken.ValidID(interactionID) {
 		return false
 	}
 	var b [8]byte
@@ -1078,11 +1085,11 @@ func listsKey(cu herken.Customer, key string) bool {
 func (c *checker) localiseHistory(doTime, doFeedback bool) error {
 	err := c.scan(prefixHistory, func(item *badger.Item) error {
 		key := item.Key()
-		cid, iid, ok := splitRecordKey(key, prefixHistory)
+		cid, _, iid, ok := splitRecordKey(key, prefixHistory)
 		if !ok {
 			return nil
 		}
-		in, err := readInteraction(c.txn, cid, iid)
+		in, err := readInteractionAt(c.txn, key)
 		if err != nil {
 			if isDecodeError(err) {
 				return nil
@@ -1157,11 +1164,11 @@ func (c *checker) localiseHistory(doTime, doFeedback bool) error {
 func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 	err := c.scan(prefixPromise, func(item *badger.Item) error {
 		key := item.Key()
-		cid, pid, ok := splitRecordKey(key, prefixPromise)
+		cid, _, pid, ok := splitRecordKey(key, prefixPromise)
 		if !ok {
 			return nil
 		}
-		p, err := getPromise(c.txn, cid, pid)
+		p, err := getPromiseAt(c.txn, key)
 		if err != nil {
 			if isDecodeError(err) {
 				return nil
@@ -1177,7 +1184,7 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 			key  []byte
 			kind string
 		}{
-			{doOpen, openKey(cid, pid), ProblemOpenIndexMismatch},
+			{doOpen, openKey(p), ProblemOpenIndexMismatch},
 			{doDue, dueKey(p), ProblemDueIndexMismatch},
 			{doOwner && p.Owner != "", ownerKey(p), ProblemOwnerIndexMismatch},
 		}
@@ -1224,7 +1231,7 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 		})
 	}
 	if doOpen {
-		if err := check(prefixOpen, ProblemOpenIndexMismatch, 0, func(p herken.Promise) []byte { return openKey(p.CustomerID, p.ID) }); err != nil {
+		if err := check(prefixOpen, ProblemOpenIndexMismatch, 0, openKey); err != nil {
 			return err
 		}
 	}
@@ -1281,7 +1288,7 @@ func redactKey(key []byte) string {
 	case prefixIndex:
 		return redactIndexKey(s[2:])
 	case prefixHistory, prefixPromise:
-		if _, _, ok := splitRecordKey(key, s[:2]); ok {
+		if _, _, _, ok := splitRecordKey(key, s[:2]); ok {
 			return s
 		}
 	case prefixOpen:

@@ -3,8 +3,6 @@ package badgerstore
 import (
 	"context"
 	"errors"
-	"slices"
-	"strconv"
 
 	"github.com/herken/herken"
 
@@ -14,7 +12,8 @@ import (
 )
 
 // CreateCustomer implements herken.Store.
-func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, idem herken.Idempotency) (herken.Customer, error) {
+func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.WriteOptions) (herken.Customer, error) {
+	idem := w.Idempotency
 	if !herken.ValidID(c.ID) {
 		return herken.Customer{}, corrupt("customer id has the wrong shape")
 	}
@@ -48,32 +47,18 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, idem herk
 	return out, err
 }
 
-// link adds customerID to the holders of id, enforcing the exclusivity and
-// share-limit rules. index is the identifier's position in the customer's
-// identifiers, for the error's field (the service maps it back to the
-// request's position).
+// link adds customerID to the holders of id by herken.LinkHolder's rules;
+// index is id's position in the customer's identifiers.
 func link(txn *badger.Txn, customerID string, id identity.Identifier, index int) error {
 	hs, err := holders(txn, id)
 	if err != nil {
 		return err
 	}
-	if slices.Contains(hs, customerID) {
-		return nil
+	next, err := herken.LinkHolder(id, hs, customerID, index)
+	if err != nil || len(next) == len(hs) {
+		return err
 	}
-	field := "identifiers[" + strconv.Itoa(index) + "]"
-	if len(hs) > 0 && !id.Shareable() {
-		e := *herken.ErrAlreadyLinked
-		e.Field = field
-		e.Metadata = map[string]string{"customer": "customers/" + hs[0]}
-		return &e
-	}
-	if len(hs) >= herken.MaxHoldersPerIdentity {
-		e := *herken.ErrShareLimit
-		e.Field = field
-		e.Metadata = map[string]string{"limit": strconv.Itoa(herken.MaxHoldersPerIdentity)}
-		return &e
-	}
-	return putHolders(txn, id, append(hs, customerID))
+	return putHolders(txn, id, next)
 }
 
 // GetCustomer implements herken.Store.

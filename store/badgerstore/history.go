@@ -113,7 +113,7 @@ func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery)
 	err = s.view(ctx, func(txn *badger.Txn) error {
 		if q.CustomerID == "" {
 			if !q.UnansweredFeedback {
-				return herken.Invalid(herken.ReasonFieldInvalid, "parent", "listing all customers needs the unanswered feedback filter")
+				return corrupt("listing across customers without the unanswered feedback filter") // the service refuses it first
 			}
 			out, next, err = listUnanswered(txn, q, start)
 			return err
@@ -211,15 +211,42 @@ func listUnanswered(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([
 	return out, nil, nil
 }
 
-// readInteraction reads h/{customer}/{interaction}; ErrInteractionNotFound
-// when absent or when an id could not be one.
-func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.Interaction, error) {
-	if !herken.ValidID(customerID) || !herken.ValidRecordID(interactionID) {
-		return herken.Interaction{}, herken.ErrInteractionNotFound
+// locateInteraction returns the h/ key of an interaction, found through
+// its j/ locator; ErrInteractionNotFound when absent or when an id could
+// not be one.
+func locateInteraction(txn *badger.Txn, customerID, interactionID string) ([]byte, error) {
+	if !herken.ValidID(customerID) || !herken.ValidID(interactionID) {
+		return nil, herken.ErrInteractionNotFound
 	}
-	item, err := txn.Get(historyKey(customerID, interactionID))
+	item, err := txn.Get(interactionLocator(customerID, interactionID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return herken.Interaction{}, herken.ErrInteractionNotFound
+		return nil, herken.ErrInteractionNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	newest, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return historyKey(customerID, string(newest), interactionID), nil
+}
+
+// readInteraction reads one interaction by id; ErrInteractionNotFound when
+// absent or when an id could not be one.
+func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.Interaction, error) {
+	key, err := locateInteraction(txn, customerID, interactionID)
+	if err != nil {
+		return herken.Interaction{}, err
+	}
+	return readInteractionAt(txn, key)
+}
+
+// readInteractionAt reads the interaction record at an h/ key.
+func readInteractionAt(txn *badger.Txn, key []byte) (herken.Interaction, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return herken.Interaction{}, corrupt("interaction locator names a missing record")
 	}
 	if err != nil {
 		return herken.Interaction{}, err
@@ -236,7 +263,7 @@ func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.
 // UpdateInteraction implements herken.Store. The id, customer and occur
 // time are fixed (they are the keys); putInteraction moves the feedback
 // index entry with the feedback's state.
-func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *herken.Interaction) error) (herken.Interaction, error) {
+func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *herken.Interaction) error, _ herken.WriteOptions) (herken.Interaction, error) {
 	var out herken.Interaction
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		old, err := readInteraction(txn, customerID, interactionID)
@@ -274,7 +301,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 // first and deletes each interaction with its index entries, purgeBatch per
 // transaction (fewer when Badger finds a batch too big), so a sweep of any
 // size never holds one huge transaction. Customers' last contact is kept.
-func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit int) (int, bool, error) {
+func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit int, _ herken.WriteOptions) (int, bool, error) {
 	stop := timeStop(cutoff)
 	n, batch := 0, purgeBatch
 	for n < limit {
@@ -369,7 +396,7 @@ func purgeOne(txn *badger.Txn, key []byte) (string, bool, error) {
 	if !bytes.Equal(timeKey(in), key) {
 		return cid, false, corrupt("time index entry disagrees with its interaction")
 	}
-	for _, k := range append(interactionIndexKeys(in), historyKey(cid, iid)) {
+	for _, k := range append(interactionIndexKeys(in), interactionKey(in), interactionLocator(cid, iid)) {
 		if err := txn.Delete(k); err != nil {
 			return cid, false, err
 		}

@@ -2,6 +2,7 @@ package badgerstore
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	// Prove the premise: one purge batch does not fit one transaction.
 	err = db.Update(func(txn *badger.Txn) error {
 		for i := 0; i < 3*purgeBatch; i++ {
-			if err := txn.Delete([]byte(prefixTime + "0000000000000000/0000000000000000/" + newInteractionID(time.Unix(0, int64(i)), 0))); err != nil {
+			if err := txn.Delete([]byte(prefixTime + "0000000000000000/0000000000000000/" + fmt.Sprintf("%024x", i))); err != nil {
 				return err
 			}
 		}
@@ -46,7 +47,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	}
 
 	epoch := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
-	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan"), herken.Idempotency{})
+	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan"), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +55,14 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	for i := 0; i <= old; i++ {
 		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: epoch.Add(time.Duration(i) * time.Second), Summary: "x"}
-		rec, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.Idempotency{})
+		rec, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.UpdateInteraction(ctx, c.ID, rec.ID, func(in *herken.Interaction) error {
 			in.Feedback = &herken.Feedback{Score: 3, SubmitTime: in.OccurTime}
 			return nil
-		}); err != nil {
+		}, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if i%2 == 1 {
@@ -71,7 +72,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 		if _, err := s.UpdateInteraction(ctx, c.ID, rec.ID, func(in *herken.Interaction) error {
 			in.Feedback.Answer, in.Feedback.AnsweredBy, in.Feedback.AnswerTime = "a", "b", in.OccurTime.Add(time.Hour)
 			return nil
-		}); err != nil {
+		}, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +80,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 		t.Fatalf("%d f/ keys before the purge, want %d (the unanswered ones)", got, old/2+1)
 	}
 	// All but the newest (which occurred exactly at the cutoff).
-	n, more, err := s.PurgeInteractions(ctx, epoch.Add(old*time.Second), 10*old)
+	n, more, err := s.PurgeInteractions(ctx, epoch.Add(old*time.Second), 10*old, herken.WriteOptions{})
 	if err != nil || n != old || more {
 		t.Fatalf("purge: %d %v %v, want %d false", n, more, err, old)
 	}

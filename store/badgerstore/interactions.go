@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/herken/herken"
@@ -14,7 +13,11 @@ import (
 )
 
 // AppendInteraction implements herken.Store.
-func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herken.Interaction, idem herken.Idempotency) (herken.Interaction, error) {
+func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herken.Interaction, w herken.WriteOptions) (herken.Interaction, error) {
+	if !herken.ValidID(in.ID) {
+		return herken.Interaction{}, corrupt("interaction id has the wrong shape")
+	}
+	idem := w.Idempotency
 	var out herken.Interaction
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		prior, err := checkRequest(txn, idem)
@@ -23,7 +26,13 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 		}
 		if prior != "" {
 			cid, iid, _ := strings.Cut(prior, "/")
-			out, err = getInteraction(txn, cid, iid)
+			out, err = readInteraction(txn, cid, iid)
+			if errors.Is(err, herken.ErrInteractionNotFound) {
+				// Retention purged what the first call recorded.
+				e := *herken.ErrInteractionNotFound
+				e.Message = "the interaction this request_id recorded was purged by history retention"
+				return &e
+			}
 			return err
 		}
 		c, err := targetCustomer(txn, t)
@@ -53,16 +62,7 @@ func resolveTarget(txn *badger.Txn, t herken.Target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch len(hs) {
-	case 0:
-		return "", herken.ErrIdentifierNotFound.WithField("identifier")
-	case 1:
-		return hs[0], nil
-	default:
-		e := herken.ErrAmbiguous.WithField("identifier")
-		e.Metadata = map[string]string{"candidates": strconv.Itoa(len(hs))}
-		return "", e
-	}
+	return herken.TargetHolder(hs)
 }
 
 // targetCustomer reads the record of the customer a write addresses. A
@@ -80,51 +80,31 @@ func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
 	return c, err
 }
 
-func getInteraction(txn *badger.Txn, customerID, id string) (herken.Interaction, error) {
-	item, err := txn.Get(historyKey(customerID, id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		// Retention purged what the first call recorded.
-		e := *herken.ErrInteractionNotFound
-		e.Message = "the interaction this request_id recorded was purged by history retention"
-		return herken.Interaction{}, &e
-	}
-	if err != nil {
-		return herken.Interaction{}, err
-	}
-	var in herken.Interaction
-	err = item.Value(func(v []byte) error {
-		var derr error
-		in, derr = decodeInteraction(v)
-		return derr
-	})
-	return in, err
-}
-
 // appendInteraction writes in to c's history (assigning its id), updates
 // c's summary (recent copies, count, last contact) and stores c. Every new
 // interaction goes through here, so the indexes and summaries stay complete.
 func appendInteraction(txn *badger.Txn, c *customerRec, in herken.Interaction) (herken.Interaction, error) {
 	rec := in
 	rec.CustomerID = c.ID
-	rec.ID = newInteractionID(in.OccurTime, random32())
+	if _, err := txn.Get(interactionLocator(c.ID, rec.ID)); !errors.Is(err, badger.ErrKeyNotFound) {
+		if err == nil {
+			return rec, corrupt("interaction id collision")
+		}
+		return rec, err
+	}
 	if err := putInteraction(txn, nil, rec); err != nil {
 		return rec, err
 	}
 	c.count++
 	c.recent = insertRecent(c.recent, rec)
-	// Only a newer contact moves "last contact": back-filled history must
-	// not make an old call look like the latest one, and a system event is
-	// not a contact at all.
-	if rec.Channel.IsContact() && rec.OccurTime.After(c.LastContactTime) {
-		c.LastContactTime, c.LastContactChannel = rec.OccurTime, rec.Channel
-	}
+	c.RecordContact(rec)
 	return rec, putCustomer(txn, *c)
 }
 
-// insertRecent adds in to the newest-first copies, in h/ key order (ids
-// sort newest first), keeping at most recentInline.
+// insertRecent adds in to the newest-first copies, in h/ key order
+// (herken.NewestFirst), keeping at most recentInline.
 func insertRecent(recent []herken.Interaction, in herken.Interaction) []herken.Interaction {
-	i, _ := slices.BinarySearchFunc(recent, in.ID, func(r herken.Interaction, id string) int { return strings.Compare(r.ID, id) })
+	i, _ := slices.BinarySearchFunc(recent, in, herken.NewestFirst)
 	if i >= recentInline {
 		return recent
 	}
@@ -165,8 +145,13 @@ func putInteraction(txn *badger.Txn, old *herken.Interaction, in herken.Interact
 	if err != nil {
 		return err
 	}
-	if err := txn.Set(historyKey(in.CustomerID, in.ID), b); err != nil {
+	if err := txn.Set(interactionKey(in), b); err != nil {
 		return err
+	}
+	if old == nil {
+		if err := txn.Set(interactionLocator(in.CustomerID, in.ID), []byte(newestHex(in.OccurTime))); err != nil {
+			return err
+		}
 	}
 	for _, k := range newKeys {
 		if !containsKey(oldKeys, k) {

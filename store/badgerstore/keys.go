@@ -14,27 +14,32 @@ import (
 
 // Key layout. Every key herken writes is listed here, and built by the
 // functions below (scans also build seek and stop bounds inside a prefix).
+// Ids (customer, interaction, promise) are the domain's opaque ids
+// (herken.ValidID: lowercase letters and digits, never '/'); {time} parts
+// are 16 hex digits of Unix nanoseconds, so keys sort by time.
 //
-//	m/format                     store format version (decimal); "2" since customer
-//	                             records carry recent copies and counts (Open
-//	                             migrates a "1" store)
+//	m/format                     store format version (decimal); "3" since ids
+//	                             are the domain's and ordering is in the keys
+//	                             (Open migrates "1" and "2" stores)
 //	c/{customer}                 CustomerRecord
 //	i/{kind}:{canonical}         IndexRecord: the holders of one identifier, in link order
 //	                             ({kind} is one byte: p phone, e email, s social,
-//	                             x external id, a postal address)
-//	h/{customer}/{interaction}   InteractionRecord; {interaction} is 16 hex digits
-//	                             of (MaxInt64 - occur time in ns) and 8 hex random
-//	                             digits, so a prefix scan over h/{customer}/ reads
-//	                             newest first and stops after the limit
+//	                             x external id, a postal address; identifierKey)
+//	h/{customer}/{newest}/{interaction}
+//	                             InteractionRecord; {newest} is 16 hex digits of
+//	                             (MaxInt64 - occur time in ns), so a prefix scan
+//	                             over h/{customer}/ reads newest first (ties by
+//	                             id) and stops after the limit
+//	j/{customer}/{interaction}   the {newest} part of the interaction's h/ key:
+//	                             finds an interaction by id
 //	r/{request_id}               RequestRecord, with a Badger TTL (idempotency)
 //	m/secret                     32 random bytes: the HMAC key of page tokens
-//	p/{customer}/{promise}       PromiseRecord; {promise} is 16 hex digits of the
-//	                             due time in ns and 8 hex random digits, so a
-//	                             customer's promises read by due time
-//	n/{customer}/{promise}       (empty) the customer's OPEN promises
+//	p/{customer}/{due}/{promise} PromiseRecord: a customer's promises by due time
+//	q/{customer}/{promise}       the {due} part of the promise's p/ key: finds a
+//	                             promise by id
+//	n/{customer}/{due}/{promise} (empty) the customer's OPEN promises by due time
 //	d/{due}/{customer}/{promise} (empty) OPEN promises of all customers by due
-//	                             time ({due}: 16 hex digits, ns): the team
-//	                             lead's list and the sweeper read this
+//	                             time: the team lead's list and the sweeper read this
 //	o/{owner}/{due}/{customer}/{promise}
 //	                             (empty) OPEN promises by owner, then due time
 //	t/{occur}/{customer}/{interaction}
@@ -44,17 +49,24 @@ import (
 //	                             (empty) interactions whose feedback awaits an
 //	                             answer, oldest submission first
 //
-// The n/, d/ and o/ entries exist exactly while the promise is OPEN; t/ exactly
-// while the interaction exists; f/ exactly while its feedback is unanswered.
-// Owners cannot contain '/', so o/{owner}/ never prefixes another owner's keys.
+// j/ exists exactly while its h/ record does, q/ while its p/ record does;
+// the n/, d/ and o/ entries exactly while the promise is OPEN; t/ exactly
+// while the interaction exists; f/ exactly while its feedback is
+// unanswered. Owners cannot contain '/', so o/{owner}/ never prefixes
+// another owner's keys, and "h/{customer}/" never prefixes another
+// customer's keys.
 //
-// Customer ids are 16 lowercase base32 characters (herken.ValidID), so
-// "h/{customer}/" never prefixes another customer's keys.
+// Format 2 (before the domain minted ids) keyed interactions and promises
+// by store-made ids of 24 hex digits whose first 16 were the {newest} or
+// {due} part: h/{customer}/{id}, p/{customer}/{id}, n/{customer}/{id}, and
+// had no j/ or q/. migrateV2 moves them to this layout and keeps their ids.
 const (
 	prefixMeta     = "m/"
 	prefixCustomer = "c/"
 	prefixIndex    = "i/"
 	prefixHistory  = "h/"
+	prefixLocateIn = "j/"
+	prefixLocateP  = "q/"
 	prefixRequest  = "r/"
 	prefixPromise  = "p/"
 	prefixOpen     = "n/"
@@ -64,47 +76,69 @@ const (
 	prefixFeedback = "f/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
-	currentFormat  = "2" // 2: customer records carry recent copies and counts
+	currentFormat  = "3" // 3: domain ids, order in the keys; 2: customer records carry recent copies and counts
 )
 
 func customerKey(id string) []byte { return []byte(prefixCustomer + id) }
 
-func indexKey(id identity.Identifier) []byte { return []byte(prefixIndex + id.Key()) }
+// identifierKey is the i/ key of an identifier: the kind's one-byte code,
+// ':' and the canonical value, unique across kinds.
+func identifierKey(id identity.Identifier) []byte {
+	return []byte(prefixIndex + string(kindCode[id.Kind]) + ":" + id.Value)
+}
+
+// kindCode is the one-byte tag of each identity.Kind in i/ keys; never
+// change a value.
+var kindCode = [...]byte{identity.KindUnspecified: '?', identity.KindPhone: 'p', identity.KindEmail: 'e',
+	identity.KindSocial: 's', identity.KindExternalID: 'x', identity.KindPostalAddress: 'a'}
 
 func historyPrefix(customerID string) []byte {
 	return []byte(prefixHistory + customerID + "/")
 }
 
-func historyKey(customerID, interactionID string) []byte {
-	return []byte(prefixHistory + customerID + "/" + interactionID)
+// newestHex is the {newest} part of an interaction's h/ key.
+func newestHex(occur time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(math.MaxInt64-keyNanos(occur)))
+	return hex.EncodeToString(b[:])
+}
+
+func historyKey(customerID, newest, interactionID string) []byte {
+	return []byte(prefixHistory + customerID + "/" + newest + "/" + interactionID)
+}
+
+func interactionKey(in herken.Interaction) []byte {
+	return historyKey(in.CustomerID, newestHex(in.OccurTime), in.ID)
+}
+
+func interactionLocator(customerID, interactionID string) []byte {
+	return []byte(prefixLocateIn + customerID + "/" + interactionID)
 }
 
 func requestKey(requestID string) []byte { return []byte(prefixRequest + requestID) }
-
-// newInteractionID makes an id that sorts newest first under its customer.
-func newInteractionID(occur time.Time, random uint32) string {
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(math.MaxInt64-occur.UnixNano()))
-	binary.BigEndian.PutUint32(b[8:], random)
-	return hex.EncodeToString(b[:])
-}
 
 // timeHex is a time as 16 hex digits of Unix nanoseconds: fixed width, so
 // keys sort by time. Times before 1970 never reach a key (validated).
 func timeHex(t time.Time) string {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano()))
+	binary.BigEndian.PutUint64(b[:], uint64(keyNanos(t)))
 	return hex.EncodeToString(b[:])
 }
 
-func promiseKey(customerID, promiseID string) []byte {
-	return []byte(prefixPromise + customerID + "/" + promiseID)
+func promiseKeyAt(customerID, due, promiseID string) []byte {
+	return []byte(prefixPromise + customerID + "/" + due + "/" + promiseID)
 }
+
+func promiseKey(p herken.Promise) []byte { return promiseKeyAt(p.CustomerID, timeHex(p.DueTime), p.ID) }
 
 func promisePrefix(customerID string) []byte { return []byte(prefixPromise + customerID + "/") }
 
-func openKey(customerID, promiseID string) []byte {
-	return []byte(prefixOpen + customerID + "/" + promiseID)
+func promiseLocator(customerID, promiseID string) []byte {
+	return []byte(prefixLocateP + customerID + "/" + promiseID)
+}
+
+func openKey(p herken.Promise) []byte {
+	return []byte(prefixOpen + p.CustomerID + "/" + timeHex(p.DueTime) + "/" + p.ID)
 }
 
 func openPrefix(customerID string) []byte { return []byte(prefixOpen + customerID + "/") }
@@ -127,25 +161,22 @@ func feedbackKey(in herken.Interaction) []byte {
 	return []byte(prefixFeedback + timeHex(in.Feedback.SubmitTime) + "/" + in.CustomerID + "/" + in.ID)
 }
 
-// splitTail returns the last two '/'-separated parts of key: the customer
-// and record ids at the end of every index key.
-func splitTail(key []byte) (customerID, id string, ok bool) {
-	s := string(key)
-	j := strings.LastIndexByte(s, '/')
-	if j < 0 {
-		return "", "", false
+// tail returns the last n '/'-separated parts of key, or nil if it has
+// fewer: index keys end in {time}/{customer}/{id} or {customer}/{time}/{id}.
+func tail(key []byte, n int) []string {
+	parts := strings.Split(string(key), "/")
+	if len(parts) < n+1 {
+		return nil
 	}
-	i := strings.LastIndexByte(s[:j], '/')
-	if i < 0 {
-		return "", "", false
-	}
-	return s[i+1 : j], s[j+1:], true
+	return parts[len(parts)-n:]
 }
 
-// newPromiseID makes an id that sorts by due time under its customer.
-func newPromiseID(due time.Time, random uint32) string {
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(due.UnixNano()))
-	binary.BigEndian.PutUint32(b[8:], random)
-	return hex.EncodeToString(b[:])
+// splitTail returns the last two '/'-separated parts of key: the customer
+// and record ids at the end of the d/, o/, t/ and f/ index keys.
+func splitTail(key []byte) (customerID, id string, ok bool) {
+	p := tail(key, 2)
+	if p == nil {
+		return "", "", false
+	}
+	return p[0], p[1], true
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 
 	"github.com/herken/herken"
 
@@ -54,8 +52,8 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 }
 
 // Add queues one customer (ID, times and identifiers set, as for
-// CreateCustomer), its interactions (IDs assigned here; CustomerID ignored)
-// and its promises (likewise). The customer's last contact is derived from
+// CreateCustomer), its interactions (an empty ID gets herken.NewID();
+// CustomerID ignored) and its promises (likewise). The customer's last contact is derived from
 // the interactions. The identity rules still hold: an exclusive identifier
 // held twice, or a shareable one by more than MaxHoldersPerIdentity, fails.
 func (l *Loader) Add(c herken.Customer, history []herken.Interaction, promises []herken.Promise) error {
@@ -75,39 +73,41 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		return fmt.Errorf("badgerstore: load: customer id has the wrong shape")
 	}
 	for i, li := range c.Identifiers {
-		key := li.Identifier.Key()
+		key := string(identifierKey(li.Identifier))
 		h := l.holders[key]
 		if h == nil {
 			h = &loadHolders{id: li.Identifier}
 			l.holders[key] = h
 		}
-		if slices.Contains(h.ids, c.ID) {
-			continue
+		next, err := herken.LinkHolder(li.Identifier, h.ids, c.ID, i)
+		if err != nil {
+			return err
 		}
-		field := "identifiers[" + strconv.Itoa(i) + "]"
-		if len(h.ids) > 0 && !li.Identifier.Shareable() {
-			return herken.ErrAlreadyLinked.WithField(field)
+		if len(next) > len(h.ids) {
+			l.stats.Identifiers++
 		}
-		if len(h.ids) >= herken.MaxHoldersPerIdentity {
-			return herken.ErrShareLimit.WithField(field)
-		}
-		h.ids = append(h.ids, c.ID)
-		l.stats.Identifiers++
+		h.ids = next
 	}
 	rec := customerRec{Customer: c}
 	for _, in := range history {
 		in.CustomerID = c.ID
-		in.ID = newInteractionID(in.OccurTime, random32())
-		if in.Channel.IsContact() && in.OccurTime.After(rec.LastContactTime) {
-			rec.LastContactTime, rec.LastContactChannel = in.OccurTime, in.Channel
+		if in.ID == "" {
+			in.ID = herken.NewID()
 		}
+		if !herken.ValidID(in.ID) {
+			return fmt.Errorf("badgerstore: load: interaction id has the wrong shape")
+		}
+		rec.RecordContact(in)
 		rec.count++
 		rec.recent = insertRecent(rec.recent, in)
 		b, err := encodeInteraction(in)
 		if err != nil {
 			return err
 		}
-		if err := l.wb.Set(historyKey(c.ID, in.ID), b); err != nil {
+		if err := l.wb.Set(interactionKey(in), b); err != nil {
+			return err
+		}
+		if err := l.wb.Set(interactionLocator(c.ID, in.ID), []byte(newestHex(in.OccurTime))); err != nil {
 			return err
 		}
 		for _, k := range interactionIndexKeys(in) {
@@ -119,12 +119,20 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 	}
 	for _, p := range promises {
 		p.CustomerID = c.ID
-		p.ID = newPromiseID(p.DueTime, random32())
+		if p.ID == "" {
+			p.ID = herken.NewID()
+		}
+		if !herken.ValidID(p.ID) {
+			return fmt.Errorf("badgerstore: load: promise id has the wrong shape")
+		}
 		b, err := encodePromise(p)
 		if err != nil {
 			return err
 		}
-		if err := l.wb.Set(promiseKey(c.ID, p.ID), b); err != nil {
+		if err := l.wb.Set(promiseKey(p), b); err != nil {
+			return err
+		}
+		if err := l.wb.Set(promiseLocator(c.ID, p.ID), []byte(timeHex(p.DueTime))); err != nil {
 			return err
 		}
 		if p.State == herken.PromiseOpen {
@@ -179,5 +187,5 @@ func putHoldersBatch(wb *badger.WriteBatch, id identity.Identifier, ids []string
 	if err != nil {
 		return err
 	}
-	return wb.Set(indexKey(id), b)
+	return wb.Set(identifierKey(id), b)
 }

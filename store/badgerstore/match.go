@@ -147,12 +147,9 @@ func openPromises(txn *badger.Txn, customerID string, limit int) ([]herken.Promi
 	defer it.Close()
 	var out []herken.Promise
 	for it.Seek(prefix); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
-		_, pid, _ := splitTail(it.Item().Key())
-		p, err := getPromise(txn, customerID, pid)
+		due, pid, _ := splitTail(it.Item().Key()) // n/{customer}/{due}/{promise}
+		p, err := getPromiseAt(txn, promiseKeyAt(customerID, due, pid))
 		if err != nil {
-			if err == herken.ErrPromiseNotFound {
-				return nil, corrupt("open-promise index names a missing promise")
-			}
 			return nil, err
 		}
 		out = append(out, p)

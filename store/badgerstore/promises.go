@@ -13,7 +13,11 @@ import (
 )
 
 // CreatePromise implements herken.Store.
-func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Promise, idem herken.Idempotency) (herken.Promise, error) {
+func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Promise, w herken.WriteOptions) (herken.Promise, error) {
+	if !herken.ValidID(p.ID) {
+		return herken.Promise{}, corrupt("promise id has the wrong shape")
+	}
+	idem := w.Idempotency
 	var out herken.Promise
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		prior, err := checkRequest(txn, idem)
@@ -31,18 +35,18 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 		}
 		cid := c.ID
 		if p.InteractionID != "" {
-			if !herken.ValidRecordID(p.InteractionID) {
-				return herken.ErrInteractionNotFound.WithField("interaction")
-			}
-			if _, err := txn.Get(historyKey(cid, p.InteractionID)); errors.Is(err, badger.ErrKeyNotFound) {
-				return herken.ErrInteractionNotFound.WithField("interaction")
-			} else if err != nil {
+			if _, err := locateInteraction(txn, cid, p.InteractionID); err != nil {
 				return err
 			}
 		}
 		rec := p
 		rec.CustomerID = cid
-		rec.ID = newPromiseID(p.DueTime, random32())
+		if _, err := txn.Get(promiseLocator(cid, rec.ID)); !errors.Is(err, badger.ErrKeyNotFound) {
+			if err == nil {
+				return corrupt("promise id collision")
+			}
+			return err
+		}
 		if err := putPromise(txn, &c, nil, rec); err != nil {
 			return err
 		}
@@ -52,9 +56,10 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 	return out, err
 }
 
-// putPromise stores p and moves its open-promise index entries from old's
-// (nil for a new promise) to p's. When p opens or closes it counts that in
-// c (the promise's customer) and stores c.
+// putPromise stores p and moves its keys from old's (nil for a new
+// promise) to p's: the record and its locator follow the due time, the
+// open-promise index entries the state, owner and due time. When p opens
+// or closes it counts that in c (the promise's customer) and stores c.
 func putPromise(txn *badger.Txn, c *customerRec, old *herken.Promise, p herken.Promise) error {
 	wasOpen := old != nil && old.State == herken.PromiseOpen
 	if wasOpen {
@@ -64,11 +69,19 @@ func putPromise(txn *badger.Txn, c *customerRec, old *herken.Promise, p herken.P
 			}
 		}
 	}
+	if old != nil && !old.DueTime.Equal(p.DueTime) {
+		if err := txn.Delete(promiseKey(*old)); err != nil {
+			return err
+		}
+	}
 	b, err := encodePromise(p)
 	if err != nil {
 		return err
 	}
-	if err := txn.Set(promiseKey(p.CustomerID, p.ID), b); err != nil {
+	if err := txn.Set(promiseKey(p), b); err != nil {
+		return err
+	}
+	if err := txn.Set(promiseLocator(p.CustomerID, p.ID), []byte(timeHex(p.DueTime))); err != nil {
 		return err
 	}
 	isOpen := p.State == herken.PromiseOpen
@@ -91,20 +104,37 @@ func putPromise(txn *badger.Txn, c *customerRec, old *herken.Promise, p herken.P
 }
 
 func openIndexKeys(p herken.Promise) [][]byte {
-	keys := [][]byte{openKey(p.CustomerID, p.ID), dueKey(p)}
+	keys := [][]byte{openKey(p), dueKey(p)}
 	if p.Owner != "" {
 		keys = append(keys, ownerKey(p))
 	}
 	return keys
 }
 
+// getPromise reads one promise by id, through its q/ locator.
 func getPromise(txn *badger.Txn, customerID, promiseID string) (herken.Promise, error) {
-	if !herken.ValidID(customerID) || !herken.ValidRecordID(promiseID) {
+	if !herken.ValidID(customerID) || !herken.ValidID(promiseID) {
 		return herken.Promise{}, herken.ErrPromiseNotFound
 	}
-	item, err := txn.Get(promiseKey(customerID, promiseID))
+	item, err := txn.Get(promiseLocator(customerID, promiseID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return herken.Promise{}, herken.ErrPromiseNotFound
+	}
+	if err != nil {
+		return herken.Promise{}, err
+	}
+	due, err := item.ValueCopy(nil)
+	if err != nil {
+		return herken.Promise{}, err
+	}
+	return getPromiseAt(txn, promiseKeyAt(customerID, string(due), promiseID))
+}
+
+// getPromiseAt reads the promise record at a p/ key.
+func getPromiseAt(txn *badger.Txn, key []byte) (herken.Promise, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return herken.Promise{}, corrupt("promise index names a missing record")
 	}
 	if err != nil {
 		return herken.Promise{}, err
@@ -130,7 +160,7 @@ func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (h
 }
 
 // UpdatePromise implements herken.Store.
-func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *herken.Promise) error) (herken.Promise, error) {
+func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *herken.Promise) error, _ herken.WriteOptions) (herken.Promise, error) {
 	var out herken.Promise
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		old, err := getPromise(txn, customerID, promiseID)
@@ -141,8 +171,7 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 		if err := fn(&p); err != nil {
 			return err
 		}
-		// The key fields are fixed: they are part of the id and the indexes.
-		p.ID, p.CustomerID, p.DueTime = old.ID, old.CustomerID, old.DueTime
+		p.ID, p.CustomerID = old.ID, old.CustomerID // the promise's identity
 		c, err := getCustomerRec(txn, customerID)
 		if err != nil {
 			return err
@@ -242,15 +271,13 @@ func listOpenPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]h
 	names := map[string]string{}
 	for it.Seek(seekStart(start, prefix)); it.ValidForPrefix(prefix); it.Next() {
 		key := it.Item().Key()
-		cid, pid, ok := splitTail(key)
-		if !ok {
+		parts := tail(key, 3) // {due}/{customer}/{promise}
+		if parts == nil {
 			return nil, nil, corrupt("malformed promise index key")
 		}
-		p, err := getPromise(txn, cid, pid)
+		cid := parts[1]
+		p, err := getPromiseAt(txn, promiseKeyAt(cid, parts[0], parts[2]))
 		if err != nil {
-			if err == herken.ErrPromiseNotFound {
-				return nil, nil, corrupt("promise index names a missing promise")
-			}
 			return nil, nil, err
 		}
 		if !q.DueBefore.IsZero() && !p.DueTime.Before(q.DueBefore) {
@@ -274,7 +301,7 @@ func listOpenPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]h
 }
 
 // BreakOverdue implements herken.Store.
-func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p herken.Promise) (herken.Promise, herken.Interaction)) (int, bool, error) {
+func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int, broken func(p herken.Promise) (herken.Promise, herken.Interaction, bool), _ herken.WriteOptions) (int, bool, error) {
 	type ref struct{ cid, pid string }
 	var (
 		refs []ref
@@ -307,24 +334,26 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 	for _, r := range refs {
 		err := s.update(ctx, func(txn *badger.Txn) error {
 			p, err := getPromise(txn, r.cid, r.pid)
+			if errors.Is(err, herken.ErrPromiseNotFound) {
+				return errSkip
+			}
 			if err != nil {
 				return err
 			}
-			// Re-check inside the transaction: an agent may have kept it
-			// since the scan.
-			if p.State != herken.PromiseOpen || !p.DueTime.Before(dueBefore) {
+			// broken re-checks the promise as stored now: an agent may
+			// have kept it since the scan.
+			np, event, ok := broken(p)
+			if !ok {
 				return errSkip
 			}
 			c, err := getCustomerRec(txn, r.cid)
 			if err != nil {
 				return err
 			}
-			np, event := broken(p)
-			np.ID, np.CustomerID, np.DueTime = p.ID, p.CustomerID, p.DueTime
+			np.ID, np.CustomerID = p.ID, p.CustomerID
 			if err := putPromise(txn, &c, &p, np); err != nil {
 				return err
 			}
-			event.PromiseID = p.ID
 			_, err = appendInteraction(txn, &c, event)
 			return err
 		})

@@ -94,7 +94,7 @@ func (e *raceEnv) lookup(t *testing.T, n identity.Normalized) (herken.MatchOutco
 // when the store reports contention, as a client is told to.
 func (e *raceEnv) createRetrying(nc herken.NewCustomer, requestID string) (herken.Customer, int, error) {
 	for retries := 0; ; retries++ {
-		c, err := e.svc.CreateCustomer(context.Background(), nc, requestID)
+		c, err := e.svc.CreateCustomer(context.Background(), nc, herken.Write{RequestID: requestID})
 		if !errors.Is(err, herken.ErrUnavailable) || retries == 20 {
 			return c, retries, err
 		}
@@ -205,7 +205,7 @@ func TestRacePromiseClose(t *testing.T) {
 	e := newRaceEnv(t)
 	ctx := context.Background()
 	phone := e.norm(t, identity.KindPhone, "06-12345678")
-	c, err := e.svc.CreateCustomer(ctx, herken.NewCustomer{DisplayName: "Jan", Identifiers: []identity.Normalized{phone}}, "")
+	c, err := e.svc.CreateCustomer(ctx, herken.NewCustomer{DisplayName: "Jan", Identifiers: []identity.Normalized{phone}}, herken.Write{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestRacePromiseClose(t *testing.T) {
 		p, err := e.svc.CreatePromise(ctx, herken.InteractionTarget{CustomerID: c.ID}, herken.NewPromise{
 			Kind: herken.PromiseCallback, Owner: "team-techniek",
 			DueTime: raceEpoch.Add(-2*time.Hour + time.Duration(i)*time.Second),
-		}, "")
+		}, herken.Write{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,12 +248,12 @@ func TestRacePromiseClose(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, results[i].keep = e.svc.KeepPromise(ctx, p.CustomerID, p.ID, "agent-042", "")
+			_, results[i].keep = e.svc.KeepPromise(ctx, p.CustomerID, p.ID, "agent-042", "", herken.Write{})
 		}()
 		go func() {
 			defer wg.Done()
 			<-start
-			_, results[i].cancel = e.svc.CancelPromise(ctx, p.CustomerID, p.ID, "agent-007", "")
+			_, results[i].cancel = e.svc.CancelPromise(ctx, p.CustomerID, p.ID, "agent-007", "", herken.Write{})
 		}()
 		go func() {
 			defer wg.Done()
@@ -261,7 +261,7 @@ func TestRacePromiseClose(t *testing.T) {
 			if _, err := e.svc.RecordInteraction(ctx, herken.InteractionTarget{Identifier: &phone}, herken.Interaction{
 				Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeFollowUp,
 				OccurTime: raceEpoch.Add(-time.Duration(i) * time.Minute), Summary: "belt over de belofte",
-			}, ""); errors.Is(err, herken.ErrUnavailable) {
+			}, herken.Write{}); errors.Is(err, herken.ErrUnavailable) {
 				recordUnavailable.Add(1)
 			} else if err != nil {
 				t.Errorf("record %d: %v", i, err)

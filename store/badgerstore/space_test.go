@@ -52,7 +52,7 @@ func TestFreeSpaceReserve(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	jan, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", storetest.Phone("+31612345678")), herken.Idempotency{})
+	jan, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", storetest.Phone("+31612345678")), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,16 +66,16 @@ func TestFreeSpaceReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSpaceLow(t, "Writable", s.Writable())
-	_, err = s.CreateCustomer(ctx, storetest.NewCustomer("Piet", storetest.Phone("+31687654321")), herken.Idempotency{})
+	_, err = s.CreateCustomer(ctx, storetest.NewCustomer("Piet", storetest.Phone("+31687654321")), herken.WriteOptions{})
 	wantSpaceLow(t, "CreateCustomer", err)
 	in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
 		Outcome: herken.OutcomeResolved, OccurTime: now, Summary: "x"}
-	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: jan.ID}, in, herken.Idempotency{})
+	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: jan.ID}, in, herken.WriteOptions{})
 	wantSpaceLow(t, "AppendInteraction", err)
 	_, err = s.CreatePromise(ctx, herken.Target{CustomerID: jan.ID},
-		herken.Promise{Kind: herken.PromiseCallback, DueTime: now.Add(time.Hour), CreateTime: now}, herken.Idempotency{})
+		herken.Promise{Kind: herken.PromiseCallback, DueTime: now.Add(time.Hour), CreateTime: now}, herken.WriteOptions{})
 	wantSpaceLow(t, "CreatePromise", err)
-	_, _, err = s.PurgeInteractions(ctx, now, 10)
+	_, _, err = s.PurgeInteractions(ctx, now, 10, herken.WriteOptions{})
 	wantSpaceLow(t, "PurgeInteractions", err)
 	after, err := s.Digest()
 	if err != nil {
@@ -96,7 +96,7 @@ func TestFreeSpaceReserve(t *testing.T) {
 	d.free.Store(reserve + reserve/4 - 1)
 	wantSpaceLow(t, "Writable just above the reserve", s.Writable())
 	d.free.Store(reserve + reserve/4)
-	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Piet", storetest.Phone("+31687654321")), herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Piet", storetest.Phone("+31687654321")), herken.WriteOptions{}); err != nil {
 		t.Fatalf("CreateCustomer with room again: %v", err)
 	}
 	// Above the reserve the margin does not apply: writes go on until the
@@ -128,7 +128,7 @@ func TestFreeSpaceReopenFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jan, err := s.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.Idempotency{})
+	jan, err := s.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestFreeSpaceReserveOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.WriteOptions{}); err != nil {
 		t.Fatalf("write with the reserve off: %v", err)
 	}
 }
@@ -213,7 +213,7 @@ func BenchmarkCreateCustomerReserve(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan"), herken.Idempotency{}); err != nil {
+				if _, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan"), herken.WriteOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -145,7 +145,12 @@ func (s *Store) initFormat() error {
 	case currentFormat:
 		return nil
 	case "1":
-		return s.migrateV1()
+		if err := s.migrateV1(); err != nil {
+			return err
+		}
+		return s.migrateV2()
+	case "2":
+		return s.migrateV2()
 	}
 	return fmt.Errorf("badgerstore: store format %q, this build reads %q", format, currentFormat)
 }
@@ -212,7 +217,7 @@ func (s *Store) migrateV1() error {
 		migrated += len(ids)
 	}
 	return s.update(ctx, func(txn *badger.Txn) error {
-		return txn.Set([]byte(keyFormat), []byte(currentFormat))
+		return txn.Set([]byte(keyFormat), []byte("2"))
 	})
 }
 
@@ -344,7 +349,7 @@ func putCustomer(txn *badger.Txn, c customerRec) error {
 
 // holders reads the holder list of one identifier; nil when none.
 func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
-	item, err := txn.Get(indexKey(id))
+	item, err := txn.Get(identifierKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -360,13 +365,13 @@ func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
 
 func putHolders(txn *badger.Txn, id identity.Identifier, ids []string) error {
 	if len(ids) == 0 {
-		return txn.Delete(indexKey(id))
+		return txn.Delete(identifierKey(id))
 	}
 	b, err := encodeHolders(ids)
 	if err != nil {
 		return err
 	}
-	return txn.Set(indexKey(id), b)
+	return txn.Set(identifierKey(id), b)
 }
 
 func encodeHolders(ids []string) ([]byte, error) {

@@ -44,7 +44,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := storetest.NewCustomer("Jan", storetest.Phone("+31612345678"))
-	if _, err := s.CreateCustomer(context.Background(), c, herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(context.Background(), c, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := s.Digest()
@@ -82,13 +82,13 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := storetest.NewCustomer("Jan", storetest.Phone("+31612345678"))
-	if _, err := s.CreateCustomer(ctx, c, herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, c, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 12; i++ {
 		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: time.Date(2026, 11, 1, i, 0, 0, 0, time.UTC), Summary: "x"}
-		if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.Idempotency{}); err != nil {
+		if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,19 +133,19 @@ func TestRetryAfterRetention(t *testing.T) {
 	}
 	defer s.Close()
 	c := storetest.NewCustomer("Jan")
-	if _, err := s.CreateCustomer(ctx, c, herken.Idempotency{}); err != nil {
+	if _, err := s.CreateCustomer(ctx, c, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: old}
 	idem := herken.Idempotency{Key: "r1", Fingerprint: []byte("f"), TTL: time.Hour}
-	if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, idem); err != nil {
+	if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{Idempotency: idem}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, err := s.PurgeInteractions(ctx, old.Add(time.Hour), 10); err != nil || n != 1 {
+	if n, _, err := s.PurgeInteractions(ctx, old.Add(time.Hour), 10, herken.WriteOptions{}); err != nil || n != 1 {
 		t.Fatalf("purge %d %v", n, err)
 	}
-	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, idem)
+	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{Idempotency: idem})
 	if e, ok := herken.AsError(err); !ok || e.Reason != herken.ReasonInteractionNotFound {
 		t.Fatalf("retry after purge: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestUndecodableRecordIsInternal(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", storetest.Phone("+31612345678")), herken.Idempotency{})
+	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", storetest.Phone("+31612345678")), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestWriteThroughDanglingIndex(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	phone := storetest.Phone("+31612345678")
-	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", phone), herken.Idempotency{})
+	c, err := s.CreateCustomer(ctx, storetest.NewCustomer("Jan", phone), herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,12 +203,12 @@ func TestWriteThroughDanglingIndex(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	target := herken.Target{Identifier: phone}
 	_, err = s.AppendInteraction(ctx, target, herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
-		Outcome: herken.OutcomeResolved, OccurTime: now, Summary: "x"}, herken.Idempotency{})
+		Outcome: herken.OutcomeResolved, OccurTime: now, Summary: "x"}, herken.WriteOptions{})
 	if de, ok := herken.AsError(err); !ok || de.Code != herken.CodeInternal {
 		t.Errorf("AppendInteraction through a dangling index entry: %v, want INTERNAL", err)
 	}
 	_, err = s.CreatePromise(ctx, target, herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen,
-		DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.Idempotency{})
+		DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.WriteOptions{})
 	if de, ok := herken.AsError(err); !ok || de.Code != herken.CodeInternal {
 		t.Errorf("CreatePromise through a dangling index entry: %v, want INTERNAL", err)
 	}

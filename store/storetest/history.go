@@ -92,7 +92,7 @@ func testListNewestFirst(t *testing.T, s herken.Store) {
 		t.Fatalf("list = %s (next %q), want 5,4,4b,3,2,1 newest first", got, next)
 	}
 	for _, in := range list {
-		if in.CustomerID != c.ID || !herken.ValidRecordID(in.ID) || in.Agent != "agent-042" || in.Duration != 3*time.Minute {
+		if in.CustomerID != c.ID || !herken.ValidID(in.ID) || in.Agent != "agent-042" || in.Duration != 3*time.Minute {
 			t.Fatalf("listed interaction %+v", in)
 		}
 	}
@@ -239,7 +239,7 @@ func testListPageTokenInvalid(t *testing.T, s herken.Store) {
 		if _, err := s.UpdateInteraction(ctx, c.ID, in.ID, func(in *herken.Interaction) error {
 			in.Feedback = &herken.Feedback{Score: 2, SubmitTime: minuteAt(60 + m)}
 			return nil
-		}); err != nil {
+		}, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -309,7 +309,7 @@ func testUpdateInteraction(t *testing.T, s herken.Store) {
 		// Key fields are fixed whatever fn does.
 		x.ID, x.CustomerID, x.OccurTime = "x", "y", minuteAt(99)
 		return nil
-	})
+	}, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func testUpdateInteraction(t *testing.T, s herken.Store) {
 	_, err = s.UpdateInteraction(ctx, c.ID, in.ID, func(x *herken.Interaction) error {
 		x.Feedback.Answer, x.Summary = "changed", "changed"
 		return herken.ErrFeedbackSubmitted
-	})
+	}, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrFeedbackSubmitted)
 	after, _ := mustListInteractions(t, s, herken.InteractionQuery{CustomerID: c.ID, PageSize: 10})
 	if after[0].Summary != "gebeld" || after[0].Feedback.Answer != "" {
@@ -361,7 +361,7 @@ func testUpdateInteractionNotFound(t *testing.T, s herken.Store) {
 		{c.ID, in.ID + "/x"},
 		{c.ID, ""},
 	} {
-		_, err := s.UpdateInteraction(ctx, ids[0], ids[1], fn)
+		_, err := s.UpdateInteraction(ctx, ids[0], ids[1], fn, herken.WriteOptions{})
 		wantErr(t, err, herken.ErrInteractionNotFound)
 	}
 	if called {
@@ -375,7 +375,7 @@ func submitFeedback(t *testing.T, s herken.Store, in herken.Interaction, submit 
 	if _, err := s.UpdateInteraction(ctx, in.CustomerID, in.ID, func(x *herken.Interaction) error {
 		x.Feedback = &herken.Feedback{Score: 1, Comment: "te lang gewacht", SubmitTime: submit}
 		return nil
-	}); err != nil {
+	}, herken.WriteOptions{}); err != nil {
 		t.Fatalf("feedback: %v", err)
 	}
 }
@@ -385,7 +385,7 @@ func answerFeedback(t *testing.T, s herken.Store, in herken.Interaction, when ti
 	if _, err := s.UpdateInteraction(ctx, in.CustomerID, in.ID, func(x *herken.Interaction) error {
 		x.Feedback.Answer, x.Feedback.AnsweredBy, x.Feedback.AnswerTime = "excuses, tegoed gegeven", "team-care", when
 		return nil
-	}); err != nil {
+	}, herken.WriteOptions{}); err != nil {
 		t.Fatalf("answer: %v", err)
 	}
 }
@@ -441,7 +441,7 @@ func testFeedbackIndex(t *testing.T, s herken.Store) {
 	// Removing feedback (only a store-level edit can) removes the entry;
 	// new feedback puts one back.
 	submitFeedback(t, s, j1, minuteAt(30))
-	if _, err := s.UpdateInteraction(ctx, jan.ID, j1.ID, func(x *herken.Interaction) error { x.Feedback = nil; return nil }); err != nil {
+	if _, err := s.UpdateInteraction(ctx, jan.ID, j1.ID, func(x *herken.Interaction) error { x.Feedback = nil; return nil }, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := mustListInteractions(t, s, all); len(list) != 0 {
@@ -488,12 +488,12 @@ func testPurge(t *testing.T, s herken.Store) {
 	before, _ := s.GetCustomer(ctx, kees.ID)
 
 	// A zero limit purges nothing but says work is waiting.
-	n, more, err := s.PurgeInteractions(ctx, minuteAt(10), 0)
+	n, more, err := s.PurgeInteractions(ctx, minuteAt(10), 0, herken.WriteOptions{})
 	if err != nil || n != 0 || !more {
 		t.Fatalf("purge limit 0: %d %v %v", n, more, err)
 	}
 	// Oldest first, at most limit.
-	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 2)
+	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 2, herken.WriteOptions{})
 	if err != nil || n != 2 || !more {
 		t.Fatalf("first purge: %d %v %v, want 2 true", n, more, err)
 	}
@@ -507,15 +507,15 @@ func testPurge(t *testing.T, s herken.Store) {
 	if list, _ := mustListInteractions(t, s, herken.InteractionQuery{UnansweredFeedback: true, PageSize: 50}); summariesOf(list) != "keep" {
 		t.Fatalf("unanswered after purge: %s", summariesOf(list))
 	}
-	if _, err := s.UpdateInteraction(ctx, jan.ID, old1.ID, func(*herken.Interaction) error { return nil }); !errors.Is(err, herken.ErrInteractionNotFound) {
+	if _, err := s.UpdateInteraction(ctx, jan.ID, old1.ID, func(*herken.Interaction) error { return nil }, herken.WriteOptions{}); !errors.Is(err, herken.ErrInteractionNotFound) {
 		t.Fatalf("purged interaction still updatable: %v", err)
 	}
-	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 2)
+	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 2, herken.WriteOptions{})
 	if err != nil || n != 1 || more {
 		t.Fatalf("second purge: %d %v %v, want 1 false", n, more, err)
 	}
 	// The cutoff is exclusive: "keep" occurred exactly at it.
-	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 100)
+	n, more, err = s.PurgeInteractions(ctx, minuteAt(10), 100, herken.WriteOptions{})
 	if err != nil || n != 0 || more {
 		t.Fatalf("third purge: %d %v %v, want 0 false (no index entry left behind)", n, more, err)
 	}
@@ -528,14 +528,14 @@ func testPurge(t *testing.T, s herken.Store) {
 		t.Fatalf("purge changed the customer:\n%+v\n%+v", before, after)
 	}
 	// Everything, and a purge of an empty store.
-	n, more, err = s.PurgeInteractions(ctx, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 100)
+	n, more, err = s.PurgeInteractions(ctx, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 100, herken.WriteOptions{})
 	if err != nil || n != 2 || more {
 		t.Fatalf("purge all: %d %v %v", n, more, err)
 	}
 	if list, next := mustListInteractions(t, s, herken.InteractionQuery{UnansweredFeedback: true, PageSize: 50}); len(list) != 0 || next != "" {
 		t.Fatalf("feedback index after purging all: %s", summariesOf(list))
 	}
-	n, more, err = s.PurgeInteractions(ctx, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 100)
+	n, more, err = s.PurgeInteractions(ctx, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 100, herken.WriteOptions{})
 	if err != nil || n != 0 || more {
 		t.Fatalf("purge of nothing: %d %v %v", n, more, err)
 	}
@@ -562,11 +562,11 @@ func testPurgeManyBatches(t *testing.T, s herken.Store) {
 	for i := 0; i < young; i++ {
 		mustAppend(t, s, cs[i%3].ID, newInteraction(minuteAt(600+i), "young"))
 	}
-	n, more, err := s.PurgeInteractions(ctx, minuteAt(500), 150)
+	n, more, err := s.PurgeInteractions(ctx, minuteAt(500), 150, herken.WriteOptions{})
 	if err != nil || n != 150 || !more {
 		t.Fatalf("first purge: %d %v %v, want 150 true", n, more, err)
 	}
-	n, more, err = s.PurgeInteractions(ctx, minuteAt(500), 1000)
+	n, more, err = s.PurgeInteractions(ctx, minuteAt(500), 1000, herken.WriteOptions{})
 	if err != nil || n != old-150 || more {
 		t.Fatalf("second purge: %d %v %v, want %d false", n, more, err, old-150)
 	}

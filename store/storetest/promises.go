@@ -30,14 +30,14 @@ var promiseTests = []storeTest{
 // NewPromise returns an OPEN promise due at due, ready to store.
 func NewPromise(kind herken.PromiseKind, due time.Time, owner string) herken.Promise {
 	return herken.Promise{
-		Kind: kind, Description: "terugbellen over factuur", DueTime: due, Owner: owner,
+		ID: herken.NewID(), Kind: kind, Description: "terugbellen over factuur", DueTime: due, Owner: owner,
 		Channel: herken.ChannelPhone, State: herken.PromiseOpen, StateTime: epoch, CreateTime: epoch,
 	}
 }
 
 func mustPromise(t *testing.T, s herken.Store, cid string, p herken.Promise) herken.Promise {
 	t.Helper()
-	got, err := s.CreatePromise(ctx, herken.Target{CustomerID: cid}, p, herken.Idempotency{})
+	got, err := s.CreatePromise(ctx, herken.Target{CustomerID: cid}, p, herken.WriteOptions{})
 	if err != nil {
 		t.Fatalf("CreatePromise: %v", err)
 	}
@@ -84,7 +84,7 @@ func testPromiseCreateGet(t *testing.T, s herken.Store) {
 	p := NewPromise(herken.PromiseCallback, epoch.Add(2*time.Hour), "team-billing")
 	p.WindowStart = epoch.Add(time.Hour)
 	got := mustPromise(t, s, c.ID, p)
-	if got.ID == "" || got.CustomerID != c.ID || !herken.ValidRecordID(got.ID) {
+	if got.ID == "" || got.CustomerID != c.ID || !herken.ValidID(got.ID) {
 		t.Fatalf("created %+v", got)
 	}
 	back, err := s.GetPromise(ctx, c.ID, got.ID)
@@ -99,7 +99,7 @@ func testPromiseCreateGet(t *testing.T, s herken.Store) {
 			t.Fatalf("GetPromise(%q, %q) = %v", bad[0], bad[1], err)
 		}
 	}
-	_, err = s.CreatePromise(ctx, herken.Target{CustomerID: herken.NewID()}, p, herken.Idempotency{})
+	_, err = s.CreatePromise(ctx, herken.Target{CustomerID: herken.NewID()}, p, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrCustomerNotFound)
 }
 
@@ -107,11 +107,11 @@ func testPromiseByIdentifier(t *testing.T, s herken.Store) {
 	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
 	p := NewPromise(herken.PromiseCallback, epoch.Add(time.Hour), "")
 	p.ContactIdentifier = Phone("+31612345678")
-	got, err := s.CreatePromise(ctx, herken.Target{Identifier: Phone("+31612345678")}, p, herken.Idempotency{})
+	got, err := s.CreatePromise(ctx, herken.Target{Identifier: Phone("+31612345678")}, p, herken.WriteOptions{})
 	if err != nil || got.CustomerID != c.ID || got.ContactIdentifier != p.ContactIdentifier {
 		t.Fatalf("by identifier: %+v %v", got, err)
 	}
-	_, err = s.CreatePromise(ctx, herken.Target{Identifier: Phone("+31600000001")}, p, herken.Idempotency{})
+	_, err = s.CreatePromise(ctx, herken.Target{Identifier: Phone("+31600000001")}, p, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrIdentifierNotFound)
 }
 
@@ -128,7 +128,7 @@ func testPromiseInteractionMustExist(t *testing.T, s herken.Store) {
 	before := digestOf(t, s)
 	for _, id := range []string{theirs.ID, "000000000000000000000000", "junk"} {
 		p.InteractionID = id
-		_, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, herken.Idempotency{})
+		_, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, herken.WriteOptions{})
 		wantErr(t, err, herken.ErrInteractionNotFound)
 	}
 	if digestOf(t, s) != before {
@@ -143,7 +143,7 @@ func testPromiseUpdateMovesIndexes(t *testing.T, s herken.Store) {
 	if n := len(listAll(t, s, open)); n != 1 {
 		t.Fatalf("open before keep: %d", n)
 	}
-	got, err := s.UpdatePromise(ctx, c.ID, p.ID, keep)
+	got, err := s.UpdatePromise(ctx, c.ID, p.ID, keep, herken.WriteOptions{})
 	if err != nil || got.State != herken.PromiseKept {
 		t.Fatalf("keep: %+v %v", got, err)
 	}
@@ -159,10 +159,10 @@ func testPromiseUpdateMovesIndexes(t *testing.T, s herken.Store) {
 		t.Fatalf("kept list %d", len(kept))
 	}
 	sentinel := errors.New("refused")
-	if _, err := s.UpdatePromise(ctx, c.ID, p.ID, func(*herken.Promise) error { return sentinel }); !errors.Is(err, sentinel) {
+	if _, err := s.UpdatePromise(ctx, c.ID, p.ID, func(*herken.Promise) error { return sentinel }, herken.WriteOptions{}); !errors.Is(err, sentinel) {
 		t.Fatalf("fn error not returned: %v", err)
 	}
-	if _, err := s.UpdatePromise(ctx, c.ID, "000000000000000000000000", keep); !errors.Is(err, herken.ErrPromiseNotFound) {
+	if _, err := s.UpdatePromise(ctx, c.ID, "000000000000000000000000", keep, herken.WriteOptions{}); !errors.Is(err, herken.ErrPromiseNotFound) {
 		t.Fatalf("update of unknown promise: %v", err)
 	}
 }
@@ -265,19 +265,22 @@ func testPromiseBreakOverdue(t *testing.T, s herken.Store) {
 	mustPromise(t, s, c.ID, NewPromise(herken.PromiseCallback, epoch.Add(-2*time.Hour), ""))
 	keptLate := mustPromise(t, s, c.ID, NewPromise(herken.PromiseCallback, epoch.Add(-150*time.Minute), ""))
 	mustPromise(t, s, c.ID, NewPromise(herken.PromiseCallback, epoch.Add(time.Hour), ""))
-	if _, err := s.UpdatePromise(ctx, c.ID, keptLate.ID, keep); err != nil {
+	if _, err := s.UpdatePromise(ctx, c.ID, keptLate.ID, keep, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	broken := func(p herken.Promise) (herken.Promise, herken.Interaction) {
+	broken := func(p herken.Promise) (herken.Promise, herken.Interaction, bool) {
+		if !p.Breakable(epoch.Add(-time.Hour)) {
+			return p, herken.Interaction{}, false
+		}
 		p.State, p.StateActor, p.StateTime = herken.PromiseBroken, herken.SystemActor, epoch
-		return p, herken.Interaction{Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound,
-			Outcome: herken.OutcomeFollowUp, OccurTime: epoch, CreateTime: epoch, Agent: herken.SystemActor, Summary: "broken"}
+		return p, herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound,
+			Outcome: herken.OutcomeFollowUp, OccurTime: epoch, CreateTime: epoch, Agent: herken.SystemActor, Summary: "broken", PromiseID: p.ID}, true
 	}
-	n, more, err := s.BreakOverdue(ctx, epoch.Add(-time.Hour), 1, broken)
+	n, more, err := s.BreakOverdue(ctx, epoch.Add(-time.Hour), 1, broken, herken.WriteOptions{})
 	if err != nil || n != 1 || !more {
 		t.Fatalf("first run: %d %v %v", n, more, err)
 	}
-	n, more, err = s.BreakOverdue(ctx, epoch.Add(-time.Hour), 10, broken)
+	n, more, err = s.BreakOverdue(ctx, epoch.Add(-time.Hour), 10, broken, herken.WriteOptions{})
 	if err != nil || n != 1 || more {
 		t.Fatalf("second run: %d %v %v", n, more, err)
 	}
@@ -308,11 +311,11 @@ func testPromiseIdempotent(t *testing.T, s herken.Store) {
 	c := mustCreate(t, s, NewCustomer("Jan"))
 	idem := herken.Idempotency{Key: "ivr-1", Fingerprint: []byte("a"), TTL: time.Hour}
 	p := NewPromise(herken.PromiseCallback, epoch, "")
-	first, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, idem)
+	first, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, herken.WriteOptions{Idempotency: idem})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, idem)
+	again, err := s.CreatePromise(ctx, herken.Target{CustomerID: c.ID}, p, herken.WriteOptions{Idempotency: idem})
 	if err != nil || again.ID != first.ID {
 		t.Fatalf("retry: %+v %v", again, err)
 	}

@@ -95,7 +95,7 @@ func NewCustomer(name string, ids ...identity.Identifier) herken.Customer {
 
 func mustCreate(t *testing.T, s herken.Store, c herken.Customer) herken.Customer {
 	t.Helper()
-	got, err := s.CreateCustomer(ctx, c, herken.Idempotency{})
+	got, err := s.CreateCustomer(ctx, c, herken.WriteOptions{})
 	if err != nil {
 		t.Fatalf("CreateCustomer: %v", err)
 	}
@@ -104,6 +104,7 @@ func mustCreate(t *testing.T, s herken.Store, c herken.Customer) herken.Customer
 
 func newInteraction(at time.Time, summary string) herken.Interaction {
 	return herken.Interaction{
+		ID:      herken.NewID(),
 		Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 		OccurTime: at, Agent: "agent-042", Summary: summary, CreateTime: at, Duration: 3 * time.Minute,
 	}
@@ -111,7 +112,7 @@ func newInteraction(at time.Time, summary string) herken.Interaction {
 
 func mustAppend(t *testing.T, s herken.Store, cid string, in herken.Interaction) herken.Interaction {
 	t.Helper()
-	got, err := s.AppendInteraction(ctx, herken.Target{CustomerID: cid}, in, herken.Idempotency{})
+	got, err := s.AppendInteraction(ctx, herken.Target{CustomerID: cid}, in, herken.WriteOptions{})
 	if err != nil {
 		t.Fatalf("AppendInteraction: %v", err)
 	}
@@ -165,7 +166,7 @@ func testGetUnknown(t *testing.T, s herken.Store) {
 func testExclusiveIdentifier(t *testing.T, s herken.Store) {
 	first := mustCreate(t, s, NewCustomer("A", External("K-1")))
 	second := NewCustomer("B", Phone("+31612345678"), External("K-1"))
-	_, err := s.CreateCustomer(ctx, second, herken.Idempotency{})
+	_, err := s.CreateCustomer(ctx, second, herken.WriteOptions{})
 	e := wantErr(t, err, herken.ErrAlreadyLinked)
 	if e.Field != "identifiers[1]" || e.Metadata["customer"] != "customers/"+first.ID {
 		t.Fatalf("error detail: field %q metadata %v", e.Field, e.Metadata)
@@ -206,7 +207,7 @@ func testShareLimit(t *testing.T, s herken.Store) {
 	for i := 0; i < herken.MaxHoldersPerIdentity; i++ {
 		mustCreate(t, s, NewCustomer(fmt.Sprint("holder ", i), line))
 	}
-	_, err := s.CreateCustomer(ctx, NewCustomer("one too many", line), herken.Idempotency{})
+	_, err := s.CreateCustomer(ctx, NewCustomer("one too many", line), herken.WriteOptions{})
 	wantErr(t, err, herken.ErrShareLimit)
 	snap := mustMatch(t, s, []identity.Identifier{line}, 0)
 	if len(snap.Holders[0]) != herken.MaxHoldersPerIdentity {
@@ -216,13 +217,13 @@ func testShareLimit(t *testing.T, s herken.Store) {
 
 func testCreateIdempotent(t *testing.T, s herken.Store) {
 	idem := herken.Idempotency{Key: "req-1", Fingerprint: []byte("fp-1"), TTL: time.Hour}
-	first, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), idem)
+	first, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), herken.WriteOptions{Idempotency: idem})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A retry carries a fresh id (the service makes one per call) but must
 	// return the first customer and link nothing new.
-	retry, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), idem)
+	retry, err := s.CreateCustomer(ctx, NewCustomer("Jan", Phone("+31612345678")), herken.WriteOptions{Idempotency: idem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func testCreateIdempotent(t *testing.T, s herken.Store) {
 		t.Fatalf("retry linked again: %v", snap.Holders)
 	}
 	idem.Fingerprint = []byte("fp-2")
-	_, err = s.CreateCustomer(ctx, NewCustomer("Piet"), idem)
+	_, err = s.CreateCustomer(ctx, NewCustomer("Piet"), herken.WriteOptions{Idempotency: idem})
 	wantErr(t, err, herken.ErrRequestIDReused)
 }
 
@@ -289,23 +290,23 @@ func testAppendByIdentifier(t *testing.T, s herken.Store) {
 	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678"), line))
 	in := newInteraction(epoch, "by phone")
 	in.Identifier = Phone("+31612345678")
-	got, err := s.AppendInteraction(ctx, herken.Target{Identifier: Phone("+31612345678")}, in, herken.Idempotency{})
+	got, err := s.AppendInteraction(ctx, herken.Target{Identifier: Phone("+31612345678")}, in, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.CustomerID != c.ID || got.Identifier != in.Identifier {
 		t.Fatalf("appended %+v", got)
 	}
-	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: Phone("+31699999999")}, in, herken.Idempotency{})
+	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: Phone("+31699999999")}, in, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrIdentifierNotFound)
 	mustCreate(t, s, NewCustomer("Partner", line))
-	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: line}, in, herken.Idempotency{})
+	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: line}, in, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrAmbiguous)
 }
 
 func testAppendUnknownCustomer(t *testing.T, s herken.Store) {
 	for _, id := range []string{herken.NewID(), "bogus"} {
-		_, err := s.AppendInteraction(ctx, herken.Target{CustomerID: id}, newInteraction(epoch, "x"), herken.Idempotency{})
+		_, err := s.AppendInteraction(ctx, herken.Target{CustomerID: id}, newInteraction(epoch, "x"), herken.WriteOptions{})
 		wantErr(t, err, herken.ErrCustomerNotFound)
 	}
 }
@@ -331,11 +332,11 @@ func testLastContactMovesForward(t *testing.T, s herken.Store) {
 func testAppendIdempotent(t *testing.T, s herken.Store) {
 	c := mustCreate(t, s, NewCustomer("Jan"))
 	idem := herken.Idempotency{Key: "call-7", Fingerprint: []byte("a"), TTL: time.Hour}
-	first, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), idem)
+	first, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), herken.WriteOptions{Idempotency: idem})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), idem)
+	again, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "once"), herken.WriteOptions{Idempotency: idem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ func testAppendIdempotent(t *testing.T, s herken.Store) {
 		t.Fatalf("retry recorded %s, want %s", again.ID, first.ID)
 	}
 	idem.Fingerprint = []byte("b")
-	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "other"), idem)
+	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch, "other"), herken.WriteOptions{Idempotency: idem})
 	wantErr(t, err, herken.ErrRequestIDReused)
 }
 
@@ -358,7 +359,7 @@ func testConcurrentExclusiveLink(t *testing.T, s herken.Store) {
 			defer wg.Done()
 			c := NewCustomer(fmt.Sprint("racer ", i), External("K-RACE"), Phone("+3161234567"+fmt.Sprint(i)))
 			ids[i] = c.ID
-			_, errs[i] = s.CreateCustomer(ctx, c, herken.Idempotency{})
+			_, errs[i] = s.CreateCustomer(ctx, c, herken.WriteOptions{})
 		}(i)
 	}
 	wg.Wait()
@@ -389,7 +390,7 @@ func testConcurrentAppends(t *testing.T, s herken.Store) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch.Add(time.Duration(i)*time.Second), "c"), herken.Idempotency{}); err != nil {
+			if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, newInteraction(epoch.Add(time.Duration(i)*time.Second), "c"), herken.WriteOptions{}); err != nil {
 				t.Errorf("append %d: %v", i, err)
 			}
 		}(i)
@@ -440,18 +441,18 @@ func testRecentCopiesInStep(t *testing.T, s herken.Store) {
 	if _, err := s.UpdateInteraction(ctx, c.ID, newest.ID, func(in *herken.Interaction) error {
 		in.Feedback = &herken.Feedback{Score: 4, SubmitTime: epoch}
 		return nil
-	}); err != nil {
+	}, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	check("after feedback")
 	if got := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 1).History[0]; got.Feedback == nil || got.Feedback.Score != 4 {
 		t.Fatalf("feedback not visible in a short history: %+v", got)
 	}
-	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(7*time.Hour), 100); err != nil || n != 7 {
+	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(7*time.Hour), 100, herken.WriteOptions{}); err != nil || n != 7 {
 		t.Fatalf("purge: %d %v", n, err)
 	}
 	check("after purge")
-	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(13*time.Hour), 100); err != nil || n != 6 {
+	if n, _, err := s.PurgeInteractions(ctx, epoch.Add(13*time.Hour), 100, herken.WriteOptions{}); err != nil || n != 6 {
 		t.Fatalf("second purge: %d %v", n, err)
 	}
 	check("after purging into the recent copies")
