@@ -127,7 +127,7 @@ func cleanOwner(owner, field string, required bool) (string, error) {
 func promiseFingerprint(t Target, np NewPromise) []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "promise\x00%q\x00%q\x00%d\x00%q\x00%d\x00%d\x00%q\x00%d\x00%q\x00%q\x00",
-		t.CustomerID, t.Identifier.Key(), np.Kind, np.Description, np.DueTime.UnixNano(), np.WindowStart.UnixNano(),
+		t.CustomerID, fingerprintID(t.Identifier), np.Kind, np.Description, np.DueTime.UnixNano(), np.WindowStart.UnixNano(),
 		np.Owner, np.Channel, np.InteractionCustomerID, np.InteractionID)
 	return h.Sum(nil)
 }

@@ -554,7 +554,7 @@ func customerFingerprint(c Customer) []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "customer\x00%q\x00%q\x00%q\x00%q\x00", c.DisplayName, c.PreferredLanguage, c.Tags, c.HandoverNote)
 	for _, l := range c.Identifiers {
-		fmt.Fprintf(h, "%q\x00", l.Identifier.Key())
+		fmt.Fprintf(h, "%d\x00%q\x00", l.Kind, l.Value)
 	}
 	return h.Sum(nil)
 }
@@ -562,9 +562,15 @@ func customerFingerprint(c Customer) []byte {
 func interactionFingerprint(t Target, in Interaction) []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "interaction\x00%q\x00%q\x00%d\x00%d\x00%d\x00%d\x00%q\x00%q\x00%q\x00%d\x00",
-		t.CustomerID, t.Identifier.Key(), in.Channel, in.Direction, in.Outcome, in.OccurTime.UnixNano(),
+		t.CustomerID, fingerprintID(t.Identifier), in.Channel, in.Direction, in.Outcome, in.OccurTime.UnixNano(),
 		in.Agent, in.Summary, in.CaseReference, in.Duration)
 	return h.Sum(nil)
+}
+
+// fingerprintID is an identifier in a request fingerprint: its kind and
+// canonical value, unambiguous across kinds.
+func fingerprintID(id identity.Identifier) string {
+	return strconv.Itoa(int(id.Kind)) + ":" + id.Value
 }
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lowercase

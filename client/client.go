@@ -17,14 +17,19 @@ import (
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
-// serviceConfig retries the read-only RecognitionService calls and GetCustomer
-// on UNAVAILABLE (a restarting server, a store hiccup); writes are retried
-// only by the caller, with a request_id.
+// serviceConfig retries the read-only calls (RecognitionService and
+// MaintenanceService, and the Get and List methods of the other services) on
+// UNAVAILABLE (a restarting server, a store hiccup); writes are retried only
+// by the caller, with a request_id.
 const serviceConfig = `{
   "methodConfig": [{
     "name": [
       {"service": "herken.v1.RecognitionService"},
-      {"service": "herken.v1.CustomerService", "method": "GetCustomer"}
+      {"service": "herken.v1.MaintenanceService"},
+      {"service": "herken.v1.CustomerService", "method": "GetCustomer"},
+      {"service": "herken.v1.InteractionService", "method": "ListInteractions"},
+      {"service": "herken.v1.PromiseService", "method": "GetPromise"},
+      {"service": "herken.v1.PromiseService", "method": "ListPromises"}
     ],
     "retryPolicy": {
       "maxAttempts": 3,
@@ -36,12 +41,15 @@ const serviceConfig = `{
   }]
 }`
 
-// Client talks to one herken server.
+// Client talks to one herken server: one generated stub per herken.v1
+// service, sharing one connection.
 type Client struct {
 	conn         *grpc.ClientConn
 	Recognition  herkenv1.RecognitionServiceClient
 	Customers    herkenv1.CustomerServiceClient
 	Interactions herkenv1.InteractionServiceClient
+	Promises     herkenv1.PromiseServiceClient
+	Maintenance  herkenv1.MaintenanceServiceClient
 }
 
 // New connects to target ("localhost:50051"). Without options it uses a
@@ -67,6 +75,8 @@ func NewFromConn(conn *grpc.ClientConn) *Client {
 		Recognition:  herkenv1.NewRecognitionServiceClient(conn),
 		Customers:    herkenv1.NewCustomerServiceClient(conn),
 		Interactions: herkenv1.NewInteractionServiceClient(conn),
+		Promises:     herkenv1.NewPromiseServiceClient(conn),
+		Maintenance:  herkenv1.NewMaintenanceServiceClient(conn),
 	}
 }
 

@@ -4,24 +4,32 @@ import (
 	"context"
 	"errors"
 	"net"
+	"reflect"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/herken/herken"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/herken/herken/client"
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
 	"github.com/herken/herken/store/badgerstore"
 )
 
-// newClient serves a real herken (in-memory Badger) over bufconn.
-func newClient(t *testing.T) *client.Client {
+// serveHerken serves a real herken (in-memory Badger) over bufconn and
+// returns a client made by client.New, so the client's own defaults (the
+// retry policy) are in force. Extra dial options (a stats handler) go to New.
+func serveHerken(t *testing.T, cfg server.Config, opts ...grpc.DialOption) (*client.Client, *badgerstore.Store) {
 	t.Helper()
 	store, err := badgerstore.Open(badgerstore.Options{InMemory: true})
 	if err != nil {
@@ -31,25 +39,29 @@ func newClient(t *testing.T) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(herken.NewService(store, norm, herken.ServiceConfig{}), server.Config{})
+	srv, err := server.New(herken.NewService(store, norm, herken.ServiceConfig{}), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)
 	srv.SetServing(true)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dial := grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) })
+	c, err := client.New("passthrough:///bufnet", append([]grpc.DialOption{dial}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := client.NewFromConn(conn)
 	t.Cleanup(func() {
 		c.Close()
 		srv.Shutdown()
 		store.Close()
 	})
+	return c, store
+}
+
+func newClient(t *testing.T) *client.Client {
+	t.Helper()
+	c, _ := serveHerken(t, server.Config{})
 	return c
 }
 
@@ -86,5 +98,215 @@ func TestLookupAndTypedErrors(t *testing.T) {
 	}
 	if client.AsError(nil) != nil || client.AsError(errors.New("plain")) != nil {
 		t.Fatal("AsError of a non-status error must be nil")
+	}
+}
+
+// TestClientExposesEveryService: every herken.v1 service the server
+// registers has a stub on Client, so a service added later cannot be
+// forgotten here.
+func TestClientExposesEveryService(t *testing.T) {
+	srv, err := server.New(nil, server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stubs := map[string]bool{}
+	ct := reflect.TypeFor[client.Client]()
+	for i := range ct.NumField() {
+		if f := ct.Field(i); f.IsExported() {
+			stubs[f.Type.String()] = true
+		}
+	}
+	n := 0
+	for name := range srv.GRPC().GetServiceInfo() {
+		svc, ok := strings.CutPrefix(name, "herken.v1.")
+		if !ok {
+			continue
+		}
+		n++
+		if want := "herkenv1." + svc + "Client"; !stubs[want] {
+			t.Errorf("client.Client has no %s field for %s", want, name)
+		}
+	}
+	if n != 5 {
+		t.Fatalf("server registers %d herken.v1 services, want 5", n)
+	}
+}
+
+func TestPromises(t *testing.T) {
+	c := newClient(t)
+	ctx := context.Background()
+	cust, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Jan de Vries"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := cust.GetCustomer().GetName()
+	callback := func() *herkenv1.Promise {
+		return &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_CALLBACK} // due time defaults
+	}
+	created, err := c.Promises.CreatePromise(ctx, &herkenv1.CreatePromiseRequest{
+		Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: parent}, Promise: callback()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := created.GetPromise()
+	if !strings.HasPrefix(p.GetName(), parent+"/promises/") || p.GetState() != herkenv1.PromiseState_PROMISE_STATE_OPEN {
+		t.Fatalf("CreatePromise: %v", p)
+	}
+	got, err := c.Promises.GetPromise(ctx, &herkenv1.GetPromiseRequest{Name: p.GetName()})
+	if err != nil || !proto.Equal(got.GetPromise(), p) {
+		t.Fatalf("GetPromise: %v %v", got, err)
+	}
+	kept, err := c.Promises.KeepPromise(ctx, &herkenv1.KeepPromiseRequest{Name: p.GetName(), Actor: "agent-7"})
+	if err != nil || kept.GetPromise().GetState() != herkenv1.PromiseState_PROMISE_STATE_KEPT {
+		t.Fatalf("KeepPromise: %v %v", kept, err)
+	}
+	other, err := c.Promises.CreatePromise(ctx, &herkenv1.CreatePromiseRequest{
+		Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: parent}, Promise: callback()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, err := c.Promises.CancelPromise(ctx, &herkenv1.CancelPromiseRequest{Name: other.GetPromise().GetName(), Actor: "agent-7"})
+	if err != nil || cancelled.GetPromise().GetState() != herkenv1.PromiseState_PROMISE_STATE_CANCELLED {
+		t.Fatalf("CancelPromise: %v %v", cancelled, err)
+	}
+	list, err := c.Promises.ListPromises(ctx, &herkenv1.ListPromisesRequest{Parent: parent})
+	if err != nil || len(list.GetPromises()) != 2 {
+		t.Fatalf("ListPromises: %v %v", list, err)
+	}
+
+	// PromiseService errors come back typed, reason and metadata included.
+	_, err = c.Promises.CancelPromise(ctx, &herkenv1.CancelPromiseRequest{Name: p.GetName(), Actor: "agent-7"})
+	ce := client.AsError(err)
+	if ce == nil || ce.Code != codes.FailedPrecondition || !errors.Is(ce, &client.Error{Reason: "PROMISE_NOT_OPEN"}) || ce.Metadata["state"] != "KEPT" {
+		t.Fatalf("CancelPromise of a KEPT promise: %+v", ce)
+	}
+	_, err = c.Promises.GetPromise(ctx, &herkenv1.GetPromiseRequest{Name: parent + "/promises/0000000000000000"})
+	if client.Reason(err) != "PROMISE_NOT_FOUND" || client.AsError(err).Code != codes.NotFound {
+		t.Fatalf("GetPromise unknown: %v", err)
+	}
+	_, err = c.Promises.ListPromises(ctx, &herkenv1.ListPromisesRequest{Parent: parent, PageToken: "forged"})
+	if ce := client.AsError(err); ce == nil || ce.Reason != "PAGE_TOKEN_INVALID" || len(ce.FieldViolations) != 1 || ce.FieldViolations[0].Field != "page_token" {
+		t.Fatalf("ListPromises with a forged token: %+v", ce)
+	}
+}
+
+func TestMaintenanceStatus(t *testing.T) {
+	last := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	c, _ := serveHerken(t, server.Config{Maintenance: func() (maintenance.Status, maintenance.Status) {
+		return maintenance.Status{Interval: time.Minute, Threshold: time.Hour, LastRun: last, LastCount: 3, Total: 5},
+			maintenance.Status{Interval: time.Hour, Threshold: 730 * 24 * time.Hour, FailedRuns: 1}
+	}})
+	ms, err := c.Maintenance.GetMaintenanceStatus(context.Background(), &herkenv1.GetMaintenanceStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r := ms.GetPromiseSweeper(), ms.GetRetentionSweeper()
+	if p.GetInterval().AsDuration() != time.Minute || p.GetThreshold().AsDuration() != time.Hour ||
+		!p.GetLastRunTime().AsTime().Equal(last) || p.GetLastRunCount() != 3 || p.GetTotalCount() != 5 {
+		t.Fatalf("promise sweeper: %v", p)
+	}
+	if r.GetThreshold().AsDuration() != 730*24*time.Hour || r.GetLastRunTime() != nil || r.GetFailedRuns() != 1 {
+		t.Fatalf("retention sweeper: %v", r)
+	}
+}
+
+// attempts counts RPC attempts per method; grpc-go tags every attempt,
+// retries included.
+type attempts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (a *attempts) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n[info.FullMethodName]++
+	return ctx
+}
+
+func (a *attempts) count(method string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n[method]
+}
+
+func (*attempts) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (*attempts) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (*attempts) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// TestRetries: with the store closed every call is UNAVAILABLE; the client
+// retries the reads (three attempts) and never a write (one attempt).
+func TestRetries(t *testing.T) {
+	a := &attempts{n: map[string]int{}}
+	c, store := serveHerken(t, server.Config{}, grpc.WithStatsHandler(a))
+	ctx := context.Background()
+	cust, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Jan de Vries"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := cust.GetCustomer().GetName()
+	created, err := c.Promises.CreatePromise(ctx, &herkenv1.CreatePromiseRequest{
+		Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: parent},
+		Promise:  &herkenv1.Promise{Kind: herkenv1.PromiseKind_PROMISE_KIND_CALLBACK}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promise := created.GetPromise().GetName()
+	phone := &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: "06-12345678"}}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		method string
+		call   func() error
+		want   int
+	}{
+		{herkenv1.RecognitionService_Lookup_FullMethodName, func() error {
+			_, err := c.Recognition.Lookup(ctx, &herkenv1.LookupRequest{Identifier: phone})
+			return err
+		}, 3},
+		{herkenv1.RecognitionService_Resolve_FullMethodName, func() error {
+			_, err := c.Recognition.Resolve(ctx, &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone}})
+			return err
+		}, 3},
+		{herkenv1.CustomerService_GetCustomer_FullMethodName, func() error {
+			_, err := c.Customers.GetCustomer(ctx, &herkenv1.GetCustomerRequest{Name: parent})
+			return err
+		}, 3},
+		{herkenv1.InteractionService_ListInteractions_FullMethodName, func() error {
+			_, err := c.Interactions.ListInteractions(ctx, &herkenv1.ListInteractionsRequest{Parent: parent})
+			return err
+		}, 3},
+		{herkenv1.PromiseService_GetPromise_FullMethodName, func() error {
+			_, err := c.Promises.GetPromise(ctx, &herkenv1.GetPromiseRequest{Name: promise})
+			return err
+		}, 3},
+		{herkenv1.PromiseService_ListPromises_FullMethodName, func() error {
+			_, err := c.Promises.ListPromises(ctx, &herkenv1.ListPromisesRequest{Parent: parent})
+			return err
+		}, 3},
+		{herkenv1.CustomerService_CreateCustomer_FullMethodName, func() error {
+			_, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Piet"}})
+			return err
+		}, 1},
+		{herkenv1.PromiseService_KeepPromise_FullMethodName, func() error {
+			_, err := c.Promises.KeepPromise(ctx, &herkenv1.KeepPromiseRequest{Name: promise, Actor: "agent-7"})
+			return err
+		}, 1},
+		{herkenv1.PromiseService_CancelPromise_FullMethodName, func() error {
+			_, err := c.Promises.CancelPromise(ctx, &herkenv1.CancelPromiseRequest{Name: promise, Actor: "agent-7"})
+			return err
+		}, 1},
+	}
+	for _, tc := range tests {
+		before := a.count(tc.method)
+		err := tc.call()
+		if ce := client.AsError(err); ce == nil || ce.Code != codes.Unavailable || ce.Reason != "STORE_UNAVAILABLE" {
+			t.Errorf("%s on a closed store: %v", tc.method, err)
+		}
+		if got := a.count(tc.method) - before; got != tc.want {
+			t.Errorf("%s: %d attempts, want %d", tc.method, got, tc.want)
+		}
 	}
 }

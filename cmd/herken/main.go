@@ -1,4 +1,6 @@
-// Command herken runs and talks to the herken recognition service.
+// Command herken runs and talks to the herken recognition service. It is
+// the one place that wires the packages together (a store, the domain
+// Service, the gRPC server), so it may import all of them.
 //
 //	herken serve   [flags]   run the gRPC server
 //	herken lookup  [flags] QUERY   look up a number, email, handle... and print JSON

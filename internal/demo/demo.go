@@ -7,6 +7,8 @@
 // mobile numbers and landlines with real area codes, household landlines
 // shared by two or three people, e-mail addresses at Dutch providers, valid
 // postcodes and handover summaries as agents write them.
+//
+// It imports the domain (herken) and identity, never a store or gRPC.
 package demo
 
 import (

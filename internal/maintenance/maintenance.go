@@ -2,6 +2,7 @@
 // due plus a grace period become BROKEN, and interactions older than the
 // retention period are purged (AVG/GDPR: keep personal data no longer than
 // needed). Each run does bounded work; a backlog drains over several runs.
+// It imports only the standard library: the sweeps are functions it is given.
 package maintenance
 
 import (

@@ -4,7 +4,8 @@
 // handles, 1% shared household lines, ten interactions per customer over
 // mixed channels, some open and overdue promises. Unlike internal/demo it
 // favours speed over realism of the text; identifiers are canonical by
-// construction (and checked against the normaliser in tests).
+// construction (and checked against the normaliser in tests). It imports
+// the domain (herken) and identity, never a store.
 package synth
 
 import (

@@ -1,7 +1,10 @@
 package badgerstore
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/herken/herken"
@@ -28,6 +31,24 @@ func fromUnixNano(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// newestTime reads the {newest} part of an h/ key (or the first 16 hex
+// digits of a format-2 interaction id, which are the same) back into the
+// occur time; false when it is not one.
+func newestTime(newest string) (time.Time, bool) {
+	var b [8]byte
+	if len(newest) != 16 {
+		return time.Time{}, false
+	}
+	if _, err := hex.Decode(b[:], []byte(newest)); err != nil {
+		return time.Time{}, false
+	}
+	v := binary.BigEndian.Uint64(b[:])
+	if v >= math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, math.MaxInt64-int64(v)).UTC(), true
 }
 
 func identifierToRecord(id identity.Identifier, link time.Time) *recordpb.IdentifierRecord {
@@ -187,23 +208,37 @@ func interactionFromRecord(r *recordpb.InteractionRecord) (herken.Interaction, e
 	}, nil
 }
 
-func encodePromise(p herken.Promise) ([]byte, error) {
+// promiseRec is a promise as stored: the domain promise plus what the
+// store keeps beside it.
+type promiseRec struct {
+	herken.Promise
+	// interactionOccur is the occur time of the interaction InteractionID
+	// names, copied when the promise was made, so the integrity check can
+	// still tell a purged interaction from a lost one; zero when unknown.
+	interactionOccur time.Time
+}
+
+func encodePromise(p herken.Promise) ([]byte, error) { return encodePromiseRec(promiseRec{Promise: p}) }
+
+func encodePromiseRec(pr promiseRec) ([]byte, error) {
+	p := pr.Promise
 	r := &recordpb.PromiseRecord{
-		Format:          recordFormat,
-		Id:              p.ID,
-		CustomerId:      p.CustomerID,
-		Kind:            uint32(p.Kind),
-		Description:     p.Description,
-		DueTime:         unixNano(p.DueTime),
-		WindowStartTime: unixNano(p.WindowStart),
-		Owner:           p.Owner,
-		Channel:         uint32(p.Channel),
-		InteractionId:   p.InteractionID,
-		State:           uint32(p.State),
-		StateTime:       unixNano(p.StateTime),
-		StateActor:      p.StateActor,
-		StateNote:       p.StateNote,
-		CreateTime:      unixNano(p.CreateTime),
+		Format:               recordFormat,
+		Id:                   p.ID,
+		CustomerId:           p.CustomerID,
+		Kind:                 uint32(p.Kind),
+		Description:          p.Description,
+		DueTime:              unixNano(p.DueTime),
+		WindowStartTime:      unixNano(p.WindowStart),
+		Owner:                p.Owner,
+		Channel:              uint32(p.Channel),
+		InteractionId:        p.InteractionID,
+		State:                uint32(p.State),
+		StateTime:            unixNano(p.StateTime),
+		StateActor:           p.StateActor,
+		StateNote:            p.StateNote,
+		CreateTime:           unixNano(p.CreateTime),
+		InteractionOccurTime: unixNano(pr.interactionOccur),
 	}
 	if !p.ContactIdentifier.IsZero() {
 		r.ContactIdentifier = identifierToRecord(p.ContactIdentifier, time.Time{})
@@ -212,14 +247,19 @@ func encodePromise(p herken.Promise) ([]byte, error) {
 }
 
 func decodePromise(b []byte) (herken.Promise, error) {
+	pr, err := decodePromiseRec(b)
+	return pr.Promise, err
+}
+
+func decodePromiseRec(b []byte) (promiseRec, error) {
 	var r recordpb.PromiseRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
-		return herken.Promise{}, decodeError{"promise", err}
+		return promiseRec{}, decodeError{"promise", err}
 	}
 	if r.Format != recordFormat {
-		return herken.Promise{}, decodeError{"promise", fmt.Errorf("unknown record format %d", r.Format)}
+		return promiseRec{}, decodeError{"promise", fmt.Errorf("unknown record format %d", r.Format)}
 	}
-	return herken.Promise{
+	return promiseRec{interactionOccur: fromUnixNano(r.InteractionOccurTime), Promise: herken.Promise{
 		ID:                r.Id,
 		CustomerID:        r.CustomerId,
 		Kind:              herken.PromiseKind(r.Kind),
@@ -235,5 +275,5 @@ func decodePromise(b []byte) (herken.Promise, error) {
 		StateNote:         r.StateNote,
 		CreateTime:        fromUnixNano(r.CreateTime),
 		ContactIdentifier: identifierFromRecord(r.ContactIdentifier),
-	}, nil
+	}}, nil
 }

@@ -34,13 +34,13 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 			return err
 		}
 		cid := c.ID
+		rec := promiseRec{Promise: p}
+		rec.CustomerID = cid
 		if p.InteractionID != "" {
-			if _, err := locateInteraction(txn, cid, p.InteractionID); err != nil {
+			if rec.interactionOccur, err = interactionOccur(txn, cid, p.InteractionID); err != nil {
 				return err
 			}
 		}
-		rec := p
-		rec.CustomerID = cid
 		if _, err := txn.Get(promiseLocator(cid, rec.ID)); !errors.Is(err, badger.ErrKeyNotFound) {
 			if err == nil {
 				return corrupt("promise id collision")
@@ -50,31 +50,64 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 		if err := putPromise(txn, &c, nil, rec); err != nil {
 			return err
 		}
-		out = rec
+		out = rec.Promise
 		return putRequest(txn, idem, cid+"/"+rec.ID)
 	})
 	return out, err
+}
+
+// interactionOccur is the occur time of one of a customer's interactions,
+// read from the {newest} part its j/ locator holds (zero if that is not
+// one); ErrInteractionNotFound when there is no such interaction.
+func interactionOccur(txn *badger.Txn, customerID, interactionID string) (time.Time, error) {
+	key, err := locateInteraction(txn, customerID, interactionID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, _ := newestTime(tail(key, 2)[0])
+	return t, nil
+}
+
+// updatedRec is old's record with the promise changed to p: the copied
+// occur time stays unless p names another interaction, whose time is then
+// read (zero, unknown, when that name finds nothing).
+func updatedRec(txn *badger.Txn, old promiseRec, p herken.Promise) (promiseRec, error) {
+	rec := promiseRec{Promise: p, interactionOccur: old.interactionOccur}
+	if p.InteractionID == old.InteractionID {
+		return rec, nil
+	}
+	rec.interactionOccur = time.Time{}
+	if p.InteractionID == "" {
+		return rec, nil
+	}
+	t, err := interactionOccur(txn, p.CustomerID, p.InteractionID)
+	if err != nil && !errors.Is(err, herken.ErrInteractionNotFound) {
+		return rec, err
+	}
+	rec.interactionOccur = t
+	return rec, nil
 }
 
 // putPromise stores p and moves its keys from old's (nil for a new
 // promise) to p's: the record and its locator follow the due time, the
 // open-promise index entries the state, owner and due time. When p opens
 // or closes it counts that in c (the promise's customer) and stores c.
-func putPromise(txn *badger.Txn, c *customerRec, old *herken.Promise, p herken.Promise) error {
+func putPromise(txn *badger.Txn, c *customerRec, old *promiseRec, pr promiseRec) error {
+	p := pr.Promise
 	wasOpen := old != nil && old.State == herken.PromiseOpen
 	if wasOpen {
-		for _, k := range openIndexKeys(*old) {
+		for _, k := range openIndexKeys(old.Promise) {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}
 		}
 	}
 	if old != nil && !old.DueTime.Equal(p.DueTime) {
-		if err := txn.Delete(promiseKey(*old)); err != nil {
+		if err := txn.Delete(promiseKey(old.Promise)); err != nil {
 			return err
 		}
 	}
-	b, err := encodePromise(p)
+	b, err := encodePromiseRec(pr)
 	if err != nil {
 		return err
 	}
@@ -113,36 +146,47 @@ func openIndexKeys(p herken.Promise) [][]byte {
 
 // getPromise reads one promise by id, through its q/ locator.
 func getPromise(txn *badger.Txn, customerID, promiseID string) (herken.Promise, error) {
+	pr, err := getPromiseRec(txn, customerID, promiseID)
+	return pr.Promise, err
+}
+
+// getPromiseRec is getPromise with what the store keeps beside the promise.
+func getPromiseRec(txn *badger.Txn, customerID, promiseID string) (promiseRec, error) {
 	if !herken.ValidID(customerID) || !herken.ValidID(promiseID) {
-		return herken.Promise{}, herken.ErrPromiseNotFound
+		return promiseRec{}, herken.ErrPromiseNotFound
 	}
 	item, err := txn.Get(promiseLocator(customerID, promiseID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return herken.Promise{}, herken.ErrPromiseNotFound
+		return promiseRec{}, herken.ErrPromiseNotFound
 	}
 	if err != nil {
-		return herken.Promise{}, err
+		return promiseRec{}, err
 	}
 	due, err := item.ValueCopy(nil)
 	if err != nil {
-		return herken.Promise{}, err
+		return promiseRec{}, err
 	}
-	return getPromiseAt(txn, promiseKeyAt(customerID, string(due), promiseID))
+	return getPromiseRecAt(txn, promiseKeyAt(customerID, string(due), promiseID))
 }
 
 // getPromiseAt reads the promise record at a p/ key.
 func getPromiseAt(txn *badger.Txn, key []byte) (herken.Promise, error) {
+	pr, err := getPromiseRecAt(txn, key)
+	return pr.Promise, err
+}
+
+func getPromiseRecAt(txn *badger.Txn, key []byte) (promiseRec, error) {
 	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return herken.Promise{}, corrupt("promise index names a missing record")
+		return promiseRec{}, corrupt("promise index names a missing record")
 	}
 	if err != nil {
-		return herken.Promise{}, err
+		return promiseRec{}, err
 	}
-	var p herken.Promise
+	var p promiseRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		p, derr = decodePromise(v)
+		p, derr = decodePromiseRec(v)
 		return derr
 	})
 	return p, err
@@ -163,20 +207,24 @@ func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (h
 func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *herken.Promise) error, _ herken.WriteOptions) (herken.Promise, error) {
 	var out herken.Promise
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		old, err := getPromise(txn, customerID, promiseID)
+		old, err := getPromiseRec(txn, customerID, promiseID)
 		if err != nil {
 			return err
 		}
-		p := old
+		p := old.Promise
 		if err := fn(&p); err != nil {
 			return err
 		}
 		p.ID, p.CustomerID = old.ID, old.CustomerID // the promise's identity
+		rec, err := updatedRec(txn, old, p)
+		if err != nil {
+			return err
+		}
 		c, err := getCustomerRec(txn, customerID)
 		if err != nil {
 			return err
 		}
-		if err := putPromise(txn, &c, &old, p); err != nil {
+		if err := putPromise(txn, &c, &old, rec); err != nil {
 			return err
 		}
 		out = p
@@ -333,7 +381,7 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 	n := 0
 	for _, r := range refs {
 		err := s.update(ctx, func(txn *badger.Txn) error {
-			p, err := getPromise(txn, r.cid, r.pid)
+			p, err := getPromiseRec(txn, r.cid, r.pid)
 			if errors.Is(err, herken.ErrPromiseNotFound) {
 				return errSkip
 			}
@@ -342,7 +390,7 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 			}
 			// broken re-checks the promise as stored now: an agent may
 			// have kept it since the scan.
-			np, event, ok := broken(p)
+			np, event, ok := broken(p.Promise)
 			if !ok {
 				return errSkip
 			}
@@ -351,7 +399,11 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 				return err
 			}
 			np.ID, np.CustomerID = p.ID, p.CustomerID
-			if err := putPromise(txn, &c, &p, np); err != nil {
+			rec, err := updatedRec(txn, p, np)
+			if err != nil {
+				return err
+			}
+			if err := putPromise(txn, &c, &p, rec); err != nil {
 				return err
 			}
 			_, err = appendInteraction(txn, &c, event)

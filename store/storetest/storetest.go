@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) herken.Store) {
 	}
 	tests = append(tests, promiseTests...)
 	tests = append(tests, historyTests...)
+	tests = append(tests, contractTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
@@ -167,9 +168,15 @@ func testExclusiveIdentifier(t *testing.T, s herken.Store) {
 	first := mustCreate(t, s, NewCustomer("A", External("K-1")))
 	second := NewCustomer("B", Phone("+31612345678"), External("K-1"))
 	_, err := s.CreateCustomer(ctx, second, herken.WriteOptions{})
-	e := wantErr(t, err, herken.ErrAlreadyLinked)
-	if e.Field != "identifiers[1]" || e.Metadata["customer"] != "customers/"+first.ID {
-		t.Fatalf("error detail: field %q metadata %v", e.Field, e.Metadata)
+	wantErr(t, err, herken.ErrAlreadyLinked)
+	// The store says which identifier and who holds it, as values: field
+	// paths and resource names are the caller's business.
+	var ie *herken.IdentifierError
+	if !errors.As(err, &ie) || ie.Index != 1 || ie.Holder != first.ID {
+		t.Fatalf("error detail: %#v, want IdentifierError{Index: 1, Holder: %s}", ie, first.ID)
+	}
+	if de, _ := herken.AsError(err); de.Field != "" {
+		t.Fatalf("store error names a field: %q", de.Field)
 	}
 	// Nothing of the failed create may be visible: not the customer, not
 	// its other identifier.
@@ -209,6 +216,9 @@ func testShareLimit(t *testing.T, s herken.Store) {
 	}
 	_, err := s.CreateCustomer(ctx, NewCustomer("one too many", line), herken.WriteOptions{})
 	wantErr(t, err, herken.ErrShareLimit)
+	if ie := new(herken.IdentifierError); !errors.As(err, &ie) || ie.Index != 0 || ie.Holder != "" {
+		t.Fatalf("error detail: %#v, want IdentifierError{Index: 0}", ie)
+	}
 	snap := mustMatch(t, s, []identity.Identifier{line}, 0)
 	if len(snap.Holders[0]) != herken.MaxHoldersPerIdentity {
 		t.Fatalf("holders = %d", len(snap.Holders[0]))

@@ -272,7 +272,7 @@ func (x *IdentifierRecord) GetLinkTime() int64 {
 	return 0
 }
 
-// An interaction, key "h/{customer}/{interaction}".
+// An interaction, key "h/{customer}/{newest}/{interaction}" (keys.go).
 type InteractionRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Record format version; 1.
@@ -535,7 +535,7 @@ func (x *FeedbackRecord) GetAnswerTime() int64 {
 	return 0
 }
 
-// A promise, key "p/{customer}/{promise}".
+// A promise, key "p/{customer}/{due}/{promise}" (keys.go).
 type PromiseRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Record format version; 1.
@@ -570,8 +570,14 @@ type PromiseRecord struct {
 	CreateTime int64 `protobuf:"varint,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// The identifier to keep it on.
 	ContactIdentifier *IdentifierRecord `protobuf:"bytes,16,opt,name=contact_identifier,json=contactIdentifier,proto3" json:"contact_identifier,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Occur time of the interaction interaction_id names, Unix nanoseconds,
+	// copied when the promise was made: once retention has purged that
+	// interaction, its time is how herken check tells a purge from a loss
+	// (ids are opaque). 0: no interaction, or unknown (written before the
+	// field existed; a format-2 id carries the time itself).
+	InteractionOccurTime int64 `protobuf:"varint,17,opt,name=interaction_occur_time,json=interactionOccurTime,proto3" json:"interaction_occur_time,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *PromiseRecord) Reset() {
@@ -716,6 +722,13 @@ func (x *PromiseRecord) GetContactIdentifier() *IdentifierRecord {
 	return nil
 }
 
+func (x *PromiseRecord) GetInteractionOccurTime() int64 {
+	if x != nil {
+		return x.InteractionOccurTime
+	}
+	return 0
+}
+
 // The content of a page token: where the next page starts and which query it
 // belongs to. Sealed with an HMAC under the store's secret (key "m/secret").
 type PageTokenRecord struct {
@@ -788,9 +801,13 @@ type RequestRecord struct {
 	// The id of what the request created (customer or "customer/interaction").
 	ResultId string `protobuf:"bytes,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
 	// Hash of the request, to tell a retry from a reuse of the key.
-	Fingerprint   []byte `protobuf:"bytes,2,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Fingerprint []byte `protobuf:"bytes,2,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	// For a recorded interaction: its occur time, Unix nanoseconds, so herken
+	// check can tell an interaction retention purged from a lost one. 0 for
+	// other results, and in records written before the field existed.
+	InteractionOccurTime int64 `protobuf:"varint,3,opt,name=interaction_occur_time,json=interactionOccurTime,proto3" json:"interaction_occur_time,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *RequestRecord) Reset() {
@@ -835,6 +852,13 @@ func (x *RequestRecord) GetFingerprint() []byte {
 		return x.Fingerprint
 	}
 	return nil
+}
+
+func (x *RequestRecord) GetInteractionOccurTime() int64 {
+	if x != nil {
+		return x.InteractionOccurTime
+	}
+	return 0
 }
 
 // The holders of one identifier, key "i/{kind}:{canonical}". One key per
@@ -946,7 +970,7 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\vanswered_by\x18\x05 \x01(\tR\n" +
 	"answeredBy\x12\x1f\n" +
 	"\vanswer_time\x18\x06 \x01(\x03R\n" +
-	"answerTime\"\x96\x04\n" +
+	"answerTime\"\xcc\x04\n" +
 	"\rPromiseRecord\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
@@ -969,15 +993,17 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"state_note\x18\x0e \x01(\tR\tstateNote\x12\x1f\n" +
 	"\vcreate_time\x18\x0f \x01(\x03R\n" +
 	"createTime\x12R\n" +
-	"\x12contact_identifier\x18\x10 \x01(\v2#.herken.storage.v1.IdentifierRecordR\x11contactIdentifier\"`\n" +
+	"\x12contact_identifier\x18\x10 \x01(\v2#.herken.storage.v1.IdentifierRecordR\x11contactIdentifier\x124\n" +
+	"\x16interaction_occur_time\x18\x11 \x01(\x03R\x14interactionOccurTime\"`\n" +
 	"\x0fPageTokenRecord\x12\x1d\n" +
 	"\n" +
 	"query_hash\x18\x01 \x01(\fR\tqueryHash\x12\x19\n" +
 	"\bnext_key\x18\x02 \x01(\fR\anextKey\x12\x13\n" +
-	"\x05as_of\x18\x03 \x01(\x03R\x04asOf\"N\n" +
+	"\x05as_of\x18\x03 \x01(\x03R\x04asOf\"\x84\x01\n" +
 	"\rRequestRecord\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\tR\bresultId\x12 \n" +
-	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\"0\n" +
+	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\x124\n" +
+	"\x16interaction_occur_time\x18\x03 \x01(\x03R\x14interactionOccurTime\"0\n" +
 	"\vIndexRecord\x12!\n" +
 	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIdsB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
 
