@@ -1,47 +1,24 @@
 package herken_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/herken/herken"
-
-	"github.com/herken/herken/identity"
-	"github.com/herken/herken/store/badgerstore"
-	"github.com/herken/herken/store/storetest"
 )
 
-var historyNow = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-
-// historyService is a Service over a real in-memory store with a clock the
-// test moves.
-func historyService(t *testing.T, now *time.Time) (*herken.Service, herken.Store) {
+// seedHistory creates a customer with n interactions, one an hour, the
+// newest at newest, straight into the store (their summaries are their
+// age in hours).
+func seedHistory(t *testing.T, e *env, n int, newest time.Time) herken.Customer {
 	t.Helper()
-	st, err := badgerstore.Open(badgerstore.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return herken.NewService(st, norm, herken.ServiceConfig{Now: func() time.Time { return *now }}), st
-}
-
-func seedHistory(t *testing.T, st herken.Store, n int, newest time.Time) herken.Customer {
-	t.Helper()
-	c, err := st.CreateCustomer(context.Background(), storetest.NewCustomer("Jan"), herken.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.customer("Jan")
 	for i := 0; i < n; i++ {
-		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
+		in := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: newest.Add(-time.Duration(i) * time.Hour), Summary: fmt.Sprint(i)}
-		if _, err := st.AppendInteraction(context.Background(), herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{}); err != nil {
+		if _, err := e.store.AppendInteraction(bg, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,10 +43,9 @@ func fields(err error) []string {
 }
 
 func TestListInteractionsPageSize(t *testing.T) {
-	now := historyNow
-	svc, st := historyService(t, &now)
-	c := seedHistory(t, st, herken.MaxPageSize+3, now)
-	ctx := context.Background()
+	e := newEnv(t)
+	svc, ctx := e.svc, bg
+	c := seedHistory(t, e, herken.MaxPageSize+3, e.now)
 	for _, tc := range []struct{ size, want int }{
 		{0, herken.DefaultPageSize},
 		{1, 1},
@@ -85,10 +61,9 @@ func TestListInteractionsPageSize(t *testing.T) {
 }
 
 func TestListInteractionsValidation(t *testing.T) {
-	now := historyNow
-	svc, st := historyService(t, &now)
-	c := seedHistory(t, st, 3, now)
-	ctx := context.Background()
+	e := newEnv(t)
+	svc, ctx, now := e.svc, bg, e.now
+	c := seedHistory(t, e, 3, now)
 	tests := []struct {
 		name string
 		q    herken.InteractionQuery
@@ -121,10 +96,9 @@ func TestListInteractionsValidation(t *testing.T) {
 }
 
 func TestFeedbackRules(t *testing.T) {
-	now := historyNow
-	svc, st := historyService(t, &now)
-	c := seedHistory(t, st, 2, now)
-	ctx := context.Background()
+	e := newEnv(t)
+	svc, ctx := e.svc, bg
+	c := seedHistory(t, e, 2, e.now)
 	list, _, err := svc.ListInteractions(ctx, herken.InteractionQuery{CustomerID: c.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +119,7 @@ func TestFeedbackRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := herken.Feedback{Score: 5, Comment: "top", SubmitTime: now}
+	want := herken.Feedback{Score: 5, Comment: "top", SubmitTime: e.now}
 	if *got.Feedback != want || got.Feedback.Answered() {
 		t.Fatalf("feedback %+v, want %+v", *got.Feedback, want)
 	}
@@ -159,12 +133,12 @@ func TestFeedbackRules(t *testing.T) {
 	if got := fmt.Sprint(fields(err)); got != "[FIELD_REQUIRED:answer FIELD_REQUIRED:answered_by]" {
 		t.Errorf("empty answer: %v", err)
 	}
-	now = now.Add(2 * time.Hour)
+	e.advance(2 * time.Hour)
 	got, err = svc.AnswerFeedback(ctx, c.ID, in.ID, "gebeld en uitgelegd", "agent-042", herken.Write{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Feedback.Answered() || !got.Feedback.AnswerTime.Equal(now) || !got.Feedback.SubmitTime.Equal(historyNow) || got.Feedback.AnsweredBy != "agent-042" {
+	if !got.Feedback.Answered() || !got.Feedback.AnswerTime.Equal(e.now) || !got.Feedback.SubmitTime.Equal(t0) || got.Feedback.AnsweredBy != "agent-042" {
 		t.Fatalf("answered %+v", *got.Feedback)
 	}
 	if _, err := svc.AnswerFeedback(ctx, c.ID, in.ID, "x", "y", herken.Write{}); !errors.Is(err, herken.ErrFeedbackAnswered) {
@@ -175,8 +149,8 @@ func TestFeedbackRules(t *testing.T) {
 	}
 
 	// A system event takes no feedback.
-	sys, err := st.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, herken.Interaction{
-		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp, OccurTime: now, Summary: "belofte gebroken",
+	sys, err := e.store.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, herken.Interaction{
+		ID: herken.NewID(), Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp, OccurTime: e.now, Summary: "belofte gebroken",
 	}, herken.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -188,10 +162,9 @@ func TestFeedbackRules(t *testing.T) {
 }
 
 func TestPurgeHistoryRules(t *testing.T) {
-	now := historyNow
-	svc, st := historyService(t, &now)
-	c := seedHistory(t, st, 5, now) // 0h, 1h, ... 4h old
-	ctx := context.Background()
+	e := newEnv(t)
+	svc, ctx := e.svc, bg
+	c := seedHistory(t, e, 5, e.now) // 0h, 1h, ... 4h old
 	for _, tc := range []struct {
 		retention time.Duration
 		limit     int
@@ -212,7 +185,7 @@ func TestPurgeHistoryRules(t *testing.T) {
 	// 22 hours later, a 24h retention removes what is now more than 24h
 	// old: the ones 3h and 4h older than the newest (the one 2h older is
 	// exactly at the cutoff and stays).
-	now = now.Add(22 * time.Hour)
+	e.advance(22 * time.Hour)
 	if n, more, err := svc.PurgeHistory(ctx, 24*time.Hour, 1); n != 1 || !more || err != nil {
 		t.Fatalf("purge 1: %d %v %v", n, more, err)
 	}
@@ -228,31 +201,54 @@ func TestPurgeHistoryRules(t *testing.T) {
 // TestSweepPromisesArguments: a negative grace (which would break promises
 // not yet due) or limit is refused, and nothing is broken.
 func TestSweepPromisesArguments(t *testing.T) {
-	now := historyNow
-	svc, st := historyService(t, &now)
-	c := seedHistory(t, st, 0, now)
-	p, err := st.CreatePromise(context.Background(), herken.Target{CustomerID: c.ID},
-		herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen, DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEnv(t)
+	svc := e.svc
+	c := seedHistory(t, e, 0, e.now)
+	p := e.promise(c.ID, herken.PromiseCallback, e.now.Add(time.Hour), "")
 	for _, tc := range []struct {
 		grace time.Duration
 		limit int
 		field string
 	}{{-2 * time.Hour, 10, "grace"}, {time.Hour, -1, "limit"}} {
-		n, _, err := svc.SweepPromises(context.Background(), tc.grace, tc.limit)
+		n, _, err := svc.SweepPromises(bg, tc.grace, tc.limit)
 		if got := fields(err); n != 0 || len(got) != 1 || got[0] != herken.ReasonFieldInvalid+":"+tc.field {
 			t.Errorf("SweepPromises(%v, %d) = %d, %v; want FIELD_INVALID on %s", tc.grace, tc.limit, n, err, tc.field)
 		}
 	}
-	got, err := st.GetPromise(context.Background(), c.ID, p.ID)
+	got, err := e.store.GetPromise(bg, c.ID, p.ID)
 	if err != nil || got.State != herken.PromiseOpen {
 		t.Fatalf("promise after refused sweeps: %v %v, want OPEN", got.State, err)
 	}
 	// limit 0 means the default.
-	now = now.Add(3 * time.Hour)
-	if n, _, err := svc.SweepPromises(context.Background(), time.Hour, 0); n != 1 || err != nil {
+	e.advance(3 * time.Hour)
+	if n, _, err := svc.SweepPromises(bg, time.Hour, 0); n != 1 || err != nil {
 		t.Fatalf("SweepPromises(1h, 0) = %d, %v; want 1 broken", n, err)
+	}
+}
+
+// TestUnansweredFeedback: the care team's list is every customer's
+// unanswered feedback, oldest submission first; an answer takes it off.
+func TestUnansweredFeedback(t *testing.T) {
+	e := newEnv(t)
+	jan := e.customer("Jan")
+	kees := e.customer("Kees")
+	j := e.contact(jan.ID, 2*time.Hour, herken.ChannelPhone, herken.OutcomeResolved, "jan")
+	k := e.contact(kees.ID, time.Hour, herken.ChannelEmail, herken.OutcomeResolved, "kees")
+	e.contact(kees.ID, 30*time.Minute, herken.ChannelChat, herken.OutcomeResolved, "no feedback")
+	for _, in := range []herken.Interaction{k, j} { // Kees first
+		if _, err := e.svc.SubmitFeedback(bg, in.CustomerID, in.ID, 2, "", herken.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(time.Minute)
+	}
+	all := herken.InteractionQuery{UnansweredFeedback: true}
+	if list, _, err := e.svc.ListInteractions(bg, all); err != nil || summaries(list) != "[kees jan]" {
+		t.Fatalf("unanswered %s %v, want [kees jan]", summaries(list), err)
+	}
+	if _, err := e.svc.AnswerFeedback(bg, kees.ID, k.ID, "excuses", "team-care", herken.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _, err := e.svc.ListInteractions(bg, all); err != nil || summaries(list) != "[jan]" {
+		t.Fatalf("after an answer %s %v, want [jan]", summaries(list), err)
 	}
 }

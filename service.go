@@ -236,6 +236,12 @@ const MaxResolveIdentifiers = 10
 // PARTIAL (some unknown or withheld); several is AMBIGUOUS; none is CONFLICT.
 func (s *Service) Resolve(ctx context.Context, ns []identity.Normalized, historyLimit int) (ResolveResult, error) {
 	var res ResolveResult
+	switch {
+	case len(ns) == 0:
+		return res, invalid(ReasonFieldRequired, "identifiers", "at least one identifier is required")
+	case len(ns) > MaxResolveIdentifiers:
+		return res, tooMany("identifiers", MaxResolveIdentifiers)
+	}
 	// Match each distinct identifier once; pos maps inputs to query slots.
 	var ids []identity.Identifier
 	pos := make([]int, len(ns))

@@ -109,12 +109,10 @@ func undecodable(req any) error {
 // field (the whole request) when the bytes are not protobuf.
 func undecodableStatus(field string) error {
 	if field == "" {
-		return withDetails(codes.InvalidArgument, "the request is not a valid protobuf message",
-			&herken.Error{Code: herken.CodeInvalidArgument, Reason: herken.ReasonInvalidArgument,
-				Message: "the request is not a valid protobuf message"})
+		return newStatus(codes.InvalidArgument, &herken.Error{Code: herken.CodeInvalidArgument,
+			Reason: herken.ReasonInvalidArgument, Message: "the request is not a valid protobuf message"})
 	}
-	de := herken.Invalid(herken.ReasonInvalidArgument, field, "must be valid UTF-8")
-	return withDetails(codes.InvalidArgument, field+": "+de.Message, de)
+	return newStatus(codes.InvalidArgument, herken.Invalid(herken.ReasonInvalidArgument, field, "must be valid UTF-8"))
 }
 
 // invalidUTF8Path returns the request path ("identifiers[1].email") of the

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server/internal/badinput"
 )
 
 // The codec's answers to undecodable requests for every RPC are rows of
@@ -21,7 +22,7 @@ import (
 func TestUndecodableRequestLogged(t *testing.T) {
 	logs := &syncBuffer{}
 	s := newTestServer(t, withLogger(slog.New(slog.NewJSONHandler(logs, nil))))
-	err := invokeRaw(ctxT(t), s.Conn, mLookup, badUTF8(&herkenv1.LookupRequest{Identifier: phone("06" + badPlaceholder)}))
+	err := invokeRaw(ctxT(t), s.Conn, herkenv1.RecognitionService_Lookup_FullMethodName, badinput.BadUTF8(&herkenv1.LookupRequest{Identifier: phone("06" + badinput.BadPlaceholder)}))
 	checkErr(t, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", "identifier.phone_number"})
 	if out := logs.String(); !strings.Contains(out, "InvalidArgument") || !strings.Contains(out, "Lookup") {
 		t.Errorf("no log line with the code for the undecodable request:\n%s", out)
@@ -37,7 +38,7 @@ func TestUndecodableHealthWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := badUTF8(&healthpb.HealthCheckRequest{Service: badPlaceholder})
+	body := badinput.BadUTF8(&healthpb.HealthCheckRequest{Service: badinput.BadPlaceholder})
 	if err := cs.SendMsg(&body); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestUnknownFieldAtMarkerNumber(t *testing.T) {
 	seed(t, s)
 	body := mustMarshal(&herkenv1.LookupRequest{Identifier: phone("06-12345678")})
 	body = protowire.AppendString(protowire.AppendTag(body, protowire.MaxValidNumber, protowire.BytesType), "hello")
-	if err := invokeRaw(ctxT(t), s.Conn, mLookup, body); err != nil {
+	if err := invokeRaw(ctxT(t), s.Conn, herkenv1.RecognitionService_Lookup_FullMethodName, body); err != nil {
 		t.Fatalf("Lookup with an unknown field: %v", err)
 	}
 }
@@ -71,6 +72,6 @@ func TestForgedMarker(t *testing.T) {
 	seed(t, s)
 	body := mustMarshal(&herkenv1.LookupRequest{Identifier: phone("06-12345678")})
 	body = protowire.AppendString(protowire.AppendTag(body, protowire.MaxValidNumber, protowire.BytesType), "herken.v1/undecodable:x\xff")
-	err := invokeRaw(ctxT(t), s.Conn, mLookup, body)
+	err := invokeRaw(ctxT(t), s.Conn, herkenv1.RecognitionService_Lookup_FullMethodName, body)
 	checkErr(t, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", ""})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/herken/herken"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -180,12 +179,39 @@ func enumOf[T ~uint8](v int32) T {
 	return T(v)
 }
 
-// isNilTimestamp reports whether an optional message field was unset (a
-// typed nil behind the interface).
-func isNilTimestamp(ts interface{ GetSeconds() int64 }) bool {
-	type nilable interface{ ProtoReflect() protoreflect.Message }
-	if m, ok := ts.(nilable); ok {
-		return !m.ProtoReflect().IsValid()
+// timeField converts an optional timestamp; zero when unset. Timestamps at
+// or before the Unix epoch are refused: the domain reads zero as "unset", so
+// year 1 must not become "now".
+func timeField(ts *timestamppb.Timestamp, field string, v *violations) time.Time {
+	if ts == nil {
+		return time.Time{}
 	}
-	return false
+	if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
+		v.addf(herken.ReasonTimeInvalid, field, "must be a valid timestamp after 1970-01-01T00:00:00Z")
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+// targetRequest is a write addressed to a customer by resource name
+// ("parent") or by one of its identifiers: RecordInteraction and
+// CreatePromise.
+type targetRequest interface {
+	GetParent() string
+	GetIdentifier() *herkenv1.Identifier
+}
+
+// target reads the customer a targetRequest addresses.
+func (s *Server) target(req targetRequest, v *violations) herken.InteractionTarget {
+	if pb := req.GetIdentifier(); pb != nil {
+		n := s.normalize(pb, "identifier", v)
+		return herken.InteractionTarget{Identifier: &n}
+	}
+	if req.GetParent() == "" {
+		v.addf(herken.ReasonFieldRequired, "parent", "required: set parent or identifier")
+		return herken.InteractionTarget{}
+	}
+	id, err := parseCustomerName(req.GetParent(), "parent")
+	v.add(err, "")
+	return herken.InteractionTarget{CustomerID: id}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/herken/herken"
 
@@ -38,21 +37,9 @@ func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.Create
 	}
 	c, err := s.svc.CreateCustomer(ctx, nc, write(ctx, req.GetRequestId()))
 	if err != nil {
-		if st := invalidFields(err, customerFieldPrefix); st != nil {
-			return nil, st
-		}
-		return nil, toStatus(ctx, s.log, err, "")
+		return nil, toStatus(ctx, s.log, err, "customer")
 	}
 	return &herkenv1.CreateCustomerResponse{Customer: customerToPB(c)}, nil
-}
-
-// customerFieldPrefix places a domain field of CreateCustomer in the request:
-// customer fields live under "customer.", identifiers and request_id at the top.
-func customerFieldPrefix(field string) string {
-	if field == "" || field == "request_id" || strings.HasPrefix(field, "identifiers") {
-		return ""
-	}
-	return "customer"
 }
 
 func (s customerServer) GetCustomer(ctx context.Context, req *herkenv1.GetCustomerRequest) (*herkenv1.GetCustomerResponse, error) {

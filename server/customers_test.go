@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,8 +12,6 @@ import (
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
-
-var customerNameRE = regexp.MustCompile(`^customers/[0-9a-hjkmnp-tv-z]{16}$`)
 
 func TestCreateCustomer(t *testing.T) {
 	s := newTestServer(t)
@@ -43,7 +40,7 @@ func TestCreateCustomer(t *testing.T) {
 	}
 	c := resp.GetCustomer()
 	if !customerNameRE.MatchString(c.GetName()) {
-		t.Errorf("name = %q, want customers/{16 base32 chars}", c.GetName())
+		t.Errorf("name = %q, want customers/{id}", c.GetName())
 	}
 	want := &herkenv1.Customer{
 		Name:              c.GetName(),
@@ -93,11 +90,13 @@ func queryFor(c *herkenv1.CanonicalIdentifier) string {
 	return c.GetValue()
 }
 
+// TestCreateCustomerMinimal: a display name alone, or one identifier
+// alone, is enough; a customer with neither (nobody could ever find it) is
+// refused, in every spelling of "nothing".
 func TestCreateCustomerMinimal(t *testing.T) {
 	s := newTestServer(t)
 	for _, req := range []*herkenv1.CreateCustomerRequest{
-		{},
-		{Customer: &herkenv1.Customer{}},
+		{Customer: &herkenv1.Customer{DisplayName: "Jan"}},
 		{Identifiers: []*herkenv1.Identifier{phone("06-12345678")}},
 	} {
 		resp, err := s.Customers.CreateCustomer(ctxT(t), req)
@@ -108,12 +107,24 @@ func TestCreateCustomerMinimal(t *testing.T) {
 			t.Errorf("name = %q", resp.GetCustomer().GetName())
 		}
 	}
+	for _, req := range []*herkenv1.CreateCustomerRequest{
+		{},
+		{Customer: &herkenv1.Customer{}},
+		{Customer: &herkenv1.Customer{DisplayName: " \t "}},
+		{Customer: &herkenv1.Customer{PreferredLanguage: "nl", Tags: []string{"vip"}, HandoverNote: "let op"}},
+		{RequestId: "nothing-1"},
+	} {
+		s.unchanged(t, func() {
+			_, err := s.Customers.CreateCustomer(ctxT(t), req)
+			checkErr(t, err, wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "customer.display_name"})
+		})
+	}
 }
 
 func TestCreateCustomerLanguage(t *testing.T) {
 	s := newTestServer(t)
 	for in, want := range map[string]string{"NL": "nl", "nl_be": "nl-BE", "EN-gb": "en-GB", " tr ": "tr", "": ""} {
-		c := createCustomer(t, s, &herkenv1.Customer{PreferredLanguage: in})
+		c := createCustomer(t, s, &herkenv1.Customer{DisplayName: "Jan", PreferredLanguage: in})
 		if got := c.GetPreferredLanguage(); got != want {
 			t.Errorf("preferred_language %q = %q, want %q", in, got, want)
 		}
@@ -133,16 +144,29 @@ func TestGetCustomerErrors(t *testing.T) {
 		{"customer/x", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/../../x", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
-		{"customers/unknownid0000000", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		// Ids are opaque: any id of the valid form (1 to 64 lowercase
+		// letters and digits) that names no customer is NOT_FOUND.
+		{"customers/unknownid0000000", wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{"customers/000000000000000", wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{"customers/00000000000000000", wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{"customers/a", wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{"customers/" + strings.Repeat("z", 64), wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{"customers/" + strings.Repeat("0", 24), wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		// Anything else is not a customer name.
+		{"customers/" + strings.Repeat("z", 65), wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/0000000000000000/interactions/x", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
-		{"customers/000000000000000", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
-		{"customers/00000000000000000", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/abc/def", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/0000000000000000/", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/0000000000000000 ", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/ABCDEFGHJKMNPQRS", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/abcdefgHjkmnpqrs", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/jan-de-vries", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/jan.de.vries", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
+		{"customers/ĳsselmeer", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"Customers/0000000000000000", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"//herken/customers/0000000000000000", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
-		// Go's base32 decoder skips '\r' and '\n', so ValidID must not
-		// rely on DecodeString alone.
+		// Control characters are no id characters (a decoder that skips
+		// them must not be what checks an id).
 		{"customers/0000000000000\n\n\n", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 		{"customers/00000000\r\n\r\n\r\n\r\n", wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "name"}},
 	}
@@ -168,6 +192,7 @@ func TestCreateCustomerInvalid(t *testing.T) {
 	for i := range manyIDs {
 		manyIDs[i] = extID(fmt.Sprintf("K-2%05d", i))
 	}
+	named := &herkenv1.Customer{DisplayName: "Nieuwe Klant"}
 	cust := func(c *herkenv1.Customer) *herkenv1.CreateCustomerRequest {
 		return &herkenv1.CreateCustomerRequest{Customer: c, Identifiers: []*herkenv1.Identifier{phone("06-22223333")}}
 	}
@@ -215,12 +240,16 @@ func TestCreateCustomerInvalid(t *testing.T) {
 			wantErr{codes.InvalidArgument, "IDENTIFIER_WITHHELD", "identifiers[0]"}, ""},
 		{"withheld query", &herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{query("private")}},
 			wantErr{codes.InvalidArgument, "IDENTIFIER_WITHHELD", "identifiers[0]"}, ""},
-		{"request_id with bad characters", &herkenv1.CreateCustomerRequest{RequestId: "bad id!"},
+		{"request_id with bad characters", &herkenv1.CreateCustomerRequest{Customer: named, RequestId: "bad id!"},
 			wantErr{codes.InvalidArgument, "REQUEST_ID_INVALID", "request_id"}, ""},
-		{"request_id with slash", &herkenv1.CreateCustomerRequest{RequestId: "../x"},
+		{"request_id with slash", &herkenv1.CreateCustomerRequest{Customer: named, RequestId: "../x"},
 			wantErr{codes.InvalidArgument, "REQUEST_ID_INVALID", "request_id"}, ""},
-		{"request_id 65 characters", &herkenv1.CreateCustomerRequest{RequestId: strings.Repeat("a", 65)},
+		{"request_id 65 characters", &herkenv1.CreateCustomerRequest{Customer: named, RequestId: strings.Repeat("a", 65)},
 			wantErr{codes.InvalidArgument, "REQUEST_ID_INVALID", "request_id"}, ""},
+		{"no display name and no identifier", &herkenv1.CreateCustomerRequest{},
+			wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "customer.display_name"}, ""},
+		{"blank display name and no identifier", &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "  "}},
+			wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "customer.display_name"}, ""},
 		// Failing writes.
 		{"external id linked to another customer", &herkenv1.CreateCustomerRequest{Identifiers: []*herkenv1.Identifier{phone("06-22223333"), extID("K-100001")}},
 			wantErr{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"}, ""},

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/herken/herken"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // ErrorDomain is the ErrorInfo domain of every herken error.
@@ -30,10 +33,12 @@ var codeOf = map[herken.Code]codes.Code{
 
 // toStatus turns any error a handler meets into the status the client sees:
 // every non-OK status carries ErrorInfo, invalid input also BadRequest field
-// violations. Context errors pass through as CANCELLED / DEADLINE_EXCEEDED.
-// Messages name fields and rules, never values. fieldPrefix is the request
-// path of the value the domain validated ("identifier", "customer").
-func toStatus(ctx context.Context, log *slog.Logger, err error, fieldPrefix string) error {
+// violations (all of them when the domain joined several). Context errors
+// pass through as CANCELLED / DEADLINE_EXCEEDED. Messages name fields and
+// rules, never values. under is the request field holding the value the
+// domain validated ("customer", "interaction", "promise"; see fieldPrefix),
+// "" when the domain's field names are already the request's paths.
+func toStatus(ctx context.Context, log *slog.Logger, err error, under string) error {
 	if err == nil {
 		return nil
 	}
@@ -46,54 +51,108 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, fieldPrefix stri
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	}
+	if list, ok := invalidList(err); ok {
+		var v violations
+		for _, de := range list {
+			v.add(de, fieldPrefix(under, de.Field))
+		}
+		return v.err()
+	}
 	de, ok := herken.AsError(err)
 	if !ok {
 		de = &herken.Error{Code: herken.CodeInternal, Reason: herken.ReasonInternal, Err: err}
 	}
-	de = de.WithField(fieldPrefix)
+	de = de.WithField(fieldPrefix(under, de.Field)) // a copy: sentinels stay untouched
 	code, ok := codeOf[de.Code]
 	if !ok {
 		code = codes.Internal
 	}
-	msg := de.Message
 	if code == codes.Internal || code == codes.Unavailable {
 		// The cause may hold storage details; it goes to the log, not the client.
 		log.ErrorContext(ctx, "request failed", "code", code.String(), "reason", de.Reason, "error", err)
 		if code == codes.Internal {
-			msg = "internal error"
+			de.Message = "internal error"
 		}
 	}
-	if de.Field != "" {
-		msg = de.Field + ": " + msg
+	// The store says which customer holds an identifier by id; the API
+	// names it by resource name (errors.proto, IDENTIFIER_ALREADY_LINKED).
+	var ie *herken.IdentifierError
+	if errors.As(err, &ie) && ie.Holder != "" {
+		md := maps.Clone(de.Metadata)
+		if md == nil {
+			md = map[string]string{}
+		}
+		md["customer"] = customerName(ie.Holder)
+		de.Metadata = md
 	}
-	return withDetails(code, msg, de)
+	return newStatus(code, de)
 }
 
-func withDetails(code codes.Code, msg string, de *herken.Error) error {
-	st := status.New(code, msg)
-	md := map[string]string{}
-	for k, v := range de.Metadata {
-		md[k] = v
+// invalidList returns err's INVALID_ARGUMENT errors when err is one or
+// several (errors.Join) of them and nothing else.
+func invalidList(err error) ([]*herken.Error, bool) {
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
 	}
-	if de.Field != "" {
-		md["field"] = de.Field
+	out := make([]*herken.Error, 0, len(list))
+	for _, e := range list {
+		de, ok := herken.AsError(e)
+		if !ok || de.Code != herken.CodeInvalidArgument {
+			return nil, false
+		}
+		out = append(out, de)
 	}
-	info := &errdetails.ErrorInfo{Reason: de.Reason, Domain: ErrorDomain, Metadata: md}
-	var withD *status.Status
-	var err error
-	// Invalid input always carries BadRequest; a violation with an empty
-	// field concerns the request as a whole (bytes that are not protobuf).
+	return out, len(out) > 0
+}
+
+// fieldPrefix places a domain field in the request of a write: the fields
+// of the value written live under `under` ("customer.display_name"); the
+// request's own fields (request_id, parent, identifier, identifiers[i])
+// and errors about no field in particular stay at the top.
+func fieldPrefix(under, field string) string {
+	switch {
+	case field == "", field == "request_id", field == "parent", strings.HasPrefix(field, "identifier"):
+		return ""
+	}
+	return under
+}
+
+// newStatus is the one builder of herken's error statuses. The message
+// and ErrorInfo (reason, metadata, "field") come from the first error, with
+// metadata "violations" counting them when there are several;
+// INVALID_ARGUMENT also carries BadRequest listing every one as a field
+// violation (an empty field is the request as a whole).
+func newStatus(code codes.Code, errs ...*herken.Error) error {
+	first := errs[0]
+	msg := first.Message
+	if first.Field != "" {
+		msg = first.Field + ": " + msg
+	}
+	md := make(map[string]string, len(first.Metadata)+2)
+	maps.Copy(md, first.Metadata)
+	if first.Field != "" {
+		md["field"] = first.Field
+	}
+	if len(errs) > 1 {
+		md["violations"] = strconv.Itoa(len(errs))
+	}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: first.Reason, Domain: ErrorDomain, Metadata: md}}
 	if code == codes.InvalidArgument {
-		withD, err = st.WithDetails(info, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-			Field: de.Field, Description: de.Message, Reason: de.Reason,
-		}}})
-	} else {
-		withD, err = st.WithDetails(info)
+		br := &errdetails.BadRequest{}
+		for _, e := range errs {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: e.Field, Description: e.Message, Reason: e.Reason,
+			})
+		}
+		details = append(details, br)
 	}
+	st := status.New(code, msg)
+	withDetails, err := st.WithDetails(details...)
 	if err != nil {
 		return st.Err()
 	}
-	return withD.Err()
+	return withDetails.Err()
 }
 
 // violations collects several invalid fields of one request so the client
@@ -121,43 +180,5 @@ func (v *violations) err() error {
 	if len(v.list) == 0 {
 		return nil
 	}
-	first := v.list[0]
-	md := map[string]string{"field": first.Field}
-	for k, val := range first.Metadata {
-		md[k] = val
-	}
-	if len(v.list) > 1 {
-		md["violations"] = strconv.Itoa(len(v.list))
-	}
-	br := &errdetails.BadRequest{}
-	for _, e := range v.list {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: e.Field, Description: e.Message, Reason: e.Reason})
-	}
-	st, err := status.New(codes.InvalidArgument, first.Field+": "+first.Message).
-		WithDetails(&errdetails.ErrorInfo{Reason: first.Reason, Domain: ErrorDomain, Metadata: md}, br)
-	if err != nil {
-		return status.Error(codes.InvalidArgument, first.Field+": "+first.Message)
-	}
-	return st.Err()
-}
-
-// invalidFields turns a domain error that is one or several (errors.Join)
-// INVALID_ARGUMENT errors into one status listing them all; prefix places
-// each domain field in the request. It returns nil for any other error.
-func invalidFields(err error, prefix func(field string) string) error {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	var v violations
-	for _, e := range list {
-		de, ok := herken.AsError(e)
-		if !ok || de.Code != herken.CodeInvalidArgument {
-			return nil
-		}
-		v.add(de, prefix(de.Field))
-	}
-	return v.err()
+	return newStatus(codes.InvalidArgument, v.list...)
 }

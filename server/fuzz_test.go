@@ -3,10 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server/internal/badinput"
 )
 
 // Fuzz targets feed arbitrary wire bytes, decoded as a request, to the real
@@ -35,12 +34,22 @@ import (
 //
 // Customer, interaction and promise ids are random per run, so inputs name
 // the fixture's records by placeholders that are replaced before the call
-// (fuzzNames): "customers/$J/promises/$O" is Jan's OPEN promise in every
-// run. Seeds: f.Add below and testdata/fuzz/<target>/, which also holds the
-// bad-input table's requests (regenerate with HERKEN_WRITE_FUZZ_CORPUS=1 go
-// test -run TestWriteFuzzCorpus ./server). The fixture is stateful across
-// inputs (a KeepPromise that succeeds closes $O for later inputs); the
-// checks above hold in every state.
+// (badinput.Replacements): "customers/$J/promises/$O" is Jan's OPEN promise
+// in every run. The fixture is stateful across inputs (a KeepPromise that
+// succeeds closes $O for later inputs); the checks above hold in every
+// state.
+//
+// Seeds: f.Add below, and testdata/fuzz/<target>/. There, bad_* are the
+// bad-input table's requests (internal/badinput), written by a generator:
+// after changing the table, run
+//
+//	go generate ./server
+//
+// (TestFuzzCorpus fails until the committed corpus is what it writes).
+// Every other file there is a seed committed by hand (or a failing input
+// the fuzzer found) and is left alone by the generator.
+
+//go:generate go run ./internal/fuzzcorpus
 
 func fuzzCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
@@ -85,7 +94,6 @@ func mustMarshal(m proto.Message) []byte {
 // fuzzHarness is one fuzz target's server and fixture.
 type fuzzHarness struct {
 	s     *testServer
-	f     badFixture
 	names *strings.Replacer
 	last  []byte // the store's digest after the last call that may have written
 }
@@ -93,45 +101,9 @@ type fuzzHarness struct {
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	s := newTestServer(f)
 	fx := seedBadInput(f, s)
-	h := &fuzzHarness{s: s, f: fx, names: strings.NewReplacer(fuzzNames(fx)...)}
+	h := &fuzzHarness{s: s, names: strings.NewReplacer(badinput.Replacements(fx)...)}
 	h.last = s.digest(f)
 	return h
-}
-
-// fuzzNames pairs each placeholder with the fixture's real value.
-func fuzzNames(f badFixture) []string {
-	id := func(name string) string { return name[strings.LastIndex(name, "/")+1:] }
-	return []string{
-		"$J", id(f.jan.GetName()),
-		"$A", id(f.anna.GetName()),
-		"$L", id(f.annaLast.GetName()),
-		"$O", id(f.openPromise.GetName()),
-		"$K", id(f.keptPromise.GetName()),
-		"$C", id(f.cancelledPromise.GetName()),
-		"$F", id(f.answered),
-		"$S", id(f.submitted),
-		"$N", id(f.noFeedback),
-		"$T", f.liToken,
-		"$P", f.lpToken,
-	}
-}
-
-// placeholderFixture is the fixture as fuzz inputs name it.
-func placeholderFixture() badFixture {
-	c := func(name string) *herkenv1.Customer { return &herkenv1.Customer{Name: name} }
-	in := func(name string) *herkenv1.Interaction { return &herkenv1.Interaction{Name: name} }
-	p := func(name string) *herkenv1.Promise { return &herkenv1.Promise{Name: name} }
-	return badFixture{
-		fixture:          fixture{jan: c("customers/$J"), anna: c("customers/$A"), annaLast: in("customers/$A/interactions/$L")},
-		openPromise:      p("customers/$J/promises/$O"),
-		keptPromise:      p("customers/$J/promises/$K"),
-		cancelledPromise: p("customers/$J/promises/$C"),
-		answered:         "customers/$J/interactions/$F",
-		submitted:        "customers/$J/interactions/$S",
-		noFeedback:       "customers/$J/interactions/$N",
-		liToken:          "$T",
-		lpToken:          "$P",
-	}
 }
 
 // substitute replaces the placeholders in every string field of m.
@@ -181,9 +153,20 @@ func (h *fuzzHarness) run(t *testing.T, data []byte, req proto.Message, call fun
 	substitute(req.ProtoReflect(), h.names)
 	ctx, cancel := fuzzCtx()
 	defer cancel()
+	// call checks an OK response and may end this input with t.Fatalf after
+	// the request wrote: the digest must move on all the same, or every
+	// later failed input is blamed for this one's write.
+	checked := false
+	defer func() {
+		if !checked {
+			h.last = h.s.digest(t)
+		}
+	}()
 	code := checkFuzzStatus(t, req, call(ctx))
 	after := h.s.digest(t)
+	checked = true
 	if code != codes.OK && !bytes.Equal(after, h.last) {
+		h.last = after
 		t.Fatalf("request %v: failed with %s but wrote to the store", req, code)
 	}
 	h.last = after
@@ -212,8 +195,6 @@ func addSeeds(f *testing.F, reqs ...proto.Message) {
 		f.Add(mustMarshal(r))
 	}
 }
-
-var promiseNameRE = regexp.MustCompile(`^customers/[0-9a-hjkmnp-tv-z]{16}/promises/[0-9a-f]{24}$`)
 
 // ---- RecognitionService ----
 
@@ -624,47 +605,32 @@ func pageCap(size int32) int {
 
 // ---- the committed corpus ----
 
-// fuzzTargets maps each RPC to its fuzz target.
-var fuzzTargets = map[string]string{
-	mLookup: "FuzzLookupRequest", mResolve: "FuzzResolveRequest",
-	mCreateCustomer: "FuzzCreateCustomerRequest", mGetCustomer: "FuzzGetCustomerRequest",
-	mRecord: "FuzzRecordInteractionRequest", mListInteraction: "FuzzListInteractionsRequest",
-	mSubmitFeedback: "FuzzSubmitFeedbackRequest", mAnswerFeedback: "FuzzAnswerFeedbackRequest",
-	mCreatePromise: "FuzzCreatePromiseRequest", mGetPromise: "FuzzGetPromiseRequest",
-	mKeepPromise: "FuzzKeepPromiseRequest", mCancelPromise: "FuzzCancelPromiseRequest",
-	mListPromises: "FuzzListPromisesRequest", mMaintenance: "FuzzGetMaintenanceStatusRequest",
-}
-
-// TestWriteFuzzCorpus writes the bad-input table's requests (those a client
-// can send, up to 4 KiB, with placeholders for the fixture's names) to
-// testdata/fuzz/<target>/bad_<row>, in the go test fuzz v1 format.
-func TestWriteFuzzCorpus(t *testing.T) {
-	if os.Getenv("HERKEN_WRITE_FUZZ_CORPUS") == "" {
-		t.Skip("set HERKEN_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/*/bad_*")
+// TestFuzzCorpus: the bad_* seeds under testdata/fuzz are what the
+// generator writes from the bad-input table (go generate ./server), no
+// more and no less.
+func TestFuzzCorpus(t *testing.T) {
+	want := badinput.Corpus()
+	if len(want) < 100 {
+		t.Errorf("the corpus has %d bad-input seeds, want at least 100", len(want))
 	}
-	slug := regexp.MustCompile(`[^a-z0-9]+`)
-	n := 0
-	for _, r := range badInputRows(placeholderFixture()) {
-		if r.raw != nil {
-			continue
+	dir := filepath.Join("testdata", "fuzz")
+	for rel, b := range want {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil || !bytes.Equal(got, b) {
+			t.Errorf("%s is missing or stale (%v): run go generate ./server", rel, err)
 		}
-		b := mustMarshal(r.req)
-		if len(b) > 4<<10 {
-			continue
-		}
-		target, ok := fuzzTargets[r.method]
-		if !ok {
-			t.Fatalf("no fuzz target for %s", r.method)
-		}
-		dir := filepath.Join("testdata", "fuzz", target)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	}
+	have, err := filepath.Glob(filepath.Join(dir, "*", "bad_*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range have {
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		name := "bad_" + strings.Trim(slug.ReplaceAllString(strings.ToLower(r.name), "_"), "_")
-		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
-			t.Fatal(err)
+		if _, ok := want[filepath.ToSlash(rel)]; !ok {
+			t.Errorf("%s is no bad-input row any more: run go generate ./server", rel)
 		}
-		n++
 	}
-	t.Logf("wrote %d corpus files", n)
 }

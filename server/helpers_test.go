@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,17 +24,21 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/server/internal/badinput"
 	"github.com/herken/herken/store/badgerstore"
 )
 
 // fixedNow is the server's clock in every test unless withClock says
-// otherwise, so times in responses are deterministic.
-var fixedNow = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+// otherwise, so times in responses are deterministic. It is the bad-input
+// table's clock too.
+var fixedNow = badinput.Now
 
 func fixedClock() time.Time { return fixedNow }
 
@@ -177,6 +182,46 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
+// ---- names ----
+
+// idPattern is what an id looks like from outside: opaque, 1 to 64
+// lowercase letters and digits (herken.ValidID), whatever the store mints.
+const idPattern = `[0-9a-z]{1,64}`
+
+var (
+	customerNameRE    = regexp.MustCompile(`^customers/` + idPattern + `$`)
+	interactionNameRE = regexp.MustCompile(`^customers/` + idPattern + `/interactions/` + idPattern + `$`)
+	promiseNameRE     = regexp.MustCompile(`^customers/` + idPattern + `/promises/` + idPattern + `$`)
+)
+
+// herkenServices is every service of the herken.v1 API, read from the
+// descriptors of its proto files: what the server must serve.
+func herkenServices(t testing.TB) []protoreflect.ServiceDescriptor {
+	t.Helper()
+	var out []protoreflect.ServiceDescriptor
+	protoregistry.GlobalFiles.RangeFilesByPackage("herken.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			out = append(out, fd.Services().Get(i))
+		}
+		return true
+	})
+	if len(out) == 0 {
+		t.Fatal("no herken.v1 service descriptors registered")
+	}
+	return out
+}
+
+// herkenMethods is the full method name of every herken.v1 RPC.
+func herkenMethods(t testing.TB) []string {
+	var out []string
+	for _, sd := range herkenServices(t) {
+		for i := range sd.Methods().Len() {
+			out = append(out, "/"+string(sd.FullName())+"/"+string(sd.Methods().Get(i).Name()))
+		}
+	}
+	return out
+}
+
 // ---- identifiers ----
 
 func phone(s string) *herkenv1.Identifier {
@@ -314,7 +359,7 @@ type fixture struct {
 	annaLast   *herkenv1.Interaction
 }
 
-const landline = "020-1234567"
+const landline = badinput.Landline
 
 // janFirstContact is the occur time of Jan's oldest interaction; the i-th
 // is i hours later.

@@ -36,9 +36,6 @@ func (s interactionServer) ListInteractions(ctx context.Context, req *herkenv1.L
 	}
 	list, next, err := s.svc.ListInteractions(ctx, q)
 	if err != nil {
-		if st := invalidFields(err, noPrefix); st != nil {
-			return nil, st
-		}
 		return nil, toStatus(ctx, s.log, err, "")
 	}
 	out := &herkenv1.ListInteractionsResponse{NextPageToken: next}
@@ -58,9 +55,6 @@ func (s interactionServer) SubmitFeedback(ctx context.Context, req *herkenv1.Sub
 	}
 	in, err := s.svc.SubmitFeedback(ctx, cid, iid, int(req.GetScore()), req.GetComment(), write(ctx, ""))
 	if err != nil {
-		if st := invalidFields(err, noPrefix); st != nil {
-			return nil, st
-		}
 		return nil, toStatus(ctx, s.log, err, "")
 	}
 	return &herkenv1.SubmitFeedbackResponse{Interaction: interactionToPB(in)}, nil
@@ -73,20 +67,14 @@ func (s interactionServer) AnswerFeedback(ctx context.Context, req *herkenv1.Ans
 	}
 	in, err := s.svc.AnswerFeedback(ctx, cid, iid, req.GetAnswer(), req.GetAnsweredBy(), write(ctx, ""))
 	if err != nil {
-		if st := invalidFields(err, noPrefix); st != nil {
-			return nil, st
-		}
 		return nil, toStatus(ctx, s.log, err, "")
 	}
 	return &herkenv1.AnswerFeedbackResponse{Interaction: interactionToPB(in)}, nil
 }
 
-// noPrefix: the domain's field names are already the request's paths.
-func noPrefix(string) string { return "" }
-
 // parseInteractionName splits "customers/{customer}/interactions/{interaction}".
 func parseInteractionName(name, field string) (customerID, interactionID string, err error) {
-	return parseChildName(name, "interactions", field, herken.ValidID)
+	return parseChildName(name, "interactions", field)
 }
 
 // feedbackToPB converts feedback; nil for none.

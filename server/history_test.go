@@ -331,7 +331,7 @@ func TestFeedbackErrors(t *testing.T) {
 	annaID := strings.TrimPrefix(f.annaLast.GetName(), f.anna.GetName()+"/interactions/")
 	// A system event (a promise marked broken) as the sweeper records it.
 	sys, err := s.Store.AppendInteraction(ctxT(t), herken.Target{CustomerID: strings.TrimPrefix(f.jan.GetName(), "customers/")}, herken.Interaction{
-		Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp,
+		ID: herken.NewID(), Channel: herken.ChannelSystem, Direction: herken.DirectionOutbound, Outcome: herken.OutcomeFollowUp,
 		OccurTime: fixedNow.Add(-time.Minute), CreateTime: fixedNow.Add(-time.Minute), Agent: herken.SystemActor,
 		Summary: "Belofte niet nagekomen", PromiseID: strings.Repeat("ab", 12),
 	}, herken.WriteOptions{})

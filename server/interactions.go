@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"strings"
-	"time"
 
 	"github.com/herken/herken"
 
@@ -17,18 +15,7 @@ type interactionServer struct {
 
 func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.RecordInteractionRequest) (*herkenv1.RecordInteractionResponse, error) {
 	var v violations
-	var target herken.InteractionTarget
-	switch c := req.GetCustomer().(type) {
-	case *herkenv1.RecordInteractionRequest_Parent:
-		id, err := parseCustomerName(c.Parent, "parent")
-		v.add(err, "")
-		target.CustomerID = id
-	case *herkenv1.RecordInteractionRequest_Identifier:
-		n := s.normalize(c.Identifier, "identifier", &v)
-		target.Identifier = &n
-	default:
-		v.addf(herken.ReasonFieldRequired, "parent", "required: set parent or identifier")
-	}
+	target := s.target(req, &v)
 	pb := req.GetInteraction()
 	if pb == nil {
 		v.addf(herken.ReasonFieldRequired, "interaction", "required")
@@ -40,14 +27,7 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 		Agent:         pb.GetAgent(),
 		Summary:       pb.GetSummary(),
 		CaseReference: pb.GetCaseReference(),
-	}
-	if ts := pb.GetOccurTime(); ts != nil {
-		// The domain reads a zero time as "unset"; year 1 must not become "now".
-		if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
-			v.addf(herken.ReasonTimeInvalid, "interaction.occur_time", "must be a valid timestamp after 1970-01-01T00:00:00Z")
-		} else {
-			in.OccurTime = ts.AsTime()
-		}
+		OccurTime:     timeField(pb.GetOccurTime(), "interaction.occur_time", &v),
 	}
 	if d := pb.GetDuration(); d != nil {
 		if err := d.CheckValid(); err != nil {
@@ -61,19 +41,7 @@ func (s interactionServer) RecordInteraction(ctx context.Context, req *herkenv1.
 	}
 	rec, err := s.svc.RecordInteraction(ctx, target, in, write(ctx, req.GetRequestId()))
 	if err != nil {
-		if st := invalidFields(err, interactionFieldPrefix); st != nil {
-			return nil, st
-		}
-		return nil, toStatus(ctx, s.log, err, "")
+		return nil, toStatus(ctx, s.log, err, "interaction")
 	}
 	return &herkenv1.RecordInteractionResponse{Interaction: interactionToPB(rec)}, nil
-}
-
-// interactionFieldPrefix places a domain field of RecordInteraction in the
-// request: interaction fields live under "interaction.".
-func interactionFieldPrefix(field string) string {
-	if field == "" || field == "request_id" || field == "parent" || strings.HasPrefix(field, "identifier") {
-		return ""
-	}
-	return "interaction"
 }

@@ -20,12 +20,14 @@ type promiseServer struct {
 // allCustomers is the AIP-159 wildcard parent: a list across customers.
 const allCustomers = "customers/-"
 
-// parseChildName splits "customers/{c}/{collection}/{id}".
-func parseChildName(name, collection, field string, validID func(string) bool) (string, string, error) {
+// parseChildName splits "customers/{c}/{collection}/{id}". Ids are opaque:
+// only their form (herken.ValidID) is checked here; whether the record
+// exists is the store's answer (NOT_FOUND).
+func parseChildName(name, collection, field string) (string, string, error) {
 	rest, ok := strings.CutPrefix(name, customersPrefix)
 	cid, tail, ok2 := strings.Cut(rest, "/")
 	id, ok3 := strings.CutPrefix(tail, collection+"/")
-	if !ok || !ok2 || !ok3 || !herken.ValidID(cid) || !validID(id) {
+	if !ok || !ok2 || !ok3 || !herken.ValidID(cid) || !herken.ValidID(id) {
 		if name == "" {
 			return "", "", herken.Invalid(herken.ReasonFieldRequired, field, "required: customers/{customer}/%s/{id}", collection)
 		}
@@ -35,7 +37,7 @@ func parseChildName(name, collection, field string, validID func(string) bool) (
 }
 
 func parsePromiseName(name, field string) (string, string, error) {
-	return parseChildName(name, "promises", field, herken.ValidID)
+	return parseChildName(name, "promises", field)
 }
 
 func promiseName(p herken.Promise) string {
@@ -70,18 +72,7 @@ func promiseToPB(p herken.Promise, now time.Time) *herkenv1.Promise {
 
 func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePromiseRequest) (*herkenv1.CreatePromiseResponse, error) {
 	var v violations
-	var target herken.InteractionTarget
-	switch c := req.GetCustomer().(type) {
-	case *herkenv1.CreatePromiseRequest_Parent:
-		id, err := parseCustomerName(c.Parent, "parent")
-		v.add(err, "")
-		target.CustomerID = id
-	case *herkenv1.CreatePromiseRequest_Identifier:
-		n := s.normalize(c.Identifier, "identifier", &v)
-		target.Identifier = &n
-	default:
-		v.addf(herken.ReasonFieldRequired, "parent", "required: set parent or identifier")
-	}
+	target := s.target(req, &v)
 	pb := req.GetPromise()
 	if pb == nil {
 		v.addf(herken.ReasonFieldRequired, "promise", "required")
@@ -91,11 +82,11 @@ func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePr
 		Description: pb.GetDescription(),
 		Owner:       pb.GetOwner(),
 		Channel:     enumOf[herken.Channel](int32(pb.GetChannel())),
+		DueTime:     timeField(pb.GetDueTime(), "promise.due_time", &v),
+		WindowStart: timeField(pb.GetWindowStartTime(), "promise.window_start_time", &v),
 	}
-	np.DueTime = timeField(pb.GetDueTime(), "promise.due_time", &v)
-	np.WindowStart = timeField(pb.GetWindowStartTime(), "promise.window_start_time", &v)
 	if name := pb.GetInteraction(); name != "" {
-		cid, iid, err := parseChildName(name, "interactions", "interaction", herken.ValidID)
+		cid, iid, err := parseChildName(name, "interactions", "interaction")
 		v.add(err, "promise")
 		np.InteractionCustomerID, np.InteractionID = cid, iid
 	}
@@ -104,45 +95,9 @@ func (s promiseServer) CreatePromise(ctx context.Context, req *herkenv1.CreatePr
 	}
 	p, err := s.svc.CreatePromise(ctx, target, np, write(ctx, req.GetRequestId()))
 	if err != nil {
-		if st := invalidFields(err, promiseFieldPrefix); st != nil {
-			return nil, st
-		}
-		return nil, toStatus(ctx, s.log, err, promiseFieldPrefix(fieldOf(err)))
+		return nil, toStatus(ctx, s.log, err, "promise")
 	}
 	return &herkenv1.CreatePromiseResponse{Promise: promiseToPB(p, s.svc.Now())}, nil
-}
-
-// promiseFieldPrefix places a domain field of CreatePromise in the request.
-func promiseFieldPrefix(field string) string {
-	if field == "" || field == "request_id" || field == "parent" || strings.HasPrefix(field, "identifier") {
-		return ""
-	}
-	return "promise"
-}
-
-func fieldOf(err error) string {
-	if de, ok := herken.AsError(err); ok {
-		return de.Field
-	}
-	return ""
-}
-
-// timeField converts an optional timestamp; zero when unset. Timestamps at
-// or before the Unix epoch are refused: the domain reads zero as "unset".
-func timeField(ts interface {
-	CheckValid() error
-	AsTime() time.Time
-	GetSeconds() int64
-	GetNanos() int32
-}, field string, v *violations) time.Time {
-	if ts == nil || isNilTimestamp(ts) {
-		return time.Time{}
-	}
-	if err := ts.CheckValid(); err != nil || !ts.AsTime().After(time.Unix(0, 0)) {
-		v.addf(herken.ReasonTimeInvalid, field, "must be a valid timestamp after 1970-01-01T00:00:00Z")
-		return time.Time{}
-	}
-	return ts.AsTime()
 }
 
 func (s promiseServer) GetPromise(ctx context.Context, req *herkenv1.GetPromiseRequest) (*herkenv1.GetPromiseResponse, error) {

@@ -296,7 +296,9 @@ func TestCreatePromiseInvalid(t *testing.T) {
 		want wantErr
 	}{
 		{"no customer", &herkenv1.CreatePromiseRequest{Promise: callback(time.Time{}, "", "")}, wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "parent"}},
-		{"bad parent", &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/x"}, Promise: callback(time.Time{}, "", "")}, wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "parent"}},
+		{"bad parent", &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/X"}, Promise: callback(time.Time{}, "", "")}, wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "parent"}},
+		{"parent with a slash inside", &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/x/y"}, Promise: callback(time.Time{}, "", "")}, wantErr{codes.InvalidArgument, "RESOURCE_NAME_INVALID", "parent"}},
+		{"unknown short parent", &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/x"}, Promise: callback(time.Time{}, "", "")}, wantErr{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{"no promise", &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: f.jan.GetName()}}, wantErr{codes.InvalidArgument, "FIELD_REQUIRED", "promise"}},
 		{"no kind", withP(&herkenv1.Promise{DueTime: stamp(fixedNow)}), wantErr{codes.InvalidArgument, "ENUM_VALUE_INVALID", "promise.kind"}},
 		{"unknown kind", withP(&herkenv1.Promise{Kind: 99, DueTime: stamp(fixedNow)}), wantErr{codes.InvalidArgument, "ENUM_VALUE_INVALID", "promise.kind"}},

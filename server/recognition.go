@@ -49,10 +49,7 @@ func (s recognitionServer) Lookup(ctx context.Context, req *herkenv1.LookupReque
 	}
 	res, err := s.svc.LookupInput(ctx, in, limit)
 	if err != nil {
-		if st := invalidFields(err, func(string) string { return "identifier" }); st != nil {
-			return nil, st
-		}
-		return nil, toStatus(ctx, s.log, err, "")
+		return nil, toStatus(ctx, s.log, err, "identifier")
 	}
 	return &herkenv1.LookupResponse{
 		Outcome:             herkenv1.MatchOutcome(res.Outcome),

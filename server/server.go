@@ -76,7 +76,37 @@ type Server struct {
 	cfg    Config
 	grpc   *grpc.Server
 	health *health.Server
+	// unary is the interceptor chain of every unary RPC, outermost first.
+	unary []grpc.UnaryServerInterceptor
 }
+
+// service is one registered herken.v1 service and its implementation.
+type service struct {
+	desc *grpc.ServiceDesc
+	impl any
+}
+
+// services are the herken.v1 services the server registers, and whose
+// health it reports.
+func (s *Server) services() []service {
+	return []service{
+		{&herkenv1.RecognitionService_ServiceDesc, recognitionServer{Server: s}},
+		{&herkenv1.CustomerService_ServiceDesc, customerServer{Server: s}},
+		{&herkenv1.InteractionService_ServiceDesc, interactionServer{Server: s}},
+		{&herkenv1.PromiseService_ServiceDesc, promiseServer{Server: s}},
+		{&herkenv1.MaintenanceService_ServiceDesc, maintenanceServer{Server: s}},
+	}
+}
+
+// Each implementation implements its service, checked at compile time
+// (RegisterService checks only at run time).
+var (
+	_ herkenv1.RecognitionServiceServer = recognitionServer{}
+	_ herkenv1.CustomerServiceServer    = customerServer{}
+	_ herkenv1.InteractionServiceServer = interactionServer{}
+	_ herkenv1.PromiseServiceServer     = promiseServer{}
+	_ herkenv1.MaintenanceServiceServer = maintenanceServer{}
+)
 
 // New builds a Server over svc. Health starts NOT_SERVING; call SetServing
 // once the store is ready.
@@ -90,6 +120,12 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 	// The codec and the undecodable interceptors make a request that does not
 	// decode (invalid UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL
 	// (codec.go).
+	s.unary = []grpc.UnaryServerInterceptor{
+		logging.UnaryServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
+			logging.WithLevels(codeToLevel)),
+		undecodableUnary,
+		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+	}
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodecV2(newCodec()),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
@@ -97,12 +133,7 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 		// on every Lookup (runtime.newstack was 12% of server CPU under load).
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(
-			logging.UnaryServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
-				logging.WithLevels(codeToLevel)),
-			undecodableUnary,
-			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-		),
+		grpc.ChainUnaryInterceptor(s.unary...),
 		grpc.ChainStreamInterceptor(
 			logging.StreamServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
 				logging.WithLevels(codeToLevel)),
@@ -110,11 +141,9 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 		),
 	)
-	herkenv1.RegisterRecognitionServiceServer(s.grpc, recognitionServer{Server: s})
-	herkenv1.RegisterCustomerServiceServer(s.grpc, customerServer{Server: s})
-	herkenv1.RegisterInteractionServiceServer(s.grpc, interactionServer{Server: s})
-	herkenv1.RegisterPromiseServiceServer(s.grpc, promiseServer{Server: s})
-	herkenv1.RegisterMaintenanceServiceServer(s.grpc, maintenanceServer{Server: s})
+	for _, svc := range s.services() {
+		s.grpc.RegisterService(svc.desc, svc.impl)
+	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.SetServing(false)
@@ -123,16 +152,6 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 
 // GRPC returns the underlying server, for registering more services.
 func (s *Server) GRPC() *grpc.Server { return s.grpc }
-
-// services whose health is reported; "" is the whole server.
-var services = []string{
-	"",
-	herkenv1.RecognitionService_ServiceDesc.ServiceName,
-	herkenv1.CustomerService_ServiceDesc.ServiceName,
-	herkenv1.InteractionService_ServiceDesc.ServiceName,
-	herkenv1.PromiseService_ServiceDesc.ServiceName,
-	herkenv1.MaintenanceService_ServiceDesc.ServiceName,
-}
 
 // readOnlyServices are the services whose every RPC only reads: they keep
 // SERVING while the store refuses writes.
@@ -168,9 +187,14 @@ func (h Health) String() string {
 	return "NOT_SERVING"
 }
 
-// SetHealth sets the health of every service for state h.
+// SetHealth sets the health of the whole server ("") and of every service
+// for state h.
 func (s *Server) SetHealth(h Health) {
-	for _, name := range services {
+	names := []string{""}
+	for _, svc := range s.services() {
+		names = append(names, svc.desc.ServiceName)
+	}
+	for _, name := range names {
 		st := healthpb.HealthCheckResponse_NOT_SERVING
 		if h == Serving || h == ReadOnly && slices.Contains(readOnlyServices, name) {
 			st = healthpb.HealthCheckResponse_SERVING
@@ -213,7 +237,7 @@ func (s *Server) Shutdown() {
 func (s *Server) recovered(ctx context.Context, p any) error {
 	// The panic value may quote request data; log its type and the stack only.
 	s.log.ErrorContext(ctx, "panic in handler", "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
-	return withDetails(codes.Internal, "internal error", &herken.Error{Reason: herken.ReasonInternal})
+	return newStatus(codes.Internal, &herken.Error{Code: herken.CodeInternal, Reason: herken.ReasonInternal, Message: "internal error"})
 }
 
 // rpcLogger adapts slog to go-grpc-middleware. The interceptor logs method,

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/herken/herken/identity"
@@ -24,13 +25,13 @@ import (
 	"github.com/herken/herken/store/badgerstore"
 )
 
+// TestHealth: the server as a whole ("") and every herken.v1 service of
+// the API report the server's state.
 func TestHealth(t *testing.T) {
 	s := newTestServer(t)
-	services := []string{
-		"",
-		"herken.v1.RecognitionService",
-		"herken.v1.CustomerService",
-		"herken.v1.InteractionService",
+	services := []string{""}
+	for _, sd := range herkenServices(t) {
+		services = append(services, string(sd.FullName()))
 	}
 	check := func(want healthpb.HealthCheckResponse_ServingStatus) {
 		t.Helper()
@@ -83,48 +84,53 @@ func mustNormalizer(t *testing.T) *identity.Normalizer {
 	return n
 }
 
+// TestReflection: reflection lists every service the server serves — each
+// herken.v1 service of the API's proto files, health and reflection — and
+// resolves each herken.v1 service's descriptors, so grpcurl can describe
+// the whole API.
 func TestReflection(t *testing.T) {
 	s := newTestServer(t)
 	stream, err := reflectionpb.NewServerReflectionClient(s.Conn).ServerReflectionInfo(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+	defer stream.CloseSend()
+	ask := func(req *reflectionpb.ServerReflectionRequest) *reflectionpb.ServerReflectionResponse {
+		t.Helper()
+		if err := stream.Send(req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := ask(&reflectionpb.ServerReflectionRequest{
 		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{ListServices: "*"},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	var names []string
 	for _, svc := range resp.GetListServicesResponse().GetService() {
 		names = append(names, svc.GetName())
 	}
-	for _, want := range []string{
-		"herken.v1.RecognitionService", "herken.v1.CustomerService", "herken.v1.InteractionService",
-		"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
-	} {
-		if !slices.Contains(names, want) {
-			t.Errorf("reflection lists %v, missing %s", names, want)
+	want := []string{healthpb.Health_ServiceDesc.ServiceName, reflectionpb.ServerReflection_ServiceDesc.ServiceName}
+	for _, sd := range herkenServices(t) {
+		want = append(want, string(sd.FullName()))
+	}
+	for _, w := range want {
+		if !slices.Contains(names, w) {
+			t.Errorf("reflection lists %v, missing %s", names, w)
 		}
 	}
 
-	// The descriptors resolve, so grpcurl can describe the API.
-	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
-		MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "herken.v1.RecognitionService"},
-	}); err != nil {
-		t.Fatal(err)
+	for _, sd := range herkenServices(t) {
+		resp := ask(&reflectionpb.ServerReflectionRequest{
+			MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: string(sd.FullName())},
+		})
+		if len(resp.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
+			t.Errorf("no file descriptor for %s: %v", sd.FullName(), resp.GetErrorResponse())
+		}
 	}
-	resp, err = stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(resp.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
-		t.Errorf("no file descriptor for herken.v1.RecognitionService: %v", resp.GetErrorResponse())
-	}
-	stream.CloseSend()
 }
 
 // panicService is a test-only service whose methods panic, registered next
@@ -370,7 +376,7 @@ func TestStoreClosed(t *testing.T) {
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
 	_, err = s.Interactions.RecordInteraction(ctxT(t), byParent(f.jan.GetName(), call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "")))
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
-	_, err = s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{})
+	_, err = s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Nieuw"}})
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
 }
 
@@ -382,14 +388,57 @@ func mustStore(t *testing.T) *badgerstore.Store {
 	return st
 }
 
-// TestDeadline: a context error passes through as DEADLINE_EXCEEDED.
+// TestDeadline: a request whose deadline passes before the server's code
+// is done is DEADLINE_EXCEEDED, and a write writes nothing. No client can
+// send one (grpc-go answers an expired deadline on the client, and its
+// server transport answers one before any handler runs), so the RPCs run
+// in process, through the server's interceptors and handlers
+// (server.CallInProcess), with a deadline that has passed: the store
+// refuses the work with the context's error, and the server must pass it
+// on, not turn it into INTERNAL or UNAVAILABLE.
 func TestDeadline(t *testing.T) {
-	s := newTestServer(t)
-	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	var logs syncBuffer
+	s := newTestServer(t, withLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	f := seed(t, s)
+	jan := f.jan.GetName()
+	tests := []struct {
+		method string
+		req    proto.Message
+	}{
+		{herkenv1.RecognitionService_Lookup_FullMethodName, &herkenv1.LookupRequest{Identifier: phone("06-12345678")}},
+		{herkenv1.CustomerService_GetCustomer_FullMethodName, &herkenv1.GetCustomerRequest{Name: jan}},
+		{herkenv1.CustomerService_CreateCustomer_FullMethodName, &herkenv1.CreateCustomerRequest{
+			Customer: &herkenv1.Customer{DisplayName: "Nieuw"}, Identifiers: []*herkenv1.Identifier{email("nieuw@example.nl")}}},
+		{herkenv1.InteractionService_RecordInteraction_FullMethodName, byParent(jan, call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "terugbelverzoek"))},
+		{herkenv1.InteractionService_ListInteractions_FullMethodName, &herkenv1.ListInteractionsRequest{Parent: jan}},
+		{herkenv1.PromiseService_CreatePromise_FullMethodName, &herkenv1.CreatePromiseRequest{
+			Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: jan}, Promise: callback(fixedNow.Add(time.Hour), "", "")}},
+	}
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := s.Recognition.Lookup(ctx, &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
-	if got := codeOf(err); got != codes.DeadlineExceeded {
-		t.Errorf("code = %s, want DeadlineExceeded", got)
+	for _, tc := range tests {
+		t.Run(tc.method[strings.LastIndex(tc.method, "/")+1:], func(t *testing.T) {
+			s.unchanged(t, func() {
+				_, err := server.CallInProcess(expired, s.Srv, tc.method, tc.req)
+				if got := codeOf(err); got != codes.DeadlineExceeded {
+					t.Errorf("code = %s (%v), want DeadlineExceeded", got, err)
+				}
+			})
+			// The same call in time succeeds: the deadline made the difference.
+			if _, err := server.CallInProcess(ctxT(t), s.Srv, tc.method, tc.req); err != nil {
+				t.Errorf("in time: %v", err)
+			}
+		})
+	}
+	// The server's own log line says so too.
+	var exceeded int
+	for _, l := range logLines(t, logs.String()) {
+		if l["grpc.code"] == codes.DeadlineExceeded.String() {
+			exceeded++
+		}
+	}
+	if exceeded != len(tests) {
+		t.Errorf("%d log lines with code DeadlineExceeded, want %d:\n%s", exceeded, len(tests), logs.String())
 	}
 }
 

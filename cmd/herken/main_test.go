@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"log/slog"
+	"maps"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,14 +186,87 @@ func TestServeFlagsFromEnv(t *testing.T) {
 	}
 }
 
+// TestServeHelpListsEveryFlag: `herken serve --help` lists every flag serve
+// defines (serveConfig.addFlags is the one place they are defined), each with
+// its HERKEN_* variable and its default.
 func TestServeHelpListsEveryFlag(t *testing.T) {
 	var out bytes.Buffer
 	if code := run(context.Background(), []string{"serve", "--help"}, io.Discard, &out); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"-addr", "HERKEN_ADDR", "localhost:50051", "-data-dir", "HERKEN_DATA_DIR", "./data", "-region", "HERKEN_REGION", "-demo", "HERKEN_DEMO", "-min-free-mb", "HERKEN_MIN_FREE_MB"} {
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("--help lacks %q:\n%s", want, out.String())
+	var c serveConfig
+	fs := newFlagSet()
+	c.addFlags(&envFlags{fs: fs})
+	entries := helpEntries(out.String())
+	if problems := helpProblems(fs, entries); len(problems) > 0 {
+		t.Fatalf("--help:\n%s\n%s", strings.Join(problems, "\n"), out.String())
+	}
+
+	// The check can fail: an entry missing, or lacking its variable or its
+	// default, is reported.
+	fs.VisitAll(func(f *flag.Flag) {
+		edited := maps.Clone(entries)
+		delete(edited, f.Name)
+		if p := helpProblems(fs, edited); len(p) != 1 {
+			t.Errorf("help without -%s: problems %q, want one", f.Name, p)
+		}
+	})
+	addr := fs.Lookup("addr")
+	for _, cut := range []string{"(env " + envName(addr.Name) + ")", "(default " + strconv.Quote(addr.DefValue) + ")"} {
+		edited := maps.Clone(entries)
+		edited[addr.Name] = strings.Replace(edited[addr.Name], cut, "", 1)
+		if p := helpProblems(fs, edited); len(p) != 1 {
+			t.Errorf("help without %s: problems %q, want one", cut, p)
 		}
 	}
+}
+
+// helpEntries splits flag.PrintDefaults output into one entry per flag name:
+// the "  -name type" line and the usage lines under it.
+func helpEntries(help string) map[string]string {
+	entries := map[string]string{}
+	name := ""
+	for line := range strings.Lines(help) {
+		if rest, ok := strings.CutPrefix(line, "  -"); ok {
+			name = strings.Fields(rest)[0]
+		}
+		if name != "" {
+			entries[name] += line
+		}
+	}
+	return entries
+}
+
+// helpProblems lists what the help entries lack for the flags of fs. Like
+// flag.PrintDefaults, it expects no default for a zero default value.
+func helpProblems(fs *flag.FlagSet, entries map[string]string) []string {
+	var problems []string
+	fs.VisitAll(func(f *flag.Flag) {
+		entry, ok := entries[f.Name]
+		if !ok {
+			problems = append(problems, "-"+f.Name+" is not listed")
+			return
+		}
+		if !strings.Contains(entry, "(env "+envName(f.Name)+")") {
+			problems = append(problems, "-"+f.Name+" lacks "+envName(f.Name))
+		}
+		if isZeroDefault(f) {
+			return
+		}
+		def := f.DefValue
+		if typ, _ := flag.UnquoteUsage(f); typ == "string" {
+			def = strconv.Quote(def)
+		}
+		if !strings.Contains(entry, "(default "+def+")") {
+			problems = append(problems, "-"+f.Name+" lacks its default "+def)
+		}
+	})
+	return problems
+}
+
+// isZeroDefault reports whether f's default is its type's zero value, the
+// one flag.PrintDefaults leaves out (false, "", 0, 0s).
+func isZeroDefault(f *flag.Flag) bool {
+	zero := reflect.New(reflect.TypeOf(f.Value).Elem()).Interface().(flag.Value)
+	return f.DefValue == zero.String()
 }

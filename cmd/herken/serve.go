@@ -18,6 +18,7 @@ import (
 	"github.com/herken/herken/internal/maintenance"
 	"github.com/herken/herken/server"
 	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/memstore"
 )
 
 // serveConfig is everything `herken serve` can be told.
@@ -45,7 +46,7 @@ type serveConfig struct {
 func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.Addr, "addr", "localhost:50051", "address to listen on")
 	e.String(&c.DataDir, "data-dir", "./data", "Badger data directory (created if missing)")
-	e.Bool(&c.InMemory, "in-memory", false, "keep all data in memory and lose it on exit (tests, throw-away demos)")
+	e.Bool(&c.InMemory, "in-memory", false, "serve from the in-memory store: nothing is persisted and everything is lost on exit (tests, throw-away demos); --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
 	e.String(&c.Region, "region", "NL", "ISO 3166 region for phone numbers written without country code")
 	e.Bool(&c.Demo, "demo", false, "seed the demo dataset when the store is empty")
 	e.Int(&c.DemoSize, "demo-size", 300, "number of generated demo customers (besides the fixed fixtures)")
@@ -156,11 +157,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // address once the server is SERVING (tests use it).
 func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
 	start := time.Now()
-	store, err := badgerstore.Open(badgerstore.Options{
-		Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
-		BlockCacheSize: int64(cfg.BlockCacheMB) << 20, Logger: log,
-		MinFreeBytes: minFreeBytes(cfg.MinFreeMB), DiskFree: cfg.diskFree,
-	})
+	store, err := openStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -204,8 +201,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if probeErr != nil {
 		log.Error("store not fully healthy at startup", "health", health.String(), "error", probeErr)
 	}
+	where := slog.String("data_dir", cfg.DataDir)
+	if cfg.InMemory {
+		where = slog.String("store", "memory, nothing persisted")
+	}
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
-		"data_dir", cfg.DataDir, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
+		where, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}
@@ -246,6 +247,32 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	}
 }
 
+// servedStore is what serve needs of a store: the Store, the health probe
+// and, for --demo, whether it is empty.
+type servedStore interface {
+	herken.Store
+	prober
+	Empty(context.Context) (bool, error)
+}
+
+// openStore opens the Badger store at --data-dir, or with --in-memory the
+// memory store, which persists nothing and ignores the Badger-only flags.
+func openStore(cfg serveConfig, log *slog.Logger) (servedStore, error) {
+	if cfg.InMemory {
+		log.Warn("in-memory store: nothing is persisted and every change is lost on exit; --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
+		return memstore.New(memstore.Options{}), nil
+	}
+	s, err := badgerstore.Open(badgerstore.Options{
+		Dir: cfg.DataDir, SyncWrites: cfg.SyncWrites,
+		BlockCacheSize: int64(cfg.BlockCacheMB) << 20, Logger: log,
+		MinFreeBytes: minFreeBytes(cfg.MinFreeMB), DiskFree: cfg.diskFree,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // minFreeBytes is badgerstore's MinFreeBytes for --min-free-mb (0: off).
 func minFreeBytes(mb int) int64 {
 	if mb == 0 {
@@ -258,7 +285,7 @@ func minFreeBytes(mb int) int64 {
 // read and a statfs, cheap enough to run every second.
 const storeProbeInterval = time.Second
 
-// prober is what watchStore probes: *badgerstore.Store.
+// prober is what watchStore probes: *badgerstore.Store or *memstore.Store.
 type prober interface {
 	Ping(context.Context) error // can the store serve reads?
 	Writable() error            // does it take writes (free-space reserve)?
@@ -305,7 +332,7 @@ func watchStore(ctx context.Context, store prober, srv *server.Server, log *slog
 	}
 }
 
-func seedDemo(ctx context.Context, store *badgerstore.Store, svc *herken.Service, n int, log *slog.Logger) error {
+func seedDemo(ctx context.Context, store servedStore, svc *herken.Service, n int, log *slog.Logger) error {
 	empty, err := store.Empty(ctx)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -31,7 +30,8 @@ import (
 // one consistent read transaction.
 //
 // How it scales. One pass over the whole keyspace, keys only, reading a
-// value only for record keys (c/ i/ h/ p/ r/ m/). What it keeps in memory:
+// value only for record and locator keys (c/ i/ h/ j/ p/ q/ r/ m/). What it
+// keeps in memory:
 //   - per customer id a small fixed-size state (map[[16]byte]custState: two
 //     times, the record's summary counts and a hash of its recent copies;
 //     64 bytes a slot, and the map doubles): measured 143 MB live for 1M
@@ -62,36 +62,38 @@ import (
 
 // Problem kinds: each names one broken invariant.
 const (
-	ProblemIndexMissingCustomer      = "INDEX_MISSING_CUSTOMER"          // an i/ holder does not exist
-	ProblemIndexHolderMismatch       = "INDEX_HOLDER_MISMATCH"           // an i/ holder exists but does not list the identifier
-	ProblemIndexDuplicateHolder      = "INDEX_DUPLICATE_HOLDER"          // an i/ entry lists a customer twice
-	ProblemIndexEmpty                = "INDEX_EMPTY"                     // an i/ entry without holders
-	ProblemHoldersOverLimit          = "HOLDERS_OVER_LIMIT"              // more than herken.MaxHoldersPerIdentity holders
-	ProblemExclusiveShared           = "EXCLUSIVE_IDENTIFIER_SHARED"     // a non-shareable identifier with several holders
-	ProblemIdentifierNotIndexed      = "CUSTOMER_IDENTIFIER_NOT_INDEXED" // a customer lists an identifier whose i/ entry does not name it
-	ProblemIdentifierDuplicate       = "CUSTOMER_IDENTIFIER_DUPLICATE"   // a customer lists one identifier twice
-	ProblemHistoryOrphan             = "HISTORY_ORPHAN"                  // an h/ interaction of a customer that does not exist
-	ProblemPromiseOrphan             = "PROMISE_ORPHAN"                  // a p/ promise of a customer that does not exist
-	ProblemPromiseInteractionMissing = "PROMISE_INTERACTION_MISSING"     // a promise names an interaction that does not exist
-	ProblemRequestOrphan             = "REQUEST_ORPHAN"                  // an r/ record names a result that does not exist
-	ProblemTimeIndexMismatch         = "TIME_INDEX_MISMATCH"             // t/ disagrees with h/
-	ProblemFeedbackIndexMismatch     = "FEEDBACK_INDEX_MISMATCH"         // f/ disagrees with unanswered feedback in h/
-	ProblemOpenIndexMismatch         = "OPEN_INDEX_MISMATCH"             // n/ disagrees with the OPEN promises
-	ProblemDueIndexMismatch          = "DUE_INDEX_MISMATCH"              // d/ disagrees with the OPEN promises
-	ProblemOwnerIndexMismatch        = "OWNER_INDEX_MISMATCH"            // o/ disagrees with the OPEN promises
-	ProblemIndexDigestMismatch       = "INDEX_DIGEST_MISMATCH"           // an index and its records disagree, but no single key could be named
-	ProblemRecordKeyMismatch         = "RECORD_KEY_MISMATCH"             // a record's own ids differ from its key
-	ProblemIDTimeMismatch            = "ID_TIME_MISMATCH"                // an interaction or promise id does not encode its occur or due time
-	ProblemUndecodableRecord         = "UNDECODABLE_RECORD"              // a value that does not decode (or holds impossible values)
-	ProblemLastContactBehind         = "LAST_CONTACT_BEHIND"             // a customer's last contact is older than a contact in its history
-	ProblemInteractionCountMismatch  = "INTERACTION_COUNT_MISMATCH"      // a customer record's interaction count differs from its h/ records
-	ProblemOpenCountMismatch         = "OPEN_PROMISE_COUNT_MISMATCH"     // a customer record's open-promise count differs from its OPEN p/ records
-	ProblemRecentMismatch            = "RECENT_MISMATCH"                 // a customer record's copies of its newest interactions differ from h/
-	ProblemUnknownKey                = "UNKNOWN_KEY"                     // a key with a prefix keys.go does not define
-	ProblemMalformedKey              = "MALFORMED_KEY"                   // a known prefix, but not the documented shape
-	ProblemFormatMissing             = "FORMAT_MISSING"                  // no m/format
-	ProblemFormatUnsupported         = "FORMAT_UNSUPPORTED"              // m/format is not the version this build writes
-	ProblemSecretMissing             = "SECRET_MISSING"                  // no m/secret, or not 32 bytes
+	ProblemIndexMissingCustomer       = "INDEX_MISSING_CUSTOMER"          // an i/ holder does not exist
+	ProblemIndexHolderMismatch        = "INDEX_HOLDER_MISMATCH"           // an i/ holder exists but does not list the identifier
+	ProblemIndexDuplicateHolder       = "INDEX_DUPLICATE_HOLDER"          // an i/ entry lists a customer twice
+	ProblemIndexEmpty                 = "INDEX_EMPTY"                     // an i/ entry without holders
+	ProblemHoldersOverLimit           = "HOLDERS_OVER_LIMIT"              // more than herken.MaxHoldersPerIdentity holders
+	ProblemExclusiveShared            = "EXCLUSIVE_IDENTIFIER_SHARED"     // a non-shareable identifier with several holders
+	ProblemIdentifierNotIndexed       = "CUSTOMER_IDENTIFIER_NOT_INDEXED" // a customer lists an identifier whose i/ entry does not name it
+	ProblemIdentifierDuplicate        = "CUSTOMER_IDENTIFIER_DUPLICATE"   // a customer lists one identifier twice
+	ProblemHistoryOrphan              = "HISTORY_ORPHAN"                  // an h/ interaction of a customer that does not exist
+	ProblemPromiseOrphan              = "PROMISE_ORPHAN"                  // a p/ promise of a customer that does not exist
+	ProblemPromiseInteractionMissing  = "PROMISE_INTERACTION_MISSING"     // a promise names an interaction that does not exist
+	ProblemRequestOrphan              = "REQUEST_ORPHAN"                  // an r/ record names a result that does not exist
+	ProblemTimeIndexMismatch          = "TIME_INDEX_MISMATCH"             // t/ disagrees with h/
+	ProblemFeedbackIndexMismatch      = "FEEDBACK_INDEX_MISMATCH"         // f/ disagrees with unanswered feedback in h/
+	ProblemOpenIndexMismatch          = "OPEN_INDEX_MISMATCH"             // n/ disagrees with the OPEN promises
+	ProblemDueIndexMismatch           = "DUE_INDEX_MISMATCH"              // d/ disagrees with the OPEN promises
+	ProblemOwnerIndexMismatch         = "OWNER_INDEX_MISMATCH"            // o/ disagrees with the OPEN promises
+	ProblemInteractionLocatorMismatch = "INTERACTION_LOCATOR_MISMATCH"    // j/ disagrees with h/: missing, stray, or holding another {newest} part
+	ProblemPromiseLocatorMismatch     = "PROMISE_LOCATOR_MISMATCH"        // q/ disagrees with p/: missing, stray, or holding another {due} part
+	ProblemIndexDigestMismatch        = "INDEX_DIGEST_MISMATCH"           // an index and its records disagree, but no single key could be named
+	ProblemRecordKeyMismatch          = "RECORD_KEY_MISMATCH"             // a record's own ids differ from its key
+	ProblemIDTimeMismatch             = "ID_TIME_MISMATCH"                // an h/ or p/ key's time part is not the record's occur or due time (wrong order)
+	ProblemUndecodableRecord          = "UNDECODABLE_RECORD"              // a value that does not decode (or holds impossible values)
+	ProblemLastContactBehind          = "LAST_CONTACT_BEHIND"             // a customer's last contact is older than a contact in its history
+	ProblemInteractionCountMismatch   = "INTERACTION_COUNT_MISMATCH"      // a customer record's interaction count differs from its h/ records
+	ProblemOpenCountMismatch          = "OPEN_PROMISE_COUNT_MISMATCH"     // a customer record's open-promise count differs from its OPEN p/ records
+	ProblemRecentMismatch             = "RECENT_MISMATCH"                 // a customer record's copies of its newest interactions differ from h/
+	ProblemUnknownKey                 = "UNKNOWN_KEY"                     // a key with a prefix keys.go does not define
+	ProblemMalformedKey               = "MALFORMED_KEY"                   // a known prefix, but not the documented shape
+	ProblemFormatMissing              = "FORMAT_MISSING"                  // no m/format
+	ProblemFormatUnsupported          = "FORMAT_UNSUPPORTED"              // m/format is not the version this build writes
+	ProblemSecretMissing              = "SECRET_MISSING"                  // no m/secret, or not 32 bytes
 )
 
 // maxProblems bounds the problems a report lists; ProblemCounts stays
@@ -100,19 +102,21 @@ const maxProblems = 1000
 
 // Counts are the records and index entries the check read, per kind.
 type Counts struct {
-	Customers       int64 `json:"customers"`        // c/
-	IdentifierIndex int64 `json:"identifier_index"` // i/ entries, one per identifier
-	IdentifierLinks int64 `json:"identifier_links"` // holders listed in i/ entries
-	Interactions    int64 `json:"interactions"`     // h/
-	TimeIndex       int64 `json:"time_index"`       // t/
-	FeedbackIndex   int64 `json:"feedback_index"`   // f/
-	Promises        int64 `json:"promises"`         // p/
-	OpenPromises    int64 `json:"open_promises"`    // n/ (open-promise index entries)
-	DueIndex        int64 `json:"due_index"`        // d/
-	OwnerIndex      int64 `json:"owner_index"`      // o/
-	Requests        int64 `json:"requests"`         // r/ (live idempotency records)
-	Meta            int64 `json:"meta"`             // m/
-	Other           int64 `json:"other"`            // keys with an unknown prefix
+	Customers           int64 `json:"customers"`            // c/
+	IdentifierIndex     int64 `json:"identifier_index"`     // i/ entries, one per identifier
+	IdentifierLinks     int64 `json:"identifier_links"`     // holders listed in i/ entries
+	Interactions        int64 `json:"interactions"`         // h/
+	InteractionLocators int64 `json:"interaction_locators"` // j/
+	TimeIndex           int64 `json:"time_index"`           // t/
+	FeedbackIndex       int64 `json:"feedback_index"`       // f/
+	Promises            int64 `json:"promises"`             // p/
+	PromiseLocators     int64 `json:"promise_locators"`     // q/
+	OpenPromises        int64 `json:"open_promises"`        // n/ (open-promise index entries)
+	DueIndex            int64 `json:"due_index"`            // d/
+	OwnerIndex          int64 `json:"owner_index"`          // o/
+	Requests            int64 `json:"requests"`             // r/ (live idempotency records)
+	Meta                int64 `json:"meta"`                 // m/
+	Other               int64 `json:"other"`                // keys with an unknown prefix
 }
 
 // Problem is one broken invariant. Keys are redacted (see the package
@@ -160,9 +164,11 @@ func (r Report) WriteText(w io.Writer) error {
 		{"identifier index entries (i/)", c.IdentifierIndex},
 		{"identifier links", c.IdentifierLinks},
 		{"interactions (h/)", c.Interactions},
+		{"interaction locators (j/)", c.InteractionLocators},
 		{"time index entries (t/)", c.TimeIndex},
 		{"feedback index entries (f/)", c.FeedbackIndex},
 		{"promises (p/)", c.Promises},
+		{"promise locators (q/)", c.PromiseLocators},
 		{"open-promise index entries (n/)", c.OpenPromises},
 		{"due index entries (d/)", c.DueIndex},
 		{"owner index entries (o/)", c.OwnerIndex},
@@ -289,6 +295,8 @@ const (
 	famOpen                   // OPEN p/ ⇄ n/
 	famDue                    // OPEN p/ ⇄ d/
 	famOwner                  // OPEN p/ with an owner ⇄ o/
+	famLocateIn               // h/ ⇄ j/ (and the {newest} part j/ holds)
+	famLocateP                // p/ ⇄ q/ (and the {due} part q/ holds)
 	famCount
 )
 
@@ -390,23 +398,29 @@ func (c *checker) run() error {
 			err = c.indexEntry(item)
 		case prefixHistory:
 			err = c.interaction(item)
+		case prefixLocateIn:
+			c.rep.Counts.InteractionLocators++
+			err = c.locator(famLocateIn, item)
 		case prefixTime:
 			c.rep.Counts.TimeIndex++
-			c.indexKey(famTime, key, 1)
+			c.indexKey(famTime, key)
 		case prefixFeedback:
 			c.rep.Counts.FeedbackIndex++
-			c.indexKey(famFeedback, key, 1)
+			c.indexKey(famFeedback, key)
 		case prefixPromise:
 			err = c.promise(item)
+		case prefixLocateP:
+			c.rep.Counts.PromiseLocators++
+			err = c.locator(famLocateP, item)
 		case prefixOpen:
 			c.rep.Counts.OpenPromises++
-			c.indexKey(famOpen, key, 0)
+			c.indexKey(famOpen, key)
 		case prefixDue:
 			c.rep.Counts.DueIndex++
-			c.indexKey(famDue, key, 1)
+			c.indexKey(famDue, key)
 		case prefixOwner:
 			c.rep.Counts.OwnerIndex++
-			c.indexKey(famOwner, key, 2)
+			c.indexKey(famOwner, key)
 		case prefixRequest:
 			err = c.request(item)
 		default:
@@ -434,8 +448,8 @@ func prefixOf(key []byte) string {
 		return ""
 	}
 	switch p := string(key[:2]); p {
-	case prefixMeta, prefixCustomer, prefixIndex, prefixHistory, prefixTime, prefixFeedback,
-		prefixPromise, prefixOpen, prefixDue, prefixOwner, prefixRequest:
+	case prefixMeta, prefixCustomer, prefixIndex, prefixHistory, prefixLocateIn, prefixTime, prefixFeedback,
+		prefixPromise, prefixLocateP, prefixOpen, prefixDue, prefixOwner, prefixRequest:
 		return p
 	}
 	return ""
@@ -617,17 +631,65 @@ func (c *checker) indexEntry(item *badger.Item) error {
 	return nil
 }
 
-// splitRecordKey splits "{prefix}{customer}/{order}/{record}" and checks
-// both ids and the 16-hex-digit order part.
-func splitRecordKey(key []byte, prefix string) (cid, order, rid string, ok bool) {
-	parts := strings.Split(string(key[len(prefix):]), "/")
-	if len(parts) != 3 || len(parts[1]) != 16 {
-		return "", "", "", false
+// keyParts are the parts of a record, locator or index key (keys.go).
+type keyParts struct {
+	cid string // customer id
+	at  string // the 16-hex-digit time part ({newest}, {due}, {occur}, {submit})
+	id  string // interaction or promise id
+}
+
+// keyShapes spells the parts after each prefix: c a customer id, r an
+// interaction or promise id, t 16 lowercase hex digits of time, o an owner
+// (non-empty; it cannot contain '/').
+var keyShapes = map[string]string{
+	prefixHistory: "ctr", prefixPromise: "ctr", prefixOpen: "ctr",
+	prefixLocateIn: "cr", prefixLocateP: "cr",
+	prefixTime: "tcr", prefixFeedback: "tcr", prefixDue: "tcr",
+	prefixOwner: "otcr",
+}
+
+// parseKey splits a key of a prefix in keyShapes into its parts; false
+// when it is not the documented shape.
+func parseKey(key []byte) (keyParts, bool) {
+	var k keyParts
+	shape, ok := keyShapes[prefixOf(key)]
+	if !ok {
+		return k, false
 	}
-	if _, err := hex.DecodeString(parts[1]); err != nil {
-		return "", "", "", false
+	parts := strings.Split(string(key[2:]), "/")
+	if len(parts) != len(shape) {
+		return k, false
 	}
-	return parts[0], parts[1], parts[2], herken.ValidID(parts[0]) && herken.ValidID(parts[2])
+	for i, p := range parts {
+		switch shape[i] {
+		case 'c':
+			k.cid, ok = p, herken.ValidID(p)
+		case 'r':
+			k.id, ok = p, herken.ValidID(p)
+		case 't':
+			k.at, ok = p, isTimeHex(p)
+		case 'o':
+			ok = p != "" // never shown: owners are personal data
+		}
+		if !ok {
+			return keyParts{}, false
+		}
+	}
+	return k, true
+}
+
+// isTimeHex reports whether s is a {time} key part: 16 lowercase hex digits.
+func isTimeHex(s string) bool {
+	return len(s) == 16 && isLowerHex(s)
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // hashInteraction adds one interaction, as the store encodes it, to h.
@@ -666,18 +728,23 @@ func (c *checker) finishHistory() {
 	}
 }
 
-// interaction reads h/{customer}/{interaction}: its customer exists, its ids
-// match the key, its id encodes its time; it adds its t/ (and f/) key to
-// the families, counts it for its customer, compares it with the customer's
-// recent copies and moves the customer's newest contact.
+// interaction reads h/{customer}/{newest}/{interaction}: its customer
+// exists, its ids match the key, the key's {newest} part is its occur time;
+// it adds its j/ locator and its t/ (and f/) key to the families, counts it
+// for its customer, compares it with the customer's recent copies and moves
+// the customer's newest contact.
 func (c *checker) interaction(item *badger.Item) error {
 	key := item.Key()
-	cid, newest, iid, ok := splitRecordKey(key, prefixHistory)
+	k, ok := parseKey(key)
 	if !ok {
 		c.problem(ProblemMalformedKey, "not h/{customer}/{newest}/{interaction}", redactKey(key))
 		return nil
 	}
+	cid, newest, iid := k.cid, k.at, k.id
 	c.rep.Counts.Interactions++
+	// From the key alone: a record that does not decode still has (and
+	// needs) its locator.
+	c.add(&c.records[famLocateIn], string(interactionLocator(cid, iid)), newest)
 	if cid != c.hCID {
 		c.finishHistory()
 		c.hCID, c.hN, c.hBad = cid, 0, false
@@ -729,27 +796,31 @@ func (c *checker) interaction(item *badger.Item) error {
 	return nil
 }
 
-// promise reads p/{customer}/{promise}: its customer exists, ids match the
-// key, the id encodes the due time, its interaction exists; an OPEN promise
-// adds its n/ d/ (o/) keys to the families.
+// promise reads p/{customer}/{due}/{promise}: its customer exists, ids
+// match the key, the key's {due} part is its due time, its interaction
+// exists (or retention explains why not); it adds its q/ locator, and for
+// an OPEN promise its n/ d/ (o/) keys, to the families.
 func (c *checker) promise(item *badger.Item) error {
 	key := item.Key()
-	cid, due, pid, ok := splitRecordKey(key, prefixPromise)
+	k, ok := parseKey(key)
 	if !ok {
 		c.problem(ProblemMalformedKey, "not p/{customer}/{due}/{promise}", redactKey(key))
 		return nil
 	}
+	cid, due, pid := k.cid, k.at, k.id
 	c.rep.Counts.Promises++
+	c.add(&c.records[famLocateP], string(promiseLocator(cid, pid)), due)
 	if _, exists := c.customer(cid); !exists {
 		c.problem(ProblemPromiseOrphan, "the customer does not exist", string(key), customerRef(cid))
 	}
 	var (
-		p    herken.Promise
+		pr   promiseRec
 		derr error
 	)
-	if err := item.Value(func(v []byte) error { p, derr = decodePromise(v); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { pr, derr = decodePromiseRec(v); return nil }); err != nil {
 		return err
 	}
+	p := pr.Promise
 	if derr == nil && !p.State.Valid() {
 		derr = errors.New("unknown state")
 	}
@@ -778,8 +849,12 @@ func (c *checker) promise(item *badger.Item) error {
 		}
 		// Retention may purge it (the promise keeps the name, promise.proto);
 		// only an interaction newer than the oldest one left is missing.
-		if !found && !c.purged(p.InteractionID) {
-			c.problem(ProblemPromiseInteractionMissing, "the interaction it was made in does not exist and is newer than the oldest interaction kept (not purged by retention)", string(key))
+		if occur, known := interactionTime(unixNano(pr.interactionOccur), p.InteractionID); !found && !c.purged(occur, known) {
+			detail := "the interaction it was made in does not exist and is newer than the oldest interaction kept (not purged by retention)"
+			if !known {
+				detail = "the interaction it was made in does not exist, and the record does not say when it occurred (retention cannot explain it)"
+			}
+			c.problem(ProblemPromiseInteractionMissing, detail, string(key))
 		}
 	}
 	if p.State == herken.PromiseOpen {
@@ -797,29 +872,27 @@ func (c *checker) promise(item *badger.Item) error {
 }
 
 // indexKey adds a t/ f/ n/ d/ or o/ key to its family after checking its
-// shape: "{prefix}" then `middle` '/'-separated parts (times, owner), then
-// {customer}/{record}.
-func (c *checker) indexKey(f family, key []byte, middle int) {
-	if !indexKeyShape(key, middle) {
+// shape (keyShapes).
+func (c *checker) indexKey(f family, key []byte) {
+	if _, ok := parseKey(key); !ok {
 		c.problem(ProblemMalformedKey, "not the documented index key shape", redactKey(key))
 		return
 	}
 	c.add(&c.index[f], string(key))
 }
 
-func indexKeyShape(key []byte, middle int) bool {
-	parts := strings.Split(string(key[2:]), "/")
-	if len(parts) != middle+2 || !herken.ValidID(parts[middle]) || !herken.ValidID(parts[middle+1]) {
-		return false
+// locator adds a j/ or q/ key and the time part it holds to its family,
+// the same pair its h/ or p/ record adds (interaction, promise).
+func (c *checker) locator(f family, item *badger.Item) error {
+	key := item.Key()
+	if _, ok := parseKey(key); !ok {
+		c.problem(ProblemMalformedKey, "not the documented locator key shape", redactKey(key))
+		return nil
 	}
-	// The time part is 16 hex digits; an owner (o/) is any non-empty string.
-	if middle >= 1 {
-		t := parts[middle-1]
-		if _, err := hex.DecodeString(t); err != nil || len(t) != 16 {
-			return false
-		}
-	}
-	return middle < 2 || parts[0] != ""
+	return item.Value(func(v []byte) error {
+		c.add(&c.index[f], string(key), string(v))
+		return nil
+	})
 }
 
 // request reads r/{request_id}: it decodes and names a result that exists
@@ -856,7 +929,7 @@ func (c *checker) request(item *badger.Item) error {
 	if err != nil || isPromise {
 		return err
 	}
-	if c.purged(rid) {
+	if c.purged(interactionTime(r.InteractionOccurTime, rid)) {
 		// Retention purged it while its request id was still remembered: a
 		// retry answers INTERACTION_NOT_FOUND, which is the truth.
 		return nil
@@ -865,20 +938,37 @@ func (c *checker) request(item *badger.Item) error {
 	return nil
 }
 
-// purged reports whether a missing interaction is explained by retention:
-// its id says it occurred before the oldest interaction still stored
-// (retention purges oldest first). h/ sorts before p/ and r/, so the scan
-// has seen every interaction when it asks.
-func (c *checker) purged(interactionID string) bool {
-	if !herken.ValidID(interactionID) {
-		return false
+// interactionTime is when the interaction a promise or request record
+// names occurred (Unix ns), as far as that record tells: the occur time the
+// store copied into it (recorded, 0 when none), else, for a format-2 id of
+// 24 hex digits, the time its first 16 encode (MaxInt64 minus the occur
+// time, the {newest} key part). Ids are opaque otherwise; known is false
+// when neither tells.
+func interactionTime(recorded int64, id string) (occur int64, known bool) {
+	if recorded > 0 {
+		return recorded, true
 	}
-	var b [8]byte
-	if _, err := hex.Decode(b[:], []byte(interactionID[:16])); err != nil {
-		return false
+	if len(id) == 24 && isLowerHex(id) {
+		if t, ok := newestTime(id[:16]); ok {
+			return t.UnixNano(), true
+		}
 	}
-	occur := math.MaxInt64 - int64(binary.BigEndian.Uint64(b[:]))
-	return occur < c.oldest
+	return 0, false
+}
+
+// purged reports whether a missing interaction that occurred at occur is
+// explained by retention: it occurred before the oldest interaction still
+// stored (retention purges oldest first). h/ sorts before p/ and r/, so the
+// scan has seen every interaction when it asks.
+//
+// An unknown time is not explained: the missing interaction is reported.
+// Every write path of this build copies the time next to the id and every
+// format-2 id carries it, so an unknown one means a record no write path
+// made (a hand edit, or a bulk load naming interactions); saying nothing
+// could hide a lost interaction, while a report of one that retention took
+// costs a look.
+func (c *checker) purged(occur int64, known bool) bool {
+	return known && occur < c.oldest
 }
 
 func (c *checker) exists(key []byte) (bool, error) {
@@ -938,24 +1028,27 @@ func (c *checker) reconcile() error {
 			return err
 		}
 	}
-	if differs[famTime] || differs[famFeedback] {
-		if err := c.localiseHistory(differs[famTime], differs[famFeedback]); err != nil {
+	if differs[famTime] || differs[famFeedback] || differs[famLocateIn] {
+		if err := c.localiseHistory(differs[famTime], differs[famFeedback], differs[famLocateIn]); err != nil {
 			return err
 		}
 	}
-	if differs[famOpen] || differs[famDue] || differs[famOwner] {
-		if err := c.localisePromises(differs[famOpen], differs[famDue], differs[famOwner]); err != nil {
+	if differs[famOpen] || differs[famDue] || differs[famOwner] || differs[famLocateP] {
+		if err := c.localisePromises(differs[famOpen], differs[famDue], differs[famOwner], differs[famLocateP]); err != nil {
 			return err
 		}
 	}
 	// A family that differs where no record could be named is still a
 	// problem — unless records of its prefixes were unreadable (reported
-	// already), which explains the difference.
+	// already), which explains the difference. The locator families
+	// compare keys and their time parts only, so nothing unreadable
+	// explains them.
 	kinds := [famCount][]string{
 		{ProblemIdentifierNotIndexed, ProblemIndexHolderMismatch}, {ProblemTimeIndexMismatch},
 		{ProblemFeedbackIndexMismatch}, {ProblemOpenIndexMismatch}, {ProblemDueIndexMismatch}, {ProblemOwnerIndexMismatch},
+		{ProblemInteractionLocatorMismatch}, {ProblemPromiseLocatorMismatch},
 	}
-	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p"}
+	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p", "", ""}
 	for f := range famCount {
 		if !differs[f] {
 			continue
@@ -1080,13 +1173,22 @@ func listsKey(cu herken.Customer, key string) bool {
 	return false
 }
 
-// localiseHistory names the interactions whose t/ or f/ entry is missing
-// and the t/ or f/ entries that name no such interaction.
-func (c *checker) localiseHistory(doTime, doFeedback bool) error {
+// localiseHistory names the interactions whose j/ locator, t/ or f/ entry
+// is missing or wrong, and the j/ t/ or f/ entries that name no such
+// interaction.
+func (c *checker) localiseHistory(doTime, doFeedback, doLocate bool) error {
 	err := c.scan(prefixHistory, func(item *badger.Item) error {
 		key := item.Key()
-		cid, _, iid, ok := splitRecordKey(key, prefixHistory)
+		k, ok := parseKey(key)
 		if !ok {
+			return nil
+		}
+		if doLocate {
+			if err := c.locatorHolds(ProblemInteractionLocatorMismatch, key, interactionLocator(k.cid, k.id), k.at); err != nil {
+				return err
+			}
+		}
+		if !doTime && !doFeedback {
 			return nil
 		}
 		in, err := readInteractionAt(c.txn, key)
@@ -1096,7 +1198,7 @@ func (c *checker) localiseHistory(doTime, doFeedback bool) error {
 			}
 			return err
 		}
-		in.ID, in.CustomerID = iid, cid
+		in.ID, in.CustomerID = k.id, k.cid
 		if doTime {
 			if ok, err := c.exists(timeKey(in)); err != nil {
 				return err
@@ -1116,24 +1218,29 @@ func (c *checker) localiseHistory(doTime, doFeedback bool) error {
 	if err != nil {
 		return err
 	}
+	if doLocate {
+		if err := c.strayLocators(prefixLocateIn, ProblemInteractionLocatorMismatch, historyKey); err != nil {
+			return err
+		}
+	}
 	check := func(prefix, kind string, want func(in herken.Interaction) ([]byte, string)) error {
 		return c.scan(prefix, func(item *badger.Item) error {
 			key := item.Key()
-			if !indexKeyShape(key, 1) {
+			k, ok := parseKey(key)
+			if !ok {
 				return nil // reported as MALFORMED_KEY
 			}
-			cid, iid, _ := splitTail(key)
-			in, err := readInteraction(c.txn, cid, iid)
+			in, found, err := c.interactionByID(k.cid, k.id)
 			switch {
-			case errors.Is(err, herken.ErrInteractionNotFound):
-				c.problem(kind, "names an interaction that does not exist", string(key))
-				return nil
 			case isDecodeError(err):
 				return nil
 			case err != nil:
 				return err
+			case !found:
+				c.problem(kind, "names an interaction that does not exist", string(key))
+				return nil
 			}
-			in.ID, in.CustomerID = iid, cid
+			in.ID, in.CustomerID = k.id, k.cid
 			if wantKey, why := want(in); !bytes.Equal(wantKey, key) {
 				c.problem(kind, why, string(key))
 			}
@@ -1159,13 +1266,104 @@ func (c *checker) localiseHistory(doTime, doFeedback bool) error {
 	return nil
 }
 
-// localisePromises names the OPEN promises missing an n/ d/ or o/ entry and
-// the entries that name no OPEN promise with those values.
-func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
+// locatorHolds reports a record (at key) whose locator is missing or holds
+// another time part than the record's key.
+func (c *checker) locatorHolds(kind string, key, locator []byte, at string) error {
+	item, err := c.txn.Get(locator)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		c.problem(kind, "the record has no "+string(locator[:2])+" locator: it cannot be found by id", string(key))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(func(v []byte) error {
+		if string(v) != at {
+			c.problem(kind, "the locator holds another time than the record's key: it finds another record or none", string(key), string(locator))
+		}
+		return nil
+	})
+}
+
+// strayLocators reports the j/ or q/ locators whose record is not where
+// they say (recordKey builds the h/ or p/ key from a locator's parts).
+func (c *checker) strayLocators(prefix, kind string, recordKey func(cid, at, id string) []byte) error {
+	return c.scan(prefix, func(item *badger.Item) error {
+		key := item.Key()
+		k, ok := parseKey(key)
+		if !ok {
+			return nil // reported as MALFORMED_KEY
+		}
+		return item.Value(func(v []byte) error {
+			if !isTimeHex(string(v)) {
+				c.problem(kind, "the locator does not hold a 16-hex-digit time", string(key))
+				return nil
+			}
+			found, err := c.exists(recordKey(k.cid, string(v), k.id))
+			if err == nil && !found {
+				c.problem(kind, "the locator names a record that does not exist", string(key))
+			}
+			return err
+		})
+	})
+}
+
+// interactionByID reads an interaction as the store finds it by id,
+// through its j/ locator; found is false when the locator or the record it
+// names is missing (both reported by the locator family, if at all). A
+// record that does not decode is a decodeError.
+func (c *checker) interactionByID(cid, iid string) (in herken.Interaction, found bool, err error) {
+	key, err := locateInteraction(c.txn, cid, iid)
+	if errors.Is(err, herken.ErrInteractionNotFound) {
+		return in, false, nil
+	}
+	if err != nil {
+		return in, false, err
+	}
+	if ok, err := c.exists(key); err != nil || !ok {
+		return in, false, err
+	}
+	in, err = readInteractionAt(c.txn, key)
+	return in, err == nil, err
+}
+
+// promiseByID is interactionByID for promises (q/ locator).
+func (c *checker) promiseByID(cid, pid string) (p herken.Promise, found bool, err error) {
+	item, err := c.txn.Get(promiseLocator(cid, pid))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, err
+	}
+	due, err := item.ValueCopy(nil)
+	if err != nil {
+		return p, false, err
+	}
+	key := promiseKeyAt(cid, string(due), pid)
+	if ok, err := c.exists(key); err != nil || !ok {
+		return p, false, err
+	}
+	p, err = getPromiseAt(c.txn, key)
+	return p, err == nil, err
+}
+
+// localisePromises names the promises whose q/ locator is missing or
+// wrong, the OPEN ones missing an n/ d/ or o/ entry, and the q/ n/ d/ and
+// o/ entries that name no such promise.
+func (c *checker) localisePromises(doOpen, doDue, doOwner, doLocate bool) error {
 	err := c.scan(prefixPromise, func(item *badger.Item) error {
 		key := item.Key()
-		cid, _, pid, ok := splitRecordKey(key, prefixPromise)
+		k, ok := parseKey(key)
 		if !ok {
+			return nil
+		}
+		if doLocate {
+			if err := c.locatorHolds(ProblemPromiseLocatorMismatch, key, promiseLocator(k.cid, k.id), k.at); err != nil {
+				return err
+			}
+		}
+		if !doOpen && !doDue && !doOwner {
 			return nil
 		}
 		p, err := getPromiseAt(c.txn, key)
@@ -1178,7 +1376,7 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 		if p.State != herken.PromiseOpen {
 			return nil
 		}
-		p.ID, p.CustomerID = pid, cid
+		p.ID, p.CustomerID = k.id, k.cid
 		want := []struct {
 			on   bool
 			key  []byte
@@ -1203,24 +1401,29 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 	if err != nil {
 		return err
 	}
-	check := func(prefix, kind string, middle int, want func(p herken.Promise) []byte) error {
+	if doLocate {
+		if err := c.strayLocators(prefixLocateP, ProblemPromiseLocatorMismatch, promiseKeyAt); err != nil {
+			return err
+		}
+	}
+	check := func(prefix, kind string, want func(p herken.Promise) []byte) error {
 		return c.scan(prefix, func(item *badger.Item) error {
 			key := item.Key()
-			if !indexKeyShape(key, middle) {
+			k, ok := parseKey(key)
+			if !ok {
 				return nil // reported as MALFORMED_KEY
 			}
-			cid, pid, _ := splitTail(key)
-			p, err := getPromise(c.txn, cid, pid)
+			p, found, err := c.promiseByID(k.cid, k.id)
 			switch {
-			case errors.Is(err, herken.ErrPromiseNotFound):
-				c.problem(kind, "names a promise that does not exist", redactKey(key))
-				return nil
 			case isDecodeError(err):
 				return nil
 			case err != nil:
 				return err
+			case !found:
+				c.problem(kind, "names a promise that does not exist", redactKey(key))
+				return nil
 			}
-			p.ID, p.CustomerID = pid, cid
+			p.ID, p.CustomerID = k.id, k.cid
 			switch {
 			case p.State != herken.PromiseOpen:
 				c.problem(kind, "names a promise that is "+p.State.String()+", not OPEN", redactKey(key))
@@ -1231,17 +1434,17 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner bool) error {
 		})
 	}
 	if doOpen {
-		if err := check(prefixOpen, ProblemOpenIndexMismatch, 0, openKey); err != nil {
+		if err := check(prefixOpen, ProblemOpenIndexMismatch, openKey); err != nil {
 			return err
 		}
 	}
 	if doDue {
-		if err := check(prefixDue, ProblemDueIndexMismatch, 1, dueKey); err != nil {
+		if err := check(prefixDue, ProblemDueIndexMismatch, dueKey); err != nil {
 			return err
 		}
 	}
 	if doOwner {
-		return check(prefixOwner, ProblemOwnerIndexMismatch, 2, func(p herken.Promise) []byte {
+		return check(prefixOwner, ProblemOwnerIndexMismatch, func(p herken.Promise) []byte {
 			if p.Owner == "" {
 				return nil
 			}
@@ -1287,22 +1490,13 @@ func redactKey(key []byte) string {
 		}
 	case prefixIndex:
 		return redactIndexKey(s[2:])
-	case prefixHistory, prefixPromise:
-		if _, _, _, ok := splitRecordKey(key, s[:2]); ok {
-			return s
-		}
-	case prefixOpen:
-		if indexKeyShape(key, 0) {
-			return s
-		}
-	case prefixTime, prefixFeedback, prefixDue:
-		if indexKeyShape(key, 1) {
+	case prefixHistory, prefixLocateIn, prefixPromise, prefixLocateP, prefixOpen, prefixTime, prefixFeedback, prefixDue:
+		if _, ok := parseKey(key); ok {
 			return s
 		}
 	case prefixOwner:
-		if indexKeyShape(key, 2) {
-			_, tail, _ := strings.Cut(s[2:], "/")
-			return prefixOwner + "<owner>/" + tail
+		if k, ok := parseKey(key); ok {
+			return prefixOwner + "<owner>/" + k.at + "/" + k.cid + "/" + k.id
 		}
 	case prefixRequest:
 		return prefixRequest + "<redacted>"

@@ -53,7 +53,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	}
 	const old = 2*purgeBatch + 17
 	for i := 0; i <= old; i++ {
-		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
+		in := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: epoch.Add(time.Duration(i) * time.Second), Summary: "x"}
 		rec, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{})
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/herken/herken"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/herken/herken/store/badgerstore/internal/recordpb"
 )
 
 // AppendInteraction implements herken.Store.
@@ -45,7 +47,9 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 			return err
 		}
 		out = rec
-		return putRequest(txn, idem, cid+"/"+rec.ID)
+		// The occur time lets herken check tell a retry's purged
+		// interaction from a lost one (ids are opaque).
+		return putRequestRecord(txn, idem, &recordpb.RequestRecord{ResultId: cid + "/" + rec.ID, InteractionOccurTime: unixNano(rec.OccurTime)})
 	})
 	return out, err
 }

@@ -13,6 +13,12 @@ import (
 // migrateBatch is how many records one migration transaction moves.
 const migrateBatch = 500
 
+// v2Family is one kind of format-2 key migrateV2 moves: the prefix, and
+// the locator prefix the moved record gets ("" for none).
+type v2Family struct{ prefix, locator string }
+
+var v2Families = []v2Family{{prefixHistory, prefixLocateIn}, {prefixPromise, prefixLocateP}, {prefixOpen, ""}}
+
 // migrateV2 upgrades a format-2 store, whose interaction and promise ids
 // were made by the store and encoded the key order, to format 3, where ids
 // are the domain's and the order lives in the keys only (keys.go):
@@ -31,69 +37,18 @@ func (s *Store) migrateV2() error {
 	start := time.Now()
 	s.log.Info("migrating store format 2 to 3: moving interactions and promises to ordered keys (one-time)")
 	moved := 0
-	for _, m := range []struct {
-		prefix, locator string
-	}{{prefixHistory, prefixLocateIn}, {prefixPromise, prefixLocateP}, {prefixOpen, ""}} {
+	for _, f := range v2Families {
 		var after []byte
 		for {
-			type move struct{ old, new, loc, locVal, val []byte }
-			var batch []move
-			err := s.view(ctx, func(txn *badger.Txn) error {
-				io := badger.DefaultIteratorOptions
-				io.Prefix = []byte(m.prefix)
-				it := txn.NewIterator(io)
-				defer it.Close()
-				for it.Seek(seekStart(after, io.Prefix)); it.ValidForPrefix(io.Prefix) && len(batch) < migrateBatch; it.Next() {
-					key := it.Item().Key()
-					if after != nil && bytes.Equal(key, after) {
-						continue
-					}
-					cid, id, ok := strings.Cut(string(key[len(m.prefix):]), "/")
-					if !ok || strings.Contains(id, "/") {
-						continue // already format 3
-					}
-					if len(id) != 24 {
-						return fmt.Errorf("badgerstore: migrating format 2: unexpected key under %q", m.prefix)
-					}
-					val, err := it.Item().ValueCopy(nil)
-					if err != nil {
-						return err
-					}
-					mv := move{old: it.Item().KeyCopy(nil), new: []byte(m.prefix + cid + "/" + id[:16] + "/" + id), val: val}
-					if m.locator != "" {
-						mv.loc, mv.locVal = []byte(m.locator+cid+"/"+id), []byte(id[:16])
-					}
-					batch = append(batch, mv)
-				}
-				return nil
-			})
+			n, last, err := s.migrateV2Batch(ctx, f, after, migrateBatch)
 			if err != nil {
 				return err
 			}
-			if len(batch) == 0 {
+			if n == 0 {
 				break
 			}
-			err = s.update(ctx, func(txn *badger.Txn) error {
-				for _, mv := range batch {
-					if err := txn.Set(mv.new, mv.val); err != nil {
-						return err
-					}
-					if mv.loc != nil {
-						if err := txn.Set(mv.loc, mv.locVal); err != nil {
-							return err
-						}
-					}
-					if err := txn.Delete(mv.old); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("badgerstore: migrating format 2: %w", err)
-			}
-			after = batch[len(batch)-1].old
-			moved += len(batch)
+			after = last
+			moved += n
 		}
 	}
 	if err := s.update(ctx, func(txn *badger.Txn) error {
@@ -103,4 +58,64 @@ func (s *Store) migrateV2() error {
 	}
 	s.log.Info("store migration finished", "keys_moved", moved, "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
+}
+
+// migrateV2Batch moves up to limit old-shaped keys of family f that sort
+// after the key after (nil: from the start) in one transaction. It returns
+// how many it moved and the last old key, where the next batch goes on.
+func (s *Store) migrateV2Batch(ctx context.Context, f v2Family, after []byte, limit int) (int, []byte, error) {
+	type move struct{ old, new, loc, locVal, val []byte }
+	var batch []move
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		io := badger.DefaultIteratorOptions
+		io.Prefix = []byte(f.prefix)
+		it := txn.NewIterator(io)
+		defer it.Close()
+		for it.Seek(seekStart(after, io.Prefix)); it.ValidForPrefix(io.Prefix) && len(batch) < limit; it.Next() {
+			key := it.Item().Key()
+			if after != nil && bytes.Equal(key, after) {
+				continue
+			}
+			cid, id, ok := strings.Cut(string(key[len(f.prefix):]), "/")
+			if !ok || strings.Contains(id, "/") {
+				continue // already format 3
+			}
+			if len(id) != 24 {
+				return fmt.Errorf("badgerstore: migrating format 2: unexpected key under %q", f.prefix)
+			}
+			val, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			mv := move{old: it.Item().KeyCopy(nil), new: []byte(f.prefix + cid + "/" + id[:16] + "/" + id), val: val}
+			if f.locator != "" {
+				mv.loc, mv.locVal = []byte(f.locator+cid+"/"+id), []byte(id[:16])
+			}
+			batch = append(batch, mv)
+		}
+		return nil
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, nil, err
+	}
+	err = s.update(ctx, func(txn *badger.Txn) error {
+		for _, mv := range batch {
+			if err := txn.Set(mv.new, mv.val); err != nil {
+				return err
+			}
+			if mv.loc != nil {
+				if err := txn.Set(mv.loc, mv.locVal); err != nil {
+					return err
+				}
+			}
+			if err := txn.Delete(mv.old); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("badgerstore: migrating format 2: %w", err)
+	}
+	return len(batch), batch[len(batch)-1].old, nil
 }

@@ -68,12 +68,12 @@ func TestFreeSpaceReserve(t *testing.T) {
 	wantSpaceLow(t, "Writable", s.Writable())
 	_, err = s.CreateCustomer(ctx, storetest.NewCustomer("Piet", storetest.Phone("+31687654321")), herken.WriteOptions{})
 	wantSpaceLow(t, "CreateCustomer", err)
-	in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
+	in := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
 		Outcome: herken.OutcomeResolved, OccurTime: now, Summary: "x"}
 	_, err = s.AppendInteraction(ctx, herken.Target{CustomerID: jan.ID}, in, herken.WriteOptions{})
 	wantSpaceLow(t, "AppendInteraction", err)
 	_, err = s.CreatePromise(ctx, herken.Target{CustomerID: jan.ID},
-		herken.Promise{Kind: herken.PromiseCallback, DueTime: now.Add(time.Hour), CreateTime: now}, herken.WriteOptions{})
+		herken.Promise{ID: herken.NewID(), Kind: herken.PromiseCallback, DueTime: now.Add(time.Hour), CreateTime: now}, herken.WriteOptions{})
 	wantSpaceLow(t, "CreatePromise", err)
 	_, _, err = s.PurgeInteractions(ctx, now, 10, herken.WriteOptions{})
 	wantSpaceLow(t, "PurgeInteractions", err)

@@ -403,10 +403,17 @@ func checkRequest(txn *badger.Txn, idem herken.Idempotency) (string, error) {
 }
 
 func putRequest(txn *badger.Txn, idem herken.Idempotency, resultID string) error {
+	return putRequestRecord(txn, idem, &recordpb.RequestRecord{ResultId: resultID})
+}
+
+// putRequestRecord stores r (its fingerprint taken from idem) under idem's
+// key with idem's TTL; nothing when idem is off.
+func putRequestRecord(txn *badger.Txn, idem herken.Idempotency, r *recordpb.RequestRecord) error {
 	if idem.Key == "" {
 		return nil
 	}
-	b, err := marshalOpts.Marshal(&recordpb.RequestRecord{ResultId: resultID, Fingerprint: idem.Fingerprint})
+	r.Fingerprint = idem.Fingerprint
+	b, err := marshalOpts.Marshal(r)
 	if err != nil {
 		return err
 	}

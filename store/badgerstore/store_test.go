@@ -86,7 +86,7 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 12; i++ {
-		in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
+		in := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved,
 			OccurTime: time.Date(2026, 11, 1, i, 0, 0, 0, time.UTC), Summary: "x"}
 		if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{}); err != nil {
 			t.Fatal(err)
@@ -137,7 +137,7 @@ func TestRetryAfterRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	in := herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: old}
+	in := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: old}
 	idem := herken.Idempotency{Key: "r1", Fingerprint: []byte("f"), TTL: time.Hour}
 	if _, err := s.AppendInteraction(ctx, herken.Target{CustomerID: c.ID}, in, herken.WriteOptions{Idempotency: idem}); err != nil {
 		t.Fatal(err)
@@ -202,12 +202,12 @@ func TestWriteThroughDanglingIndex(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	target := herken.Target{Identifier: phone}
-	_, err = s.AppendInteraction(ctx, target, herken.Interaction{Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
+	_, err = s.AppendInteraction(ctx, target, herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
 		Outcome: herken.OutcomeResolved, OccurTime: now, Summary: "x"}, herken.WriteOptions{})
 	if de, ok := herken.AsError(err); !ok || de.Code != herken.CodeInternal {
 		t.Errorf("AppendInteraction through a dangling index entry: %v, want INTERNAL", err)
 	}
-	_, err = s.CreatePromise(ctx, target, herken.Promise{Kind: herken.PromiseCallback, State: herken.PromiseOpen,
+	_, err = s.CreatePromise(ctx, target, herken.Promise{ID: herken.NewID(), Kind: herken.PromiseCallback, State: herken.PromiseOpen,
 		DueTime: now.Add(time.Hour), CreateTime: now, StateTime: now}, herken.WriteOptions{})
 	if de, ok := herken.AsError(err); !ok || de.Code != herken.CodeInternal {
 		t.Errorf("CreatePromise through a dangling index entry: %v, want INTERNAL", err)

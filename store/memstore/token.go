@@ -47,7 +47,7 @@ func (s *Store) openToken(token string, hash []byte) (pos entry, asOf time.Time,
 	if len(token) > maxTokenLen {
 		return entry{}, time.Time{}, false, herken.ErrPageToken
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token) // Strict: one token, one spelling
 	if err != nil || len(raw) < 2*sha256.Size {
 		return entry{}, time.Time{}, false, herken.ErrPageToken
 	}

@@ -330,11 +330,15 @@ func testUpdateInteraction(t *testing.T, s herken.Store) {
 	}
 	// fn's error aborts: nothing changes, the error comes back as is, and
 	// fn's edits to the feedback never reach the stored copy.
+	before := digestOf(t, s)
 	_, err = s.UpdateInteraction(ctx, c.ID, in.ID, func(x *herken.Interaction) error {
 		x.Feedback.Answer, x.Summary = "changed", "changed"
 		return herken.ErrFeedbackSubmitted
 	}, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrFeedbackSubmitted)
+	if digestOf(t, s) != before {
+		t.Fatal("an aborted update wrote something")
+	}
 	after, _ := mustListInteractions(t, s, herken.InteractionQuery{CustomerID: c.ID, PageSize: 10})
 	if after[0].Summary != "gebeld" || after[0].Feedback.Answer != "" {
 		t.Fatalf("aborted update changed the interaction: %+v %+v", after[0], after[0].Feedback)

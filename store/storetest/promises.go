@@ -159,8 +159,12 @@ func testPromiseUpdateMovesIndexes(t *testing.T, s herken.Store) {
 		t.Fatalf("kept list %d", len(kept))
 	}
 	sentinel := errors.New("refused")
-	if _, err := s.UpdatePromise(ctx, c.ID, p.ID, func(*herken.Promise) error { return sentinel }, herken.WriteOptions{}); !errors.Is(err, sentinel) {
+	before := digestOf(t, s)
+	if _, err := s.UpdatePromise(ctx, c.ID, p.ID, func(p *herken.Promise) error { p.State = herken.PromiseOpen; return sentinel }, herken.WriteOptions{}); !errors.Is(err, sentinel) {
 		t.Fatalf("fn error not returned: %v", err)
+	}
+	if digestOf(t, s) != before {
+		t.Fatal("an aborted update wrote something")
 	}
 	if _, err := s.UpdatePromise(ctx, c.ID, "000000000000000000000000", keep, herken.WriteOptions{}); !errors.Is(err, herken.ErrPromiseNotFound) {
 		t.Fatalf("update of unknown promise: %v", err)

@@ -1,6 +1,11 @@
 // Package storetest is the conformance suite every herken.Store passes
-// (the Dex storage/conformance idea): the Badger store today, any later
-// backend tomorrow, held to the same contract.
+// (the Dex storage/conformance idea): the Badger store and the in-memory
+// store today, any later backend tomorrow, held to the same contract.
+//
+// A store that also has Digest() ([]byte, error) — a hash of everything it
+// holds — is checked to write nothing when it refuses a write; for others
+// that check is void. It may import the standard library, herken and
+// herken/identity only.
 package storetest
 
 import (
@@ -35,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) herken.Store) {
 		{"ConcurrentExclusiveLink", testConcurrentExclusiveLink},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"RecentCopiesInStep", testRecentCopiesInStep},
+		{"ValuesAreCopies", testValuesAreCopies},
 	}
 	tests = append(tests, promiseTests...)
 	tests = append(tests, historyTests...)
@@ -167,8 +173,12 @@ func testGetUnknown(t *testing.T, s herken.Store) {
 func testExclusiveIdentifier(t *testing.T, s herken.Store) {
 	first := mustCreate(t, s, NewCustomer("A", External("K-1")))
 	second := NewCustomer("B", Phone("+31612345678"), External("K-1"))
+	before := digestOf(t, s)
 	_, err := s.CreateCustomer(ctx, second, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrAlreadyLinked)
+	if digestOf(t, s) != before {
+		t.Fatal("a refused create wrote something")
+	}
 	// The store says which identifier and who holds it, as values: field
 	// paths and resource names are the caller's business.
 	var ie *herken.IdentifierError
@@ -214,8 +224,12 @@ func testShareLimit(t *testing.T, s herken.Store) {
 	for i := 0; i < herken.MaxHoldersPerIdentity; i++ {
 		mustCreate(t, s, NewCustomer(fmt.Sprint("holder ", i), line))
 	}
+	before := digestOf(t, s)
 	_, err := s.CreateCustomer(ctx, NewCustomer("one too many", line), herken.WriteOptions{})
 	wantErr(t, err, herken.ErrShareLimit)
+	if digestOf(t, s) != before {
+		t.Fatal("a refused create wrote something")
+	}
 	if ie := new(herken.IdentifierError); !errors.As(err, &ie) || ie.Index != 0 || ie.Holder != "" {
 		t.Fatalf("error detail: %#v, want IdentifierError{Index: 0}", ie)
 	}
@@ -307,11 +321,20 @@ func testAppendByIdentifier(t *testing.T, s herken.Store) {
 	if got.CustomerID != c.ID || got.Identifier != in.Identifier {
 		t.Fatalf("appended %+v", got)
 	}
+	in.ID = herken.NewID()
+	before := digestOf(t, s)
 	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: Phone("+31699999999")}, in, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrIdentifierNotFound)
+	if digestOf(t, s) != before {
+		t.Fatal("a refused append wrote something")
+	}
 	mustCreate(t, s, NewCustomer("Partner", line))
+	before = digestOf(t, s)
 	_, err = s.AppendInteraction(ctx, herken.Target{Identifier: line}, in, herken.WriteOptions{})
 	wantErr(t, err, herken.ErrAmbiguous)
+	if digestOf(t, s) != before {
+		t.Fatal("a refused append wrote something")
+	}
 }
 
 func testAppendUnknownCustomer(t *testing.T, s herken.Store) {
@@ -468,5 +491,57 @@ func testRecentCopiesInStep(t *testing.T, s herken.Store) {
 	check("after purging into the recent copies")
 	if got := mustMatch(t, s, []identity.Identifier{Phone("+31612345678")}, 100).History; len(got) != 2 {
 		t.Fatalf("%d left, want 2", len(got))
+	}
+}
+
+// testValuesAreCopies: a store keeps no reference to what a caller passes
+// in, gets back or sees in a callback; changing those changes nothing
+// stored.
+func testValuesAreCopies(t *testing.T, s herken.Store) {
+	phone := Phone("+31612345678")
+	c := NewCustomer("Jan", phone)
+	created := mustCreate(t, s, c)
+	c.Tags[0], c.Identifiers[0].Value = "changed", "changed"
+	created.Tags[0], created.Identifiers[0].Value = "changed", "changed"
+	if got, err := s.GetCustomer(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	} else {
+		got.Tags[0] = "changed"
+	}
+	fb := &herken.Feedback{Score: 3, SubmitTime: epoch}
+	in := newInteraction(epoch, "gebeld")
+	in.Feedback = fb
+	appended := mustAppend(t, s, c.ID, in)
+	fb.Score, appended.Feedback.Score = 1, 1
+	var kept *herken.Feedback
+	updated, err := s.UpdateInteraction(ctx, c.ID, in.ID, func(x *herken.Interaction) error {
+		kept = x.Feedback
+		x.Feedback.Comment = "ok"
+		return nil
+	}, herken.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept.Comment, updated.Feedback.Comment = "changed", "changed"
+	snap, err := s.Match(ctx, []identity.Identifier{phone}, herken.MatchOptions{HistoryLimit: 10}, func(h [][]string) string {
+		id := h[0][0]
+		h[0][0] = "changed"
+		return id
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.History[0].Feedback.Score = 5
+	snap.Customers[c.ID].Tags[0] = "changed"
+	list, _ := mustListInteractions(t, s, herken.InteractionQuery{CustomerID: c.ID, PageSize: 10})
+	list[0].Feedback.Score = 5
+
+	snap = mustMatch(t, s, []identity.Identifier{phone}, 10)
+	cust := snap.Customers[snap.Focus]
+	if snap.Focus != c.ID || cust.Tags[0] != "demo" || cust.Identifiers[0].Value != "+31612345678" {
+		t.Fatalf("stored customer changed through a caller's copy: %q %+v", snap.Focus, cust)
+	}
+	if f := snap.History[0].Feedback; f == nil || f.Score != 3 || f.Comment != "ok" {
+		t.Fatalf("stored feedback changed through a caller's pointer: %+v", f)
 	}
 }
