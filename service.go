@@ -560,7 +560,7 @@ func customerFingerprint(c Customer) []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "customer\x00%q\x00%q\x00%q\x00%q\x00", c.DisplayName, c.PreferredLanguage, c.Tags, c.HandoverNote)
 	for _, l := range c.Identifiers {
-		fmt.Fprintf(h, "%d\x00%q\x00", l.Kind, l.Value)
+		fmt.Fprintf(h, "%q\x00", fingerprintID(l.Identifier))
 	}
 	return h.Sum(nil)
 }
@@ -573,10 +573,18 @@ func interactionFingerprint(t Target, in Interaction) []byte {
 	return h.Sum(nil)
 }
 
-// fingerprintID is an identifier in a request fingerprint: its kind and
-// canonical value, unambiguous across kinds.
+// fingerprintID is an identifier in a request fingerprint: a one-letter
+// kind tag, ':' and the canonical value, unambiguous across kinds. The
+// fingerprints are remembered with request ids for a day, so this encoding
+// is frozen (fingerprint_test.go): a change would turn a client's retry
+// across an upgrade into REQUEST_ID_REUSED.
 func fingerprintID(id identity.Identifier) string {
-	return strconv.Itoa(int(id.Kind)) + ":" + id.Value
+	const tags = "?pesxa" // unspecified, phone, email, social, external id, postal address
+	tag := byte('?')
+	if int(id.Kind) < len(tags) {
+		tag = tags[id.Kind]
+	}
+	return string(tag) + ":" + id.Value
 }
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lowercase

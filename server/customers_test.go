@@ -316,6 +316,10 @@ func TestCreateCustomerShareable(t *testing.T) {
 			if info.GetMetadata()["limit"] != "20" {
 				t.Errorf("shared[%d]: metadata[limit] = %q, want 20", i, info.GetMetadata()["limit"])
 			}
+			// Twenty customers hold it: no one of them is "the" holder.
+			if h, ok := info.GetMetadata()["customer"]; ok {
+				t.Errorf("shared[%d]: metadata[customer] = %q on a share limit", i, h)
+			}
 		})
 		resp, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: id})
 		if err != nil {
@@ -414,15 +418,22 @@ func TestCreateCustomerConcurrentExclusive(t *testing.T) {
 	}
 	wg.Wait()
 	var winners []string
+	var holders []string
 	for i, err := range errs {
 		if err == nil {
 			winners = append(winners, names[i])
 			continue
 		}
-		checkErr(t, err, wantErr{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"})
+		info := checkErr(t, err, wantErr{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"})
+		holders = append(holders, info.GetMetadata()["customer"])
 	}
 	if len(winners) != 1 {
 		t.Fatalf("%d creates succeeded, want 1", len(winners))
+	}
+	for _, h := range holders {
+		if h != winners[0] {
+			t.Errorf("a loser was told %q holds the external id, want the winner %s", h, winners[0])
+		}
 	}
 	resp, err := s.Recognition.Resolve(ctxT(t), &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("020-1234567"), extID("K-777")}})
 	if err != nil {

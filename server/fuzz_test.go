@@ -3,6 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +50,8 @@ import (
 //
 // (TestFuzzCorpus fails until the committed corpus is what it writes).
 // Every other file there is a seed committed by hand (or a failing input
-// the fuzzer found) and is left alone by the generator.
+// the fuzzer found), which the generator leaves alone: name such seeds
+// without the bad_ prefix.
 
 //go:generate go run ./internal/fuzzcorpus
 
@@ -609,6 +613,23 @@ func pageCap(size int32) int {
 // generator writes from the bad-input table (go generate ./server), no
 // more and no less.
 func TestFuzzCorpus(t *testing.T) {
+	// Every RPC has its fuzz target, where the generator puts its seeds.
+	file, err := parser.ParseFile(token.NewFileSet(), "fuzz_test.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, d := range file.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok {
+			declared[fn.Name.Name] = true
+		}
+	}
+	for _, m := range herkenMethods(t) {
+		if target := badinput.FuzzTarget(m); !declared[target] {
+			t.Errorf("no fuzz target %s for %s", target, m)
+		}
+	}
+
 	want := badinput.Corpus()
 	if len(want) < 100 {
 		t.Errorf("the corpus has %d bad-input seeds, want at least 100", len(want))

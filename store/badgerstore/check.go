@@ -530,7 +530,7 @@ func (c *checker) customerRecord(item *badger.Item) error {
 			c.problem(ProblemUndecodableRecord, "an identifier of unknown kind", string(key))
 			continue
 		}
-		k := l.Identifier.Key()
+		k := indexName(l.Identifier)
 		if slices.Contains(seen, k) {
 			c.problem(ProblemIdentifierDuplicate, "identifier kind "+l.Kind.String()+" listed twice", string(key), redactIndexKey(k))
 			continue
@@ -571,7 +571,7 @@ var (
 
 func init() {
 	for k := identity.KindPhone; k.Valid(); k++ {
-		kindByCode[identity.Identifier{Kind: k}.Key()[0]] = k
+		kindByCode[kindCode[k]] = k
 	}
 	for p := identity.PlatformX; p.Valid(); p++ {
 		platformByName[p.String()] = p
@@ -1110,10 +1110,10 @@ func (c *checker) localisePairs() error {
 		}
 		var seen []string
 		for _, l := range cu.Identifiers {
-			if !l.Kind.Valid() || slices.Contains(seen, l.Identifier.Key()) {
+			if !l.Kind.Valid() || slices.Contains(seen, indexName(l.Identifier)) {
 				continue
 			}
-			seen = append(seen, l.Identifier.Key())
+			seen = append(seen, indexName(l.Identifier))
 			hs, err := holders(c.txn, l.Identifier)
 			if err != nil {
 				if isDecodeError(err) {
@@ -1128,7 +1128,7 @@ func (c *checker) localisePairs() error {
 				} else {
 					detail += "the index entry does not name the customer"
 				}
-				c.problem(ProblemIdentifierNotIndexed, detail, string(item.Key()), redactIndexKey(l.Identifier.Key()))
+				c.problem(ProblemIdentifierNotIndexed, detail, string(item.Key()), redactIndexKey(indexName(l.Identifier)))
 			}
 		}
 		return nil
@@ -1166,7 +1166,7 @@ func (c *checker) localisePairs() error {
 
 func listsKey(cu herken.Customer, key string) bool {
 	for _, l := range cu.Identifiers {
-		if l.Kind.Valid() && l.Identifier.Key() == key {
+		if l.Kind.Valid() && indexName(l.Identifier) == key {
 			return true
 		}
 	}

@@ -87,6 +87,11 @@ func identifierKey(id identity.Identifier) []byte {
 	return []byte(prefixIndex + string(kindCode[id.Kind]) + ":" + id.Value)
 }
 
+// indexName is the part of an identifier's i/ key after "i/".
+func indexName(id identity.Identifier) string {
+	return string(identifierKey(id)[len(prefixIndex):])
+}
+
 // kindCode is the one-byte tag of each identity.Kind in i/ keys; never
 // change a value.
 var kindCode = [...]byte{identity.KindUnspecified: '?', identity.KindPhone: 'p', identity.KindEmail: 'e',

@@ -65,15 +65,31 @@ func Placeholders() Fixture {
 }
 
 // Replacements pairs every placeholder with its value in f, for
-// strings.NewReplacer.
+// strings.NewReplacer; "$^J" is Jan's id in capitals (see upper).
 func Replacements(f Fixture) []string {
-	id := func(name string) string { return name[strings.LastIndex(name, "/")+1:] }
-	return []string{
-		"$J", id(f.Jan), "$A", id(f.Anna), "$L", id(f.AnnaLast),
-		"$O", id(f.OpenPromise), "$K", id(f.KeptPromise), "$C", id(f.CancelledPromise),
-		"$F", id(f.Answered), "$S", id(f.Submitted), "$N", id(f.NoFeedback),
-		"$T", f.InteractionsToken, "$P", f.PromisesToken,
+	ids := []string{
+		"$J", idOf(f.Jan), "$A", idOf(f.Anna), "$L", idOf(f.AnnaLast),
+		"$O", idOf(f.OpenPromise), "$K", idOf(f.KeptPromise), "$C", idOf(f.CancelledPromise),
+		"$F", idOf(f.Answered), "$S", idOf(f.Submitted), "$N", idOf(f.NoFeedback),
 	}
+	out := []string{"$T", f.InteractionsToken, "$P", f.PromisesToken}
+	for i := 0; i < len(ids); i += 2 {
+		out = append(out, ids[i], ids[i+1], upper(ids[i]), strings.ToUpper(ids[i+1]))
+	}
+	return out
+}
+
+// idOf is the id at the end of a resource name.
+func idOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
+// upper is id in capitals, which is no valid id; for a placeholder ("$J")
+// it is the placeholder of that ("$^J"), so the fuzz corpus keeps the
+// difference.
+func upper(id string) string {
+	if p, ok := strings.CutPrefix(id, "$"); ok {
+		return "$^" + p
+	}
+	return strings.ToUpper(id)
 }
 
 // Want is the status a row must get. Field, when set, is the field path:
@@ -238,7 +254,6 @@ func byIdentifier(id *herkenv1.Identifier, in *herkenv1.Interaction) *herkenv1.R
 
 func Rows(f Fixture) []Row {
 	jan, anna := f.Jan, f.Anna
-	idOf := func(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 	const unknownCustomer = "customers/0000000000000000"
 	unknownInteraction := jan + "/interactions/000000000000000000000000"
 	unknownPromise := jan + "/promises/000000000000000000000000"
@@ -424,7 +439,7 @@ func Rows(f Fixture) []Row {
 		{Name: "slash inside the id", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: jan + "/x"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "wrong collection", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "users/" + strings.TrimPrefix(jan, "customers/")}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "bare id", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: strings.TrimPrefix(jan, "customers/")}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
-		{Name: "uppercase id", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/" + strings.ToUpper(idOf(jan))}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
+		{Name: "uppercase id", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/" + upper(idOf(jan))}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "id with an underscore", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/jan_de_vries"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "interaction name", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: f.Answered}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "wildcard", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/-"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
@@ -467,7 +482,7 @@ func Rows(f Fixture) []Row {
 		{Name: "malformed parent", Method: mRecord, Req: byParent("customer/"+strings.TrimPrefix(jan, "customers/"), ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
 		{Name: "interaction name as parent", Method: mRecord, Req: byParent(f.Answered, ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
 		{Name: "parent id 65 characters", Method: mRecord, Req: byParent("customers/"+rep("a", 65), ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
-		{Name: "uppercase parent id", Method: mRecord, Req: byParent("customers/"+strings.ToUpper(idOf(jan)), ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
+		{Name: "uppercase parent id", Method: mRecord, Req: byParent("customers/"+upper(idOf(jan)), ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
 		{Name: "unknown parent", Method: mRecord, Req: byParent(unknownCustomer, ok), Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "unknown short parent", Method: mRecord, Req: byParent("customers/jan", ok), Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "withheld caller id", Method: mRecord, Req: byIdentifier(phone("anonymous"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
@@ -508,7 +523,7 @@ func Rows(f Fixture) []Row {
 		{Name: "empty name", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Score: 3}, Want: Want{inv, "FIELD_REQUIRED", "name"}},
 		{Name: "customer name", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: jan, Score: 3}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "promise name", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: f.OpenPromise, Score: 3}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
-		{Name: "uppercase interaction id", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: jan + "/interactions/" + strings.ToUpper(idOf(f.NoFeedback)), Score: 3}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
+		{Name: "uppercase interaction id", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: jan + "/interactions/" + upper(idOf(f.NoFeedback)), Score: 3}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "score 0", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: f.NoFeedback}, Want: Want{inv, "FIELD_INVALID", "score"}},
 		{Name: "score 6", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: f.NoFeedback, Score: 6}, Want: Want{inv, "FIELD_INVALID", "score"}},
 		{Name: "negative score", Method: mSubmitFeedback, Req: &herkenv1.SubmitFeedbackRequest{Name: f.NoFeedback, Score: -3}, Want: Want{inv, "FIELD_INVALID", "score"}},
@@ -571,7 +586,7 @@ func Rows(f Fixture) []Row {
 		{Name: "customer name", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: jan}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "interaction name", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: f.Answered}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "trailing slash", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: f.OpenPromise + "/"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
-		{Name: "uppercase promise id", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: jan + "/promises/" + strings.ToUpper(idOf(f.OpenPromise))}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
+		{Name: "uppercase promise id", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: jan + "/promises/" + upper(idOf(f.OpenPromise))}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "promise id 65 characters", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: jan + "/promises/" + rep("p", 65)}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "slash inside the promise id", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: f.OpenPromise + "/x"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "unknown promise", Method: mGetPromise, Req: &herkenv1.GetPromiseRequest{Name: unknownPromise}, Want: Want{codes.NotFound, "PROMISE_NOT_FOUND", ""}},
@@ -588,7 +603,7 @@ func Rows(f Fixture) []Row {
 		{Name: "actor with newline", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: f.OpenPromise, Actor: "agent\n042"}, Want: Want{inv, "FIELD_INVALID", "actor"}},
 		{Name: "note 1001 characters", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: f.OpenPromise, Actor: "agent-042", Note: rep("n", 1001)}, Want: Want{inv, "FIELD_TOO_LONG", "note"}, Limit: "1000"},
 		{Name: "unknown promise", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: unknownPromise, Actor: "agent-042"}, Want: Want{codes.NotFound, "PROMISE_NOT_FOUND", ""}},
-		{Name: "uppercase customer id", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: "customers/" + strings.ToUpper(idOf(jan)) + "/promises/" + idOf(f.OpenPromise), Actor: "agent-042"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
+		{Name: "uppercase customer id", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: "customers/" + upper(idOf(jan)) + "/promises/" + idOf(f.OpenPromise), Actor: "agent-042"}, Want: Want{inv, "RESOURCE_NAME_INVALID", "name"}},
 		{Name: "cancelled promise", Method: mKeepPromise, Req: &herkenv1.KeepPromiseRequest{Name: f.CancelledPromise, Actor: "agent-042"}, Want: Want{codes.FailedPrecondition, "PROMISE_NOT_OPEN", ""}},
 		{Name: "invalid UTF-8 in note", Method: mKeepPromise, Raw: BadUTF8(&herkenv1.KeepPromiseRequest{Name: f.OpenPromise, Actor: "agent-042", Note: BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "note"}},
 
