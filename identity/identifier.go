@@ -1,7 +1,5 @@
 package identity
 
-import "strings"
-
 // Kind is the kind of an identifier.
 type Kind uint8
 
@@ -26,9 +24,6 @@ func (k Kind) String() string {
 // Valid reports whether k is one of the defined kinds.
 func (k Kind) Valid() bool { return k >= KindPhone && k <= KindPostalAddress }
 
-// code is the one-byte tag used in storage keys; never change a value.
-func (k Kind) code() byte { return "?pesxa"[k] }
-
 // Platform is a social platform. WhatsApp handles are phone numbers.
 type Platform uint8
 
@@ -49,7 +44,8 @@ const (
 )
 
 // platformNames are the canonical prefixes in "platform:handle" and the
-// names accepted in free-form queries. Never change a value: they are keys.
+// names accepted in free-form queries. Never change a value: they are part
+// of canonical social identifiers, which stores keep.
 var platformNames = [...]string{"", "x", "facebook", "instagram", "whatsapp", "telegram", "linkedin", "tiktok", "youtube", "snapchat", "threads", "mastodon"}
 
 func (p Platform) String() string {
@@ -75,17 +71,6 @@ type Identifier struct {
 	Kind     Kind
 	Platform Platform // social only
 	Value    string
-}
-
-// Key is the storage key form: one kind byte, ':' and the canonical value.
-// It is unique across kinds.
-func (id Identifier) Key() string {
-	var b strings.Builder
-	b.Grow(2 + len(id.Value))
-	b.WriteByte(id.Kind.code())
-	b.WriteByte(':')
-	b.WriteString(id.Value)
-	return b.String()
 }
 
 // Shareable reports whether several customers may hold this identifier: a

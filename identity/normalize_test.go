@@ -159,10 +159,6 @@ func checkIdentifier(t *testing.T, id Identifier, kind Kind) {
 	if id.Value == "" || !utf8.ValidString(id.Value) {
 		t.Fatalf("value %q is empty or not UTF-8", id.Value)
 	}
-	key := id.Key()
-	if len(key) < 3 || key[0] != kind.code() || key[1] != ':' || key[2:] != id.Value {
-		t.Fatalf("key %q does not start with the %v prefix", key, kind)
-	}
 	if (kind == KindSocial) != id.Platform.Valid() {
 		t.Fatalf("platform %v with kind %v", id.Platform, kind)
 	}

@@ -223,7 +223,7 @@ func Seed(ctx context.Context, svc *herken.Service, n int, seed int64, now time.
 		svc:     svc,
 		r:       newRand(seed),
 		now:     now.UTC(),
-		used:    make(map[string]struct{}, 8*n+64),
+		used:    make(map[identity.Identifier]struct{}, 8*n+64),
 		caseSeq: 5000,
 	}
 	fixtures := Fixtures()
@@ -273,7 +273,7 @@ type seeder struct {
 	svc     *herken.Service
 	r       *rand.Rand
 	now     time.Time
-	used    map[string]struct{} // identifier keys linked or reserved
+	used    map[identity.Identifier]struct{} // identifiers linked or reserved
 	caseSeq int
 	stats   Stats
 
@@ -289,17 +289,17 @@ func (s *seeder) reserve(fixtures []Fixture) error {
 			if err != nil {
 				return fmt.Errorf("demo: fixture %d: identifier %d: %w", i+1, j, err)
 			}
-			s.used[nz.Identifier.Key()] = struct{}{}
+			s.used[nz.Identifier] = struct{}{}
 		}
 	}
 	for _, raw := range reservedPhones {
 		if nz, err := s.svc.Normalize(phone(raw)); err == nil && !nz.Withheld {
-			s.used[nz.Identifier.Key()] = struct{}{}
+			s.used[nz.Identifier] = struct{}{}
 		}
 	}
-	// Invalid numbers cannot be linked anyway; keep the literal key too in
-	// case the phone metadata ever allocates the range.
-	s.used[identity.Identifier{Kind: identity.KindPhone, Value: "+31699999999"}.Key()] = struct{}{}
+	// Invalid numbers cannot be linked anyway; keep the literal identifier
+	// too in case the phone metadata ever allocates the range.
+	s.used[identity.Identifier{Kind: identity.KindPhone, Value: "+31699999999"}] = struct{}{}
 	return nil
 }
 

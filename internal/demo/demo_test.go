@@ -5,15 +5,15 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/herken/herken"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/memstore"
 )
 
 var (
@@ -23,22 +23,46 @@ var (
 
 type env struct {
 	svc   *herken.Service
-	store *badgerstore.Store
+	store *recorder
 }
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	store, err := badgerstore.Open(badgerstore.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := &recorder{Store: memstore.New(memstore.Options{})}
 	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: func() time.Time { return now }})
 	return env{svc: svc, store: store}
+}
+
+// recorder is the store the Service writes to, noting the identifiers of
+// every customer created, so that the tests can list the seeded data
+// through the Service without knowing how any store keeps it.
+type recorder struct {
+	herken.Store
+
+	mu     sync.Mutex
+	linked []identity.Identifier // in link order, repeats included
+}
+
+func (r *recorder) CreateCustomer(ctx context.Context, c herken.Customer, w herken.WriteOptions) (herken.Customer, error) {
+	out, err := r.Store.CreateCustomer(ctx, c, w)
+	if err == nil {
+		r.mu.Lock()
+		for _, l := range out.Identifiers {
+			r.linked = append(r.linked, l.Identifier)
+		}
+		r.mu.Unlock()
+	}
+	return out, err
+}
+
+func (r *recorder) identifiers() []identity.Identifier {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.linked)
 }
 
 // seeded is one store seeded with 300 generated customers, shared by the
@@ -230,53 +254,44 @@ func TestUnallocatedUnknownNumber(t *testing.T) {
 	}
 }
 
-// dump lists every customer of the store, found through the identifier
-// index (every seeded customer holds at least one identifier): sorted display
-// names, sorted identifier keys per customer, and the holders per key.
+// dump lists every customer of the store, found by looking up every
+// identifier a created customer holds (every seeded customer holds at least
+// one): sorted display names, sorted identifiers per customer, and the
+// holders per identifier.
 type dump struct {
 	names   []string
-	idKeys  []string // "name|key", sorted
-	holders map[string][]herken.Customer
+	idKeys  []string // "name|kind:value", sorted
+	holders map[identity.Identifier][]herken.Customer
 	byID    map[string]herken.Customer
 }
 
 func dumpStore(t *testing.T, e env) dump {
 	t.Helper()
-	var keys []identity.Identifier
-	err := e.store.DB().View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("i/")})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := string(it.Item().Key()[2:]) // "{kind}:{canonical}"
-			keys = append(keys, identifierFromKey(t, k))
+	d := dump{holders: map[identity.Identifier][]herken.Customer{}, byID: map[string]herken.Customer{}}
+	for _, id := range e.store.identifiers() {
+		if _, done := d.holders[id]; done {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := dump{holders: map[string][]herken.Customer{}, byID: map[string]herken.Customer{}}
-	for _, id := range keys {
 		res, err := e.svc.Lookup(ctx, identity.Normalized{Identifier: id}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch res.Outcome {
 		case herken.MatchFound:
-			d.holders[id.Key()] = []herken.Customer{res.Customer.Customer}
+			d.holders[id] = []herken.Customer{res.Customer.Customer}
 		case herken.MatchAmbiguous:
-			d.holders[id.Key()] = res.Candidates
+			d.holders[id] = res.Candidates
 		default:
-			t.Fatalf("index key %s: outcome %v", id.Key(), res.Outcome)
+			t.Fatalf("linked %v identifier: outcome %v", id.Kind, res.Outcome)
 		}
-		for _, c := range d.holders[id.Key()] {
+		for _, c := range d.holders[id] {
 			d.byID[c.ID] = c
 		}
 	}
 	for _, c := range d.byID {
 		d.names = append(d.names, c.DisplayName)
 		for _, l := range c.Identifiers {
-			d.idKeys = append(d.idKeys, c.DisplayName+"|"+l.Key())
+			d.idKeys = append(d.idKeys, c.DisplayName+"|"+show(l.Identifier))
 		}
 	}
 	slices.Sort(d.names)
@@ -284,26 +299,15 @@ func dumpStore(t *testing.T, e env) dump {
 	return d
 }
 
-func identifierFromKey(t *testing.T, k string) identity.Identifier {
-	t.Helper()
-	kinds := map[byte]identity.Kind{'p': identity.KindPhone, 'e': identity.KindEmail, 's': identity.KindSocial, 'x': identity.KindExternalID, 'a': identity.KindPostalAddress}
-	kind, ok := kinds[k[0]]
-	if !ok || k[1] != ':' {
-		t.Fatalf("unexpected index key %q", k)
+// show is a sortable, comparable form of id for these tests only.
+func show(id identity.Identifier) string { return id.Kind.String() + ":" + id.Value }
+
+// dutchPhone reports whether id is a Dutch number, and whether a mobile one.
+func dutchPhone(id identity.Identifier) (dutch, mobile bool) {
+	if id.Kind != identity.KindPhone || !strings.HasPrefix(id.Value, "+31") {
+		return false, false
 	}
-	id := identity.Identifier{Kind: kind, Value: k[2:]}
-	if kind == identity.KindSocial {
-		name, handle, _ := strings.Cut(k[2:], ":")
-		p, ok := identity.ParsePlatform(name)
-		if !ok {
-			t.Fatalf("unexpected platform in %q", k)
-		}
-		id.Platform, id.Value = p, name+":"+handle
-	}
-	if id.Key() != k {
-		t.Fatalf("key %q does not round-trip (%q)", k, id.Key())
-	}
-	return id
+	return true, strings.HasPrefix(id.Value, "+316")
 }
 
 func TestDeterministic(t *testing.T) {
@@ -338,34 +342,34 @@ func TestGeneratedData(t *testing.T) {
 	}
 
 	// Fixture identifiers and reserved numbers are held by fixtures only.
-	reservedKeys := map[string]bool{}
+	reserved := map[identity.Identifier]bool{}
 	for _, f := range Fixtures() {
 		for _, in := range f.Identifiers {
 			nz, err := e.svc.Normalize(in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			reservedKeys[nz.Identifier.Key()] = true
-			for _, c := range d.holders[nz.Identifier.Key()] {
+			reserved[nz.Identifier] = true
+			for _, c := range d.holders[nz.Identifier] {
 				if !fixtureNames[c.DisplayName] {
-					t.Errorf("fixture identifier %s also held by a generated customer", nz.Identifier.Key())
+					t.Errorf("fixture identifier %s also held by a generated customer", show(nz.Identifier))
 				}
 			}
 		}
 	}
-	if _, ok := d.holders["p:+31699999999"]; ok {
+	if _, ok := d.holders[identity.Identifier{Kind: identity.KindPhone, Value: "+31699999999"}]; ok {
 		t.Error("+31699999999 is linked")
 	}
 
 	sharing := map[string]bool{} // generated customers sharing a landline
 	var mobiles, foreign, emails, social, external, postal int
 	langs := map[string]int{}
-	for key, hs := range d.holders {
-		if reservedKeys[key] {
+	for id, hs := range d.holders {
+		if reserved[id] {
 			continue
 		}
-		landline := strings.HasPrefix(key, "p:+31") && !strings.HasPrefix(key, "p:+316")
-		if len(hs) > 1 && landline {
+		dutch, mobile := dutchPhone(id)
+		if len(hs) > 1 && dutch && !mobile {
 			if len(hs) > 3 {
 				t.Errorf("landline shared by %d customers", len(hs))
 			}
@@ -373,7 +377,7 @@ func TestGeneratedData(t *testing.T) {
 				sharing[c.ID] = true
 			}
 		}
-		if len(hs) > 1 && strings.HasPrefix(key, "p:+316") {
+		if len(hs) > 1 && mobile {
 			t.Errorf("mobile shared by %d customers", len(hs))
 		}
 	}
@@ -384,11 +388,11 @@ func TestGeneratedData(t *testing.T) {
 		langs[c.PreferredLanguage]++
 		has := map[string]bool{}
 		for _, l := range c.Identifiers {
-			k := l.Key()
+			dutch, mobile := dutchPhone(l.Identifier)
 			switch {
-			case strings.HasPrefix(k, "p:+316"):
+			case mobile:
 				has["mobile"] = true
-			case strings.HasPrefix(k, "p:+") && !strings.HasPrefix(k, "p:+31"):
+			case l.Kind == identity.KindPhone && strings.HasPrefix(l.Value, "+") && !dutch:
 				has["foreign"] = true
 			case l.Kind == identity.KindEmail:
 				has["email"] = true

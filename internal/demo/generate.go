@@ -343,11 +343,10 @@ func (s *seeder) fresh(what string, gen func(attempt int) identity.Input) (ident
 		if nz.Withheld {
 			continue
 		}
-		key := nz.Identifier.Key()
-		if _, taken := s.used[key]; taken {
+		if _, taken := s.used[nz.Identifier]; taken {
 			continue
 		}
-		s.used[key] = struct{}{}
+		s.used[nz.Identifier] = struct{}{}
 		return nz, nil
 	}
 	if last != nil {

@@ -17,15 +17,15 @@ func TestCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+	seen := map[identity.Identifier]int{}
 	err = Generate(Config{Customers: 3000, Seed: 1, Now: time.Now()}, func(i int, c Customer) error {
 		for _, l := range c.Customer.Identifiers {
 			id := l.Identifier
-			seen[id.Key()]++
-			if !id.Shareable() && seen[id.Key()] > 1 {
+			seen[id]++
+			if !id.Shareable() && seen[id] > 1 {
 				t.Fatalf("customer %d: exclusive identifier generated twice", i)
 			}
-			if seen[id.Key()] > herken.MaxHoldersPerIdentity {
+			if seen[id] > herken.MaxHoldersPerIdentity {
 				t.Fatalf("customer %d: identifier over the share limit", i)
 			}
 			in := identity.Input{Kind: id.Kind, Value: id.Value, Platform: id.Platform}
@@ -52,7 +52,7 @@ func TestCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 100; i++ {
-		if n, err := norm.Phone(UnknownMobile(i)); err != nil || seen[n.Identifier.Key()] > 0 {
+		if n, err := norm.Phone(UnknownMobile(i)); err != nil || seen[n.Identifier] > 0 {
 			t.Fatalf("UnknownMobile(%d) invalid or taken: %v", i, err)
 		}
 	}
