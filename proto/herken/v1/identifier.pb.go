@@ -300,6 +300,9 @@ type Identifier_PhoneNumber struct {
 	// "0031612345678"), a tel: URI ("tel:+31-6-1234-5678;ext=12"), with spaces,
 	// dashes, dots, slashes, brackets or full-width digits. National numbers are
 	// read in the server's default region (NL unless configured otherwise).
+	// E.164 without the plus, as many SIP trunks send it ("4915123456789",
+	// "12125550100": 8 to 15 digits, no leading 0, no brackets), is read as
+	// "+digits" when it is not a valid national number of that region.
 	// An extension ("x12", ";ext=12") is not part of the identity: it is dropped
 	// and echoed in LookupResponse.phone_extension.
 	// At most 64 bytes. Withheld caller ids ("anonymous", "private", "unknown",
