@@ -1,6 +1,7 @@
 // Package server serves herken over gRPC: it translates and validates
-// requests, calls the identity service, and maps errors to statuses in one
-// place (errors.go). It holds no business rules and never touches storage.
+// requests, calls the domain's Service (package herken), and maps errors
+// to statuses in one place (errors.go). It holds no business rules and
+// never touches storage.
 package server
 
 import (
