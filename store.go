@@ -25,7 +25,8 @@ import (
 //   - update callbacks (fn, broken) run inside the store's transaction and
 //     may run more than once when the store retries on a conflict: they must
 //     be pure, depending only on their argument and on values captured
-//     before the call;
+//     before the call (minting a fresh id with NewID is fine: only the
+//     attempt the store commits is kept);
 //   - errors are *Error values (ErrCustomerNotFound, ...), *IdentifierError
 //     for an identifier that cannot be linked, context errors, or
 //     ErrUnavailable-wrapped storage failures; never API field paths or
@@ -116,7 +117,7 @@ type WriteOptions struct {
 // MatchOptions says what Match reads about the focus customer.
 type MatchOptions struct {
 	HistoryLimit     int       // newest interactions to return
-	CountSince       time.Time // count interactions at or after this time...
+	CountSince       time.Time // count contacts (Channel.IsContact: no system events) at or after this time...
 	CountMax         int       // ...up to this many (0: don't count)
 	OpenPromiseLimit int       // OPEN promises to return, by due time (0: none)
 }
@@ -148,7 +149,7 @@ type Snapshot struct {
 	Customers map[string]Customer // every holder's record
 	Focus     string              // the customer focus picked, "" if none
 	History   []Interaction       // Focus's newest interactions, newest first
-	Counted   int                 // Focus's interactions since MatchOptions.CountSince (capped)
+	Counted   int                 // Focus's contacts (Channel.IsContact) since MatchOptions.CountSince (capped)
 	Promises  []Promise           // Focus's OPEN promises, by due time
 }
 

@@ -1,6 +1,8 @@
 // Package client is the Go client for herken: a thin layer over the
 // generated stubs that sets sensible defaults (retries of idempotent reads on
-// UNAVAILABLE) and turns error statuses back into typed errors.
+// UNAVAILABLE) and turns error statuses back into typed errors. It imports
+// gRPC, genproto and the generated API (proto/herken/v1) only, never the
+// domain or a store: a client author needs nothing else.
 package client
 
 import (

@@ -1,7 +1,9 @@
 // Package server serves herken over gRPC: it translates and validates
 // requests, calls the domain's Service (package herken), and maps errors
 // to statuses in one place (errors.go). It holds no business rules and
-// never touches storage.
+// never touches storage. It imports gRPC, go-grpc-middleware, the generated
+// API, the domain (herken), identity and internal/maintenance (the
+// sweepers' status it reports); never a store package.
 package server
 
 import (

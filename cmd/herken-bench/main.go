@@ -1,4 +1,5 @@
-// Command herken-bench is the load benchmark behind `make bench`.
+// Command herken-bench is the load benchmark behind `make bench`. As a
+// command it may import every herken package it drives.
 //
 // It generates a synthetic customer base (internal/synth), bulk-loads it
 // into a Badger store in-process (the Loader), starts the real `herken

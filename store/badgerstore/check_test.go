@@ -149,7 +149,7 @@ func newCheckFixture(t *testing.T) *checkFixture {
 
 func (f *checkFixture) update(t *testing.T, fn func(txn *badger.Txn) error) {
 	t.Helper()
-	if err := f.s.DB().Update(fn); err != nil {
+	if err := f.s.db.Update(fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -653,7 +653,7 @@ func TestPromiseKeepsInteractionTime(t *testing.T) {
 	read := func(p herken.Promise) promiseRec {
 		t.Helper()
 		var pr promiseRec
-		err := f.s.DB().View(func(txn *badger.Txn) error {
+		err := f.s.db.View(func(txn *badger.Txn) error {
 			var err error
 			pr, err = getPromiseRec(txn, p.CustomerID, p.ID)
 			return err

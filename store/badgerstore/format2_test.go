@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -134,7 +136,7 @@ func openLogged(t *testing.T, dir string) (*Store, *lockedBuffer) {
 func storedFormat(t *testing.T, s *Store) string {
 	t.Helper()
 	var v []byte
-	err := s.DB().View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(keyFormat))
 		if err != nil {
 			return err
@@ -424,4 +426,105 @@ func TestFormat2MigrationResumes(t *testing.T) {
 		t.Fatalf("Open did not finish the migration:\n%s", logs)
 	}
 	checkFormat2Reads(t, s)
+}
+
+// TestFormat2MigrationLargeRecords: interactions with long texts do not fit
+// 500 to a transaction; the migration moves them in smaller batches instead
+// of failing on every start.
+func TestFormat2MigrationLargeRecords(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewCustomer("Jan")
+	at := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	const n = 600
+	long := strings.Repeat("ë", 4000) // 8 KB of summary, and as much again in feedback
+	var want []string
+	err = s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set([]byte(keyFormat), []byte("2")); err != nil {
+			return err
+		}
+		if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		err := s.db.Update(func(txn *badger.Txn) error {
+			occur := at.Add(-time.Duration(i) * time.Minute)
+			id := newestHex(occur) + "0000abcd" // a format-2 id: {newest} and 8 random hex digits
+			b, err := encodeInteraction(herken.Interaction{ID: id, CustomerID: c.ID, Channel: herken.ChannelPhone,
+				Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: occur, Summary: long,
+				Feedback: &herken.Feedback{Score: 1, Comment: long, SubmitTime: occur}})
+			if err != nil {
+				return err
+			}
+			want = append(want, id)
+			return txn.Set([]byte(prefixHistory+c.ID+"/"+id), b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, logs := openLogged(t, dir)
+	defer s.Close()
+	if f := storedFormat(t, s); f != currentFormat || !strings.Contains(logs.String(), "store migration finished") {
+		t.Fatalf("format %q after open; log:\n%s", f, logs)
+	}
+	var got []string
+	q := herken.InteractionQuery{CustomerID: c.ID, PageSize: herken.MaxPageSize}
+	for {
+		page, next, err := s.ListInteractions(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page {
+			got = append(got, in.ID)
+		}
+		if next == "" {
+			break
+		}
+		q.PageToken = next
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("history after migration: %d interactions, want %d newest first", len(got), len(want))
+	}
+	if _, err := s.UpdateInteraction(context.Background(), c.ID, want[n-1], func(*herken.Interaction) error { return nil }, herken.WriteOptions{}); err != nil {
+		t.Fatalf("oldest interaction by its format-2 id: %v", err)
+	}
+}
+
+// TestFormat2PageTokenRefused: a page token issued by format 2 holds a key
+// of the old layout, which sorts after the records of its time now; it is
+// refused (PAGE_TOKEN_INVALID) instead of opening a page that skips one.
+func TestFormat2PageTokenRefused(t *testing.T) {
+	s, _ := openLogged(t, unpackFormat2(t))
+	defer s.Close()
+	ctx := context.Background()
+	q := herken.InteractionQuery{CustomerID: v2Jan, PageSize: 5}
+	// The format-2 hash of this query, and the key its page 2 started at.
+	h := sha256.New()
+	for _, p := range []any{"interactions", q.CustomerID, []int{}, q.Start.UTC().Format(time.RFC3339Nano), q.End.UTC().Format(time.RFC3339Nano), false} {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	q.PageToken = s.sealToken(h.Sum(nil), []byte(prefixHistory+v2Jan+"/"+v2JanHistory[5]), time.Time{})
+	if _, _, err := s.ListInteractions(ctx, q); !errors.Is(err, herken.ErrPageToken) {
+		t.Fatalf("format-2 token: %v, want PAGE_TOKEN_INVALID", err)
+	}
+	// A token of this format, same query, opens.
+	_, next, err := s.ListInteractions(ctx, herken.InteractionQuery{CustomerID: v2Jan, PageSize: 5})
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q, %v", next, err)
+	}
+	if _, _, err := s.ListInteractions(ctx, herken.InteractionQuery{CustomerID: v2Jan, PageSize: 5, PageToken: next}); err != nil {
+		t.Fatalf("second page: %v", err)
+	}
 }

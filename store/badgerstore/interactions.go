@@ -16,9 +16,6 @@ import (
 
 // AppendInteraction implements herken.Store.
 func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herken.Interaction, w herken.WriteOptions) (herken.Interaction, error) {
-	if !herken.ValidID(in.ID) {
-		return herken.Interaction{}, corrupt("interaction id has the wrong shape")
-	}
 	idem := w.Idempotency
 	var out herken.Interaction
 	err := s.update(ctx, func(txn *badger.Txn) error {
@@ -90,6 +87,9 @@ func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
 func appendInteraction(txn *badger.Txn, c *customerRec, in herken.Interaction) (herken.Interaction, error) {
 	rec := in
 	rec.CustomerID = c.ID
+	if !herken.ValidID(rec.ID) {
+		return rec, corrupt("interaction id has the wrong shape")
+	}
 	if _, err := txn.Get(interactionLocator(c.ID, rec.ID)); !errors.Is(err, badger.ErrKeyNotFound) {
 		if err == nil {
 			return rec, corrupt("interaction id collision")

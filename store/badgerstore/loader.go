@@ -89,14 +89,17 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		h.ids = next
 	}
 	rec := customerRec{Customer: c}
+	// Ids need only be unique per customer (every key holds the customer).
+	seen := make(map[string]bool, len(history)+len(promises))
 	for _, in := range history {
 		in.CustomerID = c.ID
 		if in.ID == "" {
 			in.ID = herken.NewID()
 		}
-		if !herken.ValidID(in.ID) {
-			return fmt.Errorf("badgerstore: load: interaction id has the wrong shape")
+		if !herken.ValidID(in.ID) || seen[in.ID] {
+			return fmt.Errorf("badgerstore: load: interaction id has the wrong shape or is used twice")
 		}
+		seen[in.ID] = true
 		rec.RecordContact(in)
 		rec.count++
 		rec.recent = insertRecent(rec.recent, in)
@@ -117,14 +120,16 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		}
 		l.stats.Interactions++
 	}
+	clear(seen)
 	for _, p := range promises {
 		p.CustomerID = c.ID
 		if p.ID == "" {
 			p.ID = herken.NewID()
 		}
-		if !herken.ValidID(p.ID) {
-			return fmt.Errorf("badgerstore: load: promise id has the wrong shape")
+		if !herken.ValidID(p.ID) || seen[p.ID] {
+			return fmt.Errorf("badgerstore: load: promise id has the wrong shape or is used twice")
 		}
+		seen[p.ID] = true
 		b, err := encodePromise(p)
 		if err != nil {
 			return err

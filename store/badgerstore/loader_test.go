@@ -102,3 +102,54 @@ func TestLoaderEnforcesRules(t *testing.T) {
 		t.Fatal("Finish after a failed Add succeeded")
 	}
 }
+
+// TestLoaderRefusesReusedIDs: two records of one customer under one id
+// would leave one of them unreachable; the load fails instead.
+func TestLoaderRefusesReusedIDs(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	in := herken.Interaction{ID: "dup", Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
+		Outcome: herken.OutcomeResolved, OccurTime: at, CreateTime: at}
+	later := in
+	later.OccurTime = at.Add(time.Hour)
+	p := storetest.NewPromise(herken.PromiseCallback, at, "")
+	for name, add := range map[string]func(*badgerstore.Loader) error{
+		"interactions": func(l *badgerstore.Loader) error {
+			return l.Add(storetest.NewCustomer("A"), []herken.Interaction{in, later}, nil)
+		},
+		"promises": func(l *badgerstore.Loader) error {
+			return l.Add(storetest.NewCustomer("A"), nil, []herken.Promise{p, p})
+		},
+	} {
+		s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.NewLoader(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := add(l); err == nil {
+			t.Errorf("%s: a reused id was loaded", name)
+		}
+		l.Cancel()
+		s.Close()
+	}
+	// One id per customer: another customer may use the same one.
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.NewLoader(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"A", "B"} {
+		if err := l.Add(storetest.NewCustomer(name), []herken.Interaction{in}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Finish(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,8 +11,14 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 )
 
-// migrateBatch is how many records one migration transaction moves.
-const migrateBatch = 500
+// A migration transaction moves at most migrateBatch records and about
+// migrateBatchBytes of values: Badger refuses a transaction over ~15% of a
+// memtable (~4.8 MB here), and one interaction record can hold tens of KB
+// of text. A batch Badger still finds too big is halved and tried again.
+const (
+	migrateBatch      = 500
+	migrateBatchBytes = 1 << 20
+)
 
 // v2Family is one kind of format-2 key migrateV2 moves: the prefix, and
 // the locator prefix the moved record gets ("" for none).
@@ -39,8 +46,13 @@ func (s *Store) migrateV2() error {
 	moved := 0
 	for _, f := range v2Families {
 		var after []byte
+		limit := migrateBatch
 		for {
-			n, last, err := s.migrateV2Batch(ctx, f, after, migrateBatch)
+			n, last, err := s.migrateV2Batch(ctx, f, after, limit)
+			if errors.Is(err, badger.ErrTxnTooBig) && limit > 1 {
+				limit /= 2 // nothing was written: retry with fewer records
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -66,12 +78,13 @@ func (s *Store) migrateV2() error {
 func (s *Store) migrateV2Batch(ctx context.Context, f v2Family, after []byte, limit int) (int, []byte, error) {
 	type move struct{ old, new, loc, locVal, val []byte }
 	var batch []move
+	size := 0
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		io := badger.DefaultIteratorOptions
 		io.Prefix = []byte(f.prefix)
 		it := txn.NewIterator(io)
 		defer it.Close()
-		for it.Seek(seekStart(after, io.Prefix)); it.ValidForPrefix(io.Prefix) && len(batch) < limit; it.Next() {
+		for it.Seek(seekStart(after, io.Prefix)); it.ValidForPrefix(io.Prefix) && len(batch) < limit && size < migrateBatchBytes; it.Next() {
 			key := it.Item().Key()
 			if after != nil && bytes.Equal(key, after) {
 				continue
@@ -92,6 +105,7 @@ func (s *Store) migrateV2Batch(ctx context.Context, f v2Family, after []byte, li
 				mv.loc, mv.locVal = []byte(f.locator+cid+"/"+id), []byte(id[:16])
 			}
 			batch = append(batch, mv)
+			size += len(mv.val) + 2*len(mv.new)
 		}
 		return nil
 	})

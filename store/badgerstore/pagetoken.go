@@ -33,9 +33,16 @@ func (s *Store) loadSecret() (err error) {
 	return err
 }
 
+// tokenFormat goes into every query hash: a token holds a key of the
+// layout it was issued under, so a token from another store format (a key
+// that sorts elsewhere now) is PAGE_TOKEN_INVALID rather than a page that
+// silently skips records.
+const tokenFormat = "format " + currentFormat
+
 // queryHash fingerprints a query's filters (not its page size or token).
 func queryHash(parts ...any) []byte {
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", tokenFormat)
 	for _, p := range parts {
 		fmt.Fprintf(h, "%v\x00", p)
 	}

@@ -1,6 +1,8 @@
 // Package badgerstore is the herken.Store on Badger v4, the embedded
 // default: one *badger.DB, keys documented in keys.go, values protobuf
 // records (internal/recordpb), every multi-key change in one transaction.
+// It imports Badger, protobuf, the domain (herken) and identity; nothing
+// outside this package knows its keys.
 package badgerstore
 
 import (
@@ -237,8 +239,14 @@ func countPrefix(txn *badger.Txn, prefix []byte) (int64, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// DB exposes the database to the bulk loader and tests in this module.
-func (s *Store) DB() *badger.DB { return s.db }
+// UnindexForTest deletes the identifier index entry of id and nothing
+// else, leaving customers that list an identifier the index does not name:
+// the damage tests of the tools that report problems (herken check) need
+// from outside this package, which cannot build a key. Never call it on a
+// store you care about.
+func (s *Store) UnindexForTest(id identity.Identifier) error {
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(identifierKey(id)) })
+}
 
 // update runs fn in a read-write transaction, retrying on conflict: another
 // transaction changed a key fn read. fn must be safe to run again.

@@ -2,6 +2,7 @@ package badgerstore_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestConformanceInMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return checkedStore{s, t}
 	})
 }
 
@@ -32,8 +33,28 @@ func TestConformanceOnDisk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return checkedStore{s, t}
 	})
+}
+
+// checkedStore runs the integrity check when the suite closes the store,
+// so every conformance test also proves the key layout's invariants hold
+// after it.
+type checkedStore struct {
+	*badgerstore.Store
+	t *testing.T
+}
+
+func (s checkedStore) Close() error {
+	rep, err := s.Check(context.Background())
+	if err != nil {
+		s.t.Errorf("integrity check after the test: %v", err)
+	} else if !rep.OK() {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		s.t.Errorf("integrity check after the test found problems:\n%s", b.String())
+	}
+	return s.Store.Close()
 }
 
 // TestReopen proves data and index survive a close and reopen on disk.
@@ -93,7 +114,7 @@ func TestMigrateV1(t *testing.T) {
 		}
 	}
 	// Turn it into what format 1 wrote: the bare customer record.
-	if err := s.DB().Update(func(txn *badger.Txn) error {
+	if err := badgerstore.DB(s).Update(func(txn *badger.Txn) error {
 		b, err := proto.Marshal(&recordpb.CustomerRecord{Format: 1, Id: c.ID, DisplayName: "Jan",
 			LastContactTime: time.Date(2026, 11, 1, 11, 0, 0, 0, time.UTC).UnixNano(), LastContactChannel: uint32(herken.ChannelPhone),
 			Identifiers: []*recordpb.IdentifierRecord{{Kind: uint32(identity.KindPhone), Value: "+31612345678"}}})
@@ -165,7 +186,7 @@ func TestUndecodableRecordIsInternal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DB().Update(func(txn *badger.Txn) error {
+	if err := badgerstore.DB(s).Update(func(txn *badger.Txn) error {
 		return txn.Set([]byte("c/"+c.ID), []byte{0xff, 0xff, 0xff})
 	}); err != nil {
 		t.Fatal(err)
@@ -197,7 +218,7 @@ func TestWriteThroughDanglingIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DB().Update(func(txn *badger.Txn) error { return txn.Delete([]byte("c/" + c.ID)) }); err != nil {
+	if err := badgerstore.DB(s).Update(func(txn *badger.Txn) error { return txn.Delete([]byte("c/" + c.ID)) }); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)

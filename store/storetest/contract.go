@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,20 @@ var contractTests = []storeTest{
 // NewID, or an older 24-hex-digit id), the store keeps it as given and
 // finds the record by it.
 func testIDsAreTheCallers(t *testing.T, s herken.Store) {
+	// Customer ids of other lengths than NewID's, sharing a long prefix.
+	for i, id := range []string{"customer0000000001", "customer0000000002", "c", strings.Repeat("z", herken.MaxIDLen)} {
+		other := NewCustomer(fmt.Sprint("klant ", i), Phone(fmt.Sprintf("+3161000000%d", i)))
+		other.ID = id
+		if got := mustCreate(t, s, other); got.ID != id {
+			t.Fatalf("customer id %q stored as %q", id, got.ID)
+		}
+		for j := 0; j <= i; j++ {
+			mustAppend(t, s, id, newInteraction(epoch.Add(time.Duration(j)*time.Minute), fmt.Sprint(j)))
+		}
+		if got, err := s.GetCustomer(ctx, id); err != nil || got.ID != id || !got.LastContactTime.Equal(epoch.Add(time.Duration(i)*time.Minute)) {
+			t.Fatalf("GetCustomer(%q) = %+v, %v", id, got, err)
+		}
+	}
 	c := mustCreate(t, s, NewCustomer("Jan", Phone("+31612345678")))
 	for _, id := range []string{herken.NewID(), "7fffe5f3a1b2c3d4e5f60718", "z"} {
 		in := newInteraction(epoch, "id "+id)

@@ -333,6 +333,13 @@ func testMatchReadsOpenPromisesAndCounts(t *testing.T, s herken.Store) {
 	for d := 0; d < 40; d++ {
 		mustAppend(t, s, c.ID, newInteraction(epoch.Add(-time.Duration(d)*24*time.Hour), fmt.Sprint("dag ", d)))
 	}
+	// System events (a promise marked broken) are history, not contacts:
+	// they are never counted.
+	for _, at := range []time.Time{epoch.Add(-time.Hour), epoch.Add(-48 * time.Hour)} {
+		sys := newInteraction(at, "systeem")
+		sys.Channel, sys.Direction, sys.Outcome = herken.ChannelSystem, herken.DirectionOutbound, herken.OutcomeFollowUp
+		mustAppend(t, s, c.ID, sys)
+	}
 	for i := 0; i < 3; i++ {
 		mustPromise(t, s, c.ID, NewPromise(herken.PromiseCallback, epoch.Add(time.Duration(i)*time.Hour), ""))
 	}
@@ -353,6 +360,21 @@ func testMatchReadsOpenPromisesAndCounts(t *testing.T, s herken.Store) {
 	}, single)
 	if capped.Counted != 7 || len(capped.History) != 1 {
 		t.Fatalf("capped count %d history %d", capped.Counted, len(capped.History))
+	}
+	// A short history (a store may answer it from copies it keeps) counts
+	// contacts only too.
+	anna := mustCreate(t, s, NewCustomer("Anna", Phone("+31687654321")))
+	for d := 0; d < 3; d++ {
+		mustAppend(t, s, anna.ID, newInteraction(epoch.Add(-time.Duration(d)*time.Hour), fmt.Sprint("uur ", d)))
+		sys := newInteraction(epoch.Add(-time.Duration(d)*time.Hour-time.Minute), "systeem")
+		sys.Channel = herken.ChannelSystem
+		mustAppend(t, s, anna.ID, sys)
+	}
+	short, err := s.Match(ctx, []identity.Identifier{Phone("+31687654321")}, herken.MatchOptions{
+		HistoryLimit: 10, CountSince: epoch.Add(-30 * 24 * time.Hour), CountMax: 1000,
+	}, single)
+	if err != nil || short.Counted != 3 || len(short.History) != 6 {
+		t.Fatalf("short history: counted %d (want 3 contacts), history %d, %v", short.Counted, len(short.History), err)
 	}
 }
 
