@@ -2,6 +2,7 @@ package herken
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -141,6 +142,22 @@ type InteractionQuery struct {
 	UnansweredFeedback bool
 	PageSize           int
 	PageToken          string
+}
+
+// Matches reports whether in passes q's filters, the customer aside: one
+// rule for every store.
+func (q InteractionQuery) Matches(in Interaction) bool {
+	switch {
+	case len(q.Channels) > 0 && !slices.Contains(q.Channels, in.Channel):
+		return false
+	case !q.Start.IsZero() && in.OccurTime.Before(q.Start):
+		return false
+	case !q.End.IsZero() && !in.OccurTime.Before(q.End):
+		return false
+	case q.UnansweredFeedback && (in.Feedback == nil || in.Feedback.Answered()):
+		return false
+	}
+	return true
 }
 
 // Snapshot is what Match read.

@@ -105,21 +105,6 @@ func interactionQueryHash(q herken.InteractionQuery) []byte {
 		q.End.UTC().Format(time.RFC3339Nano), q.UnansweredFeedback)
 }
 
-// matches reports whether in passes q's filters (the customer aside).
-func matches(q herken.InteractionQuery, in *herken.Interaction) bool {
-	switch {
-	case len(q.Channels) > 0 && !slices.Contains(q.Channels, in.Channel):
-		return false
-	case !q.Start.IsZero() && in.OccurTime.Before(q.Start):
-		return false
-	case !q.End.IsZero() && !in.OccurTime.Before(q.End):
-		return false
-	case q.UnansweredFeedback && (in.Feedback == nil || in.Feedback.Answered()):
-		return false
-	}
-	return true
-}
-
 // ListInteractions implements herken.Store.
 func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery) ([]herken.Interaction, string, error) {
 	if q.PageSize <= 0 {
@@ -175,7 +160,7 @@ func (c *customer) listHistory(q herken.InteractionQuery, pos entry, resume bool
 		if !q.Start.IsZero() && in.OccurTime.Before(q.Start) {
 			break // newest first: the rest is older still
 		}
-		if !matches(q, in) {
+		if !q.Matches(*in) {
 			continue
 		}
 		if len(out) == q.PageSize {
@@ -199,7 +184,7 @@ func (s *Store) listUnanswered(q herken.InteractionQuery, pos entry, resume bool
 		if in == nil {
 			return nil, nil, corrupt("feedback index names a missing interaction")
 		}
-		if !matches(q, in) {
+		if !q.Matches(*in) {
 			continue
 		}
 		if len(out) == q.PageSize {
