@@ -19,11 +19,12 @@ import (
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
-// serviceConfig retries the read-only calls (RecognitionService and
-// MaintenanceService, and the Get and List methods of the other services) on
-// UNAVAILABLE (a restarting server, a store hiccup); writes are retried only
-// by the caller, with a request_id.
-const serviceConfig = `{
+// ServiceConfig is the gRPC service config New dials with: it retries the
+// read-only calls (RecognitionService and MaintenanceService, and the Get
+// and List methods of the other services) on UNAVAILABLE (a restarting
+// server, a store hiccup); writes are retried only by the caller, with a
+// request_id.
+const ServiceConfig = `{
   "methodConfig": [{
     "name": [
       {"service": "herken.v1.RecognitionService"},
@@ -60,7 +61,7 @@ type Client struct {
 func New(target string, opts ...grpc.DialOption) (*Client, error) {
 	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithDefaultServiceConfig(ServiceConfig),
 	}
 	conn, err := grpc.NewClient(target, append(base, opts...)...)
 	if err != nil {
@@ -70,7 +71,10 @@ func New(target string, opts ...grpc.DialOption) (*Client, error) {
 }
 
 // NewFromConn wraps an existing connection (bufconn in tests, a shared
-// connection in a larger program). Close closes conn.
+// connection in a larger program). Close closes conn. The retries of
+// idempotent reads are part of the connection's service config, which New
+// sets: a connection made elsewhere retries only if its maker passed
+// grpc.WithDefaultServiceConfig(ServiceConfig).
 func NewFromConn(conn *grpc.ClientConn) *Client {
 	return &Client{
 		conn:         conn,

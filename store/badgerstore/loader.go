@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herken/herken"
 
@@ -89,17 +90,18 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		h.ids = next
 	}
 	rec := customerRec{Customer: c}
-	// Ids need only be unique per customer (every key holds the customer).
-	seen := make(map[string]bool, len(history)+len(promises))
+	// Ids need only be unique per customer (every key holds the customer);
+	// occurred keeps each interaction's time for the promises that name it.
+	occurred := make(map[string]time.Time, len(history))
 	for _, in := range history {
 		in.CustomerID = c.ID
 		if in.ID == "" {
 			in.ID = herken.NewID()
 		}
-		if !herken.ValidID(in.ID) || seen[in.ID] {
+		if _, dup := occurred[in.ID]; dup || !herken.ValidID(in.ID) {
 			return fmt.Errorf("badgerstore: load: interaction id has the wrong shape or is used twice")
 		}
-		seen[in.ID] = true
+		occurred[in.ID] = in.OccurTime
 		rec.RecordContact(in)
 		rec.count++
 		rec.recent = insertRecent(rec.recent, in)
@@ -120,7 +122,7 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		}
 		l.stats.Interactions++
 	}
-	clear(seen)
+	seen := make(map[string]bool, len(promises))
 	for _, p := range promises {
 		p.CustomerID = c.ID
 		if p.ID == "" {
@@ -130,7 +132,16 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 			return fmt.Errorf("badgerstore: load: promise id has the wrong shape or is used twice")
 		}
 		seen[p.ID] = true
-		b, err := encodePromise(p)
+		// As CreatePromise: the interaction it was made in is the
+		// customer's, and its time is kept for the integrity check.
+		var made time.Time
+		if p.InteractionID != "" {
+			var ok bool
+			if made, ok = occurred[p.InteractionID]; !ok {
+				return fmt.Errorf("badgerstore: load: a promise names an interaction not in the customer's history")
+			}
+		}
+		b, err := encodePromiseRec(promiseRec{Promise: p, interactionOccur: made})
 		if err != nil {
 			return err
 		}

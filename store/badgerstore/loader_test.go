@@ -3,6 +3,7 @@ package badgerstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +152,62 @@ func TestLoaderRefusesReusedIDs(t *testing.T) {
 	}
 	if _, err := l.Finish(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoaderPromiseInteraction: a loaded promise may name an interaction
+// of the same load, as CreatePromise allows; the store keeps that
+// interaction's time, so the integrity check still tells its purge by
+// retention from a loss. A name outside the customer's history fails.
+func TestLoaderPromiseInteraction(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	call := herken.Interaction{ID: herken.NewID(), Channel: herken.ChannelPhone, Direction: herken.DirectionInbound,
+		Outcome: herken.OutcomeFollowUp, OccurTime: at.Add(-48 * time.Hour), CreateTime: at}
+	later := call
+	later.ID, later.OccurTime = herken.NewID(), at
+	p := storetest.NewPromise(herken.PromiseCallback, at.Add(time.Hour), "")
+	p.InteractionID = call.ID
+
+	s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.NewCustomer("Jan")
+	if err := l.Add(c, []herken.Interaction{call, later}, []herken.Promise{p}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.PurgeInteractions(ctx, at.Add(-time.Hour), 10, herken.WriteOptions{}); err != nil || n != 1 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	rep, err := s.Check(ctx)
+	if err != nil || !rep.OK() {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		t.Fatalf("check after purging the promise's interaction: %v\n%s", err, b.String())
+	}
+
+	l2s, err := badgerstore.Open(badgerstore.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2s.Close()
+	l2, err := l2s.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Cancel()
+	stray := p
+	stray.InteractionID = herken.NewID()
+	if err := l2.Add(storetest.NewCustomer("Anna"), []herken.Interaction{call}, []herken.Promise{stray}); err == nil {
+		t.Fatal("a promise naming an interaction outside the history was loaded")
 	}
 }
