@@ -78,7 +78,7 @@ func TestCheckCommandProblems(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"1 problems", "CUSTOMER_IDENTIFIER_NOT_INDEXED", "i/e:<redacted>", "identifier kind email"} {
+	for _, want := range []string{"1 problem:", "CUSTOMER_IDENTIFIER_NOT_INDEXED", "i/e:<redacted>", "identifier kind email"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}

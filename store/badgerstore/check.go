@@ -184,7 +184,11 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.OK() {
 		b.WriteString("no problems\n")
 	} else {
-		fmt.Fprintf(&b, "%d problems:\n", r.Total())
+		if r.Total() == 1 {
+			b.WriteString("1 problem:\n")
+		} else {
+			fmt.Fprintf(&b, "%d problems:\n", r.Total())
+		}
 		kinds := make([]string, 0, len(r.ProblemCounts))
 		for k := range r.ProblemCounts {
 			kinds = append(kinds, k)
