@@ -2,6 +2,8 @@ package herken
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"slices"
 	"time"
 
@@ -158,6 +160,31 @@ func (q InteractionQuery) Matches(in Interaction) bool {
 		return false
 	}
 	return true
+}
+
+// Fingerprint identifies the list q asks for: every filter, not the page
+// size or token (channels count as a set). Stores bind their page tokens to
+// it, so a token only opens the list it was issued for.
+func (q InteractionQuery) Fingerprint() []byte {
+	chans := slices.Clone(q.Channels)
+	slices.Sort(chans)
+	return fingerprint("interactions", q.CustomerID, slices.Compact(chans), q.Start.UTC().Format(time.RFC3339Nano),
+		q.End.UTC().Format(time.RFC3339Nano), q.UnansweredFeedback)
+}
+
+// Fingerprint identifies the list q asks for, like
+// InteractionQuery.Fingerprint. OverdueAt counts as set or not: a list of
+// overdue promises keeps its first page's time on every page.
+func (q PromiseQuery) Fingerprint() []byte {
+	return fingerprint("promises", q.CustomerID, q.State, q.DueBefore.UTC().Format(time.RFC3339Nano), q.Owner, !q.OverdueAt.IsZero())
+}
+
+func fingerprint(parts ...any) []byte {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	return h.Sum(nil)
 }
 
 // Snapshot is what Match read.

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/recordpb"
 	"github.com/herken/herken/store/storetest"
 )
 
@@ -515,7 +518,15 @@ func TestFormat2PageTokenRefused(t *testing.T) {
 	for _, p := range []any{"interactions", q.CustomerID, []int{}, q.Start.UTC().Format(time.RFC3339Nano), q.End.UTC().Format(time.RFC3339Nano), false} {
 		fmt.Fprintf(h, "%v\x00", p)
 	}
-	q.PageToken = s.sealToken(h.Sum(nil), []byte(prefixHistory+v2Jan+"/"+v2JanHistory[5]), time.Time{})
+	// Sealed as format 2 sealed it: the record carried the query hash and
+	// the HMAC covered the record alone.
+	body, err := marshalOpts.Marshal(&recordpb.PageTokenRecord{QueryHash: h.Sum(nil), NextKey: []byte(prefixHistory + v2Jan + "/" + v2JanHistory[5])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write(body)
+	q.PageToken = base64.RawURLEncoding.EncodeToString(append(mac.Sum(nil), body...))
 	if _, _, err := s.ListInteractions(ctx, q); !errors.Is(err, herken.ErrPageToken) {
 		t.Fatalf("format-2 token: %v, want PAGE_TOKEN_INVALID", err)
 	}

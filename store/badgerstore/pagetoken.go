@@ -1,11 +1,7 @@
 package badgerstore
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
 	"time"
 
 	"github.com/herken/herken"
@@ -13,15 +9,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+	"github.com/herken/herken/store/internal/pagetoken"
 )
 
-// Page tokens are opaque to clients: a PageTokenRecord (query hash + the
-// first key of the next page) with an HMAC-SHA256 under the store's secret.
-// A forged or edited token, or one reused with other filters, fails the
-// check and is PAGE_TOKEN_INVALID — clients cannot steer a scan into
-// another part of the keyspace.
-
-const maxTokenLen = 1024
+// Page tokens are opaque to clients: a PageTokenRecord (the first key of
+// the next page) sealed by store/internal/pagetoken under the store's
+// secret, bound to the list's fingerprint. A forged or edited token, or one
+// reused with other filters, is PAGE_TOKEN_INVALID — clients cannot steer a
+// scan into another part of the keyspace.
 
 // loadSecret reads m/secret, creating it on first open.
 func (s *Store) loadSecret() (err error) {
@@ -33,49 +28,28 @@ func (s *Store) loadSecret() (err error) {
 	return err
 }
 
-// tokenFormat goes into every query hash: a token holds a key of the
-// layout it was issued under, so a token from another store format (a key
-// that sorts elsewhere now) is PAGE_TOKEN_INVALID rather than a page that
-// silently skips records.
+// tokenFormat binds every token to the key layout it was issued under: a
+// token holds a key, so one from another store format (a key that sorts
+// elsewhere now) is PAGE_TOKEN_INVALID rather than a page that silently
+// skips records.
 const tokenFormat = "format " + currentFormat
 
-// queryHash fingerprints a query's filters (not its page size or token).
-func queryHash(parts ...any) []byte {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00", tokenFormat)
-	for _, p := range parts {
-		fmt.Fprintf(h, "%v\x00", p)
-	}
-	return h.Sum(nil)
-}
-
-func (s *Store) sealToken(hash, nextKey []byte, asOf time.Time) string {
-	body, _ := marshalOpts.Marshal(&recordpb.PageTokenRecord{QueryHash: hash, NextKey: nextKey, AsOf: unixNano(asOf)})
-	mac := hmac.New(sha256.New, s.secret)
-	mac.Write(body)
-	return base64.RawURLEncoding.EncodeToString(append(mac.Sum(nil), body...))
+// sealToken seals the first key of the next page (and the as-of time of
+// the first page) for the list with fingerprint list.
+func (s *Store) sealToken(list, nextKey []byte, asOf time.Time) string {
+	body, _ := marshalOpts.Marshal(&recordpb.PageTokenRecord{NextKey: nextKey, AsOf: unixNano(asOf)})
+	return pagetoken.Seal(s.secret, body, list, []byte(tokenFormat))
 }
 
 // openToken returns the next key a token carries (nil for "") and the
 // as-of time its first page used (zero if none).
-func (s *Store) openToken(token string, hash []byte) ([]byte, time.Time, error) {
+func (s *Store) openToken(token string, list []byte) ([]byte, time.Time, error) {
 	if token == "" {
 		return nil, time.Time{}, nil
 	}
-	if len(token) > maxTokenLen {
-		return nil, time.Time{}, herken.ErrPageToken
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) < sha256.Size {
-		return nil, time.Time{}, herken.ErrPageToken
-	}
-	mac := hmac.New(sha256.New, s.secret)
-	mac.Write(raw[sha256.Size:])
-	if !hmac.Equal(mac.Sum(nil), raw[:sha256.Size]) {
-		return nil, time.Time{}, herken.ErrPageToken
-	}
+	body, ok := pagetoken.Open(s.secret, token, list, []byte(tokenFormat))
 	var r recordpb.PageTokenRecord
-	if err := proto.Unmarshal(raw[sha256.Size:], &r); err != nil || !hmac.Equal(r.QueryHash, hash) || len(r.NextKey) == 0 {
+	if !ok || proto.Unmarshal(body, &r) != nil || len(r.NextKey) == 0 {
 		return nil, time.Time{}, herken.ErrPageToken
 	}
 	return r.NextKey, fromUnixNano(r.AsOf), nil

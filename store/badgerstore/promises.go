@@ -235,7 +235,7 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 
 // ListPromises implements herken.Store.
 func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herken.Promise, string, error) {
-	hash := queryHash("promises", q.CustomerID, q.State, unixNano(q.DueBefore), q.Owner, !q.OverdueAt.IsZero())
+	hash := q.Fingerprint()
 	start, asOf, err := s.openToken(q.PageToken, hash)
 	if err != nil {
 		return nil, "", err

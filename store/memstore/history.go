@@ -91,27 +91,13 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 	return cloneInteraction(*stored), nil
 }
 
-// interactionQueryHash fingerprints every filter of q, so a page token only
-// opens for the query it was issued for. Channels count as a set.
-func interactionQueryHash(q herken.InteractionQuery) []byte {
-	chans := make([]int, 0, len(q.Channels))
-	for _, c := range q.Channels {
-		if !slices.Contains(chans, int(c)) {
-			chans = append(chans, int(c))
-		}
-	}
-	slices.Sort(chans)
-	return queryHash("interactions", q.CustomerID, chans, q.Start.UTC().Format(time.RFC3339Nano),
-		q.End.UTC().Format(time.RFC3339Nano), q.UnansweredFeedback)
-}
-
 // ListInteractions implements herken.Store.
 func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery) ([]herken.Interaction, string, error) {
 	if q.PageSize <= 0 {
 		q.PageSize = herken.DefaultPageSize
 	}
 	q.PageSize = min(q.PageSize, herken.MaxPageSize)
-	hash := interactionQueryHash(q)
+	hash := q.Fingerprint()
 	pos, _, resume, err := s.openToken(q.PageToken, hash)
 	if err != nil {
 		return nil, "", err

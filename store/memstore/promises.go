@@ -106,7 +106,7 @@ func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herk
 		q.PageSize = herken.DefaultPageSize
 	}
 	q.PageSize = min(q.PageSize, herken.MaxPageSize)
-	hash := queryHash("promises", q.CustomerID, q.State, q.DueBefore.UTC().Format(time.RFC3339Nano), q.Owner, !q.OverdueAt.IsZero())
+	hash := q.Fingerprint()
 	pos, asOf, resume, err := s.openToken(q.PageToken, hash)
 	if err != nil {
 		return nil, "", err

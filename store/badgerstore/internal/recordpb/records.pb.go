@@ -729,11 +729,12 @@ func (x *PromiseRecord) GetInteractionOccurTime() int64 {
 	return 0
 }
 
-// The content of a page token: where the next page starts and which query it
-// belongs to. Sealed with an HMAC under the store's secret (key "m/secret").
+// The content of a page token: where the next page starts. Sealed with an
+// HMAC under the store's secret (key "m/secret") that binds it to its list.
 type PageTokenRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Hash of the query's filters; a token only continues its own query.
+	// Hash of the query's filters (format 2). Since format 3 the HMAC binds
+	// the token to the list's fingerprint instead, and this stays empty.
 	QueryHash []byte `protobuf:"bytes,1,opt,name=query_hash,json=queryHash,proto3" json:"query_hash,omitempty"`
 	// The first key of the next page.
 	NextKey []byte `protobuf:"bytes,2,opt,name=next_key,json=nextKey,proto3" json:"next_key,omitempty"`
