@@ -169,19 +169,29 @@ func feedbackKey(in herken.Interaction) []byte {
 // tail returns the last n '/'-separated parts of key, or nil if it has
 // fewer: index keys end in {time}/{customer}/{id} or {customer}/{time}/{id}.
 func tail(key []byte, n int) []string {
-	parts := strings.Split(string(key), "/")
-	if len(parts) < n+1 {
-		return nil
+	s := string(key)
+	parts := make([]string, n)
+	for i := n - 1; i >= 0; i-- {
+		j := strings.LastIndexByte(s, '/')
+		if j < 0 {
+			return nil
+		}
+		parts[i], s = s[j+1:], s[:j]
 	}
-	return parts[len(parts)-n:]
+	return parts
 }
 
 // splitTail returns the last two '/'-separated parts of key: the customer
 // and record ids at the end of the d/, o/, t/ and f/ index keys.
 func splitTail(key []byte) (customerID, id string, ok bool) {
-	p := tail(key, 2)
-	if p == nil {
+	s := string(key)
+	j := strings.LastIndexByte(s, '/')
+	if j < 0 {
 		return "", "", false
 	}
-	return p[0], p[1], true
+	i := strings.LastIndexByte(s[:j], '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[i+1 : j], s[j+1:], true
 }
