@@ -186,21 +186,28 @@ func listUnanswered(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([
 // its j/ locator; ErrInteractionNotFound when absent or when an id could
 // not be one.
 func locateInteraction(txn *badger.Txn, customerID, interactionID string) ([]byte, error) {
+	newest, err := interactionNewest(txn, customerID, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	return historyKey(customerID, newest, interactionID), nil
+}
+
+// interactionNewest reads the {newest} part of an interaction's h/ key from
+// its j/ locator.
+func interactionNewest(txn *badger.Txn, customerID, interactionID string) (string, error) {
 	if !herken.ValidID(customerID) || !herken.ValidID(interactionID) {
-		return nil, herken.ErrInteractionNotFound
+		return "", herken.ErrInteractionNotFound
 	}
 	item, err := txn.Get(interactionLocator(customerID, interactionID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, herken.ErrInteractionNotFound
+		return "", herken.ErrInteractionNotFound
 	}
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	newest, err := item.ValueCopy(nil)
-	if err != nil {
-		return nil, err
-	}
-	return historyKey(customerID, string(newest), interactionID), nil
+	return string(newest), err
 }
 
 // readInteraction reads one interaction by id; ErrInteractionNotFound when

@@ -60,11 +60,11 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 // read from the {newest} part its j/ locator holds (zero if that is not
 // one); ErrInteractionNotFound when there is no such interaction.
 func interactionOccur(txn *badger.Txn, customerID, interactionID string) (time.Time, error) {
-	key, err := locateInteraction(txn, customerID, interactionID)
+	newest, err := interactionNewest(txn, customerID, interactionID)
 	if err != nil {
 		return time.Time{}, err
 	}
-	t, _ := newestTime(tail(key, 2)[0])
+	t, _ := newestTime(newest)
 	return t, nil
 }
 
