@@ -224,31 +224,14 @@ func herkenMethods(t testing.TB) []string {
 
 // ---- identifiers ----
 
-func phone(s string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: s}}
-}
-
-func email(s string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_Email{Email: s}}
-}
-
-func social(p herkenv1.SocialPlatform, h string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_SocialHandle{SocialHandle: &herkenv1.SocialHandle{Platform: p, Handle: h}}}
-}
-
-func extID(s string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_ExternalId{ExternalId: s}}
-}
-
-func postal(pc string, nr int32, add string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_PostalAddress{PostalAddress: &herkenv1.PostalAddress{
-		Postcode: pc, HouseNumber: nr, HouseNumberAddition: add,
-	}}}
-}
-
-func query(s string) *herkenv1.Identifier {
-	return &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: s}}
-}
+var (
+	phone  = badinput.Phone
+	email  = badinput.Email
+	social = badinput.Social
+	extID  = badinput.ExtID
+	postal = badinput.Postal
+	query  = badinput.Query
+)
 
 func canon(kind herkenv1.IdentifierKind, value string) *herkenv1.CanonicalIdentifier {
 	return &herkenv1.CanonicalIdentifier{Kind: kind, Value: value}

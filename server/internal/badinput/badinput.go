@@ -198,31 +198,32 @@ func mustMarshal(m proto.Message) []byte {
 	return b
 }
 
-// ---- request builders ----
+// ---- request builders (the server's tests use them too) ----
 
-func phone(s string) *herkenv1.Identifier {
+// Phone, Email, Social, ExtID, Postal and Query build one API identifier.
+func Phone(s string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: s}}
 }
 
-func email(s string) *herkenv1.Identifier {
+func Email(s string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_Email{Email: s}}
 }
 
-func social(p herkenv1.SocialPlatform, h string) *herkenv1.Identifier {
+func Social(p herkenv1.SocialPlatform, h string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_SocialHandle{SocialHandle: &herkenv1.SocialHandle{Platform: p, Handle: h}}}
 }
 
-func extID(s string) *herkenv1.Identifier {
+func ExtID(s string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_ExternalId{ExternalId: s}}
 }
 
-func postal(pc string, nr int32, add string) *herkenv1.Identifier {
+func Postal(pc string, nr int32, add string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_PostalAddress{PostalAddress: &herkenv1.PostalAddress{
 		Postcode: pc, HouseNumber: nr, HouseNumberAddition: add,
 	}}}
 }
 
-func query(s string) *herkenv1.Identifier {
+func Query(s string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: s}}
 }
 
@@ -267,7 +268,7 @@ func Rows(f Fixture) []Row {
 		return out
 	}
 	nth := func(i int) *herkenv1.Identifier {
-		return extID("K-9" + strings.Repeat("0", 5) + string(rune('a'+i%26)) + strconv.Itoa(i))
+		return ExtID("K-9" + strings.Repeat("0", 5) + string(rune('a'+i%26)) + strconv.Itoa(i))
 	}
 	tags := func(n int) []string {
 		out := make([]string, n)
@@ -280,7 +281,7 @@ func Rows(f Fixture) []Row {
 	named := &herkenv1.Customer{DisplayName: "Nieuwe Klant"}
 	create := func(c *herkenv1.Customer, id ...*herkenv1.Identifier) *herkenv1.CreateCustomerRequest {
 		if len(id) == 0 {
-			id = []*herkenv1.Identifier{phone("06-22223333")}
+			id = []*herkenv1.Identifier{Phone("06-22223333")}
 		}
 		return &herkenv1.CreateCustomerRequest{Customer: c, Identifiers: id}
 	}
@@ -327,7 +328,7 @@ func Rows(f Fixture) []Row {
 
 	// Wire bytes that are not a well-formed request.
 	garbage := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	truncated := mustMarshal(lookup(email("jan@example.nl")))
+	truncated := mustMarshal(lookup(Email("jan@example.nl")))
 	truncated = truncated[:len(truncated)-3]
 	// A known field with the wrong wire type is an unknown field to protobuf
 	// (it is kept, not refused), so the request has no identifier.
@@ -343,44 +344,44 @@ func Rows(f Fixture) []Row {
 		{Name: "no identifier", Method: mLookup, Req: &herkenv1.LookupRequest{}, Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
 		{Name: "empty identifier", Method: mLookup, Req: lookup(&herkenv1.Identifier{}), Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
 		{Name: "only unknown fields", Method: mLookup, Raw: unknownOnly, Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
-		{Name: "negative interaction_limit", Method: mLookup, Req: &herkenv1.LookupRequest{Identifier: phone("06-12345678"), InteractionLimit: -1}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
-		{Name: "interaction_limit MinInt32", Method: mLookup, Req: &herkenv1.LookupRequest{Identifier: phone("06-12345678"), InteractionLimit: math.MinInt32}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
-		{Name: "phone too short", Method: mLookup, Req: lookup(phone("12")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
-		{Name: "phone 65 bytes", Method: mLookup, Req: lookup(phone("06" + rep("1", 63))), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
-		{Name: "phone of 1 MiB", Method: mLookup, Req: lookup(phone(nearLimit)), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
-		{Name: "email in phone_number", Method: mLookup, Req: lookup(phone("jan@example.nl")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
-		{Name: "postcode in phone_number", Method: mLookup, Req: lookup(phone("1234 AB")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
-		{Name: "postcode in email", Method: mLookup, Req: lookup(email("1234 AB 10")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
-		{Name: "phone in email", Method: mLookup, Req: lookup(email("06-12345678")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
-		{Name: "email 255 bytes", Method: mLookup, Req: lookup(email(rep("a", 64) + "@" + rep("b", 63) + "." + rep("c", 63) + "." + rep("d", 59) + ".nl")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
-		{Name: "email with control character", Method: mLookup, Req: lookup(email("jan\x00@example.nl")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
-		{Name: "empty email", Method: mLookup, Req: lookup(email("")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.email"}},
-		{Name: "handle without platform", Method: mLookup, Req: lookup(social(herkenv1.SocialPlatform_SOCIAL_PLATFORM_UNSPECIFIED, "jandevries")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
-		{Name: "unknown platform", Method: mLookup, Req: lookup(social(herkenv1.SocialPlatform(99), "jan")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
-		{Name: "negative platform", Method: mLookup, Req: lookup(social(herkenv1.SocialPlatform(-1), "jan")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
+		{Name: "negative interaction_limit", Method: mLookup, Req: &herkenv1.LookupRequest{Identifier: Phone("06-12345678"), InteractionLimit: -1}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
+		{Name: "interaction_limit MinInt32", Method: mLookup, Req: &herkenv1.LookupRequest{Identifier: Phone("06-12345678"), InteractionLimit: math.MinInt32}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
+		{Name: "phone too short", Method: mLookup, Req: lookup(Phone("12")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "phone 65 bytes", Method: mLookup, Req: lookup(Phone("06" + rep("1", 63))), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "phone of 1 MiB", Method: mLookup, Req: lookup(Phone(nearLimit)), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "email in phone_number", Method: mLookup, Req: lookup(Phone("jan@example.nl")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "postcode in phone_number", Method: mLookup, Req: lookup(Phone("1234 AB")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "postcode in email", Method: mLookup, Req: lookup(Email("1234 AB 10")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
+		{Name: "phone in email", Method: mLookup, Req: lookup(Email("06-12345678")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
+		{Name: "email 255 bytes", Method: mLookup, Req: lookup(Email(rep("a", 64) + "@" + rep("b", 63) + "." + rep("c", 63) + "." + rep("d", 59) + ".nl")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
+		{Name: "email with control character", Method: mLookup, Req: lookup(Email("jan\x00@example.nl")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
+		{Name: "empty email", Method: mLookup, Req: lookup(Email("")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.email"}},
+		{Name: "handle without platform", Method: mLookup, Req: lookup(Social(herkenv1.SocialPlatform_SOCIAL_PLATFORM_UNSPECIFIED, "jandevries")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
+		{Name: "unknown platform", Method: mLookup, Req: lookup(Social(herkenv1.SocialPlatform(99), "jan")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
+		{Name: "negative platform", Method: mLookup, Req: lookup(Social(herkenv1.SocialPlatform(-1), "jan")), Want: Want{inv, "SOCIAL_PLATFORM_INVALID", "identifier.social_handle.platform"}},
 		{Name: "empty social_handle message", Method: mLookup, Req: lookup(&herkenv1.Identifier{Value: &herkenv1.Identifier_SocialHandle{SocialHandle: &herkenv1.SocialHandle{}}}), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.social_handle.handle"}},
-		{Name: "email as X handle", Method: mLookup, Req: lookup(social(platformX, "jan@example.nl")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
-		{Name: "instagram URL as X handle", Method: mLookup, Req: lookup(social(platformX, "https://instagram.com/jan.devries")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
-		{Name: "empty X handle", Method: mLookup, Req: lookup(social(platformX, "")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.social_handle.handle"}},
-		{Name: "X handle of 10000 characters", Method: mLookup, Req: lookup(social(platformX, rep("j", 10000))), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
-		{Name: "WhatsApp handle that is no number", Method: mLookup, Req: lookup(social(herkenv1.SocialPlatform_SOCIAL_PLATFORM_WHATSAPP, "jandevries")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
-		{Name: "empty external_id", Method: mLookup, Req: lookup(extID("")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.external_id"}},
-		{Name: "external_id with space", Method: mLookup, Req: lookup(extID("K 100001")), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
-		{Name: "external_id 129 characters", Method: mLookup, Req: lookup(extID(rep("K", 129))), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
-		{Name: "external_id not ASCII", Method: mLookup, Req: lookup(extID("K-1000é1")), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
-		{Name: "phone as postcode", Method: mLookup, Req: lookup(postal("0612345678", 10, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.postcode"}},
-		{Name: "house number 0", Method: mLookup, Req: lookup(postal("1234 AB", 0, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
-		{Name: "negative house number", Method: mLookup, Req: lookup(postal("1234 AB", -10, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
-		{Name: "house number 100000", Method: mLookup, Req: lookup(postal("1234 AB", 100000, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
-		{Name: "addition 7 characters", Method: mLookup, Req: lookup(postal("1234 AB", 10, "abcdefg")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number_addition"}},
+		{Name: "email as X handle", Method: mLookup, Req: lookup(Social(platformX, "jan@example.nl")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
+		{Name: "instagram URL as X handle", Method: mLookup, Req: lookup(Social(platformX, "https://instagram.com/jan.devries")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
+		{Name: "empty X handle", Method: mLookup, Req: lookup(Social(platformX, "")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.social_handle.handle"}},
+		{Name: "X handle of 10000 characters", Method: mLookup, Req: lookup(Social(platformX, rep("j", 10000))), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
+		{Name: "WhatsApp handle that is no number", Method: mLookup, Req: lookup(Social(herkenv1.SocialPlatform_SOCIAL_PLATFORM_WHATSAPP, "jandevries")), Want: Want{inv, "SOCIAL_HANDLE_INVALID", "identifier.social_handle.handle"}},
+		{Name: "empty external_id", Method: mLookup, Req: lookup(ExtID("")), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.external_id"}},
+		{Name: "external_id with space", Method: mLookup, Req: lookup(ExtID("K 100001")), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
+		{Name: "external_id 129 characters", Method: mLookup, Req: lookup(ExtID(rep("K", 129))), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
+		{Name: "external_id not ASCII", Method: mLookup, Req: lookup(ExtID("K-1000é1")), Want: Want{inv, "EXTERNAL_ID_INVALID", "identifier.external_id"}},
+		{Name: "phone as postcode", Method: mLookup, Req: lookup(Postal("0612345678", 10, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.postcode"}},
+		{Name: "house number 0", Method: mLookup, Req: lookup(Postal("1234 AB", 0, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
+		{Name: "negative house number", Method: mLookup, Req: lookup(Postal("1234 AB", -10, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
+		{Name: "house number 100000", Method: mLookup, Req: lookup(Postal("1234 AB", 100000, "")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number"}},
+		{Name: "addition 7 characters", Method: mLookup, Req: lookup(Postal("1234 AB", 10, "abcdefg")), Want: Want{inv, "POSTAL_ADDRESS_INVALID", "identifier.postal_address.house_number_addition"}},
 		{Name: "empty postal address", Method: mLookup, Req: lookup(&herkenv1.Identifier{Value: &herkenv1.Identifier_PostalAddress{PostalAddress: &herkenv1.PostalAddress{}}}), Want: Want{inv, "IDENTIFIER_MISSING", "identifier.postal_address.postcode"}},
-		{Name: "query matching no kind", Method: mLookup, Req: lookup(query("hello world")), Want: Want{inv, "QUERY_UNRECOGNIZED", "identifier.query"}},
-		{Name: "query bare @handle", Method: mLookup, Req: lookup(query("@jan")), Want: Want{inv, "QUERY_UNRECOGNIZED", "identifier.query"}},
-		{Name: "query 1025 bytes", Method: mLookup, Req: lookup(query(rep("1", 1025))), Want: Want{inv, "FIELD_TOO_LONG", "identifier.query"}, Limit: "1024"},
-		{Name: "invalid UTF-8 in phone_number", Method: mLookup, Raw: BadUTF8(lookup(phone("06" + BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.phone_number"}},
-		{Name: "invalid UTF-8 in query", Method: mLookup, Raw: BadUTF8(lookup(query(BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.query"}},
-		{Name: "invalid UTF-8 in social handle", Method: mLookup, Raw: BadUTF8(lookup(social(platformX, BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.social_handle.handle"}},
-		{Name: "invalid UTF-8 in postcode", Method: mLookup, Raw: BadUTF8(lookup(postal(BadPlaceholder, 10, ""))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.postal_address.postcode"}},
+		{Name: "query matching no kind", Method: mLookup, Req: lookup(Query("hello world")), Want: Want{inv, "QUERY_UNRECOGNIZED", "identifier.query"}},
+		{Name: "query bare @handle", Method: mLookup, Req: lookup(Query("@jan")), Want: Want{inv, "QUERY_UNRECOGNIZED", "identifier.query"}},
+		{Name: "query 1025 bytes", Method: mLookup, Req: lookup(Query(rep("1", 1025))), Want: Want{inv, "FIELD_TOO_LONG", "identifier.query"}, Limit: "1024"},
+		{Name: "invalid UTF-8 in phone_number", Method: mLookup, Raw: BadUTF8(lookup(Phone("06" + BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.phone_number"}},
+		{Name: "invalid UTF-8 in query", Method: mLookup, Raw: BadUTF8(lookup(Query(BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.query"}},
+		{Name: "invalid UTF-8 in social handle", Method: mLookup, Raw: BadUTF8(lookup(Social(platformX, BadPlaceholder))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.social_handle.handle"}},
+		{Name: "invalid UTF-8 in postcode", Method: mLookup, Raw: BadUTF8(lookup(Postal(BadPlaceholder, 10, ""))), Want: Want{inv, "INVALID_ARGUMENT", "identifier.postal_address.postcode"}},
 		{Name: "not protobuf", Method: mLookup, Raw: garbage, Want: Want{inv, "INVALID_ARGUMENT", ""}},
 		{Name: "truncated", Method: mLookup, Raw: truncated, Want: Want{inv, "INVALID_ARGUMENT", ""}},
 		{Name: "identifier sent as a varint", Method: mLookup, Raw: wrongWireType, Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
@@ -390,12 +391,12 @@ func Rows(f Fixture) []Row {
 		{Name: "no identifiers", Method: mResolve, Req: &herkenv1.ResolveRequest{}, Want: Want{inv, "FIELD_REQUIRED", "identifiers"}},
 		{Name: "11 identifiers", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: ids(11, nth)}, Want: Want{inv, "TOO_MANY_VALUES", "identifiers"}},
 		{Name: "1000 identifiers", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: ids(1000, nth)}, Want: Want{inv, "TOO_MANY_VALUES", "identifiers"}},
-		{Name: "negative interaction_limit", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("06-12345678")}, InteractionLimit: -5}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
-		{Name: "empty second identifier", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("06-12345678"), {}}}, Want: Want{inv, "IDENTIFIER_MISSING", "identifiers[1]"}},
-		{Name: "bad third email", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email("jan@example.nl"), email("jan@")}}, Want: Want{inv, "EMAIL_INVALID", "identifiers[2].email"}},
-		{Name: "email in phone_number", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("jan@example.nl")}}, Want: Want{inv, "PHONE_NUMBER_INVALID", "identifiers[0].phone_number"}},
-		{Name: "query 1025 bytes", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{query(rep("a", 1025))}}, Want: Want{inv, "FIELD_TOO_LONG", "identifiers[0].query"}, Limit: "1024"},
-		{Name: "invalid UTF-8 in second email", Method: mResolve, Raw: BadUTF8(&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{phone("06-12345678"), email(BadPlaceholder)}}), Want: Want{inv, "INVALID_ARGUMENT", "identifiers[1].email"}},
+		{Name: "negative interaction_limit", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Phone("06-12345678")}, InteractionLimit: -5}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
+		{Name: "empty second identifier", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Phone("06-12345678"), {}}}, Want: Want{inv, "IDENTIFIER_MISSING", "identifiers[1]"}},
+		{Name: "bad third email", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Phone("06-12345678"), Email("jan@example.nl"), Email("jan@")}}, Want: Want{inv, "EMAIL_INVALID", "identifiers[2].email"}},
+		{Name: "email in phone_number", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Phone("jan@example.nl")}}, Want: Want{inv, "PHONE_NUMBER_INVALID", "identifiers[0].phone_number"}},
+		{Name: "query 1025 bytes", Method: mResolve, Req: &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Query(rep("a", 1025))}}, Want: Want{inv, "FIELD_TOO_LONG", "identifiers[0].query"}, Limit: "1024"},
+		{Name: "invalid UTF-8 in second email", Method: mResolve, Raw: BadUTF8(&herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{Phone("06-12345678"), Email(BadPlaceholder)}}), Want: Want{inv, "INVALID_ARGUMENT", "identifiers[1].email"}},
 		{Name: "not protobuf", Method: mResolve, Raw: garbage, Want: Want{inv, "INVALID_ARGUMENT", ""}},
 
 		// ---- CustomerService/CreateCustomer ----
@@ -410,25 +411,25 @@ func Rows(f Fixture) []Row {
 		{Name: "language not BCP 47", Method: mCreateCustomer, Req: create(&herkenv1.Customer{PreferredLanguage: "Nederlands!"}), Want: Want{inv, "FIELD_INVALID", "customer.preferred_language"}},
 		{Name: "33 identifiers", Method: mCreateCustomer, Req: create(nil, ids(33, nth)...), Want: Want{inv, "TOO_MANY_VALUES", "identifiers"}},
 		{Name: "1000 identifiers", Method: mCreateCustomer, Req: create(nil, ids(1000, nth)...), Want: Want{inv, "TOO_MANY_VALUES", "identifiers"}},
-		{Name: "withheld anonymous", Method: mCreateCustomer, Req: create(nil, phone("anonymous")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
-		{Name: "withheld empty phone", Method: mCreateCustomer, Req: create(nil, email("nieuw@example.nl"), phone("")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[1]"}},
-		{Name: "withheld all zeros", Method: mCreateCustomer, Req: create(nil, phone("0000000000")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
-		{Name: "withheld query private", Method: mCreateCustomer, Req: create(nil, query("private")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
+		{Name: "withheld anonymous", Method: mCreateCustomer, Req: create(nil, Phone("anonymous")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
+		{Name: "withheld empty phone", Method: mCreateCustomer, Req: create(nil, Email("nieuw@example.nl"), Phone("")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[1]"}},
+		{Name: "withheld all zeros", Method: mCreateCustomer, Req: create(nil, Phone("0000000000")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
+		{Name: "withheld query private", Method: mCreateCustomer, Req: create(nil, Query("private")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifiers[0]"}},
 		{Name: "empty identifier", Method: mCreateCustomer, Req: create(nil, &herkenv1.Identifier{}), Want: Want{inv, "IDENTIFIER_MISSING", "identifiers[0]"}},
-		{Name: "email in phone_number", Method: mCreateCustomer, Req: create(nil, phone("nieuw@example.nl")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifiers[0].phone_number"}},
-		{Name: "postcode in email", Method: mCreateCustomer, Req: create(nil, email("3511 AB")), Want: Want{inv, "EMAIL_INVALID", "identifiers[0].email"}},
+		{Name: "email in phone_number", Method: mCreateCustomer, Req: create(nil, Phone("nieuw@example.nl")), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifiers[0].phone_number"}},
+		{Name: "postcode in email", Method: mCreateCustomer, Req: create(nil, Email("3511 AB")), Want: Want{inv, "EMAIL_INVALID", "identifiers[0].email"}},
 		{Name: "request_id 65 characters", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: named, RequestId: rep("r", 65)}, Want: Want{inv, "REQUEST_ID_INVALID", "request_id"}},
 		{Name: "request_id not ASCII", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: named, RequestId: "aanvraag-één"}, Want: Want{inv, "REQUEST_ID_INVALID", "request_id"}},
 		{Name: "no display name and no identifier", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{}, Want: Want{inv, "FIELD_REQUIRED", "customer.display_name"}},
 		{Name: "empty customer and no identifier", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{}}, Want: Want{inv, "FIELD_REQUIRED", "customer.display_name"}},
 		{Name: "blank display name and no identifier", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "  "}}, Want: Want{inv, "FIELD_REQUIRED", "customer.display_name"}},
 		{Name: "only a request_id", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{RequestId: "nieuw-1"}, Want: Want{inv, "FIELD_REQUIRED", "customer.display_name"}},
-		{Name: "external id of another customer", Method: mCreateCustomer, Req: create(nil, extID("K-100001")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[0]"}, Holder: jan},
-		{Name: "X handle of another customer, second", Method: mCreateCustomer, Req: create(named, email("nieuw@example.nl"), query("https://x.com/JanDeVries")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"}, Holder: jan},
+		{Name: "external id of another customer", Method: mCreateCustomer, Req: create(nil, ExtID("K-100001")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[0]"}, Holder: jan},
+		{Name: "X handle of another customer, second", Method: mCreateCustomer, Req: create(named, Email("nieuw@example.nl"), Query("https://x.com/JanDeVries")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"}, Holder: jan},
 		{Name: "invalid UTF-8 in display_name", Method: mCreateCustomer, Raw: BadUTF8(create(&herkenv1.Customer{DisplayName: BadPlaceholder})), Want: Want{inv, "INVALID_ARGUMENT", "customer.display_name"}},
 		{Name: "invalid UTF-8 in third tag", Method: mCreateCustomer, Raw: BadUTF8(create(&herkenv1.Customer{Tags: []string{"a", "b", BadPlaceholder}})), Want: Want{inv, "INVALID_ARGUMENT", "customer.tags[2]"}},
 		{Name: "invalid UTF-8 in request_id", Method: mCreateCustomer, Raw: BadUTF8(&herkenv1.CreateCustomerRequest{RequestId: BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "request_id"}},
-		{Name: "invalid UTF-8 in second identifier", Method: mCreateCustomer, Raw: BadUTF8(create(nil, phone("06-22223333"), email(BadPlaceholder+"@example.nl"))), Want: Want{inv, "INVALID_ARGUMENT", "identifiers[1].email"}},
+		{Name: "invalid UTF-8 in second identifier", Method: mCreateCustomer, Raw: BadUTF8(create(nil, Phone("06-22223333"), Email(BadPlaceholder+"@example.nl"))), Want: Want{inv, "INVALID_ARGUMENT", "identifiers[1].email"}},
 		{Name: "2 MiB request", Method: mCreateCustomer, Raw: huge, Want: Want{Code: codes.ResourceExhausted}, GRPCOwn: true},
 
 		// ---- CustomerService/GetCustomer ----
@@ -485,12 +486,12 @@ func Rows(f Fixture) []Row {
 		{Name: "uppercase parent id", Method: mRecord, Req: byParent("customers/"+upper(idOf(jan)), ok), Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
 		{Name: "unknown parent", Method: mRecord, Req: byParent(unknownCustomer, ok), Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "unknown short parent", Method: mRecord, Req: byParent("customers/jan", ok), Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
-		{Name: "withheld caller id", Method: mRecord, Req: byIdentifier(phone("anonymous"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
-		{Name: "withheld empty phone", Method: mRecord, Req: byIdentifier(phone(""), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
-		{Name: "withheld query unknown", Method: mRecord, Req: byIdentifier(query("unknown"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
-		{Name: "identifier nobody holds", Method: mRecord, Req: byIdentifier(phone("06-11111111"), ok), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
-		{Name: "shared landline", Method: mRecord, Req: byIdentifier(phone(Landline), ok), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
-		{Name: "email in phone_number", Method: mRecord, Req: byIdentifier(phone("jan@example.nl"), ok), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
+		{Name: "withheld caller id", Method: mRecord, Req: byIdentifier(Phone("anonymous"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
+		{Name: "withheld empty phone", Method: mRecord, Req: byIdentifier(Phone(""), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
+		{Name: "withheld query unknown", Method: mRecord, Req: byIdentifier(Query("unknown"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
+		{Name: "identifier nobody holds", Method: mRecord, Req: byIdentifier(Phone("06-11111111"), ok), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
+		{Name: "shared landline", Method: mRecord, Req: byIdentifier(Phone(Landline), ok), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
+		{Name: "email in phone_number", Method: mRecord, Req: byIdentifier(Phone("jan@example.nl"), ok), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
 		{Name: "empty identifier", Method: mRecord, Req: byIdentifier(&herkenv1.Identifier{}, ok), Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
 		{Name: "request_id with slash", Method: mRecord, Req: &herkenv1.RecordInteractionRequest{Customer: &herkenv1.RecordInteractionRequest_Parent{Parent: jan}, Interaction: ok, RequestId: "a/b"}, Want: Want{inv, "REQUEST_ID_INVALID", "request_id"}},
 		{Name: "invalid UTF-8 in summary", Method: mRecord, Raw: BadUTF8(recordTo(func(i *herkenv1.Interaction) { i.Summary = "klant " + BadPlaceholder })), Want: Want{inv, "INVALID_ARGUMENT", "interaction.summary"}},
@@ -574,10 +575,10 @@ func Rows(f Fixture) []Row {
 		{Name: "unknown parent", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: unknownCustomer}, Promise: promise(func(*herkenv1.Promise) {})}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "unknown short parent", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/x"}, Promise: promise(func(*herkenv1.Promise) {})}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "parent id 65 characters", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/" + rep("x", 65)}, Promise: promise(func(*herkenv1.Promise) {})}, Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
-		{Name: "withheld caller id", Method: mCreatePromise, Req: promiseBy(phone("private")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
-		{Name: "shared landline", Method: mCreatePromise, Req: promiseBy(phone(Landline)), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
-		{Name: "identifier nobody holds", Method: mCreatePromise, Req: promiseBy(email("niemand@example.nl")), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
-		{Name: "postcode in email", Method: mCreatePromise, Req: promiseBy(email("1234AB")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
+		{Name: "withheld caller id", Method: mCreatePromise, Req: promiseBy(Phone("private")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
+		{Name: "shared landline", Method: mCreatePromise, Req: promiseBy(Phone(Landline)), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
+		{Name: "identifier nobody holds", Method: mCreatePromise, Req: promiseBy(Email("niemand@example.nl")), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
+		{Name: "postcode in email", Method: mCreatePromise, Req: promiseBy(Email("1234AB")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
 		{Name: "request_id 65 characters", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: jan}, Promise: promise(func(*herkenv1.Promise) {}), RequestId: rep("r", 65)}, Want: Want{inv, "REQUEST_ID_INVALID", "request_id"}},
 		{Name: "invalid UTF-8 in description", Method: mCreatePromise, Raw: BadUTF8(promiseTo(func(p *herkenv1.Promise) { p.Description = BadPlaceholder })), Want: Want{inv, "INVALID_ARGUMENT", "promise.description"}},
 
