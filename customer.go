@@ -26,10 +26,27 @@ type Customer struct {
 	LastContactChannel Channel
 }
 
-// LinkedIdentifier is an identifier linked to a customer.
+// LinkedIdentifier is an identifier linked to a customer, with where it
+// came from.
 type LinkedIdentifier struct {
 	identity.Identifier
 	LinkTime time.Time
+	Source   string // the system or channel that supplied it; "" if unknown
+	Verified bool   // the customer proved they hold it
+	Label    string // "mobiel", "werk"; "" for none
+	// MergedFrom is the merged customer this identifier came with
+	// (MergeCustomers); UnmergeCustomers gives it back. "" otherwise.
+	MergedFrom string
+}
+
+// IdentifierIndex returns the position of id in c.Identifiers, or -1.
+func (c *Customer) IdentifierIndex(id identity.Identifier) int {
+	for i, l := range c.Identifiers {
+		if l.Identifier == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // HasIdentifier reports whether c holds id.
@@ -49,6 +66,8 @@ const (
 	MaxHandoverNoteRunes  = 4000
 	MaxTags               = 32
 	MaxTagRunes           = 64
-	MaxIdentifiers        = 32 // per customer
+	MaxIdentifiers        = 32 // per customer, on create, link and merge
+	MaxSourceRunes        = 32 // LinkedIdentifier.Source
+	MaxLabelRunes         = 32 // LinkedIdentifier.Label
 	MaxHoldersPerIdentity = 20 // customers sharing one shareable identifier
 )

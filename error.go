@@ -3,6 +3,7 @@ package herken
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/herken/herken/identity"
 )
@@ -59,6 +60,13 @@ const (
 	ReasonFeedbackMissing       = "FEEDBACK_MISSING"
 	ReasonFeedbackAnswered      = "FEEDBACK_ALREADY_ANSWERED"
 	ReasonRegionInvalid         = identity.ReasonRegionInvalid
+	ReasonEtagMismatch          = "ETAG_MISMATCH"
+	ReasonIdentifierBlocked     = "IDENTIFIER_BLOCKED"
+	ReasonIdentifierLimit       = "IDENTIFIER_LIMIT"
+	ReasonCustomerErased        = "CUSTOMER_ERASED"
+	ReasonCustomerMerged        = "CUSTOMER_MERGED"
+	ReasonCustomerNotMerged     = "CUSTOMER_NOT_MERGED"
+	ReasonMergeIntoSelf         = "MERGE_INTO_SELF"
 )
 
 // Error is a domain error: a class (Code), a machine reason, and optionally the
@@ -128,7 +136,23 @@ var (
 	ErrFeedbackSubmitted   = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackSubmitted, Message: "the interaction already has feedback"}
 	ErrFeedbackMissing     = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackMissing, Message: "the interaction has no feedback"}
 	ErrFeedbackAnswered    = &Error{Code: CodeFailedPrecondition, Reason: ReasonFeedbackAnswered, Message: "the feedback was already answered"}
+	ErrEtagMismatch        = &Error{Code: CodeAborted, Reason: ReasonEtagMismatch, Field: "customer.etag", Message: "the customer changed since it was read; read it again"}
+	ErrIdentifierBlocked   = &Error{Code: CodeInvalidArgument, Reason: ReasonIdentifierBlocked, Message: "identifier is a placeholder on the blocklist"}
+	ErrIdentifierLimit     = &Error{Code: CodeFailedPrecondition, Reason: ReasonIdentifierLimit, Message: "the customer would hold too many identifiers", Metadata: map[string]string{"limit": strconv.Itoa(MaxIdentifiers)}}
+	ErrCustomerErased      = &Error{Code: CodeNotFound, Reason: ReasonCustomerErased, Message: "customer was erased"}
+	// ErrCustomerMerged: Metadata "survivor" holds the survivor's id (the
+	// server turns it into a resource name).
+	ErrCustomerMerged    = &Error{Code: CodeFailedPrecondition, Reason: ReasonCustomerMerged, Message: "customer was merged into another"}
+	ErrCustomerNotMerged = &Error{Code: CodeFailedPrecondition, Reason: ReasonCustomerNotMerged, Message: "customer is not merged into another"}
+	ErrMergeIntoSelf     = &Error{Code: CodeInvalidArgument, Reason: ReasonMergeIntoSelf, Message: "a customer cannot be merged into itself"}
 )
+
+// CustomerMerged is ErrCustomerMerged naming the survivor.
+func CustomerMerged(survivor string) *Error {
+	e := *ErrCustomerMerged
+	e.Metadata = map[string]string{"survivor": survivor}
+	return &e
+}
 
 // invalid builds an INVALID_ARGUMENT domain error about field.
 func invalid(reason, field, format string, args ...any) *Error {

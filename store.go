@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -104,8 +105,144 @@ type Store interface {
 	// are waiting. Customers' last-contact summaries are kept.
 	PurgeInteractions(ctx context.Context, cutoff time.Time, limit int, w WriteOptions) (int, bool, error)
 
+	// Resolve returns the live customer id names: id itself for a live
+	// customer; for a customer merged into another, the live survivor its
+	// merges lead to (stores keep that pointer flat: one read, never a
+	// chain). ErrCustomerErased for an erased customer (also one merged
+	// into a customer erased since), ErrCustomerNotFound for an unknown id.
+	Resolve(ctx context.Context, id string) (string, error)
+
+	// UpdateCustomer applies fn to the live customer id inside a transaction
+	// and stores the result. fn may change the editable fields and the
+	// Identifiers (add, remove, reorder, change provenance): the store links
+	// every identifier that is new through LinkHolder (index: its position in
+	// the new list) and unlinks every one that is gone, and keeps every index
+	// (identifiers, tag, name, update time) in step. ID, CreateTime and the
+	// last-contact summary are fixed. fn's error aborts and is returned.
+	// ErrCustomerNotFound when id is not a live customer (a merged name
+	// included: callers Resolve first), ErrCustomerErased when erased.
+	UpdateCustomer(ctx context.Context, id string, fn func(c *Customer) error, w WriteOptions) (Customer, error)
+
+	// ListCustomers returns one page of live customers matching q in q's
+	// order (CustomerQuery), and the next page token. Each filter is served
+	// from an index: the store never reads every customer to answer.
+	ListCustomers(ctx context.Context, q CustomerQuery) ([]Customer, string, error)
+
+	// MergeCustomers merges mergedID into survivorID in one transaction.
+	// Both must be live (ErrCustomerNotFound, ErrCustomerErased, or
+	// CustomerMerged(its survivor) for a merged name). plan gets both
+	// records as stored and returns the survivor's new record and the
+	// merge event for its history (PlanMerge). The store then:
+	//   - stores the survivor and appends the event (ID set);
+	//   - moves every interaction (with feedback) and promise of the merged
+	//     customer to the survivor, keeping ids, and every index in step;
+	//   - hands every identifier the merged customer held to the survivor
+	//     (replacing it among the holders, or dropping it where the survivor
+	//     holds the identifier too): no LinkHolder check, nothing is added;
+	//   - deletes the merged customer's record and keeps a MergeRecord
+	//     (Merged, SurvivorBefore as read, SurvivorRevision from the new
+	//     record, the moved ids, EventID, Time = the event's OccurTime);
+	//   - points the merged name, and every name that pointed at it, at the
+	//     survivor (Resolve).
+	// It returns the survivor as stored.
+	MergeCustomers(ctx context.Context, survivorID, mergedID string, plan func(survivor, merged Customer) (Customer, Interaction, error), w WriteOptions) (Customer, error)
+
+	// UnmergeCustomer undoes the merge that took mergedID away, in one
+	// transaction. ErrCustomerErased when mergedID (or its survivor) was
+	// erased, ErrCustomerNotMerged when mergedID is live or unknown as a
+	// merged name, CustomerMerged(survivor's survivor) when the record's
+	// survivor was itself merged away since. plan gets the MergeRecord and
+	// the survivor as stored and returns both customers' new records
+	// (PlanUnmerge). The store then:
+	//   - moves back every interaction and promise the record lists that
+	//     the survivor still has (purged ones stay gone), keeping ids;
+	//   - deletes the merge event (EventID) from the survivor's history;
+	//   - stores both records, unlinking from the survivor the identifiers
+	//     plan removed and linking the merged customer's through LinkHolder
+	//     (an exclusive one held by a third customer fails the whole
+	//     unmerge with its *IdentifierError);
+	//   - sets the survivor's last contact to the newer of plan's value and
+	//     its newest remaining contact (Customer.RecordContact);
+	//   - deletes the MergeRecord, and points names merged into mergedID
+	//     (directly or through others) at mergedID again.
+	// It returns the survivor and the merged customer as stored.
+	UnmergeCustomer(ctx context.Context, mergedID string, plan func(rec MergeRecord, survivor Customer) (Customer, Customer, error), w WriteOptions) (survivor, merged Customer, err error)
+
+	// Merges returns the MergeRecords of the customers merged directly into
+	// id and not unmerged, oldest merge first.
+	Merges(ctx context.Context, id string) ([]MergeRecord, error)
+
+	// EraseCustomer erases the live customer id and every customer merged
+	// into it, in one transaction: records, identifier links (other holders
+	// of a shared identifier keep theirs), interactions, feedback, promises,
+	// merge records, idempotency records that name them, and every index
+	// entry. Each erased id is remembered as erased (Resolve and every
+	// method answer ErrCustomerErased for it) and written to the erasure
+	// journal with at. It returns the erased ids, id first. A store that
+	// keeps files must leave none of the erased customers' personal data
+	// readable in them once it returns (see the store's documentation).
+	EraseCustomer(ctx context.Context, id string, at time.Time, w WriteOptions) ([]string, error)
+
+	// Erasures returns erasure journal entries with Time at or after since,
+	// oldest first, at most limit: what a restored backup must apply again.
+	Erasures(ctx context.Context, since time.Time, limit int) ([]Erasure, error)
+
 	// Close releases the store. Calls after Close fail.
 	Close() error
+}
+
+// CustomerQuery selects customers for ListCustomers. Filters combine with
+// AND. Order: with UpdatedSince and no NamePrefix, by UpdateTime then ID;
+// otherwise by ID.
+type CustomerQuery struct {
+	Tag          string    // "" means any; a cleaned tag (lowercase)
+	UpdatedSince time.Time // zero means any: UpdateTime at or after
+	NamePrefix   string    // "" means any; FoldName'd already
+	PageSize     int
+	PageToken    string
+}
+
+// ByUpdateTime reports whether q lists by update time (else by id).
+func (q CustomerQuery) ByUpdateTime() bool { return !q.UpdatedSince.IsZero() && q.NamePrefix == "" }
+
+// Matches reports whether c passes every filter of q: one rule for every
+// store (an index narrows the candidates, this decides).
+func (q CustomerQuery) Matches(c Customer) bool {
+	switch {
+	case q.Tag != "" && !slices.Contains(c.Tags, q.Tag):
+		return false
+	case !q.UpdatedSince.IsZero() && c.UpdateTime.Before(q.UpdatedSince):
+		return false
+	case q.NamePrefix != "" && !strings.HasPrefix(FoldName(c.DisplayName), q.NamePrefix):
+		return false
+	}
+	return true
+}
+
+// Fingerprint identifies the list q asks for (see InteractionQuery).
+func (q CustomerQuery) Fingerprint() []byte {
+	return fingerprint("customers", q.Tag, q.UpdatedSince.UTC().Format(time.RFC3339Nano), q.NamePrefix)
+}
+
+// MergeRecord is what a store keeps of a merge until it is undone: enough
+// to split it back out exactly.
+type MergeRecord struct {
+	Merged           Customer // the merged customer as it was when merged
+	SurvivorID       string   // the customer it was merged into, directly
+	SurvivorBefore   Customer // the survivor as it was just before the merge
+	SurvivorRevision int64    // the survivor's Revision the merge wrote
+	Interactions     []string // ids of the interactions moved to the survivor
+	Promises         []string // ids of the promises moved to the survivor
+	EventID          string   // the merge event in the survivor's history
+	Time             time.Time
+	Actor            string
+}
+
+// Erasure is one erasure journal entry: ids and times only, never personal
+// data.
+type Erasure struct {
+	CustomerID string
+	Time       time.Time
 }
 
 // WriteOptions go with every write to a Store: one value, so that what

@@ -9,6 +9,8 @@ package herkenv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -34,9 +36,12 @@ type CreateCustomerRequest struct {
 	// Optional idempotency key (1..64 of [A-Za-z0-9_-], a UUID fits): a retry
 	// with the same request_id within 24 hours returns the customer created by
 	// the first call instead of creating another.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Provenance of every identifier in identifiers: the system or channel
+	// that supplied them (as LinkedIdentifier.source). Optional.
+	IdentifierSource string `protobuf:"bytes,4,opt,name=identifier_source,json=identifierSource,proto3" json:"identifier_source,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateCustomerRequest) Reset() {
@@ -86,6 +91,13 @@ func (x *CreateCustomerRequest) GetIdentifiers() []*Identifier {
 func (x *CreateCustomerRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateCustomerRequest) GetIdentifierSource() string {
+	if x != nil {
+		return x.IdentifierSource
 	}
 	return ""
 }
@@ -185,8 +197,11 @@ func (x *GetCustomerRequest) GetName() string {
 // Response of GetCustomer.
 type GetCustomerResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The customer.
-	Customer      *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The customer; for a merged name, the survivor.
+	Customer *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// Set when the requested customer was merged into another: the requested
+	// name. customer is then its survivor.
+	MergedName    string `protobuf:"bytes,2,opt,name=merged_name,json=mergedName,proto3" json:"merged_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -228,25 +243,1088 @@ func (x *GetCustomerResponse) GetCustomer() *Customer {
 	return nil
 }
 
+func (x *GetCustomerResponse) GetMergedName() string {
+	if x != nil {
+		return x.MergedName
+	}
+	return ""
+}
+
+// Request for UpdateCustomer.
+type UpdateCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer with its new values. name is required; etag is optional
+	// (set it to refuse the update when the customer changed since it was
+	// read).
+	Customer *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The fields to change: display_name, preferred_language, tags,
+	// handover_note. Empty or "*": all four.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerRequest) Reset() {
+	*x = UpdateCustomerRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerRequest) ProtoMessage() {}
+
+func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UpdateCustomerRequest) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *UpdateCustomerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Response of UpdateCustomer.
+type UpdateCustomerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer after the update.
+	Customer      *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerResponse) Reset() {
+	*x = UpdateCustomerResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerResponse) ProtoMessage() {}
+
+func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UpdateCustomerResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+// Request for ListCustomers.
+type ListCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum customers per page: default 50; values above 500 are coerced to
+	// 500; negative is INVALID_ARGUMENT.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only customers with this tag (compared lowercase).
+	Tag string `protobuf:"bytes,3,opt,name=tag,proto3" json:"tag,omitempty"`
+	// Only customers whose update_time is at or after this time.
+	UpdatedSince *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=updated_since,json=updatedSince,proto3" json:"updated_since,omitempty"`
+	// Only customers whose display name starts with this text, compared
+	// without case, accents or repeated spaces ("yilmaz" finds "Yılmaz", "de
+	// vries" finds "De Vries"). At most 200 characters.
+	DisplayNamePrefix string `protobuf:"bytes,5,opt,name=display_name_prefix,json=displayNamePrefix,proto3" json:"display_name_prefix,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ListCustomersRequest) Reset() {
+	*x = ListCustomersRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomersRequest) ProtoMessage() {}
+
+func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListCustomersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCustomersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCustomersRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *ListCustomersRequest) GetUpdatedSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedSince
+	}
+	return nil
+}
+
+func (x *ListCustomersRequest) GetDisplayNamePrefix() string {
+	if x != nil {
+		return x.DisplayNamePrefix
+	}
+	return ""
+}
+
+// Response of ListCustomers.
+type ListCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customers of this page.
+	Customers []*Customer `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	// Token of the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomersResponse) Reset() {
+	*x = ListCustomersResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomersResponse) ProtoMessage() {}
+
+func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListCustomersResponse) GetCustomers() []*Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *ListCustomersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for AddIdentifier.
+type AddIdentifierRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}". Required.
+	Customer string `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The identifier to link. Required.
+	Identifier *Identifier `protobuf:"bytes,2,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	// Where it came from ("crm", "phone", "chat"). Optional; at most 32 of
+	// lowercase letters, digits, '-', '_', '.'.
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// Whether the customer proved they hold it.
+	Verified bool `protobuf:"varint,4,opt,name=verified,proto3" json:"verified,omitempty"`
+	// A label for agents ("mobiel", "werk"). Optional; at most 32 characters.
+	Label         string `protobuf:"bytes,5,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddIdentifierRequest) Reset() {
+	*x = AddIdentifierRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddIdentifierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddIdentifierRequest) ProtoMessage() {}
+
+func (x *AddIdentifierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddIdentifierRequest.ProtoReflect.Descriptor instead.
+func (*AddIdentifierRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AddIdentifierRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *AddIdentifierRequest) GetIdentifier() *Identifier {
+	if x != nil {
+		return x.Identifier
+	}
+	return nil
+}
+
+func (x *AddIdentifierRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *AddIdentifierRequest) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *AddIdentifierRequest) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+// Response of AddIdentifier.
+type AddIdentifierResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer with the identifier linked.
+	Customer      *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddIdentifierResponse) Reset() {
+	*x = AddIdentifierResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddIdentifierResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddIdentifierResponse) ProtoMessage() {}
+
+func (x *AddIdentifierResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddIdentifierResponse.ProtoReflect.Descriptor instead.
+func (*AddIdentifierResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AddIdentifierResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+// Request for RemoveIdentifier.
+type RemoveIdentifierRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}". Required.
+	Customer string `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The identifier to unlink. Required.
+	Identifier    *Identifier `protobuf:"bytes,2,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveIdentifierRequest) Reset() {
+	*x = RemoveIdentifierRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveIdentifierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveIdentifierRequest) ProtoMessage() {}
+
+func (x *RemoveIdentifierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveIdentifierRequest.ProtoReflect.Descriptor instead.
+func (*RemoveIdentifierRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RemoveIdentifierRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *RemoveIdentifierRequest) GetIdentifier() *Identifier {
+	if x != nil {
+		return x.Identifier
+	}
+	return nil
+}
+
+// Response of RemoveIdentifier.
+type RemoveIdentifierResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer without the identifier.
+	Customer      *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveIdentifierResponse) Reset() {
+	*x = RemoveIdentifierResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveIdentifierResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveIdentifierResponse) ProtoMessage() {}
+
+func (x *RemoveIdentifierResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveIdentifierResponse.ProtoReflect.Descriptor instead.
+func (*RemoveIdentifierResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RemoveIdentifierResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+// Request for MergeCustomers.
+type MergeCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer that stays: "customers/{customer}". Required.
+	Survivor string `protobuf:"bytes,1,opt,name=survivor,proto3" json:"survivor,omitempty"`
+	// The customer merged into the survivor: "customers/{customer}". Required.
+	Merged string `protobuf:"bytes,2,opt,name=merged,proto3" json:"merged,omitempty"`
+	// Fields whose value is taken from the merged customer even when the
+	// survivor has one: display_name, preferred_language, tags (replaces the
+	// joined tags), handover_note.
+	TakeFromMerged *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=take_from_merged,json=takeFromMerged,proto3" json:"take_from_merged,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MergeCustomersRequest) Reset() {
+	*x = MergeCustomersRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeCustomersRequest) ProtoMessage() {}
+
+func (x *MergeCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeCustomersRequest.ProtoReflect.Descriptor instead.
+func (*MergeCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MergeCustomersRequest) GetSurvivor() string {
+	if x != nil {
+		return x.Survivor
+	}
+	return ""
+}
+
+func (x *MergeCustomersRequest) GetMerged() string {
+	if x != nil {
+		return x.Merged
+	}
+	return ""
+}
+
+func (x *MergeCustomersRequest) GetTakeFromMerged() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.TakeFromMerged
+	}
+	return nil
+}
+
+// Response of MergeCustomers.
+type MergeCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The survivor after the merge.
+	Survivor      *Customer `protobuf:"bytes,1,opt,name=survivor,proto3" json:"survivor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeCustomersResponse) Reset() {
+	*x = MergeCustomersResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeCustomersResponse) ProtoMessage() {}
+
+func (x *MergeCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeCustomersResponse.ProtoReflect.Descriptor instead.
+func (*MergeCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MergeCustomersResponse) GetSurvivor() *Customer {
+	if x != nil {
+		return x.Survivor
+	}
+	return nil
+}
+
+// Request for UnmergeCustomers.
+type UnmergeCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer that was merged away: "customers/{customer}". Required.
+	Merged        string `protobuf:"bytes,1,opt,name=merged,proto3" json:"merged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmergeCustomersRequest) Reset() {
+	*x = UnmergeCustomersRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmergeCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmergeCustomersRequest) ProtoMessage() {}
+
+func (x *UnmergeCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmergeCustomersRequest.ProtoReflect.Descriptor instead.
+func (*UnmergeCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UnmergeCustomersRequest) GetMerged() string {
+	if x != nil {
+		return x.Merged
+	}
+	return ""
+}
+
+// Response of UnmergeCustomers.
+type UnmergeCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The merged customer, back under its own name.
+	Merged *Customer `protobuf:"bytes,1,opt,name=merged,proto3" json:"merged,omitempty"`
+	// The survivor after the split.
+	Survivor      *Customer `protobuf:"bytes,2,opt,name=survivor,proto3" json:"survivor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmergeCustomersResponse) Reset() {
+	*x = UnmergeCustomersResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmergeCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmergeCustomersResponse) ProtoMessage() {}
+
+func (x *UnmergeCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmergeCustomersResponse.ProtoReflect.Descriptor instead.
+func (*UnmergeCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnmergeCustomersResponse) GetMerged() *Customer {
+	if x != nil {
+		return x.Merged
+	}
+	return nil
+}
+
+func (x *UnmergeCustomersResponse) GetSurvivor() *Customer {
+	if x != nil {
+		return x.Survivor
+	}
+	return nil
+}
+
+// Request for EraseCustomer.
+type EraseCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}". Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseCustomerRequest) Reset() {
+	*x = EraseCustomerRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseCustomerRequest) ProtoMessage() {}
+
+func (x *EraseCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseCustomerRequest.ProtoReflect.Descriptor instead.
+func (*EraseCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *EraseCustomerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response of EraseCustomer.
+type EraseCustomerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the erasure took effect (the erasure journal's time).
+	EraseTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	// Names of customers that had been merged into it and were erased with it.
+	AlsoErased    []string `protobuf:"bytes,2,rep,name=also_erased,json=alsoErased,proto3" json:"also_erased,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseCustomerResponse) Reset() {
+	*x = EraseCustomerResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseCustomerResponse) ProtoMessage() {}
+
+func (x *EraseCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseCustomerResponse.ProtoReflect.Descriptor instead.
+func (*EraseCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *EraseCustomerResponse) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
+func (x *EraseCustomerResponse) GetAlsoErased() []string {
+	if x != nil {
+		return x.AlsoErased
+	}
+	return nil
+}
+
+// Request for ExportCustomer.
+type ExportCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer}". Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCustomerRequest) Reset() {
+	*x = ExportCustomerRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCustomerRequest) ProtoMessage() {}
+
+func (x *ExportCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCustomerRequest.ProtoReflect.Descriptor instead.
+func (*ExportCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExportCustomerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response of ExportCustomer: everything herken holds about one customer.
+type ExportCustomerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer record with identifiers and their provenance.
+	Customer *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The full history, newest first, with feedback.
+	Interactions []*Interaction `protobuf:"bytes,2,rep,name=interactions,proto3" json:"interactions,omitempty"`
+	// Every promise, by due time.
+	Promises []*Promise `protobuf:"bytes,3,rep,name=promises,proto3" json:"promises,omitempty"`
+	// Customers merged into this one and not unmerged, oldest merge first.
+	Merges []*Merge `protobuf:"bytes,4,rep,name=merges,proto3" json:"merges,omitempty"`
+	// When the export was taken.
+	ExportTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=export_time,json=exportTime,proto3" json:"export_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCustomerResponse) Reset() {
+	*x = ExportCustomerResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCustomerResponse) ProtoMessage() {}
+
+func (x *ExportCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCustomerResponse.ProtoReflect.Descriptor instead.
+func (*ExportCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExportCustomerResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *ExportCustomerResponse) GetInteractions() []*Interaction {
+	if x != nil {
+		return x.Interactions
+	}
+	return nil
+}
+
+func (x *ExportCustomerResponse) GetPromises() []*Promise {
+	if x != nil {
+		return x.Promises
+	}
+	return nil
+}
+
+func (x *ExportCustomerResponse) GetMerges() []*Merge {
+	if x != nil {
+		return x.Merges
+	}
+	return nil
+}
+
+func (x *ExportCustomerResponse) GetExportTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExportTime
+	}
+	return nil
+}
+
+// One merge into a customer.
+type Merge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The merged customer's name.
+	Merged string `protobuf:"bytes,1,opt,name=merged,proto3" json:"merged,omitempty"`
+	// When it was merged.
+	MergeTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=merge_time,json=mergeTime,proto3" json:"merge_time,omitempty"`
+	// The merged customer's record as it was when merged.
+	MergedCustomer *Customer `protobuf:"bytes,3,opt,name=merged_customer,json=mergedCustomer,proto3" json:"merged_customer,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Merge) Reset() {
+	*x = Merge{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Merge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Merge) ProtoMessage() {}
+
+func (x *Merge) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Merge.ProtoReflect.Descriptor instead.
+func (*Merge) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Merge) GetMerged() string {
+	if x != nil {
+		return x.Merged
+	}
+	return ""
+}
+
+func (x *Merge) GetMergeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MergeTime
+	}
+	return nil
+}
+
+func (x *Merge) GetMergedCustomer() *Customer {
+	if x != nil {
+		return x.MergedCustomer
+	}
+	return nil
+}
+
 var File_herken_v1_customer_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\n" +
-	" herken/v1/customer_service.proto\x12\therken.v1\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\"\xa0\x01\n" +
+	" herken/v1/customer_service.proto\x12\therken.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\x1a\x17herken/v1/promise.proto\"\xcd\x01\n" +
 	"\x15CreateCustomerRequest\x12/\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x127\n" +
 	"\videntifiers\x18\x02 \x03(\v2\x15.herken.v1.IdentifierR\videntifiers\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"I\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12+\n" +
+	"\x11identifier_source\x18\x04 \x01(\tR\x10identifierSource\"I\n" +
 	"\x16CreateCustomerResponse\x12/\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\"(\n" +
 	"\x12GetCustomerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"g\n" +
 	"\x13GetCustomerResponse\x12/\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer2\xb6\x01\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x12\x1f\n" +
+	"\vmerged_name\x18\x02 \x01(\tR\n" +
+	"mergedName\"\x85\x01\n" +
+	"\x15UpdateCustomerRequest\x12/\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"I\n" +
+	"\x16UpdateCustomerResponse\x12/\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\"\xd5\x01\n" +
+	"\x14ListCustomersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x10\n" +
+	"\x03tag\x18\x03 \x01(\tR\x03tag\x12?\n" +
+	"\rupdated_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fupdatedSince\x12.\n" +
+	"\x13display_name_prefix\x18\x05 \x01(\tR\x11displayNamePrefix\"r\n" +
+	"\x15ListCustomersResponse\x121\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x13.herken.v1.CustomerR\tcustomers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
+	"\x14AddIdentifierRequest\x12\x1a\n" +
+	"\bcustomer\x18\x01 \x01(\tR\bcustomer\x125\n" +
+	"\n" +
+	"identifier\x18\x02 \x01(\v2\x15.herken.v1.IdentifierR\n" +
+	"identifier\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12\x1a\n" +
+	"\bverified\x18\x04 \x01(\bR\bverified\x12\x14\n" +
+	"\x05label\x18\x05 \x01(\tR\x05label\"H\n" +
+	"\x15AddIdentifierResponse\x12/\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\"l\n" +
+	"\x17RemoveIdentifierRequest\x12\x1a\n" +
+	"\bcustomer\x18\x01 \x01(\tR\bcustomer\x125\n" +
+	"\n" +
+	"identifier\x18\x02 \x01(\v2\x15.herken.v1.IdentifierR\n" +
+	"identifier\"K\n" +
+	"\x18RemoveIdentifierResponse\x12/\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\"\x91\x01\n" +
+	"\x15MergeCustomersRequest\x12\x1a\n" +
+	"\bsurvivor\x18\x01 \x01(\tR\bsurvivor\x12\x16\n" +
+	"\x06merged\x18\x02 \x01(\tR\x06merged\x12D\n" +
+	"\x10take_from_merged\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\x0etakeFromMerged\"I\n" +
+	"\x16MergeCustomersResponse\x12/\n" +
+	"\bsurvivor\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bsurvivor\"1\n" +
+	"\x17UnmergeCustomersRequest\x12\x16\n" +
+	"\x06merged\x18\x01 \x01(\tR\x06merged\"x\n" +
+	"\x18UnmergeCustomersResponse\x12+\n" +
+	"\x06merged\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\x06merged\x12/\n" +
+	"\bsurvivor\x18\x02 \x01(\v2\x13.herken.v1.CustomerR\bsurvivor\"*\n" +
+	"\x14EraseCustomerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"s\n" +
+	"\x15EraseCustomerResponse\x129\n" +
+	"\n" +
+	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12\x1f\n" +
+	"\valso_erased\x18\x02 \x03(\tR\n" +
+	"alsoErased\"+\n" +
+	"\x15ExportCustomerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x9c\x02\n" +
+	"\x16ExportCustomerResponse\x12/\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x12:\n" +
+	"\finteractions\x18\x02 \x03(\v2\x16.herken.v1.InteractionR\finteractions\x12.\n" +
+	"\bpromises\x18\x03 \x03(\v2\x12.herken.v1.PromiseR\bpromises\x12(\n" +
+	"\x06merges\x18\x04 \x03(\v2\x10.herken.v1.MergeR\x06merges\x12;\n" +
+	"\vexport_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"exportTime\"\x98\x01\n" +
+	"\x05Merge\x12\x16\n" +
+	"\x06merged\x18\x01 \x01(\tR\x06merged\x129\n" +
+	"\n" +
+	"merge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tmergeTime\x12<\n" +
+	"\x0fmerged_customer\x18\x03 \x01(\v2\x13.herken.v1.CustomerR\x0emergedCustomer2\xf1\x06\n" +
 	"\x0fCustomerService\x12U\n" +
 	"\x0eCreateCustomer\x12 .herken.v1.CreateCustomerRequest\x1a!.herken.v1.CreateCustomerResponse\x12L\n" +
-	"\vGetCustomer\x12\x1d.herken.v1.GetCustomerRequest\x1a\x1e.herken.v1.GetCustomerResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\vGetCustomer\x12\x1d.herken.v1.GetCustomerRequest\x1a\x1e.herken.v1.GetCustomerResponse\x12U\n" +
+	"\x0eUpdateCustomer\x12 .herken.v1.UpdateCustomerRequest\x1a!.herken.v1.UpdateCustomerResponse\x12R\n" +
+	"\rListCustomers\x12\x1f.herken.v1.ListCustomersRequest\x1a .herken.v1.ListCustomersResponse\x12R\n" +
+	"\rAddIdentifier\x12\x1f.herken.v1.AddIdentifierRequest\x1a .herken.v1.AddIdentifierResponse\x12[\n" +
+	"\x10RemoveIdentifier\x12\".herken.v1.RemoveIdentifierRequest\x1a#.herken.v1.RemoveIdentifierResponse\x12U\n" +
+	"\x0eMergeCustomers\x12 .herken.v1.MergeCustomersRequest\x1a!.herken.v1.MergeCustomersResponse\x12[\n" +
+	"\x10UnmergeCustomers\x12\".herken.v1.UnmergeCustomersRequest\x1a#.herken.v1.UnmergeCustomersResponse\x12R\n" +
+	"\rEraseCustomer\x12\x1f.herken.v1.EraseCustomerRequest\x1a .herken.v1.EraseCustomerResponse\x12U\n" +
+	"\x0eExportCustomer\x12 .herken.v1.ExportCustomerRequest\x1a!.herken.v1.ExportCustomerResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_customer_service_proto_rawDescOnce sync.Once
@@ -260,29 +1338,87 @@ func file_herken_v1_customer_service_proto_rawDescGZIP() []byte {
 	return file_herken_v1_customer_service_proto_rawDescData
 }
 
-var file_herken_v1_customer_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_herken_v1_customer_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_herken_v1_customer_service_proto_goTypes = []any{
-	(*CreateCustomerRequest)(nil),  // 0: herken.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil), // 1: herken.v1.CreateCustomerResponse
-	(*GetCustomerRequest)(nil),     // 2: herken.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),    // 3: herken.v1.GetCustomerResponse
-	(*Customer)(nil),               // 4: herken.v1.Customer
-	(*Identifier)(nil),             // 5: herken.v1.Identifier
+	(*CreateCustomerRequest)(nil),    // 0: herken.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),   // 1: herken.v1.CreateCustomerResponse
+	(*GetCustomerRequest)(nil),       // 2: herken.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),      // 3: herken.v1.GetCustomerResponse
+	(*UpdateCustomerRequest)(nil),    // 4: herken.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),   // 5: herken.v1.UpdateCustomerResponse
+	(*ListCustomersRequest)(nil),     // 6: herken.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),    // 7: herken.v1.ListCustomersResponse
+	(*AddIdentifierRequest)(nil),     // 8: herken.v1.AddIdentifierRequest
+	(*AddIdentifierResponse)(nil),    // 9: herken.v1.AddIdentifierResponse
+	(*RemoveIdentifierRequest)(nil),  // 10: herken.v1.RemoveIdentifierRequest
+	(*RemoveIdentifierResponse)(nil), // 11: herken.v1.RemoveIdentifierResponse
+	(*MergeCustomersRequest)(nil),    // 12: herken.v1.MergeCustomersRequest
+	(*MergeCustomersResponse)(nil),   // 13: herken.v1.MergeCustomersResponse
+	(*UnmergeCustomersRequest)(nil),  // 14: herken.v1.UnmergeCustomersRequest
+	(*UnmergeCustomersResponse)(nil), // 15: herken.v1.UnmergeCustomersResponse
+	(*EraseCustomerRequest)(nil),     // 16: herken.v1.EraseCustomerRequest
+	(*EraseCustomerResponse)(nil),    // 17: herken.v1.EraseCustomerResponse
+	(*ExportCustomerRequest)(nil),    // 18: herken.v1.ExportCustomerRequest
+	(*ExportCustomerResponse)(nil),   // 19: herken.v1.ExportCustomerResponse
+	(*Merge)(nil),                    // 20: herken.v1.Merge
+	(*Customer)(nil),                 // 21: herken.v1.Customer
+	(*Identifier)(nil),               // 22: herken.v1.Identifier
+	(*fieldmaskpb.FieldMask)(nil),    // 23: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
+	(*Interaction)(nil),              // 25: herken.v1.Interaction
+	(*Promise)(nil),                  // 26: herken.v1.Promise
 }
 var file_herken_v1_customer_service_proto_depIdxs = []int32{
-	4, // 0: herken.v1.CreateCustomerRequest.customer:type_name -> herken.v1.Customer
-	5, // 1: herken.v1.CreateCustomerRequest.identifiers:type_name -> herken.v1.Identifier
-	4, // 2: herken.v1.CreateCustomerResponse.customer:type_name -> herken.v1.Customer
-	4, // 3: herken.v1.GetCustomerResponse.customer:type_name -> herken.v1.Customer
-	0, // 4: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
-	2, // 5: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
-	1, // 6: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
-	3, // 7: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	21, // 0: herken.v1.CreateCustomerRequest.customer:type_name -> herken.v1.Customer
+	22, // 1: herken.v1.CreateCustomerRequest.identifiers:type_name -> herken.v1.Identifier
+	21, // 2: herken.v1.CreateCustomerResponse.customer:type_name -> herken.v1.Customer
+	21, // 3: herken.v1.GetCustomerResponse.customer:type_name -> herken.v1.Customer
+	21, // 4: herken.v1.UpdateCustomerRequest.customer:type_name -> herken.v1.Customer
+	23, // 5: herken.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	21, // 6: herken.v1.UpdateCustomerResponse.customer:type_name -> herken.v1.Customer
+	24, // 7: herken.v1.ListCustomersRequest.updated_since:type_name -> google.protobuf.Timestamp
+	21, // 8: herken.v1.ListCustomersResponse.customers:type_name -> herken.v1.Customer
+	22, // 9: herken.v1.AddIdentifierRequest.identifier:type_name -> herken.v1.Identifier
+	21, // 10: herken.v1.AddIdentifierResponse.customer:type_name -> herken.v1.Customer
+	22, // 11: herken.v1.RemoveIdentifierRequest.identifier:type_name -> herken.v1.Identifier
+	21, // 12: herken.v1.RemoveIdentifierResponse.customer:type_name -> herken.v1.Customer
+	23, // 13: herken.v1.MergeCustomersRequest.take_from_merged:type_name -> google.protobuf.FieldMask
+	21, // 14: herken.v1.MergeCustomersResponse.survivor:type_name -> herken.v1.Customer
+	21, // 15: herken.v1.UnmergeCustomersResponse.merged:type_name -> herken.v1.Customer
+	21, // 16: herken.v1.UnmergeCustomersResponse.survivor:type_name -> herken.v1.Customer
+	24, // 17: herken.v1.EraseCustomerResponse.erase_time:type_name -> google.protobuf.Timestamp
+	21, // 18: herken.v1.ExportCustomerResponse.customer:type_name -> herken.v1.Customer
+	25, // 19: herken.v1.ExportCustomerResponse.interactions:type_name -> herken.v1.Interaction
+	26, // 20: herken.v1.ExportCustomerResponse.promises:type_name -> herken.v1.Promise
+	20, // 21: herken.v1.ExportCustomerResponse.merges:type_name -> herken.v1.Merge
+	24, // 22: herken.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	24, // 23: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
+	21, // 24: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
+	0,  // 25: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
+	2,  // 26: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
+	4,  // 27: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
+	6,  // 28: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
+	8,  // 29: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
+	10, // 30: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
+	12, // 31: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
+	14, // 32: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
+	16, // 33: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
+	18, // 34: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
+	1,  // 35: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
+	3,  // 36: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
+	5,  // 37: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
+	7,  // 38: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
+	9,  // 39: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
+	11, // 40: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
+	13, // 41: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
+	15, // 42: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
+	17, // 43: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
+	19, // 44: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
+	35, // [35:45] is the sub-list for method output_type
+	25, // [25:35] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_customer_service_proto_init() }
@@ -292,13 +1428,15 @@ func file_herken_v1_customer_service_proto_init() {
 	}
 	file_herken_v1_customer_proto_init()
 	file_herken_v1_identifier_proto_init()
+	file_herken_v1_interaction_proto_init()
+	file_herken_v1_promise_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_v1_customer_service_proto_rawDesc), len(file_herken_v1_customer_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,15 +19,28 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CustomerService_CreateCustomer_FullMethodName = "/herken.v1.CustomerService/CreateCustomer"
-	CustomerService_GetCustomer_FullMethodName    = "/herken.v1.CustomerService/GetCustomer"
+	CustomerService_CreateCustomer_FullMethodName   = "/herken.v1.CustomerService/CreateCustomer"
+	CustomerService_GetCustomer_FullMethodName      = "/herken.v1.CustomerService/GetCustomer"
+	CustomerService_UpdateCustomer_FullMethodName   = "/herken.v1.CustomerService/UpdateCustomer"
+	CustomerService_ListCustomers_FullMethodName    = "/herken.v1.CustomerService/ListCustomers"
+	CustomerService_AddIdentifier_FullMethodName    = "/herken.v1.CustomerService/AddIdentifier"
+	CustomerService_RemoveIdentifier_FullMethodName = "/herken.v1.CustomerService/RemoveIdentifier"
+	CustomerService_MergeCustomers_FullMethodName   = "/herken.v1.CustomerService/MergeCustomers"
+	CustomerService_UnmergeCustomers_FullMethodName = "/herken.v1.CustomerService/UnmergeCustomers"
+	CustomerService_EraseCustomer_FullMethodName    = "/herken.v1.CustomerService/EraseCustomer"
+	CustomerService_ExportCustomer_FullMethodName   = "/herken.v1.CustomerService/ExportCustomer"
 )
 
 // CustomerServiceClient is the client API for CustomerService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// CustomerService manages customers and the identifiers linked to them.
+// CustomerService manages customers through their lives: create, change,
+// list, link and unlink identifiers, merge and unmerge, erase and export.
+//
+// A customer that was merged into another keeps its name working: reads
+// and writes addressed to it reach the survivor (GetCustomer says so). An
+// erased customer's name answers NOT_FOUND / CUSTOMER_ERASED forever.
 type CustomerServiceClient interface {
 	// CreateCustomer creates a customer with its identifiers in one atomic
 	// step: either the customer and every identifier link exist afterwards, or
@@ -36,7 +49,8 @@ type CustomerServiceClient interface {
 	// Errors:
 	//   - INVALID_ARGUMENT: a field breaks its documented limits (FIELD_TOO_LONG,
 	//     FIELD_INVALID, TOO_MANY_VALUES, REQUEST_ID_INVALID), an identifier is
-	//     malformed (its reason) or withheld (IDENTIFIER_WITHHELD).
+	//     malformed (its reason), withheld (IDENTIFIER_WITHHELD) or a
+	//     placeholder (IDENTIFIER_BLOCKED).
 	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an external id or a social
 	//     handle (except WhatsApp) is already linked to another customer; these
 	//     belong to one customer only. Metadata "field" names the identifier and
@@ -46,11 +60,115 @@ type CustomerServiceClient interface {
 	//   - FAILED_PRECONDITION / REQUEST_ID_REUSED: request_id was used in the
 	//     last 24 hours for a different request.
 	CreateCustomer(ctx context.Context, in *CreateCustomerRequest, opts ...grpc.CallOption) (*CreateCustomerResponse, error)
-	// GetCustomer returns one customer.
+	// GetCustomer returns one customer. For a customer that was merged into
+	// another it returns the survivor and sets merged_name.
 	//
 	// Errors: INVALID_ARGUMENT / RESOURCE_NAME_INVALID when name is not
-	// "customers/{customer}"; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	// "customers/{customer}"; NOT_FOUND / CUSTOMER_NOT_FOUND;
+	// NOT_FOUND / CUSTOMER_ERASED when the customer was erased.
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*GetCustomerResponse, error)
+	// UpdateCustomer changes the editable fields named in update_mask
+	// (AIP-134): display_name, preferred_language, tags, handover_note. An
+	// empty mask or "*" means all four.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT: a field breaks its limits (as CreateCustomer); a
+	//     mask path is unknown or output only (FIELD_INVALID, field
+	//     "update_mask.paths[i]").
+	//   - ABORTED / ETAG_MISMATCH: customer.etag is set and the customer changed
+	//     since it was read; read it again and retry.
+	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	UpdateCustomer(ctx context.Context, in *UpdateCustomerRequest, opts ...grpc.CallOption) (*UpdateCustomerResponse, error)
+	// ListCustomers lists customers (AIP-132), optionally filtered by tag,
+	// update time and display-name prefix; filters combine with AND. Every
+	// filter is served from an index.
+	//
+	// Order: with display_name_prefix, by folded display name, then name;
+	// otherwise with updated_since, by update_time, oldest first, then name
+	// (a CRM sync keeps the last update_time it saw); otherwise by name.
+	//
+	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or an
+	// over-long filter, PAGE_TOKEN_INVALID for a token that was tampered with
+	// or issued for other filters.
+	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
+	// AddIdentifier links one identifier to a customer, with its provenance,
+	// in one transaction with the identifier index. Adding an identifier the
+	// customer already holds updates its source, verified and label.
+	//
+	// Errors: as CreateCustomer for the identifier (IDENTIFIER_ALREADY_LINKED
+	// naming the holder, IDENTIFIER_SHARE_LIMIT, IDENTIFIER_BLOCKED, ...);
+	// FAILED_PRECONDITION / IDENTIFIER_LIMIT when the customer already holds
+	// 32 identifiers; NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	AddIdentifier(ctx context.Context, in *AddIdentifierRequest, opts ...grpc.CallOption) (*AddIdentifierResponse, error)
+	// RemoveIdentifier unlinks one identifier from a customer. Other holders
+	// of a shared identifier keep it.
+	//
+	// Errors: INVALID_ARGUMENT for a malformed identifier; NOT_FOUND /
+	// IDENTIFIER_NOT_LINKED when the customer does not hold it; NOT_FOUND /
+	// CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	RemoveIdentifier(ctx context.Context, in *RemoveIdentifierRequest, opts ...grpc.CallOption) (*RemoveIdentifierResponse, error)
+	// MergeCustomers merges one customer into another in one atomic,
+	// crash-safe step. The caller chooses the survivor. The merged customer's
+	// identifiers (marked merged_from), interactions, promises and feedback
+	// move to the survivor; an event is written into the survivor's history.
+	// For fields both have, the survivor's value wins unless
+	// take_from_merged names the field; a field only the merged customer has
+	// is taken; tags are joined (the survivor's first, at most 32).
+	//
+	// Afterwards the merged name keeps working: GetCustomer on it returns the
+	// survivor, writes addressed to it reach the survivor, and every
+	// identifier it held finds the survivor.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same.
+	//   - INVALID_ARGUMENT / FIELD_INVALID: a take_from_merged path is not one of
+	//     display_name, preferred_language, tags, handover_note.
+	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: either customer was itself
+	//     merged away (metadata "survivor" names where it went); merge into
+	//     that one instead. Merges therefore never form a chain or a cycle.
+	//   - FAILED_PRECONDITION / IDENTIFIER_LIMIT: together they would hold more
+	//     than 32 identifiers.
+	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	MergeCustomers(ctx context.Context, in *MergeCustomersRequest, opts ...grpc.CallOption) (*MergeCustomersResponse, error)
+	// UnmergeCustomers splits a merge back out exactly. The merged customer
+	// comes back under its old name with its fields, identifiers (with their
+	// provenance), interactions, promises and feedback as they were, changes
+	// made to them since included; the merge event leaves the survivor's
+	// history. What was added to the survivor after the merge stays with the
+	// survivor, and so do interactions and promises recorded through the
+	// merged name after the merge (they were addressed to the survivor then).
+	// The survivor's editable fields return to their values before the merge
+	// unless they were changed after it. An identifier of the merged customer
+	// that was removed from the survivor after the merge stays removed.
+	//
+	// Errors:
+	//   - FAILED_PRECONDITION / CUSTOMER_NOT_MERGED: the customer is not merged
+	//     (never was, or was unmerged already).
+	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: the survivor was itself merged
+	//     away since (metadata "survivor"); unmerge that merge first.
+	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an exclusive identifier
+	//     of the merged customer is now held by a third customer.
+	//   - NOT_FOUND / CUSTOMER_ERASED: the merged customer or its survivor was
+	//     erased; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	UnmergeCustomers(ctx context.Context, in *UnmergeCustomersRequest, opts ...grpc.CallOption) (*UnmergeCustomersResponse, error)
+	// EraseCustomer erases a customer for real (AVG/GDPR art. 17): its
+	// record, identifiers, interactions, promises and feedback, and the
+	// customers merged into it. When it returns, every read answers as if the
+	// customer never existed (a shared identifier stays linked to its other
+	// holders), and on the Badger store no file in the data directory holds
+	// the customer's personal data in readable form (see the README for the
+	// guarantee and its limits). The name answers NOT_FOUND / CUSTOMER_ERASED
+	// from then on; the erasure journal keeps the id and time only.
+	//
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	EraseCustomer(ctx context.Context, in *EraseCustomerRequest, opts ...grpc.CallOption) (*EraseCustomerResponse, error)
+	// ExportCustomer returns everything herken holds about one customer (AVG
+	// art. 15): the record with its identifiers and their provenance, its
+	// full history with feedback, its promises, and the customers merged into
+	// it. Rendered with protojson it is readable JSON.
+	//
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	ExportCustomer(ctx context.Context, in *ExportCustomerRequest, opts ...grpc.CallOption) (*ExportCustomerResponse, error)
 }
 
 type customerServiceClient struct {
@@ -81,11 +199,96 @@ func (c *customerServiceClient) GetCustomer(ctx context.Context, in *GetCustomer
 	return out, nil
 }
 
+func (c *customerServiceClient) UpdateCustomer(ctx context.Context, in *UpdateCustomerRequest, opts ...grpc.CallOption) (*UpdateCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCustomerResponse)
+	err := c.cc.Invoke(ctx, CustomerService_UpdateCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomersResponse)
+	err := c.cc.Invoke(ctx, CustomerService_ListCustomers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) AddIdentifier(ctx context.Context, in *AddIdentifierRequest, opts ...grpc.CallOption) (*AddIdentifierResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddIdentifierResponse)
+	err := c.cc.Invoke(ctx, CustomerService_AddIdentifier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) RemoveIdentifier(ctx context.Context, in *RemoveIdentifierRequest, opts ...grpc.CallOption) (*RemoveIdentifierResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveIdentifierResponse)
+	err := c.cc.Invoke(ctx, CustomerService_RemoveIdentifier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) MergeCustomers(ctx context.Context, in *MergeCustomersRequest, opts ...grpc.CallOption) (*MergeCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeCustomersResponse)
+	err := c.cc.Invoke(ctx, CustomerService_MergeCustomers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) UnmergeCustomers(ctx context.Context, in *UnmergeCustomersRequest, opts ...grpc.CallOption) (*UnmergeCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnmergeCustomersResponse)
+	err := c.cc.Invoke(ctx, CustomerService_UnmergeCustomers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) EraseCustomer(ctx context.Context, in *EraseCustomerRequest, opts ...grpc.CallOption) (*EraseCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseCustomerResponse)
+	err := c.cc.Invoke(ctx, CustomerService_EraseCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) ExportCustomer(ctx context.Context, in *ExportCustomerRequest, opts ...grpc.CallOption) (*ExportCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportCustomerResponse)
+	err := c.cc.Invoke(ctx, CustomerService_ExportCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CustomerServiceServer is the server API for CustomerService service.
 // All implementations must embed UnimplementedCustomerServiceServer
 // for forward compatibility.
 //
-// CustomerService manages customers and the identifiers linked to them.
+// CustomerService manages customers through their lives: create, change,
+// list, link and unlink identifiers, merge and unmerge, erase and export.
+//
+// A customer that was merged into another keeps its name working: reads
+// and writes addressed to it reach the survivor (GetCustomer says so). An
+// erased customer's name answers NOT_FOUND / CUSTOMER_ERASED forever.
 type CustomerServiceServer interface {
 	// CreateCustomer creates a customer with its identifiers in one atomic
 	// step: either the customer and every identifier link exist afterwards, or
@@ -94,7 +297,8 @@ type CustomerServiceServer interface {
 	// Errors:
 	//   - INVALID_ARGUMENT: a field breaks its documented limits (FIELD_TOO_LONG,
 	//     FIELD_INVALID, TOO_MANY_VALUES, REQUEST_ID_INVALID), an identifier is
-	//     malformed (its reason) or withheld (IDENTIFIER_WITHHELD).
+	//     malformed (its reason), withheld (IDENTIFIER_WITHHELD) or a
+	//     placeholder (IDENTIFIER_BLOCKED).
 	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an external id or a social
 	//     handle (except WhatsApp) is already linked to another customer; these
 	//     belong to one customer only. Metadata "field" names the identifier and
@@ -104,11 +308,115 @@ type CustomerServiceServer interface {
 	//   - FAILED_PRECONDITION / REQUEST_ID_REUSED: request_id was used in the
 	//     last 24 hours for a different request.
 	CreateCustomer(context.Context, *CreateCustomerRequest) (*CreateCustomerResponse, error)
-	// GetCustomer returns one customer.
+	// GetCustomer returns one customer. For a customer that was merged into
+	// another it returns the survivor and sets merged_name.
 	//
 	// Errors: INVALID_ARGUMENT / RESOURCE_NAME_INVALID when name is not
-	// "customers/{customer}"; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	// "customers/{customer}"; NOT_FOUND / CUSTOMER_NOT_FOUND;
+	// NOT_FOUND / CUSTOMER_ERASED when the customer was erased.
 	GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error)
+	// UpdateCustomer changes the editable fields named in update_mask
+	// (AIP-134): display_name, preferred_language, tags, handover_note. An
+	// empty mask or "*" means all four.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT: a field breaks its limits (as CreateCustomer); a
+	//     mask path is unknown or output only (FIELD_INVALID, field
+	//     "update_mask.paths[i]").
+	//   - ABORTED / ETAG_MISMATCH: customer.etag is set and the customer changed
+	//     since it was read; read it again and retry.
+	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	UpdateCustomer(context.Context, *UpdateCustomerRequest) (*UpdateCustomerResponse, error)
+	// ListCustomers lists customers (AIP-132), optionally filtered by tag,
+	// update time and display-name prefix; filters combine with AND. Every
+	// filter is served from an index.
+	//
+	// Order: with display_name_prefix, by folded display name, then name;
+	// otherwise with updated_since, by update_time, oldest first, then name
+	// (a CRM sync keeps the last update_time it saw); otherwise by name.
+	//
+	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or an
+	// over-long filter, PAGE_TOKEN_INVALID for a token that was tampered with
+	// or issued for other filters.
+	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
+	// AddIdentifier links one identifier to a customer, with its provenance,
+	// in one transaction with the identifier index. Adding an identifier the
+	// customer already holds updates its source, verified and label.
+	//
+	// Errors: as CreateCustomer for the identifier (IDENTIFIER_ALREADY_LINKED
+	// naming the holder, IDENTIFIER_SHARE_LIMIT, IDENTIFIER_BLOCKED, ...);
+	// FAILED_PRECONDITION / IDENTIFIER_LIMIT when the customer already holds
+	// 32 identifiers; NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	AddIdentifier(context.Context, *AddIdentifierRequest) (*AddIdentifierResponse, error)
+	// RemoveIdentifier unlinks one identifier from a customer. Other holders
+	// of a shared identifier keep it.
+	//
+	// Errors: INVALID_ARGUMENT for a malformed identifier; NOT_FOUND /
+	// IDENTIFIER_NOT_LINKED when the customer does not hold it; NOT_FOUND /
+	// CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	RemoveIdentifier(context.Context, *RemoveIdentifierRequest) (*RemoveIdentifierResponse, error)
+	// MergeCustomers merges one customer into another in one atomic,
+	// crash-safe step. The caller chooses the survivor. The merged customer's
+	// identifiers (marked merged_from), interactions, promises and feedback
+	// move to the survivor; an event is written into the survivor's history.
+	// For fields both have, the survivor's value wins unless
+	// take_from_merged names the field; a field only the merged customer has
+	// is taken; tags are joined (the survivor's first, at most 32).
+	//
+	// Afterwards the merged name keeps working: GetCustomer on it returns the
+	// survivor, writes addressed to it reach the survivor, and every
+	// identifier it held finds the survivor.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same.
+	//   - INVALID_ARGUMENT / FIELD_INVALID: a take_from_merged path is not one of
+	//     display_name, preferred_language, tags, handover_note.
+	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: either customer was itself
+	//     merged away (metadata "survivor" names where it went); merge into
+	//     that one instead. Merges therefore never form a chain or a cycle.
+	//   - FAILED_PRECONDITION / IDENTIFIER_LIMIT: together they would hold more
+	//     than 32 identifiers.
+	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	MergeCustomers(context.Context, *MergeCustomersRequest) (*MergeCustomersResponse, error)
+	// UnmergeCustomers splits a merge back out exactly. The merged customer
+	// comes back under its old name with its fields, identifiers (with their
+	// provenance), interactions, promises and feedback as they were, changes
+	// made to them since included; the merge event leaves the survivor's
+	// history. What was added to the survivor after the merge stays with the
+	// survivor, and so do interactions and promises recorded through the
+	// merged name after the merge (they were addressed to the survivor then).
+	// The survivor's editable fields return to their values before the merge
+	// unless they were changed after it. An identifier of the merged customer
+	// that was removed from the survivor after the merge stays removed.
+	//
+	// Errors:
+	//   - FAILED_PRECONDITION / CUSTOMER_NOT_MERGED: the customer is not merged
+	//     (never was, or was unmerged already).
+	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: the survivor was itself merged
+	//     away since (metadata "survivor"); unmerge that merge first.
+	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an exclusive identifier
+	//     of the merged customer is now held by a third customer.
+	//   - NOT_FOUND / CUSTOMER_ERASED: the merged customer or its survivor was
+	//     erased; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	UnmergeCustomers(context.Context, *UnmergeCustomersRequest) (*UnmergeCustomersResponse, error)
+	// EraseCustomer erases a customer for real (AVG/GDPR art. 17): its
+	// record, identifiers, interactions, promises and feedback, and the
+	// customers merged into it. When it returns, every read answers as if the
+	// customer never existed (a shared identifier stays linked to its other
+	// holders), and on the Badger store no file in the data directory holds
+	// the customer's personal data in readable form (see the README for the
+	// guarantee and its limits). The name answers NOT_FOUND / CUSTOMER_ERASED
+	// from then on; the erasure journal keeps the id and time only.
+	//
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error)
+	// ExportCustomer returns everything herken holds about one customer (AVG
+	// art. 15): the record with its identifiers and their provenance, its
+	// full history with feedback, its promises, and the customers merged into
+	// it. Rendered with protojson it is readable JSON.
+	//
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error)
 	mustEmbedUnimplementedCustomerServiceServer()
 }
 
@@ -124,6 +432,30 @@ func (UnimplementedCustomerServiceServer) CreateCustomer(context.Context, *Creat
 }
 func (UnimplementedCustomerServiceServer) GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) UpdateCustomer(context.Context, *UpdateCustomerRequest) (*UpdateCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomers not implemented")
+}
+func (UnimplementedCustomerServiceServer) AddIdentifier(context.Context, *AddIdentifierRequest) (*AddIdentifierResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddIdentifier not implemented")
+}
+func (UnimplementedCustomerServiceServer) RemoveIdentifier(context.Context, *RemoveIdentifierRequest) (*RemoveIdentifierResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveIdentifier not implemented")
+}
+func (UnimplementedCustomerServiceServer) MergeCustomers(context.Context, *MergeCustomersRequest) (*MergeCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeCustomers not implemented")
+}
+func (UnimplementedCustomerServiceServer) UnmergeCustomers(context.Context, *UnmergeCustomersRequest) (*UnmergeCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnmergeCustomers not implemented")
+}
+func (UnimplementedCustomerServiceServer) EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportCustomer not implemented")
 }
 func (UnimplementedCustomerServiceServer) mustEmbedUnimplementedCustomerServiceServer() {}
 func (UnimplementedCustomerServiceServer) testEmbeddedByValue()                         {}
@@ -182,6 +514,150 @@ func _CustomerService_GetCustomer_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_UpdateCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).UpdateCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_UpdateCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).UpdateCustomer(ctx, req.(*UpdateCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_ListCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).ListCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_ListCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).ListCustomers(ctx, req.(*ListCustomersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_AddIdentifier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddIdentifierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).AddIdentifier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_AddIdentifier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).AddIdentifier(ctx, req.(*AddIdentifierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_RemoveIdentifier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveIdentifierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).RemoveIdentifier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_RemoveIdentifier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).RemoveIdentifier(ctx, req.(*RemoveIdentifierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_MergeCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).MergeCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_MergeCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).MergeCustomers(ctx, req.(*MergeCustomersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_UnmergeCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnmergeCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).UnmergeCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_UnmergeCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).UnmergeCustomers(ctx, req.(*UnmergeCustomersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_EraseCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).EraseCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_EraseCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).EraseCustomer(ctx, req.(*EraseCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_ExportCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).ExportCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_ExportCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).ExportCustomer(ctx, req.(*ExportCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CustomerService_ServiceDesc is the grpc.ServiceDesc for CustomerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -196,6 +672,38 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCustomer",
 			Handler:    _CustomerService_GetCustomer_Handler,
+		},
+		{
+			MethodName: "UpdateCustomer",
+			Handler:    _CustomerService_UpdateCustomer_Handler,
+		},
+		{
+			MethodName: "ListCustomers",
+			Handler:    _CustomerService_ListCustomers_Handler,
+		},
+		{
+			MethodName: "AddIdentifier",
+			Handler:    _CustomerService_AddIdentifier_Handler,
+		},
+		{
+			MethodName: "RemoveIdentifier",
+			Handler:    _CustomerService_RemoveIdentifier_Handler,
+		},
+		{
+			MethodName: "MergeCustomers",
+			Handler:    _CustomerService_MergeCustomers_Handler,
+		},
+		{
+			MethodName: "UnmergeCustomers",
+			Handler:    _CustomerService_UnmergeCustomers_Handler,
+		},
+		{
+			MethodName: "EraseCustomer",
+			Handler:    _CustomerService_EraseCustomer_Handler,
+		},
+		{
+			MethodName: "ExportCustomer",
+			Handler:    _CustomerService_ExportCustomer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

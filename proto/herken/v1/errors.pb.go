@@ -117,6 +117,24 @@ const (
 	ErrorReason_ERROR_REASON_FEEDBACK_MISSING ErrorReason = 33
 	// FAILED_PRECONDITION: the feedback was already answered.
 	ErrorReason_ERROR_REASON_FEEDBACK_ALREADY_ANSWERED ErrorReason = 34
+	// ABORTED: the etag sent with an update is stale; read again and retry.
+	ErrorReason_ERROR_REASON_ETAG_MISMATCH ErrorReason = 35
+	// INVALID_ARGUMENT: the identifier is a placeholder ("0000000000",
+	// "test@test.com", "noreply@...", "unknown", ...) on the server's
+	// blocklist; it is never linked and never matches.
+	ErrorReason_ERROR_REASON_IDENTIFIER_BLOCKED ErrorReason = 36
+	// FAILED_PRECONDITION: the customer would hold more identifiers than the
+	// documented cap (metadata "limit").
+	ErrorReason_ERROR_REASON_IDENTIFIER_LIMIT ErrorReason = 37
+	// NOT_FOUND: the customer was erased.
+	ErrorReason_ERROR_REASON_CUSTOMER_ERASED ErrorReason = 38
+	// FAILED_PRECONDITION: the customer was merged into another (metadata
+	// "survivor" names it).
+	ErrorReason_ERROR_REASON_CUSTOMER_MERGED ErrorReason = 39
+	// FAILED_PRECONDITION: the customer is not merged into another.
+	ErrorReason_ERROR_REASON_CUSTOMER_NOT_MERGED ErrorReason = 40
+	// INVALID_ARGUMENT: a customer cannot be merged into itself.
+	ErrorReason_ERROR_REASON_MERGE_INTO_SELF ErrorReason = 41
 )
 
 // Enum value maps for ErrorReason.
@@ -157,6 +175,13 @@ var (
 		32: "ERROR_REASON_FEEDBACK_ALREADY_SUBMITTED",
 		33: "ERROR_REASON_FEEDBACK_MISSING",
 		34: "ERROR_REASON_FEEDBACK_ALREADY_ANSWERED",
+		35: "ERROR_REASON_ETAG_MISMATCH",
+		36: "ERROR_REASON_IDENTIFIER_BLOCKED",
+		37: "ERROR_REASON_IDENTIFIER_LIMIT",
+		38: "ERROR_REASON_CUSTOMER_ERASED",
+		39: "ERROR_REASON_CUSTOMER_MERGED",
+		40: "ERROR_REASON_CUSTOMER_NOT_MERGED",
+		41: "ERROR_REASON_MERGE_INTO_SELF",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                0,
@@ -194,6 +219,13 @@ var (
 		"ERROR_REASON_FEEDBACK_ALREADY_SUBMITTED": 32,
 		"ERROR_REASON_FEEDBACK_MISSING":           33,
 		"ERROR_REASON_FEEDBACK_ALREADY_ANSWERED":  34,
+		"ERROR_REASON_ETAG_MISMATCH":              35,
+		"ERROR_REASON_IDENTIFIER_BLOCKED":         36,
+		"ERROR_REASON_IDENTIFIER_LIMIT":           37,
+		"ERROR_REASON_CUSTOMER_ERASED":            38,
+		"ERROR_REASON_CUSTOMER_MERGED":            39,
+		"ERROR_REASON_CUSTOMER_NOT_MERGED":        40,
+		"ERROR_REASON_MERGE_INTO_SELF":            41,
 	}
 )
 
@@ -228,8 +260,7 @@ var File_herken_v1_errors_proto protoreflect.FileDescriptor
 
 const file_herken_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16herken/v1/errors.proto\x12\therken.v1*\x98\n" +
-	"\n" +
+	"\x16herken/v1/errors.proto\x12\therken.v1*\x8c\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!ERROR_REASON_PHONE_NUMBER_INVALID\x10\x01\x12\x1e\n" +
@@ -266,7 +297,14 @@ const file_herken_v1_errors_proto_rawDesc = "" +
 	"\x1fERROR_REASON_PAGE_TOKEN_INVALID\x10\x1f\x12+\n" +
 	"'ERROR_REASON_FEEDBACK_ALREADY_SUBMITTED\x10 \x12!\n" +
 	"\x1dERROR_REASON_FEEDBACK_MISSING\x10!\x12*\n" +
-	"&ERROR_REASON_FEEDBACK_ALREADY_ANSWERED\x10\"B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"&ERROR_REASON_FEEDBACK_ALREADY_ANSWERED\x10\"\x12\x1e\n" +
+	"\x1aERROR_REASON_ETAG_MISMATCH\x10#\x12#\n" +
+	"\x1fERROR_REASON_IDENTIFIER_BLOCKED\x10$\x12!\n" +
+	"\x1dERROR_REASON_IDENTIFIER_LIMIT\x10%\x12 \n" +
+	"\x1cERROR_REASON_CUSTOMER_ERASED\x10&\x12 \n" +
+	"\x1cERROR_REASON_CUSTOMER_MERGED\x10'\x12$\n" +
+	" ERROR_REASON_CUSTOMER_NOT_MERGED\x10(\x12 \n" +
+	"\x1cERROR_REASON_MERGE_INTO_SELF\x10)B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_errors_proto_rawDescOnce sync.Once

@@ -564,7 +564,22 @@ type LinkedIdentifier struct {
 	// The identifier in canonical form.
 	Identifier *CanonicalIdentifier `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
 	// When the identifier was linked to this customer.
-	LinkTime      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	LinkTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	// Where the identifier came from: the system or channel that supplied it
+	// ("crm", "phone", "chat", "web"). Empty when unknown (identifiers linked
+	// before provenance was kept). At most 32 characters: lowercase letters,
+	// digits, '-', '_' and '.'.
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// Whether the customer proved they hold the identifier (a code sent to the
+	// number, a link clicked in the email).
+	Verified bool `protobuf:"varint,4,opt,name=verified,proto3" json:"verified,omitempty"`
+	// A free label an agent reads, such as "mobiel", "werk" or "partner". At
+	// most 32 characters.
+	Label string `protobuf:"bytes,5,opt,name=label,proto3" json:"label,omitempty"`
+	// Set when the identifier came to this customer by MergeCustomers: the
+	// resource name of the merged customer it came from. UnmergeCustomers
+	// gives such identifiers back. Output only.
+	MergedFrom    string `protobuf:"bytes,6,opt,name=merged_from,json=mergedFrom,proto3" json:"merged_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -613,6 +628,34 @@ func (x *LinkedIdentifier) GetLinkTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *LinkedIdentifier) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *LinkedIdentifier) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *LinkedIdentifier) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *LinkedIdentifier) GetMergedFrom() string {
+	if x != nil {
+		return x.MergedFrom
+	}
+	return ""
+}
+
 var File_herken_v1_identifier_proto protoreflect.FileDescriptor
 
 const file_herken_v1_identifier_proto_rawDesc = "" +
@@ -638,12 +681,17 @@ const file_herken_v1_identifier_proto_rawDesc = "" +
 	"\x13CanonicalIdentifier\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.herken.v1.IdentifierKindR\x04kind\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x125\n" +
-	"\bplatform\x18\x03 \x01(\x0e2\x19.herken.v1.SocialPlatformR\bplatform\"\x8b\x01\n" +
+	"\bplatform\x18\x03 \x01(\x0e2\x19.herken.v1.SocialPlatformR\bplatform\"\xf6\x01\n" +
 	"\x10LinkedIdentifier\x12>\n" +
 	"\n" +
 	"identifier\x18\x01 \x01(\v2\x1e.herken.v1.CanonicalIdentifierR\n" +
 	"identifier\x127\n" +
-	"\tlink_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime*\xf1\x02\n" +
+	"\tlink_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12\x1a\n" +
+	"\bverified\x18\x04 \x01(\bR\bverified\x12\x14\n" +
+	"\x05label\x18\x05 \x01(\tR\x05label\x12\x1f\n" +
+	"\vmerged_from\x18\x06 \x01(\tR\n" +
+	"mergedFrom*\xf1\x02\n" +
 	"\x0eSocialPlatform\x12\x1f\n" +
 	"\x1bSOCIAL_PLATFORM_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11SOCIAL_PLATFORM_X\x10\x01\x12\x1c\n" +

@@ -1,0 +1,211 @@
+package herken
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The rules of a customer's life after creation: what an update may touch,
+// how two customers merge and split, how names are compared. Stores apply
+// what these return; they decide nothing themselves.
+
+// CustomerField is one editable field of a customer.
+type CustomerField uint8
+
+const (
+	FieldDisplayName CustomerField = 1 << iota
+	FieldPreferredLanguage
+	FieldTags
+	FieldHandoverNote
+
+	AllCustomerFields = FieldDisplayName | FieldPreferredLanguage | FieldTags | FieldHandoverNote
+)
+
+// customerFieldPaths are the API paths of the editable fields (update_mask,
+// take_from_merged).
+var customerFieldPaths = map[string]CustomerField{
+	"display_name":       FieldDisplayName,
+	"preferred_language": FieldPreferredLanguage,
+	"tags":               FieldTags,
+	"handover_note":      FieldHandoverNote,
+}
+
+// CustomerFieldForPath returns the field an API path names; ok is false for
+// an unknown or output-only path.
+func CustomerFieldForPath(path string) (CustomerField, bool) {
+	f, ok := customerFieldPaths[path]
+	return f, ok
+}
+
+// copyFields sets the fields of dst named by set to src's values.
+func copyFields(dst *Customer, src Customer, set CustomerField) {
+	if set&FieldDisplayName != 0 {
+		dst.DisplayName = src.DisplayName
+	}
+	if set&FieldPreferredLanguage != 0 {
+		dst.PreferredLanguage = src.PreferredLanguage
+	}
+	if set&FieldTags != 0 {
+		dst.Tags = slices.Clone(src.Tags)
+	}
+	if set&FieldHandoverNote != 0 {
+		dst.HandoverNote = src.HandoverNote
+	}
+}
+
+// PlanMerge returns the survivor's record after merged is merged into it at
+// now, and the event for its history (ID set). For fields both have the
+// survivor's value wins unless take names the field; a field only merged
+// has is taken; tags are joined, the survivor's first, at most MaxTags
+// (take's FieldTags replaces them with merged's). The merged customer's
+// identifiers are appended with MergedFrom set, except those the survivor
+// holds already; more than MaxIdentifiers together is ErrIdentifierLimit.
+func PlanMerge(survivor, merged Customer, take CustomerField, now time.Time) (Customer, Interaction, error) {
+	out := survivor
+	out.Tags = slices.Clone(survivor.Tags)
+	out.Identifiers = slices.Clone(survivor.Identifiers)
+	if out.DisplayName == "" || take&FieldDisplayName != 0 {
+		out.DisplayName = merged.DisplayName
+	}
+	if out.PreferredLanguage == "" || take&FieldPreferredLanguage != 0 {
+		out.PreferredLanguage = merged.PreferredLanguage
+	}
+	if out.HandoverNote == "" || take&FieldHandoverNote != 0 {
+		out.HandoverNote = merged.HandoverNote
+	}
+	if take&FieldTags != 0 {
+		out.Tags = slices.Clone(merged.Tags)
+	} else {
+		for _, t := range merged.Tags {
+			if len(out.Tags) < MaxTags && !slices.Contains(out.Tags, t) {
+				out.Tags = append(out.Tags, t)
+			}
+		}
+	}
+	for _, l := range merged.Identifiers {
+		if out.HasIdentifier(l.Identifier) {
+			continue
+		}
+		l.MergedFrom = merged.ID
+		out.Identifiers = append(out.Identifiers, l)
+	}
+	if len(out.Identifiers) > MaxIdentifiers {
+		return Customer{}, Interaction{}, ErrIdentifierLimit
+	}
+	out.RecordContact(Interaction{Channel: merged.LastContactChannel, OccurTime: merged.LastContactTime})
+	out.Revision++
+	out.UpdateTime = now
+	event := Interaction{
+		ID: NewID(), CustomerID: survivor.ID, Channel: ChannelSystem, Direction: DirectionInbound,
+		Outcome: OutcomeResolved, OccurTime: now, CreateTime: now,
+		Summary: "Klant " + merged.ID + " samengevoegd met deze klant (merged into this customer).",
+	}
+	return out, event, nil
+}
+
+// PlanUnmerge returns the survivor's and the merged customer's records after
+// the merge rec describes is undone at now, from the survivor as stored now:
+//   - the merged customer comes back as rec.Merged (same revision: it was
+//     not changed while merged away), with the identifiers the survivor
+//     still holds of it: those it brought (MergedFrom, current provenance)
+//     and those both held (the survivor keeps its own). An identifier the
+//     survivor lost since the merge stays removed.
+//   - the survivor loses the identifiers marked MergedFrom rec.Merged.ID;
+//     its editable fields return to rec.SurvivorBefore's unless the
+//     survivor was changed after the merge (Revision moved on); its last
+//     contact returns to before the merge (the store adds contacts
+//     recorded since).
+func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, Customer, error) {
+	merged := rec.Merged
+	merged.Tags = slices.Clone(rec.Merged.Tags)
+	merged.Identifiers = nil
+	for _, l := range rec.Merged.Identifiers {
+		i := survivor.IdentifierIndex(l.Identifier)
+		switch {
+		case i < 0:
+			continue // removed from the survivor after the merge
+		case survivor.Identifiers[i].MergedFrom == rec.Merged.ID:
+			l = survivor.Identifiers[i]
+			l.MergedFrom = ""
+		}
+		merged.Identifiers = append(merged.Identifiers, l)
+	}
+	out := survivor
+	out.Identifiers = nil
+	for _, l := range survivor.Identifiers {
+		if l.MergedFrom != rec.Merged.ID {
+			out.Identifiers = append(out.Identifiers, l)
+		}
+	}
+	if survivor.Revision == rec.SurvivorRevision {
+		copyFields(&out, rec.SurvivorBefore, AllCustomerFields)
+	}
+	out.LastContactTime, out.LastContactChannel = rec.SurvivorBefore.LastContactTime, rec.SurvivorBefore.LastContactChannel
+	out.Revision++
+	out.UpdateTime = now
+	return out, merged, nil
+}
+
+// MaxIndexedPrefixRunes is the longest name prefix a store indexes; a longer
+// query is narrowed by its first MaxIndexedPrefixRunes and decided by
+// CustomerQuery.Matches.
+const MaxIndexedPrefixRunes = 32
+
+// NamePrefixes returns the prefixes of the folded name a store indexes for
+// display-name search: every prefix of 1 to MaxIndexedPrefixRunes runes.
+func NamePrefixes(displayName string) []string {
+	f := FoldName(displayName)
+	var out []string
+	n := 0
+	for i := range f {
+		if i > 0 {
+			out = append(out, f[:i])
+		}
+		n++
+		if n > MaxIndexedPrefixRunes {
+			return out
+		}
+	}
+	if f != "" {
+		out = append(out, f)
+	}
+	return out
+}
+
+// IndexedPrefix is the part of a folded query prefix a store looks up in its
+// name index: at most MaxIndexedPrefixRunes runes.
+func IndexedPrefix(folded string) string {
+	n := 0
+	for i := range folded {
+		if n == MaxIndexedPrefixRunes {
+			return folded[:i]
+		}
+		n++
+	}
+	return folded
+}
+
+// foldSpecial maps letters that Unicode decomposition leaves alone to what
+// a Dutch agent types for them.
+var foldSpecial = strings.NewReplacer("ı", "i", "ß", "ss", "ø", "o", "æ", "ae", "œ", "oe", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ĳ", "ij")
+
+var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+
+// FoldName is the form display names are compared in: lowercase, without
+// accents, with runs of spaces as one space and no leading or trailing
+// space. "  Yılmaz " and "yilmaz" fold alike, as do "De  Vries" and "de
+// vries".
+func FoldName(s string) string {
+	s = strings.ToLower(s)
+	s = foldSpecial.Replace(s)
+	if t, _, err := transform.String(foldMarks, s); err == nil {
+		s = t
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
