@@ -37,8 +37,8 @@ func (s *Service) CreatePromise(ctx context.Context, t InteractionTarget, np New
 	}
 	target := Target{CustomerID: t.CustomerID}
 	if t.Identifier != nil {
-		if t.Identifier.Withheld {
-			return Promise{}, ErrWithheld.WithField("identifier")
+		if err := s.checkLinkable(*t.Identifier, "identifier"); err != nil {
+			return Promise{}, err
 		}
 		target.Identifier = t.Identifier.Identifier
 		p.ContactIdentifier = t.Identifier.Identifier

@@ -24,6 +24,9 @@ type ServiceConfig struct {
 	// CallbackDue is when a CALLBACK promise without a due time is due,
 	// counted from its creation; default DefaultCallbackDue.
 	CallbackDue time.Duration
+	// Blocklist holds placeholder identifiers that are never linked and
+	// never match; nil means identity.DefaultBlocklist().
+	Blocklist *identity.Blocklist
 }
 
 // Service holds the recognition rules: who an identifier belongs to, when a
@@ -36,6 +39,7 @@ type Service struct {
 	ttl   time.Duration
 
 	callbackDue time.Duration
+	blocklist   *identity.Blocklist
 }
 
 // NewService returns a Service over store using norm to read identifiers.
@@ -49,7 +53,10 @@ func NewService(store Store, norm *identity.Normalizer, cfg ServiceConfig) *Serv
 	if cfg.CallbackDue <= 0 {
 		cfg.CallbackDue = DefaultCallbackDue
 	}
-	return &Service{store: store, norm: norm, now: cfg.Now, ttl: cfg.IdempotencyTTL, callbackDue: cfg.CallbackDue}
+	if cfg.Blocklist == nil {
+		cfg.Blocklist = identity.DefaultBlocklist()
+	}
+	return &Service{store: followMerges{store}, norm: norm, now: cfg.Now, ttl: cfg.IdempotencyTTL, callbackDue: cfg.CallbackDue, blocklist: cfg.Blocklist}
 }
 
 // Normalize normalises one client input (see identity.Normalizer.Normalize).
@@ -175,7 +182,7 @@ func (s *Service) LookupInput(ctx context.Context, in identity.Input, historyLim
 // is MatchNotFound, not an error.
 func (s *Service) Lookup(ctx context.Context, n identity.Normalized, historyLimit int) (LookupResult, error) {
 	res := LookupResult{Outcome: MatchNotFound, Input: n}
-	if n.Withheld {
+	if n.Withheld || s.blocklist.Blocked(n.Identifier) {
 		return res, nil
 	}
 	now := s.now()
@@ -247,7 +254,7 @@ func (s *Service) Resolve(ctx context.Context, ns []identity.Normalized, history
 	pos := make([]int, len(ns))
 	for i, n := range ns {
 		pos[i] = -1
-		if n.Withheld {
+		if n.Withheld || s.blocklist.Blocked(n.Identifier) {
 			continue
 		}
 		if j := slices.Index(ids, n.Identifier); j >= 0 {
@@ -384,6 +391,7 @@ type NewCustomer struct {
 	Tags              []string
 	HandoverNote      string
 	Identifiers       []identity.Normalized
+	IdentifierSource  string // provenance of every identifier (LinkedIdentifier.Source)
 }
 
 // CreateCustomer validates nc, then stores the customer and links its
@@ -434,14 +442,16 @@ func (s *Service) buildCustomer(nc NewCustomer) (c Customer, pos []int, err erro
 		return c, nil, tooMany("identifiers", MaxIdentifiers)
 	}
 	now := s.now().UTC()
+	source, err := cleanSource(nc.IdentifierSource, "identifier_source")
+	if err != nil {
+		return c, nil, err
+	}
 	for i, n := range nc.Identifiers {
-		if n.Withheld {
-			e := *ErrWithheld
-			e.Field = "identifiers[" + strconv.Itoa(i) + "]"
-			return c, nil, &e
+		if err := s.checkLinkable(n, "identifiers["+strconv.Itoa(i)+"]"); err != nil {
+			return c, nil, err
 		}
 		if !c.HasIdentifier(n.Identifier) {
-			c.Identifiers = append(c.Identifiers, LinkedIdentifier{Identifier: n.Identifier, LinkTime: now})
+			c.Identifiers = append(c.Identifiers, LinkedIdentifier{Identifier: n.Identifier, LinkTime: now, Source: source})
 			pos = append(pos, i)
 		}
 	}
@@ -472,8 +482,8 @@ func (s *Service) RecordInteraction(ctx context.Context, t InteractionTarget, in
 	}
 	target := Target{CustomerID: t.CustomerID}
 	if t.Identifier != nil {
-		if t.Identifier.Withheld {
-			return Interaction{}, ErrWithheld.WithField("identifier")
+		if err := s.checkLinkable(*t.Identifier, "identifier"); err != nil {
+			return Interaction{}, err
 		}
 		target.Identifier = t.Identifier.Identifier
 		in.Identifier = t.Identifier.Identifier
@@ -621,7 +631,8 @@ func ValidID(id string) bool {
 	return true
 }
 
-// GetCustomer returns the customer with id.
+// GetCustomer returns the customer with id; for a merged customer its
+// survivor (whose ID then differs from id).
 func (s *Service) GetCustomer(ctx context.Context, id string) (Customer, error) {
 	return s.store.GetCustomer(ctx, id)
 }

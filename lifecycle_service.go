@@ -1,0 +1,325 @@
+package herken
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/herken/herken/identity"
+)
+
+// Etag is the customer's etag: its Revision, opaque to clients.
+func (c *Customer) Etag() string { return strconv.FormatInt(c.Revision, 10) }
+
+// CustomerUpdate is the input of UpdateCustomer.
+type CustomerUpdate struct {
+	ID     string
+	Fields CustomerField // which fields to change; 0 means none
+	// New values of the fields named in Fields (others are ignored).
+	DisplayName       string
+	PreferredLanguage string
+	Tags              []string
+	HandoverNote      string
+	Etag              string // "" skips the check; otherwise the etag the caller read
+}
+
+// UpdateCustomer validates u and changes the fields it names, refusing with
+// ErrEtagMismatch when u.Etag is set and stale. An update that changes
+// nothing keeps the revision (and the etag).
+func (s *Service) UpdateCustomer(ctx context.Context, u CustomerUpdate, w Write) (Customer, error) {
+	// Only the fields being updated are read; every bad one is reported.
+	var next Customer
+	var errs []error
+	if u.Fields&FieldDisplayName != 0 {
+		v, err := cleanLine(u.DisplayName, "customer.display_name", MaxDisplayNameRunes)
+		next.DisplayName, errs = v, append(errs, err)
+	}
+	if u.Fields&FieldPreferredLanguage != 0 {
+		v, err := canonicalLanguage(u.PreferredLanguage)
+		next.PreferredLanguage, errs = v, append(errs, prefixField(err, "customer."))
+	}
+	if u.Fields&FieldTags != 0 {
+		v, err := cleanTags(u.Tags)
+		next.Tags, errs = v, append(errs, prefixField(err, "customer."))
+	}
+	if u.Fields&FieldHandoverNote != 0 {
+		v, err := cleanText(u.HandoverNote, "customer.handover_note", MaxHandoverNoteRunes)
+		next.HandoverNote, errs = v, append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Customer{}, err
+	}
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.store.UpdateCustomer(ctx, u.ID, func(c *Customer) error {
+		if u.Etag != "" && u.Etag != c.Etag() {
+			return ErrEtagMismatch
+		}
+		before := *c
+		copyFields(c, next, u.Fields)
+		if c.DisplayName == "" && len(c.Identifiers) == 0 {
+			return invalid(ReasonFieldRequired, "customer.display_name", "a customer needs a display name or at least one identifier")
+		}
+		if !sameFields(before, *c) {
+			c.Revision++
+			c.UpdateTime = s.now().UTC()
+		}
+		return nil
+	}, opts)
+}
+
+func prefixField(err error, prefix string) error {
+	if err == nil {
+		return nil
+	}
+	if de, ok := AsError(err); ok && de.Field != "" {
+		return de.WithField(prefix + de.Field)
+	}
+	return err
+}
+
+func sameFields(a, b Customer) bool {
+	return a.DisplayName == b.DisplayName && a.PreferredLanguage == b.PreferredLanguage &&
+		a.HandoverNote == b.HandoverNote && strings.Join(a.Tags, "\x00") == strings.Join(b.Tags, "\x00") && len(a.Tags) == len(b.Tags)
+}
+
+// ListCustomersRequest is the input of ListCustomers: the filters in API
+// form (Tag as sent, NamePrefix not yet folded).
+type ListCustomersRequest struct {
+	Tag          string
+	UpdatedSince time.Time
+	NamePrefix   string
+	PageSize     int
+	PageToken    string
+}
+
+// ListCustomers validates r and returns one page of customers and the next
+// page token.
+func (s *Service) ListCustomers(ctx context.Context, r ListCustomersRequest) ([]Customer, string, error) {
+	var errs []error
+	q := CustomerQuery{UpdatedSince: r.UpdatedSince.UTC(), PageToken: r.PageToken}
+	var err error
+	if q.PageSize, err = pageSize(r.PageSize); err != nil {
+		errs = append(errs, err)
+	}
+	if r.Tag != "" {
+		tags, err := cleanTags([]string{r.Tag})
+		if err != nil {
+			errs = append(errs, invalid(ReasonFieldInvalid, "tag", "must be a tag: at most %d of letters, digits, '-', '_', ':' and '.'", MaxTagRunes))
+		} else {
+			q.Tag = tags[0]
+		}
+	}
+	if r.NamePrefix != "" {
+		p, err := cleanLine(r.NamePrefix, "display_name_prefix", MaxDisplayNameRunes)
+		errs = append(errs, err)
+		q.NamePrefix = FoldName(p)
+	}
+	if r.UpdatedSince.IsZero() {
+		q.UpdatedSince = time.Time{}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, "", err
+	}
+	return s.store.ListCustomers(ctx, q)
+}
+
+// IdentifierLink is the input of AddIdentifier.
+type IdentifierLink struct {
+	Identifier identity.Normalized
+	Source     string
+	Verified   bool
+	Label      string
+}
+
+// checkLinkable refuses identifiers that may never be linked: withheld
+// caller ids and placeholders on the blocklist.
+func (s *Service) checkLinkable(n identity.Normalized, field string) error {
+	switch {
+	case n.Withheld:
+		return ErrWithheld.WithField(field)
+	case s.blocklist.Blocked(n.Identifier):
+		return ErrIdentifierBlocked.WithField(field)
+	}
+	return nil
+}
+
+// cleanSource checks a provenance source: at most MaxSourceRunes of
+// lowercase letters, digits, '-', '_' and '.'.
+func cleanSource(src, field string) (string, error) {
+	src = strings.ToLower(strings.TrimSpace(src))
+	if utf8.RuneCountInString(src) > MaxSourceRunes {
+		e := invalid(ReasonFieldTooLong, field, "at most %d characters", MaxSourceRunes)
+		e.Metadata = map[string]string{"limit": strconv.Itoa(MaxSourceRunes)}
+		return "", e
+	}
+	for _, r := range src {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return "", invalid(ReasonFieldInvalid, field, "only lowercase letters, digits, '-', '_' and '.' are allowed")
+		}
+	}
+	return src, nil
+}
+
+// AddIdentifier links l to the customer, or updates its provenance when the
+// customer holds it already. Past MaxIdentifiers it is ErrIdentifierLimit.
+func (s *Service) AddIdentifier(ctx context.Context, customerID string, l IdentifierLink, w Write) (Customer, error) {
+	if err := s.checkLinkable(l.Identifier, "identifier"); err != nil {
+		return Customer{}, err
+	}
+	src, err1 := cleanSource(l.Source, "source")
+	label, err2 := cleanLine(l.Label, "label", MaxLabelRunes)
+	if err := errors.Join(err1, err2); err != nil {
+		return Customer{}, err
+	}
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Customer{}, err
+	}
+	id := l.Identifier.Identifier
+	out, err := s.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
+		now := s.now().UTC()
+		if i := c.IdentifierIndex(id); i >= 0 {
+			cur := &c.Identifiers[i]
+			if cur.Source == src && cur.Verified == l.Verified && cur.Label == label {
+				return nil
+			}
+			cur.Source, cur.Verified, cur.Label = src, l.Verified, label
+		} else {
+			if len(c.Identifiers) >= MaxIdentifiers {
+				return ErrIdentifierLimit
+			}
+			c.Identifiers = append(c.Identifiers, LinkedIdentifier{Identifier: id, LinkTime: now, Source: src, Verified: l.Verified, Label: label})
+		}
+		c.Revision++
+		c.UpdateTime = now
+		return nil
+	}, opts)
+	return out, identifierField(err, "identifier")
+}
+
+// RemoveIdentifier unlinks id from the customer; ErrIdentifierNotFound when
+// the customer does not hold it.
+func (s *Service) RemoveIdentifier(ctx context.Context, customerID string, id identity.Normalized, w Write) (Customer, error) {
+	if id.Withheld {
+		return Customer{}, ErrWithheld.WithField("identifier")
+	}
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
+		i := c.IdentifierIndex(id.Identifier)
+		if i < 0 {
+			return ErrIdentifierNotFound.WithField("identifier")
+		}
+		c.Identifiers = append(c.Identifiers[:i:i], c.Identifiers[i+1:]...)
+		c.Revision++
+		c.UpdateTime = s.now().UTC()
+		return nil
+	}, opts)
+}
+
+// identifierField places a store's *IdentifierError on the request field
+// that carried the one identifier.
+func identifierField(err error, field string) error {
+	var ie *IdentifierError
+	if errors.As(err, &ie) {
+		e := *ie.Err
+		e.Field = field
+		e.Err = ie
+		return &e
+	}
+	return err
+}
+
+// MergeCustomers merges mergedID into survivorID (PlanMerge); take names
+// the fields taken from the merged customer even where the survivor has a
+// value.
+func (s *Service) MergeCustomers(ctx context.Context, survivorID, mergedID string, take CustomerField, w Write) (Customer, error) {
+	if survivorID == mergedID {
+		return Customer{}, ErrMergeIntoSelf
+	}
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.store.MergeCustomers(ctx, survivorID, mergedID, func(survivor, merged Customer) (Customer, Interaction, error) {
+		return PlanMerge(survivor, merged, take, s.now().UTC())
+	}, opts)
+}
+
+// UnmergeCustomer splits the merge of mergedID back out (PlanUnmerge).
+func (s *Service) UnmergeCustomer(ctx context.Context, mergedID string, w Write) (survivor, merged Customer, err error) {
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Customer{}, Customer{}, err
+	}
+	return s.store.UnmergeCustomer(ctx, mergedID, func(rec MergeRecord, survivor Customer) (Customer, Customer, error) {
+		return PlanUnmerge(rec, survivor, s.now().UTC())
+	}, opts)
+}
+
+// Erased is the outcome of EraseCustomer.
+type Erased struct {
+	IDs  []string // the customer, then those merged into it
+	Time time.Time
+}
+
+// EraseCustomer erases the customer id names (a merged name: its survivor)
+// and every customer merged into it.
+func (s *Service) EraseCustomer(ctx context.Context, id string, w Write) (Erased, error) {
+	opts, err := s.writeOptions(w, nil)
+	if err != nil {
+		return Erased{}, err
+	}
+	at := s.now().UTC()
+	ids, err := s.store.EraseCustomer(ctx, id, at, opts)
+	return Erased{IDs: ids, Time: at}, err
+}
+
+// Export is everything herken holds about one customer.
+type Export struct {
+	Customer     Customer
+	Interactions []Interaction // newest first
+	Promises     []Promise     // by due time
+	Merges       []MergeRecord // oldest first
+	Time         time.Time
+}
+
+// ExportCustomer collects everything about the customer id names.
+func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error) {
+	ex := Export{Time: s.now().UTC()}
+	c, err := s.store.GetCustomer(ctx, id)
+	if err != nil {
+		return ex, err
+	}
+	ex.Customer = c
+	for tok := ""; ; {
+		page, next, err := s.store.ListInteractions(ctx, InteractionQuery{CustomerID: c.ID, PageSize: MaxPageSize, PageToken: tok})
+		if err != nil {
+			return ex, err
+		}
+		ex.Interactions = append(ex.Interactions, page...)
+		if tok = next; tok == "" {
+			break
+		}
+	}
+	for tok := ""; ; {
+		page, next, err := s.store.ListPromises(ctx, PromiseQuery{CustomerID: c.ID, PageSize: MaxPageSize, PageToken: tok})
+		if err != nil {
+			return ex, err
+		}
+		ex.Promises = append(ex.Promises, page...)
+		if tok = next; tok == "" {
+			break
+		}
+	}
+	ex.Merges, err = s.store.Merges(ctx, c.ID)
+	return ex, err
+}
