@@ -24,13 +24,14 @@ type blockRule struct {
 }
 
 // defaultBlockRules is the shipped list, in the file format of
-// ParseBlocklist. Phone numbers that are a run of one digit ("+31600000000")
-// are placeholders; everything the normaliser rejects (like "0000000000")
-// never gets this far. Email local parts and external ids are compared
+// ParseBlocklist. Phone numbers ending in a run of zeros or nines are
+// placeholders; everything the normaliser rejects (like "0000000000" or
+// "1234567890") never gets this far, and "+31612345678" stays allowed: it is
+// the example number of every Dutch form and of our own demo data. Email local parts and external ids are compared
 // without case.
 const defaultBlockRules = `
-# phone numbers ending in a run of seven or more of one digit (RE2 has no backreferences)
-phone \+\d{1,4}(0{7,}|1{7,}|2{7,}|3{7,}|4{7,}|5{7,}|6{7,}|7{7,}|8{7,}|9{7,})
+# phone numbers ending in seven or more zeros or nines ("+31 20 0000000", "06-99999999")
+phone \+\d{1,4}(0{7,}|9{7,})
 # email addresses of nobody
 email (no-?reply|do-?not-?reply|noreply\d*|geen|geen-?email|none|null|nil|unknown|onbekend|anonymous|anoniem|nobody|niemand|test|abc|xxx+|x|a)@.*
 email .*@(test|email|geen|none|noemail|no-?email)\.(com|nl|net|org)

@@ -50,6 +50,25 @@ type Store struct {
 	owners    map[string]*index                // OPEN promises per owner: (due, customer, promise)
 	occurred  index                            // every interaction: (occur, customer, interaction)
 	feedback  index                            // unanswered feedback: (submit, customer, interaction)
+
+	// ListCustomers' indexes (list.go): live customers by id, by update
+	// time, and by id per tag and per folded name prefix; per tag also by
+	// update time, so a tag with updated-since is served in its order.
+	all         index             // (zero, "", customer)
+	updated     index             // (update time, "", customer)
+	tags        map[string]*index // tag: (zero, "", customer)
+	tagsUpdated map[string]*index // tag: (update time, "", customer)
+	names       map[string]*index // every herken.NamePrefixes: (zero, "", customer)
+
+	// Merges and erasures (lifecycle.go). A name is live (customers),
+	// merged (merged, pointing flat at its live survivor), erased, or
+	// unknown; never two of these.
+	merged     map[string]string              // merged name -> live survivor
+	aliases    map[string]map[string]struct{} // live survivor -> names merged into it, directly or not
+	records    map[string]herken.MergeRecord  // by merged id, until unmerged or erased
+	mergedInto map[string][]string            // survivor -> ids merged directly into it, oldest first
+	erased     map[string]struct{}            // tombstones
+	journal    []herken.Erasure               // oldest first
 }
 
 var _ herken.Store = (*Store)(nil)
@@ -86,6 +105,15 @@ func New(opts Options) *Store {
 		holders:   map[identity.Identifier][]string{},
 		requests:  map[string]request{},
 		owners:    map[string]*index{},
+
+		tags:        map[string]*index{},
+		tagsUpdated: map[string]*index{},
+		names:       map[string]*index{},
+		merged:      map[string]string{},
+		aliases:     map[string]map[string]struct{}{},
+		records:     map[string]herken.MergeRecord{},
+		mergedInto:  map[string][]string{},
+		erased:      map[string]struct{}{},
 	}
 }
 
@@ -119,7 +147,8 @@ func (s *Store) Writable() error {
 	return s.usable()
 }
 
-// Empty reports whether the store holds no customers.
+// Empty reports whether the store holds no customers (live ones: merged
+// names always leave a live survivor, erased ones hold nothing).
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	if err := s.rlock(ctx); err != nil {
 		return false, err
@@ -184,13 +213,14 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 		if err != nil {
 			return herken.Customer{}, err
 		}
-		prior, ok := s.customers[r.customer]
+		// A customer merged away since: the name answers with its survivor.
+		prior, ok := s.customers[s.follow(r.customer)]
 		if !ok {
 			return herken.Customer{}, herken.ErrCustomerNotFound
 		}
 		return cloneCustomer(prior.Customer), nil
 	}
-	if _, ok := s.customers[c.ID]; ok {
+	if s.known(c.ID) {
 		return herken.Customer{}, corrupt("customer id collision")
 	}
 	// Staged, so a customer listing one identifier twice links it once.
@@ -209,11 +239,8 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 	for id, hs := range staged {
 		s.holders[id] = slices.Clone(hs)
 	}
-	s.customers[c.ID] = &customer{
-		Customer:     cloneCustomer(c),
-		interactions: map[string]*herken.Interaction{},
-		promiseByID:  map[string]*herken.Promise{},
-	}
+	s.customers[c.ID] = newCustomer(c)
+	s.indexCustomer(c)
 	s.remember(w.Idempotency, c.ID, "")
 	return cloneCustomer(c), nil
 }
@@ -224,11 +251,52 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (herken.Customer, er
 		return herken.Customer{}, err
 	}
 	defer s.mu.RUnlock()
-	c, ok := s.customers[id]
-	if !ok {
-		return herken.Customer{}, herken.ErrCustomerNotFound
+	c, err := s.live(id)
+	if err != nil {
+		return herken.Customer{}, err
 	}
 	return cloneCustomer(c.Customer), nil
+}
+
+// newCustomer is c's record with an empty history.
+func newCustomer(c herken.Customer) *customer {
+	return &customer{
+		Customer:     cloneCustomer(c),
+		interactions: map[string]*herken.Interaction{},
+		promiseByID:  map[string]*herken.Promise{},
+	}
+}
+
+// live returns the live customer id, or why there is none:
+// ErrCustomerErased for an erased id, ErrCustomerNotFound for an unknown
+// or merged one (callers Resolve a merged name first). Callers hold the
+// lock.
+func (s *Store) live(id string) (*customer, error) {
+	if c, ok := s.customers[id]; ok {
+		return c, nil
+	}
+	if _, ok := s.erased[id]; ok {
+		return nil, herken.ErrCustomerErased
+	}
+	return nil, herken.ErrCustomerNotFound
+}
+
+// follow returns the live survivor of a merged name, else id itself.
+// Callers hold the lock.
+func (s *Store) follow(id string) string {
+	if to, ok := s.merged[id]; ok {
+		return to
+	}
+	return id
+}
+
+// known reports whether id names anything: a live, merged or erased
+// customer. Callers hold the lock.
+func (s *Store) known(id string) bool {
+	_, live := s.customers[id]
+	_, merged := s.merged[id]
+	_, erased := s.erased[id]
+	return live || merged || erased
 }
 
 // Match implements herken.Store: one read-locked pass over the identifiers'
@@ -311,14 +379,11 @@ func (s *Store) target(t herken.Target) (*customer, error) {
 			return nil, err
 		}
 	}
-	c, ok := s.customers[id]
-	switch {
-	case ok:
-		return c, nil
-	case t.CustomerID == "":
+	c, err := s.live(id)
+	if err != nil && t.CustomerID == "" {
 		return nil, corrupt("identifier index names a missing customer")
 	}
-	return nil, herken.ErrCustomerNotFound
+	return c, err
 }
 
 // recall looks up an idempotency key: ok with what the same request made,
