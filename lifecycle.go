@@ -113,8 +113,9 @@ func PlanMerge(survivor, merged Customer, take CustomerField, now time.Time) (Cu
 // the merge rec describes is undone at now, from the survivor as stored now:
 //   - the merged customer comes back as rec.Merged (same revision: it was
 //     not changed while merged away), with the identifiers the survivor
-//     still holds of it: those it brought (MergedFrom, current provenance)
-//     and those both held (the survivor keeps its own). An identifier the
+//     still holds of it: those it brought (current provenance, MergedFrom
+//     as it was in rec.Merged) and those both held (the survivor keeps its
+//     own). An identifier the
 //     survivor lost since the merge stays removed.
 //   - the survivor loses the identifiers marked MergedFrom rec.Merged.ID;
 //     its editable fields return to rec.SurvivorBefore's unless the
@@ -131,8 +132,12 @@ func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, C
 		case i < 0:
 			continue // removed from the survivor after the merge
 		case survivor.Identifiers[i].MergedFrom == rec.Merged.ID:
+			// Current provenance; MergedFrom as in the record, so that one
+			// brought by a customer merged into rec.Merged earlier can go
+			// back to that customer when its merge is undone too.
+			from := l.MergedFrom
 			l = survivor.Identifiers[i]
-			l.MergedFrom = ""
+			l.MergedFrom = from
 		}
 		merged.Identifiers = append(merged.Identifiers, l)
 	}

@@ -48,6 +48,18 @@ func (s *Store) Digest() ([]byte, error) {
 	for _, o := range slices.Sorted(maps.Keys(s.owners)) {
 		fmt.Fprintf(h, "owner %q %v\n", o, *s.owners[o])
 	}
+	fmt.Fprintf(h, "all %v\nupdated %v\n", s.all, s.updated)
+	for i, m := range []map[string]*index{s.tags, s.tagsUpdated, s.names} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintf(h, "customers %d %q %v\n", i, k, *m[k])
+		}
+	}
+	// Merged names, their records and survivors (fmt prints maps sorted).
+	fmt.Fprintf(h, "merged %v\naliases %v\nmerged-into %q\n", s.merged, s.aliases, s.mergedInto)
+	for _, k := range slices.Sorted(maps.Keys(s.records)) {
+		fmt.Fprintf(h, "record %q %+v\n", k, s.records[k])
+	}
+	fmt.Fprintf(h, "erased %v\njournal %v\n", slices.Sorted(maps.Keys(s.erased)), s.journal)
 	return h.Sum(nil), nil
 }
 

@@ -26,7 +26,8 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 		if err != nil {
 			return herken.Interaction{}, err
 		}
-		prior := s.interaction(r.customer, r.id)
+		// It moved with a merge since: it is under the survivor now.
+		prior := s.interaction(s.follow(r.customer), r.id)
 		if prior == nil {
 			// Retention purged what the first call recorded.
 			e := *herken.ErrInteractionNotFound
@@ -75,7 +76,11 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 		return herken.Interaction{}, err
 	}
 	defer s.mu.Unlock()
-	stored := s.interaction(customerID, interactionID)
+	c, err := s.customerOf(customerID, herken.ErrInteractionNotFound)
+	if err != nil {
+		return herken.Interaction{}, err
+	}
+	stored := c.interactions[interactionID]
 	if stored == nil {
 		return herken.Interaction{}, herken.ErrInteractionNotFound
 	}
@@ -116,9 +121,9 @@ func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery)
 		}
 		out, next, err = s.listUnanswered(q, pos, resume)
 	} else {
-		c, ok := s.customers[q.CustomerID]
-		if !ok {
-			return nil, "", herken.ErrCustomerNotFound
+		c, err := s.live(q.CustomerID)
+		if err != nil {
+			return nil, "", err
 		}
 		out, next = c.listHistory(q, pos, resume)
 	}

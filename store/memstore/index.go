@@ -67,12 +67,27 @@ func (s *Store) indexOpen(p herken.Promise) {
 	}
 	s.due.insert(promiseEntry(p))
 	if p.Owner != "" {
-		x := s.owners[p.Owner]
-		if x == nil {
-			x = &index{}
-			s.owners[p.Owner] = x
+		insertKeyed(s.owners, p.Owner, promiseEntry(p))
+	}
+}
+
+// insertKeyed adds e to the index under key, making the index if needed.
+func insertKeyed(m map[string]*index, key string, e entry) {
+	x := m[key]
+	if x == nil {
+		x = &index{}
+		m[key] = x
+	}
+	x.insert(e)
+}
+
+// removeKeyed takes e out of the index under key, and the index out of m
+// once it is empty (so the map holds only keys something is listed under).
+func removeKeyed(m map[string]*index, key string, e entry) {
+	if x := m[key]; x != nil {
+		if x.remove(e); len(*x) == 0 {
+			delete(m, key)
 		}
-		x.insert(promiseEntry(p))
 	}
 }
 
@@ -82,11 +97,7 @@ func (s *Store) unindexOpen(p herken.Promise) {
 		return
 	}
 	s.due.remove(promiseEntry(p))
-	if x := s.owners[p.Owner]; x != nil {
-		if x.remove(promiseEntry(p)); len(*x) == 0 {
-			delete(s.owners, p.Owner)
-		}
-	}
+	removeKeyed(s.owners, p.Owner, promiseEntry(p))
 }
 
 func (s *Store) indexFeedback(in herken.Interaction) {

@@ -105,6 +105,12 @@ func (s *Store) check() error {
 			return err
 		}
 	}
+	if err := s.checkCustomerIndexes(); err != nil {
+		return err
+	}
+	if err := s.checkNames(); err != nil {
+		return err
+	}
 	keys := map[string]bool{}
 	for _, e := range s.expiry {
 		keys[e.key] = true
@@ -113,6 +119,123 @@ func (s *Store) check() error {
 		if !keys[k] {
 			return fmt.Errorf("request %q never expires", k)
 		}
+	}
+	return nil
+}
+
+// checkCustomerIndexes rebuilds ListCustomers' indexes from the records.
+func (s *Store) checkCustomerIndexes() error {
+	var all, updated index
+	tags, tagsUpdated, names := map[string]index{}, map[string]index{}, map[string]index{}
+	for id, c := range s.customers {
+		all = append(all, byID(id))
+		updated = append(updated, byUpdate(c.Customer))
+		for _, t := range slices.Compact(slices.Sorted(slices.Values(c.Tags))) {
+			tags[t] = append(tags[t], byID(id))
+			tagsUpdated[t] = append(tagsUpdated[t], byUpdate(c.Customer))
+		}
+		for _, p := range herken.NamePrefixes(c.DisplayName) {
+			names[p] = append(names[p], byID(id))
+		}
+	}
+	if err := sameIndex("all customers", s.all, all); err != nil {
+		return err
+	}
+	if err := sameIndex("updated", s.updated, updated); err != nil {
+		return err
+	}
+	for name, pair := range map[string]struct {
+		got  map[string]*index
+		want map[string]index
+	}{"tag": {s.tags, tags}, "tag by update": {s.tagsUpdated, tagsUpdated}, "name": {s.names, names}} {
+		if len(pair.got) != len(pair.want) {
+			return fmt.Errorf("%d %s indexes, records say %d", len(pair.got), name, len(pair.want))
+		}
+		for k, want := range pair.want {
+			if pair.got[k] == nil {
+				return fmt.Errorf("%s %q: no index", name, k)
+			}
+			if err := sameIndex(name+" "+k, *pair.got[k], want); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkNames verifies what merges and erasures keep: a name is live,
+// merged or erased, never two; merged names point flat at a live customer
+// that their chain of MergeRecords leads to; aliases invert the pointers;
+// mergedInto lists every record once under its survivor; nothing
+// remembered names an erased customer.
+func (s *Store) checkNames() error {
+	for name, to := range s.merged {
+		_, live := s.customers[name]
+		_, erased := s.erased[name]
+		if live || erased {
+			return fmt.Errorf("merged name %s is also live (%v) or erased (%v)", name, live, erased)
+		}
+		if _, ok := s.customers[to]; !ok {
+			return fmt.Errorf("merged name %s points at %s, not live", name, to)
+		}
+		if _, ok := s.aliases[to][name]; !ok {
+			return fmt.Errorf("merged name %s missing from the aliases of %s", name, to)
+		}
+		x := name
+		for n := 0; x != to; n++ {
+			r, ok := s.records[x]
+			if !ok || n > len(s.records) {
+				return fmt.Errorf("merged name %s: the chain of records breaks at %s before %s", name, x, to)
+			}
+			x = r.SurvivorID
+		}
+	}
+	n := 0
+	for to, names := range s.aliases {
+		if len(names) == 0 {
+			return fmt.Errorf("empty aliases of %s", to)
+		}
+		for name := range names {
+			if s.merged[name] != to {
+				return fmt.Errorf("alias %s of %s points at %q", name, to, s.merged[name])
+			}
+		}
+		n += len(names)
+	}
+	if n != len(s.merged) || len(s.records) != len(s.merged) {
+		return fmt.Errorf("%d aliases, %d records, %d merged names", n, len(s.records), len(s.merged))
+	}
+	listed := 0
+	for to, ids := range s.mergedInto {
+		if len(ids) == 0 {
+			return fmt.Errorf("empty merge list of %s", to)
+		}
+		for i, id := range ids {
+			r, ok := s.records[id]
+			if !ok || r.SurvivorID != to || r.Merged.ID != id || slices.Index(ids, id) != i {
+				return fmt.Errorf("merge list of %s: %s has no record merging it into %s, or twice", to, id, to)
+			}
+			if i > 0 && r.Time.Before(s.records[ids[i-1]].Time) {
+				return fmt.Errorf("merge list of %s out of order", to)
+			}
+		}
+		listed += len(ids)
+	}
+	if listed != len(s.records) {
+		return fmt.Errorf("%d merges listed, %d records", listed, len(s.records))
+	}
+	for id := range s.erased {
+		if _, live := s.customers[id]; live {
+			return fmt.Errorf("erased customer %s is live", id)
+		}
+	}
+	for k, r := range s.requests {
+		if _, erased := s.erased[r.customer]; erased {
+			return fmt.Errorf("request %q names erased customer %s", k, r.customer)
+		}
+	}
+	if !slices.IsSortedFunc(s.journal, func(a, b herken.Erasure) int { return a.Time.Compare(b.Time) }) {
+		return fmt.Errorf("erasure journal out of order")
 	}
 	return nil
 }
@@ -279,6 +402,14 @@ func TestClosed(t *testing.T) {
 	_, _, calls["ListPromises"] = s.ListPromises(ctx, herken.PromiseQuery{})
 	_, _, calls["BreakOverdue"] = s.BreakOverdue(ctx, epoch, 10, nil, herken.WriteOptions{})
 	_, calls["Digest"] = s.Digest()
+	_, calls["Resolve"] = s.Resolve(ctx, "x")
+	_, calls["UpdateCustomer"] = s.UpdateCustomer(ctx, "x", func(*herken.Customer) error { return nil }, herken.WriteOptions{})
+	_, _, calls["ListCustomers"] = s.ListCustomers(ctx, herken.CustomerQuery{})
+	_, calls["MergeCustomers"] = s.MergeCustomers(ctx, "x", "y", nil, herken.WriteOptions{})
+	_, _, calls["UnmergeCustomer"] = s.UnmergeCustomer(ctx, "x", nil, herken.WriteOptions{})
+	_, calls["Merges"] = s.Merges(ctx, "x")
+	_, calls["EraseCustomer"] = s.EraseCustomer(ctx, "x", epoch, herken.WriteOptions{})
+	_, calls["Erasures"] = s.Erasures(ctx, epoch, 10)
 	for name, err := range calls {
 		if !errors.Is(err, herken.ErrUnavailable) {
 			t.Errorf("%s after Close: %v, want ErrUnavailable", name, err)

@@ -21,7 +21,7 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 		if err != nil {
 			return herken.Promise{}, err
 		}
-		return s.promise(r.customer, r.id)
+		return s.promise(s.follow(r.customer), r.id) // under the survivor after a merge
 	}
 	c, err := s.target(t)
 	if err != nil {
@@ -60,15 +60,30 @@ func (s *Store) putPromise(c *customer, old *herken.Promise, p herken.Promise) {
 	s.indexOpen(p)
 }
 
-// promise returns a copy of one stored promise or ErrPromiseNotFound.
-// Callers hold the lock.
+// promise returns a copy of one stored promise, ErrPromiseNotFound, or
+// ErrCustomerErased (customerOf). Callers hold the lock.
 func (s *Store) promise(customerID, promiseID string) (herken.Promise, error) {
-	if c, ok := s.customers[customerID]; ok {
-		if p, ok := c.promiseByID[promiseID]; ok {
-			return *p, nil
-		}
+	c, err := s.customerOf(customerID, herken.ErrPromiseNotFound)
+	if err != nil {
+		return herken.Promise{}, err
+	}
+	if p, ok := c.promiseByID[promiseID]; ok {
+		return *p, nil
 	}
 	return herken.Promise{}, herken.ErrPromiseNotFound
+}
+
+// customerOf is live for the paths that address one record of a customer
+// (a promise, an interaction): an id that never named a customer reads as
+// the record missing (ErrPromiseNotFound...), as it always did. A merged
+// name is ErrCustomerNotFound, as everywhere: the Service resolves names
+// first and, when a merge lands between its Resolve and the call, that
+// error is what tells it to resolve again (followMerges).
+func (s *Store) customerOf(customerID string, missing error) (*customer, error) {
+	if !s.known(customerID) {
+		return nil, missing
+	}
+	return s.live(customerID)
 }
 
 // GetPromise implements herken.Store.
@@ -86,8 +101,11 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 		return herken.Promise{}, err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.customers[customerID]
-	if !ok || c.promiseByID[promiseID] == nil {
+	c, err := s.customerOf(customerID, herken.ErrPromiseNotFound)
+	if err != nil {
+		return herken.Promise{}, err
+	}
+	if c.promiseByID[promiseID] == nil {
 		return herken.Promise{}, herken.ErrPromiseNotFound
 	}
 	stored := c.promiseByID[promiseID]
@@ -130,9 +148,9 @@ func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herk
 		next *entry
 	)
 	if q.CustomerID != "" {
-		c, ok := s.customers[q.CustomerID]
-		if !ok {
-			return nil, "", herken.ErrCustomerNotFound
+		c, err := s.live(q.CustomerID)
+		if err != nil {
+			return nil, "", err
 		}
 		out, next = c.listPromises(q, pos, resume)
 	} else {

@@ -224,21 +224,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 		return herken.Customer{}, corrupt("customer id collision")
 	}
 	// Staged, so a customer listing one identifier twice links it once.
-	staged := map[identity.Identifier][]string{}
+	links := s.stageLinks()
 	for i, l := range c.Identifiers {
-		hs, ok := staged[l.Identifier]
-		if !ok {
-			hs = s.holders[l.Identifier]
-		}
-		next, err := herken.LinkHolder(l.Identifier, hs, c.ID, i)
-		if err != nil {
+		if err := links.link(l.Identifier, c.ID, i); err != nil {
 			return herken.Customer{}, err
 		}
-		staged[l.Identifier] = next
 	}
-	for id, hs := range staged {
-		s.holders[id] = slices.Clone(hs)
-	}
+	links.commit()
 	s.customers[c.ID] = newCustomer(c)
 	s.indexCustomer(c)
 	s.remember(w.Idempotency, c.ID, "")
