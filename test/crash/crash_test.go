@@ -125,6 +125,8 @@ func TestCrash(t *testing.T) {
 		time.Since(start).Round(100*time.Millisecond))
 	t.Log(summary)
 	t.Log(details)
+	t.Log(h.lifeSummary())
+	fmt.Println(h.lifeSummary())
 	fmt.Println(summary)
 	fmt.Println(details)
 	if s.lost.Load() != 0 || s.integrity.Load() != 0 {
@@ -354,6 +356,7 @@ type model struct {
 	customers []*customer
 	pending   []*pending
 	stats     stats
+	life      lifeModel // lifecycle_test.go
 }
 
 func newModel(seed uint64) *model {
@@ -436,8 +439,10 @@ func (h *harness) op(srv *server, rng *rand.Rand) {
 		h.record(ctx, srv, rng)
 	case r < 75:
 		h.promise(ctx, srv, rng)
-	case r < 85:
+	case r < 82:
 		h.close(ctx, srv, rng)
+	case r < 94:
+		h.life(ctx, srv, rng)
 	default:
 		h.read(ctx, srv, rng)
 	}
@@ -718,6 +723,7 @@ func (h *harness) verify(srv *server, full bool) {
 	}
 	close(work)
 	wg.Wait()
+	h.verifyLife(srv)
 }
 
 // lookup finds the holders of one identifier: the customer name when FOUND,
