@@ -21,9 +21,19 @@ type followMerges struct{ Store }
 const maxFollow = 3
 
 func (f followMerges) follow(ctx context.Context, id string, call func(live string) error) error {
+	return f.followChild(ctx, id, nil, call)
+}
+
+// followChild is follow for a call about a record under the customer
+// (a promise, an interaction): an unknown customer is reported as that
+// record not found, as the API documents.
+func (f followMerges) followChild(ctx context.Context, id string, notFound *Error, call func(live string) error) error {
 	var err error
 	for try := 0; try < maxFollow; try++ {
 		live, rerr := f.Store.Resolve(ctx, id)
+		if notFound != nil && errors.Is(rerr, ErrCustomerNotFound) {
+			return notFound
+		}
 		if rerr != nil {
 			return rerr
 		}
@@ -76,7 +86,7 @@ func (f followMerges) CreatePromise(ctx context.Context, t Target, p Promise, w 
 }
 
 func (f followMerges) GetPromise(ctx context.Context, customerID, promiseID string) (p Promise, err error) {
-	err = f.follow(ctx, customerID, func(live string) error {
+	err = f.followChild(ctx, customerID, ErrPromiseNotFound, func(live string) error {
 		p, err = f.Store.GetPromise(ctx, live, promiseID)
 		return err
 	})
@@ -84,7 +94,7 @@ func (f followMerges) GetPromise(ctx context.Context, customerID, promiseID stri
 }
 
 func (f followMerges) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *Promise) error, w WriteOptions) (p Promise, err error) {
-	err = f.follow(ctx, customerID, func(live string) error {
+	err = f.followChild(ctx, customerID, ErrPromiseNotFound, func(live string) error {
 		p, err = f.Store.UpdatePromise(ctx, live, promiseID, fn, w)
 		return err
 	})
@@ -116,7 +126,7 @@ func (f followMerges) ListInteractions(ctx context.Context, q InteractionQuery) 
 }
 
 func (f followMerges) UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *Interaction) error, w WriteOptions) (in Interaction, err error) {
-	err = f.follow(ctx, customerID, func(live string) error {
+	err = f.followChild(ctx, customerID, ErrInteractionNotFound, func(live string) error {
 		in, err = f.Store.UpdateInteraction(ctx, live, interactionID, fn, w)
 		return err
 	})

@@ -77,8 +77,8 @@ func prefixField(err error, prefix string) error {
 	if err == nil {
 		return nil
 	}
-	if de, ok := AsError(err); ok && de.Field != "" {
-		return de.WithField(prefix + de.Field)
+	if de, ok := AsError(err); ok {
+		return de.WithField(strings.TrimSuffix(prefix, "."))
 	}
 	return err
 }

@@ -1,8 +1,9 @@
 // Package client is the Go client for herken: a thin layer over the
 // generated stubs that sets sensible defaults (retries of idempotent reads on
-// UNAVAILABLE) and turns error statuses back into typed errors. It imports
-// gRPC, genproto and the generated API (proto/herken/v1) only, never the
-// domain or a store: a client author needs nothing else.
+// UNAVAILABLE), turns error statuses back into typed errors and offers
+// shorthands for common calls (customers.go). It imports gRPC, genproto,
+// protobuf and the generated API (proto/herken/v1) only, never the domain or
+// a store: a client author needs nothing else.
 package client
 
 import (
@@ -20,8 +21,8 @@ import (
 )
 
 // ServiceConfig is the gRPC service config New dials with: it retries the
-// read-only calls (RecognitionService and MaintenanceService, and the Get
-// and List methods of the other services) on UNAVAILABLE (a restarting
+// read-only calls (RecognitionService and MaintenanceService, and the Get,
+// List and Export methods of the other services) on UNAVAILABLE (a restarting
 // server, a store hiccup); writes are retried only by the caller, with a
 // request_id.
 const ServiceConfig = `{
@@ -30,6 +31,8 @@ const ServiceConfig = `{
       {"service": "herken.v1.RecognitionService"},
       {"service": "herken.v1.MaintenanceService"},
       {"service": "herken.v1.CustomerService", "method": "GetCustomer"},
+      {"service": "herken.v1.CustomerService", "method": "ListCustomers"},
+      {"service": "herken.v1.CustomerService", "method": "ExportCustomer"},
       {"service": "herken.v1.InteractionService", "method": "ListInteractions"},
       {"service": "herken.v1.PromiseService", "method": "GetPromise"},
       {"service": "herken.v1.PromiseService", "method": "ListPromises"}

@@ -2,9 +2,11 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,6 +288,22 @@ func TestRetries(t *testing.T) {
 			_, err := c.Promises.ListPromises(ctx, &herkenv1.ListPromisesRequest{Parent: parent})
 			return err
 		}, 3},
+		{herkenv1.CustomerService_ListCustomers_FullMethodName, func() error {
+			_, err := c.Customers.ListCustomers(ctx, &herkenv1.ListCustomersRequest{})
+			return err
+		}, 3},
+		{herkenv1.CustomerService_ExportCustomer_FullMethodName, func() error {
+			_, err := c.ExportCustomer(ctx, parent)
+			return err
+		}, 3},
+		{herkenv1.CustomerService_UpdateCustomer_FullMethodName, func() error {
+			_, err := c.UpdateCustomer(ctx, &herkenv1.Customer{Name: parent, DisplayName: "Jan"})
+			return err
+		}, 1},
+		{herkenv1.CustomerService_EraseCustomer_FullMethodName, func() error {
+			_, err := c.EraseCustomer(ctx, parent)
+			return err
+		}, 1},
 		{herkenv1.CustomerService_CreateCustomer_FullMethodName, func() error {
 			_, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Piet"}})
 			return err
@@ -308,5 +326,111 @@ func TestRetries(t *testing.T) {
 		if got := a.count(tc.method) - before; got != tc.want {
 			t.Errorf("%s: %d attempts, want %d", tc.method, got, tc.want)
 		}
+	}
+}
+
+// TestCustomerLifecycle goes through every shorthand of customers.go: the
+// request each builds reaches the server as meant.
+func TestCustomerLifecycle(t *testing.T) {
+	c := newClient(t)
+	ctx := context.Background()
+	phone := func(n string) *herkenv1.Identifier {
+		return &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: n}}
+	}
+	create := func(name, number string) *herkenv1.Customer {
+		t.Helper()
+		resp, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{
+			Customer: &herkenv1.Customer{DisplayName: name, Tags: []string{"vip"}}, Identifiers: []*herkenv1.Identifier{phone(number)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetCustomer()
+	}
+	jan, kees := create("Jan de Vries", "06-12345678"), create("Kees Bakker", "06-11112222")
+
+	// Only the named paths change; a stale etag is refused.
+	upd, err := c.UpdateCustomer(ctx, &herkenv1.Customer{Name: jan.GetName(), DisplayName: "Jan", HandoverNote: "niet dit"}, "display_name")
+	if err != nil || upd.GetDisplayName() != "Jan" || upd.GetHandoverNote() != "" || !slices.Equal(upd.GetTags(), []string{"vip"}) {
+		t.Fatalf("UpdateCustomer with a path: %v %v", upd, err)
+	}
+	all, err := c.UpdateCustomer(ctx, &herkenv1.Customer{Name: jan.GetName(), DisplayName: "Jan de Vries", Etag: upd.GetEtag()})
+	if err != nil || all.GetDisplayName() != "Jan de Vries" || len(all.GetTags()) != 0 {
+		t.Fatalf("UpdateCustomer without paths (all fields): %v %v", all, err)
+	}
+	if _, err := c.UpdateCustomer(ctx, &herkenv1.Customer{Name: jan.GetName(), Etag: upd.GetEtag()}, "tags"); client.Reason(err) != "ETAG_MISMATCH" || client.AsError(err).Code != codes.Aborted {
+		t.Fatalf("UpdateCustomer with a stale etag: %v", err)
+	}
+
+	// Every page, in order.
+	var names []string
+	for cust, err := range c.AllCustomers(ctx, &herkenv1.ListCustomersRequest{PageSize: 1, PageToken: "ignored"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, cust.GetName())
+	}
+	want := []string{jan.GetName(), kees.GetName()}
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("AllCustomers: %q, want %q", names, want)
+	}
+	var errs []error
+	for _, err := range c.AllCustomers(ctx, &herkenv1.ListCustomersRequest{PageSize: -1}) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || client.Reason(errs[0]) != "FIELD_INVALID" {
+		t.Fatalf("AllCustomers with a negative page size yields %v, want one FIELD_INVALID", errs)
+	}
+
+	linked, err := c.AddIdentifier(ctx, jan.GetName(), phone("06-87654321"), client.Provenance{Source: "crm", Verified: true, Label: "werk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := linked.GetIdentifiers()[1]
+	if l.GetIdentifier().GetValue() != "+31687654321" || l.GetSource() != "crm" || !l.GetVerified() || l.GetLabel() != "werk" {
+		t.Fatalf("AddIdentifier: %v", l)
+	}
+	unlinked, err := c.RemoveIdentifier(ctx, jan.GetName(), phone("06-87654321"))
+	if err != nil || len(unlinked.GetIdentifiers()) != 1 {
+		t.Fatalf("RemoveIdentifier: %v %v", unlinked, err)
+	}
+
+	survivor, err := c.MergeCustomers(ctx, jan.GetName(), kees.GetName(), "display_name")
+	if err != nil || survivor.GetName() != jan.GetName() || survivor.GetDisplayName() != "Kees Bakker" {
+		t.Fatalf("MergeCustomers: %v %v", survivor, err)
+	}
+	if got := survivor.GetIdentifiers()[1].GetMergedFrom(); got != kees.GetName() {
+		t.Fatalf("merged_from = %q", got)
+	}
+	_, err = c.MergeCustomers(ctx, jan.GetName(), kees.GetName())
+	if ce := client.AsError(err); ce == nil || ce.Reason != "CUSTOMER_MERGED" || ce.Metadata["survivor"] != jan.GetName() {
+		t.Fatalf("merging a merged customer again: %+v", ce)
+	}
+	back, surv, err := c.UnmergeCustomers(ctx, kees.GetName())
+	if err != nil || back.GetName() != kees.GetName() || surv.GetName() != jan.GetName() || surv.GetDisplayName() != "Jan de Vries" {
+		t.Fatalf("UnmergeCustomers: %v %v %v", back, surv, err)
+	}
+
+	js, err := c.ExportCustomerJSON(ctx, kees.GetName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Customer struct {
+			Name        string `json:"name"`
+			DisplayName string `json:"display_name"`
+		} `json:"customer"`
+		ExportTime string `json:"export_time"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || doc.Customer.Name != kees.GetName() || doc.Customer.DisplayName != "Kees Bakker" || doc.ExportTime == "" {
+		t.Fatalf("ExportCustomerJSON: %+v %v\n%s", doc, err, js)
+	}
+
+	erased, err := c.EraseCustomer(ctx, kees.GetName())
+	if err != nil || erased.GetEraseTime() == nil {
+		t.Fatalf("EraseCustomer: %v %v", erased, err)
+	}
+	if _, err := c.ExportCustomer(ctx, kees.GetName()); client.Reason(err) != "CUSTOMER_ERASED" || client.AsError(err).Code != codes.NotFound {
+		t.Fatalf("ExportCustomer of an erased customer: %v", err)
 	}
 }

@@ -52,7 +52,8 @@ func invokeRaw(ctx context.Context, conn *grpc.ClientConn, method string, body [
 }
 
 // seedBadInput seeds the store the table runs against: the shared fixture
-// plus promises in every state, feedback in every state and page tokens.
+// plus promises in every state, feedback in every state, a customer merged
+// into another, an erased one and page tokens.
 func seedBadInput(t testing.TB, s *testServer) badinput.Fixture {
 	t.Helper()
 	base := seed(t, s)
@@ -90,22 +91,36 @@ func seedBadInput(t testing.TB, s *testServer) badinput.Fixture {
 	_, err = s.Interactions.SubmitFeedback(ctx, &herkenv1.SubmitFeedbackRequest{Name: f.Submitted, Score: 5})
 	must(err)
 
+	f.Survivor = createCustomer(t, s, &herkenv1.Customer{DisplayName: "Karin Bakker"}, email("karin@example.nl")).GetName()
+	f.Merged = createCustomer(t, s, &herkenv1.Customer{DisplayName: "Kees Bakker"}, email("kees@example.nl")).GetName()
+	_, err = s.Customers.MergeCustomers(ctx, &herkenv1.MergeCustomersRequest{Survivor: f.Survivor, Merged: f.Merged})
+	must(err)
+	f.Erased = createCustomer(t, s, &herkenv1.Customer{DisplayName: "Piet Smit"}, phone("06-33334444")).GetName()
+	_, err = s.Customers.EraseCustomer(ctx, &herkenv1.EraseCustomerRequest{Name: f.Erased})
+	must(err)
+
 	li, err := s.Interactions.ListInteractions(ctx, &herkenv1.ListInteractionsRequest{Parent: jan, PageSize: 2})
 	must(err)
 	lp, err := pc.ListPromises(ctx, &herkenv1.ListPromisesRequest{Parent: "customers/-", PageSize: 1})
 	must(err)
-	f.InteractionsToken, f.PromisesToken = li.GetNextPageToken(), lp.GetNextPageToken()
-	if f.InteractionsToken == "" || f.PromisesToken == "" {
-		t.Fatalf("bad-input fixture: no page tokens (%q, %q)", f.InteractionsToken, f.PromisesToken)
+	lc, err := s.Customers.ListCustomers(ctx, &herkenv1.ListCustomersRequest{PageSize: 1})
+	must(err)
+	f.InteractionsToken, f.PromisesToken, f.CustomersToken = li.GetNextPageToken(), lp.GetNextPageToken(), lc.GetNextPageToken()
+	if f.InteractionsToken == "" || f.PromisesToken == "" || f.CustomersToken == "" {
+		t.Fatalf("bad-input fixture: no page tokens (%q, %q, %q)", f.InteractionsToken, f.PromisesToken, f.CustomersToken)
 	}
 	return f
 }
 
 // TestBadInput sends every malformed request of the table to a seeded
-// store: each gets its documented status, and the store is byte-for-byte
-// the same afterwards (per row, and over the whole table).
+// store, of every kind: each gets its documented status, and the store is
+// byte-for-byte the same afterwards (per row, and over the whole table).
 func TestBadInput(t *testing.T) {
-	s := newTestServer(t)
+	forEachStore(t, testBadInput)
+}
+
+func testBadInput(t *testing.T, opts ...testOption) {
+	s := newTestServer(t, opts...)
 	f := seedBadInput(t, s)
 	rows := badinput.Rows(f)
 
@@ -144,6 +159,9 @@ func TestBadInput(t *testing.T) {
 				}
 				if got := info.GetMetadata()["customer"]; got != r.Holder {
 					t.Errorf("ErrorInfo.metadata[customer] = %q, want %q", got, r.Holder)
+				}
+				if got := info.GetMetadata()["survivor"]; got != r.Survivor {
+					t.Errorf("ErrorInfo.metadata[survivor] = %q, want %q", got, r.Survivor)
 				}
 			})
 		})

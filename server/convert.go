@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,15 +84,80 @@ func customerToPB(c herken.Customer) *herkenv1.Customer {
 		HandoverNote:       c.HandoverNote,
 		CreateTime:         timeToPB(c.CreateTime),
 		UpdateTime:         timeToPB(c.UpdateTime),
-		Etag:               strconv.FormatInt(c.Revision, 10),
+		Etag:               c.Etag(),
 		LastContactTime:    timeToPB(c.LastContactTime),
 		LastContactChannel: herkenv1.Channel(c.LastContactChannel),
 	}
 	pb.Identifiers = make([]*herkenv1.LinkedIdentifier, len(c.Identifiers))
 	for i, l := range c.Identifiers {
-		pb.Identifiers[i] = &herkenv1.LinkedIdentifier{Identifier: canonicalToPB(l.Identifier), LinkTime: timeToPB(l.LinkTime)}
+		pb.Identifiers[i] = linkedToPB(l)
 	}
 	return pb
+}
+
+// linkedToPB converts a linked identifier with its provenance; the merged
+// customer it came with is named by resource name, as everywhere in the API.
+func linkedToPB(l herken.LinkedIdentifier) *herkenv1.LinkedIdentifier {
+	pb := &herkenv1.LinkedIdentifier{
+		Identifier: canonicalToPB(l.Identifier),
+		LinkTime:   timeToPB(l.LinkTime),
+		Source:     l.Source,
+		Verified:   l.Verified,
+		Label:      l.Label,
+	}
+	if l.MergedFrom != "" {
+		pb.MergedFrom = customerName(l.MergedFrom)
+	}
+	return pb
+}
+
+func customersToPB(cs []herken.Customer) []*herkenv1.Customer {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]*herkenv1.Customer, len(cs))
+	for i, c := range cs {
+		out[i] = customerToPB(c)
+	}
+	return out
+}
+
+// mergeToPB converts what a store keeps of a merge into what an export
+// shows of it: who was merged, when, and their record as it was then.
+func mergeToPB(m herken.MergeRecord) *herkenv1.Merge {
+	return &herkenv1.Merge{
+		Merged:         customerName(m.Merged.ID),
+		MergeTime:      timeToPB(m.Time),
+		MergedCustomer: customerToPB(m.Merged),
+	}
+}
+
+// exportToPB converts an export. Promises are shown as at the export's
+// time.
+func exportToPB(ex herken.Export) *herkenv1.ExportCustomerResponse {
+	out := &herkenv1.ExportCustomerResponse{Customer: customerToPB(ex.Customer), ExportTime: timeToPB(ex.Time)}
+	for _, in := range ex.Interactions {
+		out.Interactions = append(out.Interactions, interactionToPB(in))
+	}
+	for _, p := range ex.Promises {
+		out.Promises = append(out.Promises, promiseToPB(p, ex.Time))
+	}
+	for _, m := range ex.Merges {
+		out.Merges = append(out.Merges, mergeToPB(m))
+	}
+	return out
+}
+
+// erasedToPB converts an erasure: the first id is the customer asked for,
+// the rest were merged into it and went with it.
+func erasedToPB(e herken.Erased) *herkenv1.EraseCustomerResponse {
+	out := &herkenv1.EraseCustomerResponse{EraseTime: timeToPB(e.Time)}
+	for i, id := range e.IDs {
+		if i > 0 {
+			out.AlsoErased = append(out.AlsoErased, customerName(id))
+		}
+	}
+	return out
 }
 
 func summaryToPB(c herken.Customer) *herkenv1.CustomerSummary {

@@ -28,6 +28,7 @@ func (s customerServer) CreateCustomer(ctx context.Context, req *herkenv1.Create
 		Tags:              req.GetCustomer().GetTags(),
 		HandoverNote:      req.GetCustomer().GetHandoverNote(),
 		Identifiers:       make([]identity.Normalized, len(ids)),
+		IdentifierSource:  req.GetIdentifierSource(),
 	}
 	for i, pb := range ids {
 		nc.Identifiers[i] = s.normalize(pb, "identifiers["+strconv.Itoa(i)+"]", &v)
@@ -51,5 +52,10 @@ func (s customerServer) GetCustomer(ctx context.Context, req *herkenv1.GetCustom
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
-	return &herkenv1.GetCustomerResponse{Customer: customerToPB(c)}, nil
+	out := &herkenv1.GetCustomerResponse{Customer: customerToPB(c)}
+	// The Service follows a merged name to its survivor; say so.
+	if c.ID != id {
+		out.MergedName = req.GetName()
+	}
+	return out, nil
 }

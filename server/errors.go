@@ -74,18 +74,28 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, under string) er
 			de.Message = "internal error"
 		}
 	}
-	// The store says which customer holds an identifier by id; the API
-	// names it by resource name (errors.proto, IDENTIFIER_ALREADY_LINKED).
+	// The domain names customers by id; the API names them by resource
+	// name: the holder of an identifier (IDENTIFIER_ALREADY_LINKED) and the
+	// survivor of a merged customer (CUSTOMER_MERGED).
 	var ie *herken.IdentifierError
 	if errors.As(err, &ie) && ie.Holder != "" {
-		md := maps.Clone(de.Metadata)
-		if md == nil {
-			md = map[string]string{}
-		}
-		md["customer"] = customerName(ie.Holder)
-		de.Metadata = md
+		de.Metadata = withMetadata(de.Metadata, "customer", customerName(ie.Holder))
+	}
+	if id := de.Metadata["survivor"]; id != "" && !strings.HasPrefix(id, customersPrefix) {
+		de.Metadata = withMetadata(de.Metadata, "survivor", customerName(id))
 	}
 	return newStatus(code, de)
+}
+
+// withMetadata returns a copy of md with key set to value: the domain's
+// maps may belong to sentinels and are never written.
+func withMetadata(md map[string]string, key, value string) map[string]string {
+	out := maps.Clone(md)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[key] = value
+	return out
 }
 
 // invalidList returns err's INVALID_ARGUMENT errors when err is one or

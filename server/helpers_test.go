@@ -33,6 +33,7 @@ import (
 	"github.com/herken/herken/server"
 	"github.com/herken/herken/server/internal/badinput"
 	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/memstore"
 )
 
 // fixedNow is the server's clock in every test unless withClock says
@@ -43,11 +44,18 @@ var fixedNow = badinput.Now
 func fixedClock() time.Time { return fixedNow }
 
 // testServer is one herken server over bufconn, backed by a real Badger
-// store, with generated clients connected to it.
+// store (or, withMemory, the memory store), with generated clients
+// connected to it.
 type testServer struct {
-	Srv          *server.Server
-	Svc          *herken.Service
-	Store        *badgerstore.Store
+	Srv   *server.Server
+	Svc   *herken.Service
+	Store *badgerstore.Store // nil on the memory store
+	Mem   *memstore.Store    // nil on Badger
+	// data is whichever store serves: what digest and Close use.
+	data interface {
+		Digest() ([]byte, error)
+		Close() error
+	}
 	Conn         *grpc.ClientConn
 	Recognition  herkenv1.RecognitionServiceClient
 	Customers    herkenv1.CustomerServiceClient
@@ -60,6 +68,7 @@ type testServer struct {
 
 type testConfig struct {
 	dir      string
+	memory   bool
 	noServe  bool
 	now      func() time.Time
 	cfg      server.Config
@@ -70,6 +79,24 @@ type testOption func(*testConfig)
 
 // withDir stores data on disk in dir instead of in memory.
 func withDir(dir string) testOption { return func(c *testConfig) { c.dir = dir } }
+
+// withMemory serves from the memory store instead of Badger.
+func withMemory() testOption { return func(c *testConfig) { c.memory = true } }
+
+// storeKinds are the stores a test runs on (forEachStore): every one the
+// server ships with.
+var storeKinds = []struct {
+	name string
+	opts []testOption
+}{{"badger", nil}, {"memory", []testOption{withMemory()}}}
+
+// forEachStore runs fn as a subtest per store kind, with the options that
+// select it.
+func forEachStore(t *testing.T, fn func(t *testing.T, opts ...testOption)) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) { fn(t, k.opts...) })
+	}
+}
 
 // withoutServing leaves health NOT_SERVING, as server.New does.
 func withoutServing() testOption { return func(c *testConfig) { c.noServe = true } }
@@ -93,23 +120,31 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	for _, o := range opts {
 		o(&tc)
 	}
-	storeOpts := badgerstore.Options{InMemory: true}
-	if tc.dir != "" {
-		storeOpts = badgerstore.Options{Dir: tc.dir, SyncWrites: true}
-	}
-	store, err := badgerstore.Open(storeOpts)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	ts := &testServer{served: make(chan error, 1)}
+	var store herken.Store
+	if tc.memory {
+		ts.Mem = memstore.New(memstore.Options{Now: tc.now})
+		store, ts.data = ts.Mem, ts.Mem
+	} else {
+		storeOpts := badgerstore.Options{InMemory: true}
+		if tc.dir != "" {
+			storeOpts = badgerstore.Options{Dir: tc.dir, SyncWrites: true}
+		}
+		b, err := badgerstore.Open(storeOpts)
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		ts.Store, store, ts.data = b, b, b
 	}
 	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
 	if err != nil {
-		store.Close()
+		ts.data.Close()
 		t.Fatalf("normalizer: %v", err)
 	}
 	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: tc.now})
 	srv, err := server.New(svc, tc.cfg)
 	if err != nil {
-		store.Close()
+		ts.data.Close()
 		t.Fatalf("server.New: %v", err)
 	}
 	for _, fn := range tc.register {
@@ -117,7 +152,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	}
 
 	lis := bufconn.Listen(1 << 20)
-	ts := &testServer{Srv: srv, Svc: svc, Store: store, served: make(chan error, 1)}
+	ts.Srv, ts.Svc = srv, svc
 	go func() { ts.served <- srv.Serve(lis) }()
 	if !tc.noServe {
 		srv.SetServing(true)
@@ -129,7 +164,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	)
 	if err != nil {
 		srv.Shutdown()
-		store.Close()
+		ts.data.Close()
 		t.Fatalf("dial bufconn: %v", err)
 	}
 	ts.Conn = conn
@@ -150,7 +185,7 @@ func (ts *testServer) Close(t testing.TB) {
 		if err := <-ts.served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			t.Errorf("Serve: %v", err)
 		}
-		if err := ts.Store.Close(); err != nil {
+		if err := ts.data.Close(); err != nil {
 			t.Errorf("close store: %v", err)
 		}
 	})
@@ -159,7 +194,7 @@ func (ts *testServer) Close(t testing.TB) {
 // digest is the store's content hash.
 func (ts *testServer) digest(t testing.TB) []byte {
 	t.Helper()
-	d, err := ts.Store.Digest()
+	d, err := ts.data.Digest()
 	if err != nil {
 		t.Fatalf("digest: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
@@ -369,6 +370,7 @@ func TestStoreClosed(t *testing.T) {
 	}
 	// Close again in cleanup must not fail the test: reopen a throw-away store.
 	s.Store = mustStore(t)
+	s.data = s.Store
 
 	_, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
@@ -377,6 +379,16 @@ func TestStoreClosed(t *testing.T) {
 	_, err = s.Interactions.RecordInteraction(ctxT(t), byParent(f.jan.GetName(), call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "")))
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
 	_, err = s.Customers.CreateCustomer(ctxT(t), &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Nieuw"}})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.ListCustomers(ctxT(t), &herkenv1.ListCustomersRequest{})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.UpdateCustomer(ctxT(t), &herkenv1.UpdateCustomerRequest{Customer: &herkenv1.Customer{Name: f.jan.GetName(), DisplayName: "Jan"}})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.MergeCustomers(ctxT(t), &herkenv1.MergeCustomersRequest{Survivor: f.jan.GetName(), Merged: f.anna.GetName()})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.EraseCustomer(ctxT(t), &herkenv1.EraseCustomerRequest{Name: f.jan.GetName()})
+	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
+	_, err = s.Customers.ExportCustomer(ctxT(t), &herkenv1.ExportCustomerRequest{Name: f.jan.GetName()})
 	checkErr(t, err, wantErr{codes.Unavailable, "STORE_UNAVAILABLE", ""})
 }
 
@@ -411,6 +423,11 @@ func TestDeadline(t *testing.T) {
 			Customer: &herkenv1.Customer{DisplayName: "Nieuw"}, Identifiers: []*herkenv1.Identifier{email("nieuw@example.nl")}}},
 		{herkenv1.InteractionService_RecordInteraction_FullMethodName, byParent(jan, call(fixedNow, herkenv1.Channel_CHANNEL_PHONE, "terugbelverzoek"))},
 		{herkenv1.InteractionService_ListInteractions_FullMethodName, &herkenv1.ListInteractionsRequest{Parent: jan}},
+		{herkenv1.CustomerService_UpdateCustomer_FullMethodName, &herkenv1.UpdateCustomerRequest{
+			Customer: &herkenv1.Customer{Name: jan, HandoverNote: "belt liever 's ochtends"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"handover_note"}}}},
+		{herkenv1.CustomerService_ListCustomers_FullMethodName, &herkenv1.ListCustomersRequest{DisplayNamePrefix: "de vries"}},
+		{herkenv1.CustomerService_AddIdentifier_FullMethodName, &herkenv1.AddIdentifierRequest{Customer: jan, Identifier: email("jan@werk.nl"), Label: "werk"}},
+		{herkenv1.CustomerService_ExportCustomer_FullMethodName, &herkenv1.ExportCustomerRequest{Name: jan}},
 		{herkenv1.PromiseService_CreatePromise_FullMethodName, &herkenv1.CreatePromiseRequest{
 			Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: jan}, Promise: callback(fixedNow.Add(time.Hour), "", "")}},
 	}

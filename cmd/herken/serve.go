@@ -38,6 +38,7 @@ type serveConfig struct {
 	Maintenance     maintenance.Config
 	DebugAddr       string
 	MinFreeMB       int
+	BlocklistFile   string
 
 	diskFree   func() (uint64, error) // tests: the data directory's free space; nil means statfs
 	probeEvery time.Duration          // tests: store probe period; 0 means storeProbeInterval
@@ -62,6 +63,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
 	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
 	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most; while more are waiting, the next run follows a second later")
+	e.String(&c.BlocklistFile, "blocklist-file", "", "file of placeholder identifiers to refuse and never match, on top of the shipped list: one rule a line, \"<kind> <regexp>\" with kind phone, email, social, external_id or postal_address, the regexp matching the whole canonical value (e.g. \"email .*@example\\.invalid\"); '#' starts a comment")
 	e.String(&c.DebugAddr, "debug-addr", "", "if set, serve Go's pprof profiles over HTTP on this loopback address (e.g. 127.0.0.1:6060); off by default")
 }
 
@@ -157,6 +159,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // address once the server is SERVING (tests use it).
 func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
 	start := time.Now()
+	// Before the store opens: a blocklist that does not read stops the start.
+	blocklist, err := loadBlocklist(cfg.BlocklistFile)
+	if err != nil {
+		return err
+	}
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return err
@@ -170,7 +177,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
-	svc := herken.NewService(store, norm, herken.ServiceConfig{CallbackDue: cfg.CallbackDue})
+	svc := herken.NewService(store, norm, herken.ServiceConfig{CallbackDue: cfg.CallbackDue, Blocklist: blocklist})
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, cfg.DemoSize, log); err != nil {
 			return err
@@ -206,7 +213,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		where = slog.String("store", "memory, nothing persisted")
 	}
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
-		where, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
+		"blocklist_rules", blocklist.Len(), where, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}
@@ -349,4 +356,24 @@ func seedDemo(ctx context.Context, store servedStore, svc *herken.Service, n int
 	log.Info("seeded demo dataset", "customers", stats.Customers, "identifiers", stats.Identifiers,
 		"interactions", stats.Interactions, "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
+}
+
+// loadBlocklist is the shipped blocklist extended by the rules in path
+// (--blocklist-file; "" adds none). Errors name the flag, the file and the
+// line.
+func loadBlocklist(path string) (*identity.Blocklist, error) {
+	base := identity.DefaultBlocklist()
+	if path == "" {
+		return base, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--blocklist-file: %w", err)
+	}
+	defer f.Close()
+	more, err := identity.ParseBlocklist(f)
+	if err != nil {
+		return nil, fmt.Errorf("--blocklist-file %s: %w", path, err)
+	}
+	return base.Extend(more), nil
 }

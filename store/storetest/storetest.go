@@ -45,6 +45,11 @@ func Run(t *testing.T, newStore func(t *testing.T) herken.Store) {
 	tests = append(tests, promiseTests...)
 	tests = append(tests, historyTests...)
 	tests = append(tests, contractTests...)
+	tests = append(tests, lifecycleTests...)
+	tests = append(tests, listTests...)
+	tests = append(tests, mergeTests...)
+	tests = append(tests, unmergeTests...)
+	tests = append(tests, eraseTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)

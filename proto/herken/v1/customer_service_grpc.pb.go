@@ -83,13 +83,18 @@ type CustomerServiceClient interface {
 	// update time and display-name prefix; filters combine with AND. Every
 	// filter is served from an index.
 	//
-	// Order: with display_name_prefix, by folded display name, then name;
-	// otherwise with updated_since, by update_time, oldest first, then name
-	// (a CRM sync keeps the last update_time it saw); otherwise by name.
+	// Order: with updated_since and no display_name_prefix, by update_time,
+	// oldest first, then name (a CRM sync keeps the last update_time it saw);
+	// otherwise by name (the opaque id, so in no meaningful order: display
+	// names are indexed as keyed hashes of their prefixes, never as text, so
+	// that an erased customer's name leaves no trace in the index). A prefix
+	// longer than 32 characters is matched on its first 32 by the index and
+	// on the rest by reading the records.
 	//
-	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or an
-	// over-long filter, PAGE_TOKEN_INVALID for a token that was tampered with
-	// or issued for other filters.
+	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or a
+	// malformed tag, FIELD_TOO_LONG for a display_name_prefix over 200
+	// characters, PAGE_TOKEN_INVALID for a token that was tampered with or
+	// issued for other filters.
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
 	// AddIdentifier links one identifier to a customer, with its provenance,
 	// in one transaction with the identifier index. Adding an identifier the
@@ -120,7 +125,8 @@ type CustomerServiceClient interface {
 	// identifier it held finds the survivor.
 	//
 	// Errors:
-	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same.
+	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same
+	//     (field "merged").
 	//   - INVALID_ARGUMENT / FIELD_INVALID: a take_from_merged path is not one of
 	//     display_name, preferred_language, tags, handover_note.
 	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: either customer was itself
@@ -143,13 +149,13 @@ type CustomerServiceClient interface {
 	//
 	// Errors:
 	//   - FAILED_PRECONDITION / CUSTOMER_NOT_MERGED: the customer is not merged
-	//     (never was, or was unmerged already).
+	//     (never was, was unmerged already, or is unknown).
 	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: the survivor was itself merged
 	//     away since (metadata "survivor"); unmerge that merge first.
 	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an exclusive identifier
 	//     of the merged customer is now held by a third customer.
 	//   - NOT_FOUND / CUSTOMER_ERASED: the merged customer or its survivor was
-	//     erased; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	//     erased.
 	UnmergeCustomers(ctx context.Context, in *UnmergeCustomersRequest, opts ...grpc.CallOption) (*UnmergeCustomersResponse, error)
 	// EraseCustomer erases a customer for real (AVG/GDPR art. 17): its
 	// record, identifiers, interactions, promises and feedback, and the
@@ -161,6 +167,8 @@ type CustomerServiceClient interface {
 	// from then on; the erasure journal keeps the id and time only.
 	//
 	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	// A merged name erases its survivor (writes to a merged name reach the
+	// survivor) and, with it, every customer merged into it.
 	EraseCustomer(ctx context.Context, in *EraseCustomerRequest, opts ...grpc.CallOption) (*EraseCustomerResponse, error)
 	// ExportCustomer returns everything herken holds about one customer (AVG
 	// art. 15): the record with its identifiers and their provenance, its
@@ -331,13 +339,18 @@ type CustomerServiceServer interface {
 	// update time and display-name prefix; filters combine with AND. Every
 	// filter is served from an index.
 	//
-	// Order: with display_name_prefix, by folded display name, then name;
-	// otherwise with updated_since, by update_time, oldest first, then name
-	// (a CRM sync keeps the last update_time it saw); otherwise by name.
+	// Order: with updated_since and no display_name_prefix, by update_time,
+	// oldest first, then name (a CRM sync keeps the last update_time it saw);
+	// otherwise by name (the opaque id, so in no meaningful order: display
+	// names are indexed as keyed hashes of their prefixes, never as text, so
+	// that an erased customer's name leaves no trace in the index). A prefix
+	// longer than 32 characters is matched on its first 32 by the index and
+	// on the rest by reading the records.
 	//
-	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or an
-	// over-long filter, PAGE_TOKEN_INVALID for a token that was tampered with
-	// or issued for other filters.
+	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or a
+	// malformed tag, FIELD_TOO_LONG for a display_name_prefix over 200
+	// characters, PAGE_TOKEN_INVALID for a token that was tampered with or
+	// issued for other filters.
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
 	// AddIdentifier links one identifier to a customer, with its provenance,
 	// in one transaction with the identifier index. Adding an identifier the
@@ -368,7 +381,8 @@ type CustomerServiceServer interface {
 	// identifier it held finds the survivor.
 	//
 	// Errors:
-	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same.
+	//   - INVALID_ARGUMENT / MERGE_INTO_SELF: survivor and merged are the same
+	//     (field "merged").
 	//   - INVALID_ARGUMENT / FIELD_INVALID: a take_from_merged path is not one of
 	//     display_name, preferred_language, tags, handover_note.
 	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: either customer was itself
@@ -391,13 +405,13 @@ type CustomerServiceServer interface {
 	//
 	// Errors:
 	//   - FAILED_PRECONDITION / CUSTOMER_NOT_MERGED: the customer is not merged
-	//     (never was, or was unmerged already).
+	//     (never was, was unmerged already, or is unknown).
 	//   - FAILED_PRECONDITION / CUSTOMER_MERGED: the survivor was itself merged
 	//     away since (metadata "survivor"); unmerge that merge first.
 	//   - ALREADY_EXISTS / IDENTIFIER_ALREADY_LINKED: an exclusive identifier
 	//     of the merged customer is now held by a third customer.
 	//   - NOT_FOUND / CUSTOMER_ERASED: the merged customer or its survivor was
-	//     erased; NOT_FOUND / CUSTOMER_NOT_FOUND.
+	//     erased.
 	UnmergeCustomers(context.Context, *UnmergeCustomersRequest) (*UnmergeCustomersResponse, error)
 	// EraseCustomer erases a customer for real (AVG/GDPR art. 17): its
 	// record, identifiers, interactions, promises and feedback, and the
@@ -409,6 +423,8 @@ type CustomerServiceServer interface {
 	// from then on; the erasure journal keeps the id and time only.
 	//
 	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	// A merged name erases its survivor (writes to a merged name reach the
+	// survivor) and, with it, every customer merged into it.
 	EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error)
 	// ExportCustomer returns everything herken holds about one customer (AVG
 	// art. 15): the record with its identifiers and their provenance, its

@@ -36,18 +36,22 @@ const Landline = "020-1234567"
 // Fixture names the records of the seeded store the rows address: Jan and
 // Anna (sharing Landline; Jan holds external id K-100001 and the X handle
 // jandevries, Anna K-100002), Anna's newest interaction, Jan's promises in
-// every state, Jan's interactions in every feedback state, and a next page
-// token of each list.
+// every state, Jan's interactions in every feedback state, a customer
+// merged into another and one erased, and a next page token of each list.
 type Fixture struct {
-	Jan, Anna, AnnaLast                        string
+	Jan, Anna, AnnaLast string
+	// Merged was merged into Survivor (neither holds an identifier of Jan's
+	// or Anna's); Erased was erased.
+	Merged, Survivor, Erased                   string
 	OpenPromise, KeptPromise, CancelledPromise string
 	// Answered has answered feedback, Submitted unanswered feedback,
 	// NoFeedback none.
 	Answered, Submitted, NoFeedback string
 	// InteractionsToken is a next_page_token of ListInteractions of Jan
 	// with page_size 2, PromisesToken of ListPromises across customers with
-	// page_size 1.
-	InteractionsToken, PromisesToken string
+	// page_size 1, CustomersToken of ListCustomers with page_size 1 and no
+	// filter.
+	InteractionsToken, PromisesToken, CustomersToken string
 }
 
 // Placeholders is the fixture as the fuzz corpus names it: the ids are
@@ -59,8 +63,9 @@ func Placeholders() Fixture {
 		OpenPromise: "customers/$J/promises/$O", KeptPromise: "customers/$J/promises/$K",
 		CancelledPromise: "customers/$J/promises/$C",
 		Answered:         "customers/$J/interactions/$F", Submitted: "customers/$J/interactions/$S",
-		NoFeedback:        "customers/$J/interactions/$N",
-		InteractionsToken: "$T", PromisesToken: "$P",
+		NoFeedback: "customers/$J/interactions/$N",
+		Merged:     "customers/$M", Survivor: "customers/$V", Erased: "customers/$E",
+		InteractionsToken: "$T", PromisesToken: "$P", CustomersToken: "$U",
 	}
 }
 
@@ -71,8 +76,9 @@ func Replacements(f Fixture) []string {
 		"$J", idOf(f.Jan), "$A", idOf(f.Anna), "$L", idOf(f.AnnaLast),
 		"$O", idOf(f.OpenPromise), "$K", idOf(f.KeptPromise), "$C", idOf(f.CancelledPromise),
 		"$F", idOf(f.Answered), "$S", idOf(f.Submitted), "$N", idOf(f.NoFeedback),
+		"$M", idOf(f.Merged), "$V", idOf(f.Survivor), "$E", idOf(f.Erased),
 	}
-	out := []string{"$T", f.InteractionsToken, "$P", f.PromisesToken}
+	out := []string{"$T", f.InteractionsToken, "$P", f.PromisesToken, "$U", f.CustomersToken}
 	for i := 0; i < len(ids); i += 2 {
 		out = append(out, ids[i], ids[i+1], upper(ids[i]), strings.ToUpper(ids[i+1]))
 	}
@@ -110,6 +116,9 @@ type Row struct {
 	Want   Want
 	Limit  string // ErrorInfo metadata "limit", when the rule has one
 	Holder string // ErrorInfo metadata "customer": who holds an identifier
+	// Survivor is ErrorInfo metadata "survivor": where a merged customer
+	// went.
+	Survivor string
 	// GRPCOwn: gRPC itself answers, before herken sees the request (a
 	// request over the size limit): the status has no ErrorInfo.
 	GRPCOwn bool
@@ -174,6 +183,14 @@ const (
 	mCancelPromise   = herkenv1.PromiseService_CancelPromise_FullMethodName
 	mListPromises    = herkenv1.PromiseService_ListPromises_FullMethodName
 	mMaintenance     = herkenv1.MaintenanceService_GetMaintenanceStatus_FullMethodName
+	mUpdateCustomer  = herkenv1.CustomerService_UpdateCustomer_FullMethodName
+	mListCustomers   = herkenv1.CustomerService_ListCustomers_FullMethodName
+	mAddIdentifier   = herkenv1.CustomerService_AddIdentifier_FullMethodName
+	mRemoveIdent     = herkenv1.CustomerService_RemoveIdentifier_FullMethodName
+	mMerge           = herkenv1.CustomerService_MergeCustomers_FullMethodName
+	mUnmerge         = herkenv1.CustomerService_UnmergeCustomers_FullMethodName
+	mErase           = herkenv1.CustomerService_EraseCustomer_FullMethodName
+	mExport          = herkenv1.CustomerService_ExportCustomer_FullMethodName
 )
 
 // BadPlaceholder marks where BadUTF8 puts invalid UTF-8.
@@ -339,7 +356,7 @@ func Rows(f Fixture) []Row {
 	// Just under the limit: decoded, then refused by herken's own rule.
 	nearLimit := rep("x", 1<<20-1024)
 
-	return []Row{
+	rows := []Row{
 		// ---- RecognitionService/Lookup ----
 		{Name: "no identifier", Method: mLookup, Req: &herkenv1.LookupRequest{}, Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
 		{Name: "empty identifier", Method: mLookup, Req: lookup(&herkenv1.Identifier{}), Want: Want{inv, "IDENTIFIER_MISSING", "identifier"}},
@@ -426,6 +443,13 @@ func Rows(f Fixture) []Row {
 		{Name: "only a request_id", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{RequestId: "nieuw-1"}, Want: Want{inv, "FIELD_REQUIRED", "customer.display_name"}},
 		{Name: "external id of another customer", Method: mCreateCustomer, Req: create(nil, ExtID("K-100001")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[0]"}, Holder: jan},
 		{Name: "X handle of another customer, second", Method: mCreateCustomer, Req: create(named, Email("nieuw@example.nl"), Query("https://x.com/JanDeVries")), Want: Want{codes.AlreadyExists, "IDENTIFIER_ALREADY_LINKED", "identifiers[1]"}, Holder: jan},
+		{Name: "placeholder email", Method: mCreateCustomer, Req: create(named, Email("test@test.com")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifiers[0]"}},
+		{Name: "placeholder noreply email, second", Method: mCreateCustomer, Req: create(named, Phone("06-22223333"), Email("noreply@bol.com")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifiers[1]"}},
+		{Name: "placeholder landline", Method: mCreateCustomer, Req: create(named, Phone("020-0000000")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifiers[0]"}},
+		{Name: "placeholder external id", Method: mCreateCustomer, Req: create(named, ExtID("onbekend")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifiers[0]"}},
+		{Name: "placeholder X handle", Method: mCreateCustomer, Req: create(named, Social(platformX, "unknown")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifiers[0]"}},
+		{Name: "identifier_source with space", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: named, Identifiers: []*herkenv1.Identifier{Phone("06-22223333")}, IdentifierSource: "crm export"}, Want: Want{inv, "FIELD_INVALID", "identifier_source"}},
+		{Name: "identifier_source 33 characters", Method: mCreateCustomer, Req: &herkenv1.CreateCustomerRequest{Customer: named, Identifiers: []*herkenv1.Identifier{Phone("06-22223333")}, IdentifierSource: rep("s", 33)}, Want: Want{inv, "FIELD_TOO_LONG", "identifier_source"}, Limit: "32"},
 		{Name: "invalid UTF-8 in display_name", Method: mCreateCustomer, Raw: BadUTF8(create(&herkenv1.Customer{DisplayName: BadPlaceholder})), Want: Want{inv, "INVALID_ARGUMENT", "customer.display_name"}},
 		{Name: "invalid UTF-8 in third tag", Method: mCreateCustomer, Raw: BadUTF8(create(&herkenv1.Customer{Tags: []string{"a", "b", BadPlaceholder}})), Want: Want{inv, "INVALID_ARGUMENT", "customer.tags[2]"}},
 		{Name: "invalid UTF-8 in request_id", Method: mCreateCustomer, Raw: BadUTF8(&herkenv1.CreateCustomerRequest{RequestId: BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "request_id"}},
@@ -454,6 +478,7 @@ func Rows(f Fixture) []Row {
 		{Name: "unknown id of any letters", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/illuuooiilluuooii"}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "unknown id 64 characters", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/" + rep("a", 64)}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "unknown id of 24 hex digits", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: "customers/" + rep("0", 24)}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{Name: "erased customer", Method: mGetCustomer, Req: &herkenv1.GetCustomerRequest{Name: f.Erased}, Want: Want{codes.NotFound, "CUSTOMER_ERASED", ""}},
 		{Name: "invalid UTF-8 in name", Method: mGetCustomer, Raw: BadUTF8(&herkenv1.GetCustomerRequest{Name: "customers/" + BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "name"}},
 
 		// ---- InteractionService/RecordInteraction ----
@@ -489,6 +514,9 @@ func Rows(f Fixture) []Row {
 		{Name: "withheld caller id", Method: mRecord, Req: byIdentifier(Phone("anonymous"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
 		{Name: "withheld empty phone", Method: mRecord, Req: byIdentifier(Phone(""), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
 		{Name: "withheld query unknown", Method: mRecord, Req: byIdentifier(Query("unknown"), ok), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
+		{Name: "placeholder email", Method: mRecord, Req: byIdentifier(Email("test@test.com"), ok), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifier"}},
+		{Name: "placeholder landline", Method: mRecord, Req: byIdentifier(Query("020 000 0000"), ok), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifier"}},
+		{Name: "erased parent", Method: mRecord, Req: byParent(f.Erased, ok), Want: Want{codes.NotFound, "CUSTOMER_ERASED", ""}},
 		{Name: "identifier nobody holds", Method: mRecord, Req: byIdentifier(Phone("06-11111111"), ok), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
 		{Name: "shared landline", Method: mRecord, Req: byIdentifier(Phone(Landline), ok), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
 		{Name: "email in phone_number", Method: mRecord, Req: byIdentifier(Phone("jan@example.nl"), ok), Want: Want{inv, "PHONE_NUMBER_INVALID", "identifier.phone_number"}},
@@ -517,6 +545,7 @@ func Rows(f Fixture) []Row {
 		{Name: "ListPromises page token", Method: mListInteraction, Req: &herkenv1.ListInteractionsRequest{Parent: jan, PageToken: f.PromisesToken}, Want: Want{inv, "PAGE_TOKEN_INVALID", "page_token"}},
 		{Name: "page token of 100 KiB", Method: mListInteraction, Req: &herkenv1.ListInteractionsRequest{Parent: jan, PageToken: rep("A", 100<<10)}, Want: Want{inv, "PAGE_TOKEN_INVALID", "page_token"}},
 		{Name: "unknown customer", Method: mListInteraction, Req: &herkenv1.ListInteractionsRequest{Parent: unknownCustomer}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
+		{Name: "erased customer", Method: mListInteraction, Req: &herkenv1.ListInteractionsRequest{Parent: f.Erased}, Want: Want{codes.NotFound, "CUSTOMER_ERASED", ""}},
 		{Name: "unknown short customer id", Method: mListInteraction, Req: &herkenv1.ListInteractionsRequest{Parent: "customers/jan"}, Want: Want{codes.NotFound, "CUSTOMER_NOT_FOUND", ""}},
 		{Name: "invalid UTF-8 in page_token", Method: mListInteraction, Raw: BadUTF8(&herkenv1.ListInteractionsRequest{Parent: jan, PageToken: BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "page_token"}},
 
@@ -577,7 +606,9 @@ func Rows(f Fixture) []Row {
 		{Name: "parent id 65 characters", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: "customers/" + rep("x", 65)}, Promise: promise(func(*herkenv1.Promise) {})}, Want: Want{inv, "RESOURCE_NAME_INVALID", "parent"}},
 		{Name: "withheld caller id", Method: mCreatePromise, Req: promiseBy(Phone("private")), Want: Want{inv, "IDENTIFIER_WITHHELD", "identifier"}},
 		{Name: "shared landline", Method: mCreatePromise, Req: promiseBy(Phone(Landline)), Want: Want{codes.FailedPrecondition, "IDENTIFIER_AMBIGUOUS", ""}},
-		{Name: "identifier nobody holds", Method: mCreatePromise, Req: promiseBy(Email("niemand@example.nl")), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
+		{Name: "placeholder email", Method: mCreatePromise, Req: promiseBy(Email("noreply@bol.com")), Want: Want{inv, "IDENTIFIER_BLOCKED", "identifier"}},
+		{Name: "erased parent", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: f.Erased}, Promise: promise(func(*herkenv1.Promise) {})}, Want: Want{codes.NotFound, "CUSTOMER_ERASED", ""}},
+		{Name: "identifier nobody holds", Method: mCreatePromise, Req: promiseBy(Email("nog.geen.klant@example.nl")), Want: Want{codes.NotFound, "IDENTIFIER_NOT_LINKED", ""}},
 		{Name: "postcode in email", Method: mCreatePromise, Req: promiseBy(Email("1234AB")), Want: Want{inv, "EMAIL_INVALID", "identifier.email"}},
 		{Name: "request_id 65 characters", Method: mCreatePromise, Req: &herkenv1.CreatePromiseRequest{Customer: &herkenv1.CreatePromiseRequest_Parent{Parent: jan}, Promise: promise(func(*herkenv1.Promise) {}), RequestId: rep("r", 65)}, Want: Want{inv, "REQUEST_ID_INVALID", "request_id"}},
 		{Name: "invalid UTF-8 in description", Method: mCreatePromise, Raw: BadUTF8(promiseTo(func(p *herkenv1.Promise) { p.Description = BadPlaceholder })), Want: Want{inv, "INVALID_ARGUMENT", "promise.description"}},
@@ -642,4 +673,5 @@ func Rows(f Fixture) []Row {
 		{Name: "the codec's own marker, sent by a client", Method: mMaintenance, Raw: protowire.AppendString(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.BytesType), "herken.v1/undecodable:"), Want: Want{inv, "INVALID_ARGUMENT", ""}},
 		{Name: "2 MiB request", Method: mMaintenance, Raw: huge, Want: Want{Code: codes.ResourceExhausted}, GRPCOwn: true},
 	}
+	return append(rows, lifecycleRows(f)...)
 }
