@@ -200,7 +200,6 @@ func IndexedPrefix(folded string) string {
 // a Dutch agent types for them.
 var foldSpecial = strings.NewReplacer("ı", "i", "ß", "ss", "ø", "o", "æ", "ae", "œ", "oe", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ĳ", "ij")
 
-var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 
 // FoldName is the form display names are compared in: lowercase, without
 // accents, with runs of spaces as one space and no leading or trailing
@@ -209,7 +208,9 @@ var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), no
 func FoldName(s string) string {
 	s = strings.ToLower(s)
 	s = foldSpecial.Replace(s)
-	if t, _, err := transform.String(foldMarks, s); err == nil {
+	// A transform.Chain keeps state: one per call, never shared.
+	marks := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	if t, _, err := transform.String(marks, s); err == nil {
 		s = t
 	}
 	return strings.Join(strings.Fields(s), " ")

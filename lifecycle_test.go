@@ -378,3 +378,22 @@ func TestListCustomersRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldNameConcurrent: FoldName is called from every request goroutine.
+func TestFoldNameConcurrent(t *testing.T) {
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			ok := true
+			for range 2000 {
+				ok = ok && herken.FoldName("Ayşe  Yılmaz-Çelik") == "ayse yilmaz-celik"
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Error("FoldName gave a wrong answer under concurrency")
+		}
+	}
+}

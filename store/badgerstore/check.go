@@ -30,8 +30,8 @@ import (
 // one consistent read transaction.
 //
 // How it scales. One pass over the whole keyspace, keys only, reading a
-// value only for record and locator keys (c/ i/ h/ j/ p/ q/ r/ m/). What it
-// keeps in memory:
+// value only for record and locator keys (c/ i/ h/ j/ p/ q/ r/ g/ m/). What
+// it keeps in memory (the lifecycle's part: check_lifecycle.go):
 //   - per customer id a small fixed-size state (map[string]custState: two
 //     times, the record's summary counts and a hash of its recent copies;
 //     about 64 bytes a slot plus the id, and the map doubles): measured
@@ -58,8 +58,8 @@ import (
 // costs one scan and a broken one at most a few more.
 //
 // Nothing personal reaches the report: identifier values (i/ keys), owners
-// (o/ keys) and request ids (r/ keys) are redacted, so a report can be
-// pasted into a ticket. Customer, interaction and promise ids, times and
+// (o/ keys), request ids (r/ and y/ keys), tags (a/ w/) and name prefixes
+// (s/) are redacted, so a report can be pasted into a ticket. Customer, interaction and promise ids, times and
 // identifier kinds are shown.
 
 // Problem kinds: each names one broken invariant.
@@ -96,6 +96,17 @@ const (
 	ProblemFormatMissing              = "FORMAT_MISSING"                  // no m/format
 	ProblemFormatUnsupported          = "FORMAT_UNSUPPORTED"              // m/format is not the version this build writes
 	ProblemSecretMissing              = "SECRET_MISSING"                  // no m/secret, or not 32 bytes
+	ProblemTagIndexMismatch           = "TAG_INDEX_MISMATCH"              // a/ or w/ disagrees with the customers' tags (and update times)
+	ProblemUpdateIndexMismatch        = "UPDATE_INDEX_MISMATCH"           // u/ disagrees with the customers' update times
+	ProblemNameIndexMismatch          = "NAME_INDEX_MISMATCH"             // s/ disagrees with the customers' display names
+	ProblemRequestIndexMismatch       = "REQUEST_INDEX_MISMATCH"          // y/ disagrees with the r/ records
+	ProblemMergeTargetNotLive         = "MERGE_TARGET_NOT_LIVE"           // a g/ record's target is not a live customer (a chain, or nothing)
+	ProblemMergeChainBroken           = "MERGE_CHAIN_BROKEN"              // survivor links form a cycle or do not lead to the target
+	ProblemMergedLive                 = "MERGED_CUSTOMER_LIVE"            // a merged id still has a customer record
+	ProblemTargetIndexMismatch        = "MERGE_TARGET_INDEX_MISMATCH"     // b/ disagrees with the g/ records
+	ProblemMergedFromMismatch         = "MERGED_FROM_MISMATCH"            // an identifier's merged_from names no merge into its holder
+	ProblemErasedRemains              = "ERASED_REMAINS"                  // a record, locator, index entry, holder or request names an erased id
+	ProblemJournalMismatch            = "ERASURE_JOURNAL_MISMATCH"        // a k/ entry names no erased id, or an erased id has no k/ entry
 )
 
 // maxProblems bounds the problems a report lists; ProblemCounts stays
@@ -117,6 +128,15 @@ type Counts struct {
 	DueIndex            int64 `json:"due_index"`            // d/
 	OwnerIndex          int64 `json:"owner_index"`          // o/
 	Requests            int64 `json:"requests"`             // r/ (live idempotency records)
+	RequestIndex        int64 `json:"request_index"`        // y/
+	TagIndex            int64 `json:"tag_index"`            // a/
+	TagTimeIndex        int64 `json:"tag_time_index"`       // w/
+	UpdateIndex         int64 `json:"update_index"`         // u/
+	NameIndex           int64 `json:"name_index"`           // s/
+	MergeRecords        int64 `json:"merge_records"`        // g/
+	MergeTargets        int64 `json:"merge_targets"`        // b/
+	Erased              int64 `json:"erased"`               // e/
+	ErasureJournal      int64 `json:"erasure_journal"`      // k/
 	Meta                int64 `json:"meta"`                 // m/
 	Other               int64 `json:"other"`                // keys with an unknown prefix
 }
@@ -175,6 +195,15 @@ func (r Report) WriteText(w io.Writer) error {
 		{"due index entries (d/)", c.DueIndex},
 		{"owner index entries (o/)", c.OwnerIndex},
 		{"request records (r/)", c.Requests},
+		{"request index entries (y/)", c.RequestIndex},
+		{"tag index entries (a/)", c.TagIndex},
+		{"tag-by-time index entries (w/)", c.TagTimeIndex},
+		{"update-time index entries (u/)", c.UpdateIndex},
+		{"name index entries (s/)", c.NameIndex},
+		{"merge records (g/)", c.MergeRecords},
+		{"merge target entries (b/)", c.MergeTargets},
+		{"erased customers (e/)", c.Erased},
+		{"erasure journal entries (k/)", c.ErasureJournal},
 		{"meta keys (m/)", c.Meta},
 		{"unknown keys", c.Other},
 	}
@@ -218,6 +247,8 @@ func (s *Store) Check(ctx context.Context) (Report, error) {
 		ctx:       ctx,
 		seed:      maphash.MakeSeed(),
 		customers: map[string]custState{},
+		erased:    map[string]bool{},
+		merges:    map[string]mergeState{},
 		rep:       Report{ProblemCounts: map[string]int{}, Problems: []Problem{}},
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -303,6 +334,12 @@ const (
 	famOwner                  // OPEN p/ with an owner ⇄ o/
 	famLocateIn               // h/ ⇄ j/ (and the {newest} part j/ holds)
 	famLocateP                // p/ ⇄ q/ (and the {due} part q/ holds)
+	famTag                    // c/ tags ⇄ a/
+	famTagTime                // c/ tags and update time ⇄ w/
+	famUpdate                 // c/ update time ⇄ u/
+	famName                   // c/ display-name prefixes ⇄ s/
+	famTarget                 // g/ targets ⇄ b/
+	famRequest                // r/ ⇄ y/
 	famCount
 )
 
@@ -328,6 +365,11 @@ type checker struct {
 	sawFormat bool
 	sawSecret bool
 	keys      int
+	// erased holds every e/ id, true once a k/ entry names it; merges
+	// every g/ record's links; mergedFrom every identifier's merged_from.
+	erased     map[string]bool
+	merges     map[string]mergeState
+	mergedFrom []mergedFromRef
 }
 
 func (c *checker) problem(kind, detail string, keys ...string) {
@@ -427,6 +469,30 @@ func (c *checker) run() error {
 			c.indexKey(famOwner, key)
 		case prefixRequest:
 			err = c.request(item)
+		case prefixReqIndex:
+			c.rep.Counts.RequestIndex++
+			c.indexKey(famRequest, key)
+		case prefixTag:
+			c.rep.Counts.TagIndex++
+			c.indexKey(famTag, key)
+		case prefixTagTime:
+			c.rep.Counts.TagTimeIndex++
+			c.indexKey(famTagTime, key)
+		case prefixUpdate:
+			c.rep.Counts.UpdateIndex++
+			c.indexKey(famUpdate, key)
+		case prefixName:
+			c.rep.Counts.NameIndex++
+			c.indexKey(famName, key)
+		case prefixTarget:
+			c.rep.Counts.MergeTargets++
+			c.indexKey(famTarget, key)
+		case prefixMerge:
+			err = c.mergeRecord(item)
+		case prefixErased:
+			c.erasedEntry(key)
+		case prefixJournal:
+			c.journalEntry(key)
 		default:
 			c.rep.Counts.Other++
 			c.problem(ProblemUnknownKey, "prefix not defined in keys.go", redactKey(key))
@@ -444,6 +510,7 @@ func (c *checker) run() error {
 		c.problem(ProblemSecretMissing, "the page-token key is missing", keySecret)
 	}
 	c.summaries()
+	c.lifecycle()
 	return c.reconcile()
 }
 
@@ -453,7 +520,8 @@ func prefixOf(key []byte) string {
 	}
 	switch p := string(key[:2]); p {
 	case prefixMeta, prefixCustomer, prefixIndex, prefixHistory, prefixLocateIn, prefixTime, prefixFeedback,
-		prefixPromise, prefixLocateP, prefixOpen, prefixDue, prefixOwner, prefixRequest:
+		prefixPromise, prefixLocateP, prefixOpen, prefixDue, prefixOwner, prefixRequest, prefixReqIndex,
+		prefixTag, prefixTagTime, prefixUpdate, prefixName, prefixMerge, prefixTarget, prefixErased, prefixJournal:
 		return p
 	}
 	return ""
@@ -506,7 +574,7 @@ func (c *checker) customerRecord(item *badger.Item) error {
 		cu   customerRec
 		derr error
 	)
-	if err := item.Value(func(v []byte) error { cu, derr = decodeCustomer(v); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { cu, derr = decodeCustomer(id, v); return nil }); err != nil {
 		return err
 	}
 	if derr != nil {
@@ -541,6 +609,13 @@ func (c *checker) customerRecord(item *badger.Item) error {
 		}
 		seen = append(seen, k)
 		c.add(&c.records[famPairs], id, k)
+		if l.MergedFrom != "" {
+			c.mergedFrom = append(c.mergedFrom, mergedFromRef{holder: id, from: l.MergedFrom, kind: l.Kind})
+		}
+	}
+	cu.ID = id // the key is what the indexes name
+	for _, k := range customerIndexKeys(cu.Customer) {
+		c.add(&c.records[customerIndexFamily(k)], string(k))
 	}
 	return nil
 }
@@ -616,7 +691,11 @@ func (c *checker) indexEntry(item *badger.Item) error {
 		distinct++
 		st, ok := c.customer(h)
 		if !ok {
-			c.problem(ProblemIndexMissingCustomer, kind+": holder does not exist", rk, customerRef(h))
+			if c.isErased(h) {
+				c.problem(ProblemErasedRemains, kind+": an erased customer still holds it", rk, customerRef(h))
+			} else {
+				c.problem(ProblemIndexMissingCustomer, kind+": holder does not exist", rk, customerRef(h))
+			}
 			continue
 		}
 		if !st.undecodable {
@@ -643,13 +722,17 @@ type keyParts struct {
 }
 
 // keyShapes spells the parts after each prefix: c a customer id, r an
-// interaction or promise id, t 16 lowercase hex digits of time, o an owner
-// (non-empty; it cannot contain '/').
+// interaction or promise id (or, in b/, the merged customer's), t 16
+// lowercase hex digits of time, o an owner and g a tag (non-empty; neither
+// contains '/'), x lowercase hex (a name prefix's), q a request id (the
+// rest of the key, non-empty).
 var keyShapes = map[string]string{
 	prefixHistory: "ctr", prefixPromise: "ctr", prefixOpen: "ctr",
 	prefixLocateIn: "cr", prefixLocateP: "cr",
 	prefixTime: "tcr", prefixFeedback: "tcr", prefixDue: "tcr",
 	prefixOwner: "otcr",
+	prefixTag:   "gc", prefixTagTime: "gtc", prefixUpdate: "tc", prefixName: "xc",
+	prefixTarget: "cr", prefixJournal: "tc", prefixReqIndex: "cq",
 }
 
 // parseKey splits a key of a prefix in keyShapes into its parts; false
@@ -660,8 +743,8 @@ func parseKey(key []byte) (keyParts, bool) {
 	if !ok {
 		return k, false
 	}
-	parts := strings.Split(string(key[2:]), "/")
-	if len(parts) != len(shape) {
+	parts := strings.SplitN(string(key[2:]), "/", len(shape))
+	if len(parts) != len(shape) || !strings.HasSuffix(shape, "q") && strings.Contains(parts[len(parts)-1], "/") {
 		return k, false
 	}
 	for i, p := range parts {
@@ -672,8 +755,10 @@ func parseKey(key []byte) (keyParts, bool) {
 			k.id, ok = p, herken.ValidID(p)
 		case 't':
 			k.at, ok = p, isTimeHex(p)
-		case 'o':
-			ok = p != "" // never shown: owners are personal data
+		case 'o', 'g', 'q':
+			ok = p != "" // never shown: owners, tags and request ids may be personal data
+		case 'x':
+			ok = p != "" && len(p)%2 == 0 && isLowerHex(p)
 		}
 		if !ok {
 			return keyParts{}, false
@@ -696,9 +781,10 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// hashInteraction adds one interaction, as the store encodes it, to h.
+// hashInteraction adds one interaction's plain record (never the sealed
+// value, which differs per write) to h.
 func hashInteraction(h *maphash.Hash, in herken.Interaction) error {
-	b, err := encodeInteraction(in)
+	b, err := marshalOpts.Marshal(interactionToRecord(in))
 	if err != nil {
 		return err
 	}
@@ -759,6 +845,8 @@ func (c *checker) interaction(item *badger.Item) error {
 	if exists {
 		st.seen++
 		c.customers[cidKey(cid)] = st
+	} else if c.isErased(cid) {
+		c.problem(ProblemErasedRemains, "an interaction of an erased customer", string(key))
 	} else {
 		c.problem(ProblemHistoryOrphan, "the customer does not exist", string(key), customerRef(cid))
 	}
@@ -766,7 +854,7 @@ func (c *checker) interaction(item *badger.Item) error {
 		in   herken.Interaction
 		derr error
 	)
-	if err := item.Value(func(v []byte) error { in, derr = decodeInteraction(v); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { in, derr = decodeInteraction(cid, v); return nil }); err != nil {
 		return err
 	}
 	if derr != nil {
@@ -814,14 +902,18 @@ func (c *checker) promise(item *badger.Item) error {
 	cid, due, pid := k.cid, k.at, k.id
 	c.rep.Counts.Promises++
 	c.add(&c.records[famLocateP], string(promiseLocator(cid, pid)), due)
-	if _, exists := c.customer(cid); !exists {
+	switch _, exists := c.customer(cid); {
+	case exists:
+	case c.isErased(cid):
+		c.problem(ProblemErasedRemains, "a promise of an erased customer", string(key))
+	default:
 		c.problem(ProblemPromiseOrphan, "the customer does not exist", string(key), customerRef(cid))
 	}
 	var (
 		pr   promiseRec
 		derr error
 	)
-	if err := item.Value(func(v []byte) error { pr, derr = decodePromiseRec(v); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { pr, derr = decodePromiseRec(cid, v); return nil }); err != nil {
 		return err
 	}
 	p := pr.Promise
@@ -878,10 +970,12 @@ func (c *checker) promise(item *badger.Item) error {
 // indexKey adds a t/ f/ n/ d/ or o/ key to its family after checking its
 // shape (keyShapes).
 func (c *checker) indexKey(f family, key []byte) {
-	if _, ok := parseKey(key); !ok {
+	k, ok := parseKey(key)
+	if !ok {
 		c.problem(ProblemMalformedKey, "not the documented index key shape", redactKey(key))
 		return
 	}
+	c.erasedInKey(key, k)
 	c.add(&c.index[f], string(key))
 }
 
@@ -889,10 +983,12 @@ func (c *checker) indexKey(f family, key []byte) {
 // the same pair its h/ or p/ record adds (interaction, promise).
 func (c *checker) locator(f family, item *badger.Item) error {
 	key := item.Key()
-	if _, ok := parseKey(key); !ok {
+	k, ok := parseKey(key)
+	if !ok {
 		c.problem(ProblemMalformedKey, "not the documented locator key shape", redactKey(key))
 		return nil
 	}
+	c.erasedInKey(key, k)
 	return item.Value(func(v []byte) error {
 		c.add(&c.index[f], string(key), string(v))
 		return nil
@@ -918,18 +1014,31 @@ func (c *checker) request(item *badger.Item) error {
 		c.problem(ProblemUndecodableRecord, "the result id has the wrong shape", redactKey(key))
 		return nil
 	}
-	if _, ok := c.customer(cid); !ok {
+	c.add(&c.records[famRequest], string(requestIndexKey(cid, string(key[len(prefixRequest):]))))
+	live := cid
+	_, exists := c.customer(cid)
+	m, merged := c.merges[cid]
+	switch {
+	case merged && m.undecodable:
+		return nil // where it went is unknown; reported as UNDECODABLE_RECORD
+	case merged:
+		live = m.target // merged away since: what it recorded moved there
+	case exists:
+	case c.isErased(cid):
+		c.problem(ProblemErasedRemains, "a request record names an erased customer", redactKey(key), customerRef(cid))
+		return nil
+	default:
 		c.problem(ProblemRequestOrphan, "the customer it created or wrote to does not exist", redactKey(key), customerRef(cid))
 		return nil
 	}
 	if !child {
 		return nil
 	}
-	inHistory, err := c.exists(interactionLocator(cid, rid))
+	inHistory, err := c.exists(interactionLocator(live, rid))
 	if err != nil || inHistory {
 		return err
 	}
-	isPromise, err := c.exists(promiseLocator(cid, rid))
+	isPromise, err := c.exists(promiseLocator(live, rid))
 	if err != nil || isPromise {
 		return err
 	}
@@ -1042,6 +1151,21 @@ func (c *checker) reconcile() error {
 			return err
 		}
 	}
+	if differs[famTag] || differs[famTagTime] || differs[famUpdate] || differs[famName] {
+		if err := c.localiseCustomerIndexes(differs); err != nil {
+			return err
+		}
+	}
+	if differs[famTarget] {
+		if err := c.localiseTargets(); err != nil {
+			return err
+		}
+	}
+	if differs[famRequest] {
+		if err := c.localiseRequests(); err != nil {
+			return err
+		}
+	}
 	// A family that differs where no record could be named is still a
 	// problem — unless records of its prefixes were unreadable (reported
 	// already), which explains the difference. The locator families
@@ -1051,8 +1175,10 @@ func (c *checker) reconcile() error {
 		{ProblemIdentifierNotIndexed, ProblemIndexHolderMismatch}, {ProblemTimeIndexMismatch},
 		{ProblemFeedbackIndexMismatch}, {ProblemOpenIndexMismatch}, {ProblemDueIndexMismatch}, {ProblemOwnerIndexMismatch},
 		{ProblemInteractionLocatorMismatch}, {ProblemPromiseLocatorMismatch},
+		{ProblemTagIndexMismatch}, {ProblemTagIndexMismatch}, {ProblemUpdateIndexMismatch}, {ProblemNameIndexMismatch},
+		{ProblemTargetIndexMismatch}, {ProblemRequestIndexMismatch},
 	}
-	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p", "", ""}
+	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p", "", "", "c", "c", "c", "c", "g", "r"}
 	for f := range famCount {
 		if !differs[f] {
 			continue
@@ -1061,6 +1187,9 @@ func (c *checker) reconcile() error {
 		for _, k := range kinds[f] {
 			named = named || c.rep.ProblemCounts[k] > before[k]
 		}
+		// What is left of an erased customer (reported in the main pass
+		// or just now) explains any family.
+		named = named || c.rep.ProblemCounts[ProblemErasedRemains] > 0
 		for _, b := range []byte(prefixes[f]) {
 			unreadable += c.undecodable[b]
 		}
@@ -1184,8 +1313,8 @@ func (c *checker) localiseHistory(doTime, doFeedback, doLocate bool) error {
 	err := c.scan(prefixHistory, func(item *badger.Item) error {
 		key := item.Key()
 		k, ok := parseKey(key)
-		if !ok {
-			return nil
+		if !ok || c.isErased(k.cid) {
+			return nil // reported as MALFORMED_KEY or ERASED_REMAINS
 		}
 		if doLocate {
 			if err := c.locatorHolds(ProblemInteractionLocatorMismatch, key, interactionLocator(k.cid, k.id), k.at); err != nil {
@@ -1195,7 +1324,7 @@ func (c *checker) localiseHistory(doTime, doFeedback, doLocate bool) error {
 		if !doTime && !doFeedback {
 			return nil
 		}
-		in, err := readInteractionAt(c.txn, key)
+		in, err := readInteractionAt(c.txn, k.cid, key)
 		if err != nil {
 			if isDecodeError(err) {
 				return nil
@@ -1231,8 +1360,8 @@ func (c *checker) localiseHistory(doTime, doFeedback, doLocate bool) error {
 		return c.scan(prefix, func(item *badger.Item) error {
 			key := item.Key()
 			k, ok := parseKey(key)
-			if !ok {
-				return nil // reported as MALFORMED_KEY
+			if !ok || c.erasedLate(key, k) {
+				return nil // reported as MALFORMED_KEY or ERASED_REMAINS
 			}
 			in, found, err := c.interactionByID(k.cid, k.id)
 			switch {
@@ -1295,8 +1424,8 @@ func (c *checker) strayLocators(prefix, kind string, recordKey func(cid, at, id 
 	return c.scan(prefix, func(item *badger.Item) error {
 		key := item.Key()
 		k, ok := parseKey(key)
-		if !ok {
-			return nil // reported as MALFORMED_KEY
+		if !ok || c.erasedLate(key, k) {
+			return nil // reported as MALFORMED_KEY or ERASED_REMAINS
 		}
 		return item.Value(func(v []byte) error {
 			if !isTimeHex(string(v)) {
@@ -1327,7 +1456,7 @@ func (c *checker) interactionByID(cid, iid string) (in herken.Interaction, found
 	if ok, err := c.exists(key); err != nil || !ok {
 		return in, false, err
 	}
-	in, err = readInteractionAt(c.txn, key)
+	in, err = readInteractionAt(c.txn, cid, key)
 	return in, err == nil, err
 }
 
@@ -1348,7 +1477,7 @@ func (c *checker) promiseByID(cid, pid string) (p herken.Promise, found bool, er
 	if ok, err := c.exists(key); err != nil || !ok {
 		return p, false, err
 	}
-	p, err = getPromiseAt(c.txn, key)
+	p, err = getPromiseAt(c.txn, cid, key)
 	return p, err == nil, err
 }
 
@@ -1359,8 +1488,8 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner, doLocate bool) error 
 	err := c.scan(prefixPromise, func(item *badger.Item) error {
 		key := item.Key()
 		k, ok := parseKey(key)
-		if !ok {
-			return nil
+		if !ok || c.isErased(k.cid) {
+			return nil // reported as MALFORMED_KEY or ERASED_REMAINS
 		}
 		if doLocate {
 			if err := c.locatorHolds(ProblemPromiseLocatorMismatch, key, promiseLocator(k.cid, k.id), k.at); err != nil {
@@ -1370,7 +1499,7 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner, doLocate bool) error 
 		if !doOpen && !doDue && !doOwner {
 			return nil
 		}
-		p, err := getPromiseAt(c.txn, key)
+		p, err := getPromiseAt(c.txn, k.cid, key)
 		if err != nil {
 			if isDecodeError(err) {
 				return nil
@@ -1414,8 +1543,8 @@ func (c *checker) localisePromises(doOpen, doDue, doOwner, doLocate bool) error 
 		return c.scan(prefix, func(item *badger.Item) error {
 			key := item.Key()
 			k, ok := parseKey(key)
-			if !ok {
-				return nil // reported as MALFORMED_KEY
+			if !ok || c.erasedLate(key, k) {
+				return nil // reported as MALFORMED_KEY or ERASED_REMAINS
 			}
 			p, found, err := c.promiseByID(k.cid, k.id)
 			switch {
@@ -1504,6 +1633,30 @@ func redactKey(key []byte) string {
 		}
 	case prefixRequest:
 		return prefixRequest + "<redacted>"
+	case prefixUpdate, prefixTarget, prefixJournal:
+		if _, ok := parseKey(key); ok {
+			return s
+		}
+	case prefixMerge, prefixErased:
+		if herken.ValidID(s[2:]) {
+			return s
+		}
+	case prefixTag:
+		if k, ok := parseKey(key); ok {
+			return prefixTag + "<tag>/" + k.cid
+		}
+	case prefixTagTime:
+		if k, ok := parseKey(key); ok {
+			return prefixTagTime + "<tag>/" + k.at + "/" + k.cid
+		}
+	case prefixName:
+		if k, ok := parseKey(key); ok {
+			return prefixName + "<name>/" + k.cid
+		}
+	case prefixReqIndex:
+		if k, ok := parseKey(key); ok {
+			return prefixReqIndex + k.cid + "/<redacted>"
+		}
 	}
 	if len(key) >= 2 && key[1] == '/' && key[0] >= 'a' && key[0] <= 'z' {
 		return fmt.Sprintf("%s<%d bytes>", key[:2], len(key)-2)

@@ -191,7 +191,8 @@ func TestCheckClean(t *testing.T) {
 		Customers: 4, IdentifierIndex: 8, IdentifierLinks: 10,
 		Interactions: 6, InteractionLocators: 6, TimeIndex: 6, FeedbackIndex: 1,
 		Promises: 6, PromiseLocators: 6, OpenPromises: 3, DueIndex: 3, OwnerIndex: 1,
-		Requests: 3, Meta: 2,
+		Requests: 3, RequestIndex: 3, Meta: 2,
+		TagIndex: 4, TagTimeIndex: 4, UpdateIndex: 4, NameIndex: 3 + 4 + 6 + 4, // Jan, Anna, Pieter, Stil
 	}
 	if rep.Counts != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", rep.Counts, want)
@@ -217,9 +218,18 @@ func addIdentifier(txn *badger.Txn, id string, ident identity.Identifier) error 
 	})
 }
 
+// deleteCustomer deletes a customer's record and its list-index entries,
+// nothing else.
+func deleteCustomer(txn *badger.Txn, c herken.Customer) error {
+	if err := reindexCustomer(txn, &c, nil); err != nil {
+		return err
+	}
+	return txn.Delete(customerKey(c.ID))
+}
+
 // putPromiseRecord writes a promise record and its locator, nothing else.
 func putPromiseRecord(txn *badger.Txn, p herken.Promise) error {
-	b, err := encodePromise(p)
+	b, err := encodePromise(p.CustomerID, p)
 	if err != nil {
 		return err
 	}
@@ -296,6 +306,9 @@ func TestCheckFindsCorruption(t *testing.T) {
 				if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
 					return err
 				}
+				if err := reindexCustomer(txn, nil, &c); err != nil {
+					return err
+				}
 				ids = append(ids, c.ID)
 			}
 			return putHolders(txn, limitPhone, ids)
@@ -304,10 +317,10 @@ func TestCheckFindsCorruption(t *testing.T) {
 			return addIdentifier(txn, f.jan.ID, janEmail)
 		}, []string{ProblemIdentifierDuplicate}},
 		{"customer deleted, history kept", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
-			return txn.Delete(customerKey(f.quiet.ID))
+			return deleteCustomer(txn, f.quiet)
 		}, []string{ProblemHistoryOrphan}},
 		{"customer deleted, index, history and promises kept", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
-			return txn.Delete(customerKey(f.anna.ID))
+			return deleteCustomer(txn, f.anna)
 		}, []string{ProblemHistoryOrphan, ProblemHistoryOrphan, ProblemIndexMissingCustomer, ProblemIndexMissingCustomer,
 			ProblemIndexMissingCustomer, ProblemPromiseOrphan}},
 		{"promise KEPT in p/, open indexes left", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
@@ -423,7 +436,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 		{"promise names a missing interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
 			p := promiseRec{Promise: f.unowned, interactionOccur: checkEpoch.Add(-5 * time.Hour)}
 			p.InteractionID = herken.NewID()
-			b, err := encodePromiseRec(p)
+			b, err := encodePromiseRec(p.CustomerID, p)
 			if err != nil {
 				return err
 			}
@@ -450,7 +463,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 		{"interaction under another id", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
 			copied := f.janMail
 			copied.ID = herken.NewID()
-			b, err := encodeInteraction(f.janMail)
+			b, err := encodeInteraction(f.jan.ID, f.janMail)
 			if err != nil {
 				return err
 			}
@@ -467,7 +480,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 			// the p/ key (and its locator) the old one: lists are out of order.
 			moved := f.owned
 			moved.DueTime = moved.DueTime.Add(time.Hour)
-			b, err := encodePromise(moved)
+			b, err := encodePromise(moved.CustomerID, moved)
 			if err != nil {
 				return err
 			}
@@ -489,7 +502,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 		{"interaction occur time moved without its key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
 			moved := f.quietNote
 			moved.OccurTime = moved.OccurTime.Add(time.Minute)
-			b, err := encodeInteraction(moved)
+			b, err := encodeInteraction(moved.CustomerID, moved)
 			if err != nil {
 				return err
 			}

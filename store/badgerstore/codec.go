@@ -62,6 +62,18 @@ func identifierFromRecord(r *recordpb.IdentifierRecord) identity.Identifier {
 	return identity.Identifier{Kind: identity.Kind(r.Kind), Platform: identity.Platform(r.Platform), Value: r.Value}
 }
 
+// linkedToRecord is a customer's linked identifier with its provenance.
+func linkedToRecord(l herken.LinkedIdentifier) *recordpb.IdentifierRecord {
+	r := identifierToRecord(l.Identifier, l.LinkTime)
+	r.Source, r.Verified, r.Label, r.MergedFrom = l.Source, l.Verified, l.Label, l.MergedFrom
+	return r
+}
+
+func linkedFromRecord(r *recordpb.IdentifierRecord) herken.LinkedIdentifier {
+	return herken.LinkedIdentifier{Identifier: identifierFromRecord(r), LinkTime: fromUnixNano(r.GetLinkTime()),
+		Source: r.GetSource(), Verified: r.GetVerified(), Label: r.GetLabel(), MergedFrom: r.GetMergedFrom()}
+}
+
 // customerRec is a customer record as stored: the domain customer plus
 // the store's own summary of its history and promises.
 type customerRec struct {
@@ -75,7 +87,28 @@ type customerRec struct {
 // carries. Lookup's default interaction limit fits.
 const recentInline = herken.DefaultRecentLimit
 
-func encodeCustomer(c customerRec) ([]byte, error) {
+// Every stored value that holds personal data — customer, interaction,
+// promise and merge records — is encoded and decoded by the functions
+// below, which are told the customer the value belongs to (for a merge
+// record, the merged customer): the one place where a value and its owner
+// meet, so that sealing each customer's values under its own key can be
+// added here and nowhere else. Nothing else marshals those records.
+
+// encodeCustomer encodes customer id's record.
+func encodeCustomer(id string, c customerRec) ([]byte, error) {
+	return marshalOpts.Marshal(customerToRecord(c))
+}
+
+// decodeCustomer decodes customer id's record.
+func decodeCustomer(id string, b []byte) (customerRec, error) {
+	var r recordpb.CustomerRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return customerRec{}, decodeError{"customer", err}
+	}
+	return customerFromRecord(&r)
+}
+
+func customerToRecord(c customerRec) *recordpb.CustomerRecord {
 	r := &recordpb.CustomerRecord{
 		Format:             recordFormat,
 		Id:                 c.ID,
@@ -93,20 +126,16 @@ func encodeCustomer(c customerRec) ([]byte, error) {
 	}
 	r.Identifiers = make([]*recordpb.IdentifierRecord, len(c.Identifiers))
 	for i, l := range c.Identifiers {
-		r.Identifiers[i] = identifierToRecord(l.Identifier, l.LinkTime)
+		r.Identifiers[i] = linkedToRecord(l)
 	}
 	r.Recent = make([]*recordpb.InteractionRecord, len(c.recent))
 	for i, in := range c.recent {
 		r.Recent[i] = interactionToRecord(in)
 	}
-	return marshalOpts.Marshal(r)
+	return r
 }
 
-func decodeCustomer(b []byte) (customerRec, error) {
-	var r recordpb.CustomerRecord
-	if err := proto.Unmarshal(b, &r); err != nil {
-		return customerRec{}, decodeError{"customer", err}
-	}
+func customerFromRecord(r *recordpb.CustomerRecord) (customerRec, error) {
 	if r.Format != recordFormat {
 		return customerRec{}, decodeError{"customer", fmt.Errorf("unknown record format %d", r.Format)}
 	}
@@ -124,7 +153,7 @@ func decodeCustomer(b []byte) (customerRec, error) {
 		Identifiers:        make([]herken.LinkedIdentifier, len(r.Identifiers)),
 	}, count: r.InteractionCount, openPromises: r.OpenPromises}
 	for i, ir := range r.Identifiers {
-		c.Identifiers[i] = herken.LinkedIdentifier{Identifier: identifierFromRecord(ir), LinkTime: fromUnixNano(ir.LinkTime)}
+		c.Identifiers[i] = linkedFromRecord(ir)
 	}
 	if len(r.Recent) > 0 {
 		c.recent = make([]herken.Interaction, len(r.Recent))
@@ -139,7 +168,8 @@ func decodeCustomer(b []byte) (customerRec, error) {
 	return c, nil
 }
 
-func encodeInteraction(in herken.Interaction) ([]byte, error) {
+// encodeInteraction encodes an interaction of customerID.
+func encodeInteraction(customerID string, in herken.Interaction) ([]byte, error) {
 	return marshalOpts.Marshal(interactionToRecord(in))
 }
 
@@ -171,7 +201,8 @@ func interactionToRecord(in herken.Interaction) *recordpb.InteractionRecord {
 	return r
 }
 
-func decodeInteraction(b []byte) (herken.Interaction, error) {
+// decodeInteraction decodes an interaction of customerID.
+func decodeInteraction(customerID string, b []byte) (herken.Interaction, error) {
 	var r recordpb.InteractionRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return herken.Interaction{}, decodeError{"interaction", err}
@@ -218,9 +249,14 @@ type promiseRec struct {
 	interactionOccur time.Time
 }
 
-func encodePromise(p herken.Promise) ([]byte, error) { return encodePromiseRec(promiseRec{Promise: p}) }
+// encodePromise encodes a promise of customerID.
+func encodePromise(customerID string, p herken.Promise) ([]byte, error) {
+	return encodePromiseRec(customerID, promiseRec{Promise: p})
+}
 
-func encodePromiseRec(pr promiseRec) ([]byte, error) {
+// encodePromiseRec encodes a promise of customerID with what the store
+// keeps beside it.
+func encodePromiseRec(customerID string, pr promiseRec) ([]byte, error) {
 	p := pr.Promise
 	r := &recordpb.PromiseRecord{
 		Format:               recordFormat,
@@ -246,12 +282,15 @@ func encodePromiseRec(pr promiseRec) ([]byte, error) {
 	return marshalOpts.Marshal(r)
 }
 
-func decodePromise(b []byte) (herken.Promise, error) {
-	pr, err := decodePromiseRec(b)
+// decodePromise decodes a promise of customerID.
+func decodePromise(customerID string, b []byte) (herken.Promise, error) {
+	pr, err := decodePromiseRec(customerID, b)
 	return pr.Promise, err
 }
 
-func decodePromiseRec(b []byte) (promiseRec, error) {
+// decodePromiseRec decodes a promise of customerID with what the store
+// keeps beside it.
+func decodePromiseRec(customerID string, b []byte) (promiseRec, error) {
 	var r recordpb.PromiseRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return promiseRec{}, decodeError{"promise", err}
@@ -275,5 +314,63 @@ func decodePromiseRec(b []byte) (promiseRec, error) {
 		StateNote:         r.StateNote,
 		CreateTime:        fromUnixNano(r.CreateTime),
 		ContactIdentifier: identifierFromRecord(r.ContactIdentifier),
+	}}, nil
+}
+
+// mergeRec is a merge record as stored: the domain's record and the flat
+// pointer from the merged name to the live customer it resolves to.
+type mergeRec struct {
+	herken.MergeRecord
+	target string
+}
+
+// encodeMergeRecord encodes the merge record of mergedID (it holds the
+// merged customer's and the survivor's personal data; both are erased
+// together, so the merged customer's key is the one it belongs to).
+func encodeMergeRecord(mergedID string, m mergeRec) ([]byte, error) {
+	r := &recordpb.MergeRecord{
+		Format:           recordFormat,
+		MergedId:         mergedID,
+		TargetId:         m.target,
+		SurvivorId:       m.SurvivorID,
+		Merged:           customerToRecord(customerRec{Customer: m.Merged}),
+		SurvivorBefore:   customerToRecord(customerRec{Customer: m.SurvivorBefore}),
+		SurvivorRevision: m.SurvivorRevision,
+		InteractionIds:   m.Interactions,
+		PromiseIds:       m.Promises,
+		EventId:          m.EventID,
+		Time:             unixNano(m.Time),
+		Actor:            m.Actor,
+	}
+	return marshalOpts.Marshal(r)
+}
+
+// decodeMergeRecord decodes the merge record of mergedID.
+func decodeMergeRecord(mergedID string, b []byte) (mergeRec, error) {
+	var r recordpb.MergeRecord
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return mergeRec{}, decodeError{"merge", err}
+	}
+	if r.Format != recordFormat || r.Merged == nil || r.SurvivorBefore == nil {
+		return mergeRec{}, decodeError{"merge", fmt.Errorf("unknown record format %d", r.Format)}
+	}
+	merged, err := customerFromRecord(r.Merged)
+	if err != nil {
+		return mergeRec{}, decodeError{"merge", err}
+	}
+	before, err := customerFromRecord(r.SurvivorBefore)
+	if err != nil {
+		return mergeRec{}, decodeError{"merge", err}
+	}
+	return mergeRec{target: r.TargetId, MergeRecord: herken.MergeRecord{
+		Merged:           merged.Customer,
+		SurvivorID:       r.SurvivorId,
+		SurvivorBefore:   before.Customer,
+		SurvivorRevision: r.SurvivorRevision,
+		Interactions:     r.InteractionIds,
+		Promises:         r.PromiseIds,
+		EventID:          r.EventId,
+		Time:             fromUnixNano(r.Time),
+		Actor:            r.Actor,
 	}}, nil
 }

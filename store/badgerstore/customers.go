@@ -2,7 +2,6 @@ package badgerstore
 
 import (
 	"context"
-	"errors"
 
 	"github.com/herken/herken"
 
@@ -24,10 +23,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 			return err
 		}
 		if prior != "" {
-			out, err = getCustomer(txn, prior)
+			// A customer merged away since answers with its survivor.
+			live, err := liveCustomerRec(txn, followName(txn, prior))
+			out = live.Customer
 			return err
 		}
-		if _, err := txn.Get(customerKey(c.ID)); !errors.Is(err, badger.ErrKeyNotFound) {
+		// An id names one customer for good: live, merged or erased.
+		if kind, _, err := lookupName(txn, c.ID); err != nil || kind != nameUnknown {
 			if err == nil {
 				return corrupt("customer id collision")
 			}
@@ -39,6 +41,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 			}
 		}
 		if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
+			return err
+		}
+		if err := reindexCustomer(txn, nil, &c); err != nil {
 			return err
 		}
 		out = c
@@ -68,9 +73,18 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (herken.Customer, er
 	}
 	var c herken.Customer
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		var err error
-		c, err = getCustomer(txn, id)
+		rec, err := liveCustomerRec(txn, id)
+		c = rec.Customer
 		return err
 	})
 	return c, err
+}
+
+// followName is the live customer a merged name resolves to, else id
+// itself: for replaying a request whose customer was merged away since.
+func followName(txn *badger.Txn, id string) string {
+	if m, err := getMerge(txn, id); err == nil && herken.ValidID(id) {
+		return m.target
+	}
+	return id
 }

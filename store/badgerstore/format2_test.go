@@ -461,7 +461,7 @@ func TestFormat2MigrationLargeRecords(t *testing.T) {
 		err := s.db.Update(func(txn *badger.Txn) error {
 			occur := at.Add(-time.Duration(i) * time.Minute)
 			id := newestHex(occur) + "0000abcd" // a format-2 id: {newest} and 8 random hex digits
-			b, err := encodeInteraction(herken.Interaction{ID: id, CustomerID: c.ID, Channel: herken.ChannelPhone,
+			b, err := encodeInteraction(c.ID, herken.Interaction{ID: id, CustomerID: c.ID, Channel: herken.ChannelPhone,
 				Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: occur, Summary: long,
 				Feedback: &herken.Feedback{Score: 1, Comment: long, SubmitTime: occur}})
 			if err != nil {

@@ -89,10 +89,7 @@ func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery)
 			out, next, err = listUnanswered(txn, q, start)
 			return err
 		}
-		if !herken.ValidID(q.CustomerID) {
-			return herken.ErrCustomerNotFound
-		}
-		if _, err := getCustomer(txn, q.CustomerID); err != nil {
+		if _, err := liveCustomerRec(txn, q.CustomerID); err != nil {
 			return err
 		}
 		out, next, err = listHistory(txn, q, start)
@@ -130,7 +127,7 @@ func listHistory(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([]he
 		var in herken.Interaction
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(v)
+			in, derr = decodeInteraction(q.CustomerID, v)
 			return derr
 		}); err != nil {
 			return nil, nil, err
@@ -217,11 +214,12 @@ func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.
 	if err != nil {
 		return herken.Interaction{}, err
 	}
-	return readInteractionAt(txn, key)
+	return readInteractionAt(txn, customerID, key)
 }
 
-// readInteractionAt reads the interaction record at an h/ key.
-func readInteractionAt(txn *badger.Txn, key []byte) (herken.Interaction, error) {
+// readInteractionAt reads the interaction record of customerID at an h/
+// key.
+func readInteractionAt(txn *badger.Txn, customerID string, key []byte) (herken.Interaction, error) {
 	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return herken.Interaction{}, corrupt("interaction locator names a missing record")
@@ -232,7 +230,7 @@ func readInteractionAt(txn *badger.Txn, key []byte) (herken.Interaction, error) 
 	var in herken.Interaction
 	err = item.Value(func(v []byte) error {
 		var derr error
-		in, derr = decodeInteraction(v)
+		in, derr = decodeInteraction(customerID, v)
 		return derr
 	})
 	return in, err
@@ -246,7 +244,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		old, err := readInteraction(txn, customerID, interactionID)
 		if err != nil {
-			return err
+			return notLiveOr(txn, customerID, err)
 		}
 		in := old
 		if old.Feedback != nil {

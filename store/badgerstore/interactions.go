@@ -25,6 +25,10 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 		}
 		if prior != "" {
 			cid, iid, _ := strings.Cut(prior, "/")
+			cid = followName(txn, cid) // moved by a merge since
+			if _, err := liveCustomerRec(txn, cid); err != nil {
+				return err
+			}
 			out, err = readInteraction(txn, cid, iid)
 			if errors.Is(err, herken.ErrInteractionNotFound) {
 				// Retention purged what the first call recorded.
@@ -75,8 +79,11 @@ func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
 		return customerRec{}, err
 	}
 	c, err := getCustomerRec(txn, cid)
-	if errors.Is(err, herken.ErrCustomerNotFound) && t.CustomerID == "" {
-		return customerRec{}, corrupt("identifier index names a missing customer")
+	if errors.Is(err, herken.ErrCustomerNotFound) {
+		if t.CustomerID == "" {
+			return customerRec{}, corrupt("identifier index names a missing customer")
+		}
+		return customerRec{}, missingCustomer(txn, cid)
 	}
 	return c, err
 }
@@ -145,7 +152,7 @@ func putInteraction(txn *badger.Txn, old *herken.Interaction, in herken.Interact
 			}
 		}
 	}
-	b, err := encodeInteraction(in)
+	b, err := encodeInteraction(in.CustomerID, in)
 	if err != nil {
 		return err
 	}

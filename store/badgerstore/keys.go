@@ -18,9 +18,9 @@ import (
 // (herken.ValidID: lowercase letters and digits, never '/'); {time} parts
 // are 16 hex digits of Unix nanoseconds, so keys sort by time.
 //
-//	m/format                     store format version (decimal); "3" since ids
-//	                             are the domain's and ordering is in the keys
-//	                             (Open migrates "1" and "2" stores)
+//	m/format                     store format version (decimal); "4" since
+//	                             customers are listed, merged and erased (Open
+//	                             migrates "1", "2" and "3" stores)
 //	c/{customer}                 CustomerRecord
 //	i/{kind}:{canonical}         IndexRecord: the holders of one identifier, in link order
 //	                             ({kind} is one byte: p phone, e email, s social,
@@ -48,13 +48,47 @@ import (
 //	f/{submit}/{customer}/{interaction}
 //	                             (empty) interactions whose feedback awaits an
 //	                             answer, oldest submission first
+//	y/{customer}/{request_id}    (empty) the r/ records naming a customer (their
+//	                             result id's customer part), with the same
+//	                             expiry: erasure finds them here
+//
+// Listing customers (ListCustomers), for live customers only:
+//
+//	a/{tag}/{customer}           (empty) customers by tag, then id
+//	w/{tag}/{update}/{customer}  (empty) customers by tag, then update time
+//	                             and id: a tag with updated-since in its order
+//	u/{update}/{customer}        (empty) customers by update time, then id
+//	s/{name}/{customer}          (empty) one per herken.NamePrefixes of the
+//	                             display name; {name} is built by
+//	                             namePrefixKey only (today the prefix's hex)
+//
+// Merges and erasures:
+//
+//	g/{merged}                   MergeRecord: herken.MergeRecord of a customer
+//	                             merged away and not unmerged, and its flat
+//	                             target, the live customer its name resolves to
+//	b/{target}/{merged}          (empty) the merged names whose target is
+//	                             {target}: a merge or unmerge re-points them
+//	e/{customer}                 erased tombstone (no personal data): the id
+//	                             answers CUSTOMER_ERASED for good
+//	k/{erase}/{customer}         (empty) the erasure journal, by erase time:
+//	                             what a restored backup must erase again
 //
 // j/ exists exactly while its h/ record does, q/ while its p/ record does;
 // the n/, d/ and o/ entries exactly while the promise is OPEN; t/ exactly
 // while the interaction exists; f/ exactly while its feedback is
-// unanswered. Owners cannot contain '/', so o/{owner}/ never prefixes
-// another owner's keys, and "h/{customer}/" never prefixes another
-// customer's keys.
+// unanswered; y/ exactly while its r/ record does (both carry the same
+// expiry time). a/, w/, u/ and s/ exist exactly for the tags, update time
+// and display name of a c/ record. An id is at most one of live (c/),
+// merged (g/) and erased (e/); a g/ record's target is live, and its
+// survivor links (MergeRecord.survivor_id, through other g/ records) lead
+// to that target without a cycle; b/ exists exactly for each g/ and its
+// target. Nothing else holds an erased id: no record, locator, index entry,
+// holder or request names it; each e/ has a k/ entry and each k/ names an
+// e/. A linked identifier's merged_from names a g/ record whose survivor is
+// the customer holding it. Owners and tags cannot contain '/', so
+// o/{owner}/ and a/{tag}/ never prefix another owner's or tag's keys, and
+// "h/{customer}/" never prefixes another customer's keys.
 //
 // Format 2 (before the domain minted ids) keyed interactions and promises
 // by store-made ids of 24 hex digits whose first 16 were the {newest} or
@@ -74,15 +108,28 @@ const (
 	prefixOwner    = "o/"
 	prefixTime     = "t/"
 	prefixFeedback = "f/"
+	prefixReqIndex = "y/"
+	prefixTag      = "a/"
+	prefixTagTime  = "w/"
+	prefixUpdate   = "u/"
+	prefixName     = "s/"
+	prefixMerge    = "g/"
+	prefixTarget   = "b/"
+	prefixErased   = "e/"
+	prefixJournal  = "k/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
-	currentFormat  = "3" // 3: domain ids, order in the keys; 2: customer records carry recent copies and counts
+	// 4: customer lifecycle (list indexes, merges, erasures, y/); 3: domain
+	// ids, order in the keys; 2: customer records carry recent copies and
+	// counts.
+	currentFormat = "4"
 )
 
 func customerKey(id string) []byte { return []byte(prefixCustomer + id) }
 
 // identifierKey is the i/ key of an identifier: the kind's one-byte code,
-// ':' and the canonical value, unique across kinds.
+// ':' and the canonical value, unique across kinds. It is the only place
+// an i/ key is built (a keyed hash may replace the value one day).
 func identifierKey(id identity.Identifier) []byte {
 	return []byte(prefixIndex + string(kindCode[id.Kind]) + ":" + id.Value)
 }
@@ -194,4 +241,68 @@ func splitTail(key []byte) (customerID, id string, ok bool) {
 		return "", "", false
 	}
 	return s[i+1 : j], s[j+1:], true
+}
+
+// requestIndexKey is the y/ entry of a request record naming customerID.
+func requestIndexKey(customerID, requestID string) []byte {
+	return []byte(prefixReqIndex + customerID + "/" + requestID)
+}
+
+func requestIndexPrefix(customerID string) []byte { return []byte(prefixReqIndex + customerID + "/") }
+
+func tagKey(tag, customerID string) []byte { return []byte(prefixTag + tag + "/" + customerID) }
+
+func tagPrefix(tag string) []byte { return []byte(prefixTag + tag + "/") }
+
+func tagTimeKey(tag string, update time.Time, customerID string) []byte {
+	return []byte(prefixTagTime + tag + "/" + timeHex(update) + "/" + customerID)
+}
+
+func tagTimePrefix(tag string) []byte { return []byte(prefixTagTime + tag + "/") }
+
+func updateKey(update time.Time, customerID string) []byte {
+	return []byte(prefixUpdate + timeHex(update) + "/" + customerID)
+}
+
+// namePrefixKey is the s/ key saying that a folded display-name prefix
+// (herken.NamePrefixes) belongs to customerID; with customerID "" it is the
+// prefix every such key of that name prefix starts with, which
+// ListCustomers scans. It is the only place an s/ key is built: the name
+// part is the prefix's hex today, a keyed hash when names are shredded.
+func namePrefixKey(prefix, customerID string) []byte {
+	return []byte(prefixName + hex.EncodeToString([]byte(prefix)) + "/" + customerID)
+}
+
+// customerIndexKeys are the list-index entries of a live customer: its
+// tags (both orders), its update time and every indexed prefix of its name.
+func customerIndexKeys(c herken.Customer) [][]byte {
+	keys := [][]byte{updateKey(c.UpdateTime, c.ID)}
+	for _, t := range c.Tags {
+		keys = append(keys, tagKey(t, c.ID), tagTimeKey(t, c.UpdateTime, c.ID))
+	}
+	for _, p := range herken.NamePrefixes(c.DisplayName) {
+		keys = append(keys, namePrefixKey(p, c.ID))
+	}
+	return keys
+}
+
+func mergeKey(mergedID string) []byte { return []byte(prefixMerge + mergedID) }
+
+func targetKey(targetID, mergedID string) []byte {
+	return []byte(prefixTarget + targetID + "/" + mergedID)
+}
+
+func targetPrefix(targetID string) []byte { return []byte(prefixTarget + targetID + "/") }
+
+func erasedKey(id string) []byte { return []byte(prefixErased + id) }
+
+func journalKey(at time.Time, id string) []byte {
+	return []byte(prefixJournal + timeHex(at) + "/" + id)
+}
+
+// lastPart is what follows the last '/' of key: the customer id at the
+// end of the a/, w/, u/, s/, b/ and k/ keys.
+func lastPart(key []byte) string {
+	s := string(key)
+	return s[strings.LastIndexByte(s, '/')+1:]
 }

@@ -40,11 +40,21 @@ type LoadStats struct {
 	Customers, Identifiers, Interactions, Promises int
 }
 
-// NewLoader starts a bulk load. The store must hold no customers.
+// NewLoader starts a bulk load. The store must hold no customers, live or
+// erased (the loader cannot tell an id it is given from an erased one).
 func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 	empty, err := s.Empty(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if empty {
+		err = s.view(ctx, func(txn *badger.Txn) error {
+			empty = len(firstKeys(txn, []byte(prefixErased), 1)) == 0
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if !empty {
 		return nil, errors.New("badgerstore: bulk load needs an empty store")
@@ -105,7 +115,7 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		rec.RecordContact(in)
 		rec.count++
 		rec.recent = insertRecent(rec.recent, in)
-		b, err := encodeInteraction(in)
+		b, err := encodeInteraction(c.ID, in)
 		if err != nil {
 			return err
 		}
@@ -141,7 +151,7 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 				return fmt.Errorf("badgerstore: load: a promise names an interaction not in the customer's history")
 			}
 		}
-		b, err := encodePromiseRec(promiseRec{Promise: p, interactionOccur: made})
+		b, err := encodePromiseRec(c.ID, promiseRec{Promise: p, interactionOccur: made})
 		if err != nil {
 			return err
 		}
@@ -161,12 +171,17 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		}
 		l.stats.Promises++
 	}
-	b, err := encodeCustomer(rec)
+	b, err := encodeCustomer(c.ID, rec)
 	if err != nil {
 		return err
 	}
 	if err := l.wb.Set(customerKey(c.ID), b); err != nil {
 		return err
+	}
+	for _, k := range customerIndexKeys(c) {
+		if err := l.wb.Set(k, nil); err != nil {
+			return err
+		}
 	}
 	l.stats.Customers++
 	return nil

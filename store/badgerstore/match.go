@@ -112,7 +112,7 @@ func recentHistory(txn *badger.Txn, customerID string, opts herken.MatchOptions)
 		var in herken.Interaction
 		err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(v)
+			in, derr = decodeInteraction(customerID, v)
 			return derr
 		})
 		if err != nil {
@@ -148,7 +148,7 @@ func openPromises(txn *badger.Txn, customerID string, limit int) ([]herken.Promi
 	var out []herken.Promise
 	for it.Seek(prefix); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
 		due, pid, _ := splitTail(it.Item().Key()) // n/{customer}/{due}/{promise}
-		p, err := getPromiseAt(txn, promiseKeyAt(customerID, due, pid))
+		p, err := getPromiseAt(txn, customerID, promiseKeyAt(customerID, due, pid))
 		if err != nil {
 			return nil, err
 		}

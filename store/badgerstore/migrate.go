@@ -64,7 +64,7 @@ func (s *Store) migrateV2() error {
 		}
 	}
 	if err := s.update(ctx, func(txn *badger.Txn) error {
-		return txn.Set([]byte(keyFormat), []byte(currentFormat))
+		return txn.Set([]byte(keyFormat), []byte("3"))
 	}); err != nil {
 		return err
 	}

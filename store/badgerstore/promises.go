@@ -26,6 +26,10 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 		}
 		if prior != "" {
 			cid, pid, _ := strings.Cut(prior, "/")
+			cid = followName(txn, cid) // moved by a merge since
+			if _, err := liveCustomerRec(txn, cid); err != nil {
+				return err
+			}
 			out, err = getPromise(txn, cid, pid)
 			return err
 		}
@@ -107,7 +111,7 @@ func putPromise(txn *badger.Txn, c *customerRec, old *promiseRec, pr promiseRec)
 			return err
 		}
 	}
-	b, err := encodePromiseRec(pr)
+	b, err := encodePromiseRec(p.CustomerID, pr)
 	if err != nil {
 		return err
 	}
@@ -166,16 +170,16 @@ func getPromiseRec(txn *badger.Txn, customerID, promiseID string) (promiseRec, e
 	if err != nil {
 		return promiseRec{}, err
 	}
-	return getPromiseRecAt(txn, promiseKeyAt(customerID, string(due), promiseID))
+	return getPromiseRecAt(txn, customerID, promiseKeyAt(customerID, string(due), promiseID))
 }
 
-// getPromiseAt reads the promise record at a p/ key.
-func getPromiseAt(txn *badger.Txn, key []byte) (herken.Promise, error) {
-	pr, err := getPromiseRecAt(txn, key)
+// getPromiseAt reads the promise record of customerID at a p/ key.
+func getPromiseAt(txn *badger.Txn, customerID string, key []byte) (herken.Promise, error) {
+	pr, err := getPromiseRecAt(txn, customerID, key)
 	return pr.Promise, err
 }
 
-func getPromiseRecAt(txn *badger.Txn, key []byte) (promiseRec, error) {
+func getPromiseRecAt(txn *badger.Txn, customerID string, key []byte) (promiseRec, error) {
 	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return promiseRec{}, corrupt("promise index names a missing record")
@@ -186,7 +190,7 @@ func getPromiseRecAt(txn *badger.Txn, key []byte) (promiseRec, error) {
 	var p promiseRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		p, derr = decodePromiseRec(v)
+		p, derr = decodePromiseRec(customerID, v)
 		return derr
 	})
 	return p, err
@@ -198,7 +202,7 @@ func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (h
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		p, err = getPromise(txn, customerID, promiseID)
-		return err
+		return notLiveOr(txn, customerID, err)
 	})
 	return p, err
 }
@@ -209,7 +213,7 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		old, err := getPromiseRec(txn, customerID, promiseID)
 		if err != nil {
-			return err
+			return notLiveOr(txn, customerID, err)
 		}
 		p := old.Promise
 		if err := fn(&p); err != nil {
@@ -256,7 +260,7 @@ func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herk
 	)
 	err = s.view(ctx, func(txn *badger.Txn) error {
 		if q.CustomerID != "" {
-			if _, err := getCustomer(txn, q.CustomerID); err != nil {
+			if _, err := liveCustomerRec(txn, q.CustomerID); err != nil {
 				return err
 			}
 			out, next, err = listCustomerPromises(txn, q, start)
@@ -284,7 +288,7 @@ func listCustomerPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) 
 		var p herken.Promise
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			p, derr = decodePromise(v)
+			p, derr = decodePromise(q.CustomerID, v)
 			return derr
 		}); err != nil {
 			return nil, nil, err
@@ -324,7 +328,7 @@ func listOpenPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]h
 			return nil, nil, corrupt("malformed promise index key")
 		}
 		cid := parts[1]
-		p, err := getPromiseAt(txn, promiseKeyAt(cid, parts[0], parts[2]))
+		p, err := getPromiseAt(txn, cid, promiseKeyAt(cid, parts[0], parts[2]))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -18,8 +18,8 @@ import (
 
 // Races on one store through herken.Service, the way concurrent RPCs
 // meet: every test ends with the integrity check. Run them with -race
-// (make test does). There is no merge or erase of customers yet; when there
-// is, its races (merge vs. link, erase vs. record) belong here.
+// (make test does). The races of the customer lifecycle (link, merge,
+// erase) are in race_lifecycle_test.go.
 
 type raceEnv struct {
 	store *badgerstore.Store
@@ -354,7 +354,7 @@ func TestRaceLookupDuringCreates(t *testing.T) {
 	phones := make([][]identity.Normalized, writersN)
 	for w := range writersN {
 		for i := range perWriter {
-			phones[w] = append(phones[w], e.norm(t, identity.KindPhone, fmt.Sprintf("+3162%02d%05d", w, i)))
+			phones[w] = append(phones[w], e.norm(t, identity.KindPhone, fmt.Sprintf("+3162%02d%05d", w+10, i)))
 		}
 	}
 	var created atomic.Int64

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/herken/herken"
@@ -150,9 +151,14 @@ func (s *Store) initFormat() error {
 		if err := s.migrateV1(); err != nil {
 			return err
 		}
-		return s.migrateV2()
+		fallthrough
 	case "2":
-		return s.migrateV2()
+		if err := s.migrateV2(); err != nil {
+			return err
+		}
+		fallthrough
+	case "3":
+		return s.migrateV3()
 	}
 	return fmt.Errorf("badgerstore: store format %q, this build reads %q", format, currentFormat)
 }
@@ -341,14 +347,14 @@ func getCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
 	var c customerRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		c, derr = decodeCustomer(v)
+		c, derr = decodeCustomer(id, v)
 		return derr
 	})
 	return c, err
 }
 
 func putCustomer(txn *badger.Txn, c customerRec) error {
-	b, err := encodeCustomer(c)
+	b, err := encodeCustomer(c.ID, c)
 	if err != nil {
 		return err
 	}
@@ -425,7 +431,16 @@ func putRequestRecord(txn *badger.Txn, idem herken.Idempotency, r *recordpb.Requ
 	if err != nil {
 		return err
 	}
-	return txn.SetEntry(badger.NewEntry(requestKey(idem.Key), b).WithTTL(idem.TTL))
+	// The record and its y/ entry expire at the same second, so one never
+	// outlives the other.
+	e := badger.NewEntry(requestKey(idem.Key), b).WithTTL(idem.TTL)
+	if err := txn.SetEntry(e); err != nil {
+		return err
+	}
+	cid, _, _ := strings.Cut(r.ResultId, "/")
+	y := badger.NewEntry(requestIndexKey(cid, idem.Key), nil)
+	y.ExpiresAt = e.ExpiresAt
+	return txn.SetEntry(y)
 }
 
 func random32() uint32 {

@@ -2,6 +2,7 @@ package badgerstore_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,9 @@ func TestMigrateV1(t *testing.T) {
 		if err := txn.Set([]byte("c/"+c.ID), b); err != nil {
 			return err
 		}
+		if err := deleteFormat4Keys(txn); err != nil {
+			return err
+		}
 		return txn.Set([]byte("m/format"), []byte("1"))
 	}); err != nil {
 		t.Fatal(err)
@@ -141,6 +145,89 @@ func TestMigrateV1(t *testing.T) {
 	snap, err := s.Match(ctx, []identity.Identifier{storetest.Phone("+31612345678")}, herken.MatchOptions{HistoryLimit: 10}, func(h [][]string) string { return h[0][0] })
 	if err != nil || len(snap.History) != 10 {
 		t.Fatalf("history after migration: %d %v", len(snap.History), err)
+	}
+}
+
+// deleteFormat4Keys deletes the keys format 4 added (list indexes, request
+// index): what a store of an earlier format does not have.
+func deleteFormat4Keys(txn *badger.Txn) error {
+	for _, prefix := range []string{"a/", "w/", "u/", "s/", "y/"} {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TestMigrateV3: a format-3 store (no list indexes, no request index)
+// opens as format 4 with both built, passes the check and lists its
+// customers by tag, name and update time; a request record keeps its
+// expiry in its y/ entry.
+func TestMigrateV3(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := badgerstore.Open(badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, name := range []string{"Jan de Vries", "Yılmaz", "Anna"} {
+		c := storetest.NewCustomer(name, storetest.Phone(fmt.Sprintf("+3161234567%d", i)))
+		c.UpdateTime = c.UpdateTime.Add(time.Duration(i) * time.Hour)
+		w := herken.WriteOptions{Idempotency: herken.Idempotency{Key: fmt.Sprint("r", i), Fingerprint: []byte("f"), TTL: time.Hour}}
+		if _, err := s.CreateCustomer(ctx, c, w); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if err := badgerstore.DB(s).Update(func(txn *badger.Txn) error {
+		if err := deleteFormat4Keys(txn); err != nil {
+			return err
+		}
+		return txn.Set([]byte("m/format"), []byte("3"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = badgerstore.Open(badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Check(ctx)
+	if err != nil || !rep.OK() || rep.Counts.RequestIndex != 3 || rep.Counts.UpdateIndex != 3 {
+		t.Fatalf("after migration: %+v %+v %v", rep.Counts, rep.Problems, err)
+	}
+	for _, q := range []herken.CustomerQuery{{Tag: "demo"}, {NamePrefix: "yilmaz"}, {UpdatedSince: storetest.NewCustomer("x").UpdateTime.Add(time.Hour)}} {
+		got, _, err := s.ListCustomers(ctx, q)
+		if err != nil || len(got) == 0 {
+			t.Fatalf("ListCustomers(%+v) after migration = %d, %v", q, len(got), err)
+		}
+	}
+	err = badgerstore.DB(s).View(func(txn *badger.Txn) error {
+		r, err := txn.Get([]byte("r/r0"))
+		if err != nil {
+			return err
+		}
+		y, err := txn.Get([]byte("y/" + ids[0] + "/r0"))
+		if err != nil {
+			return err
+		}
+		if r.ExpiresAt() == 0 || y.ExpiresAt() != r.ExpiresAt() {
+			t.Errorf("expiry: r/ %d, y/ %d", r.ExpiresAt(), y.ExpiresAt())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

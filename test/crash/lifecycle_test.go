@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -391,7 +392,7 @@ func reasonOf(err error) string {
 		return ""
 	}
 	for _, d := range st.Details() {
-		if ei, ok := d.(interface{ GetReason() string }); ok {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
 			return ei.GetReason()
 		}
 	}

@@ -209,7 +209,18 @@ type IdentifierRecord struct {
 	// Canonical value.
 	Value string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
 	// Link time, Unix nanoseconds.
-	LinkTime      int64 `protobuf:"varint,4,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	LinkTime int64 `protobuf:"varint,4,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	// Provenance of a customer's linked identifier (herken.LinkedIdentifier;
+	// empty on the identifiers of interactions and promises): the system or
+	// channel that supplied it.
+	Source string `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	// The customer proved they hold it.
+	Verified bool `protobuf:"varint,6,opt,name=verified,proto3" json:"verified,omitempty"`
+	// "mobiel", "werk"; empty for none.
+	Label string `protobuf:"bytes,7,opt,name=label,proto3" json:"label,omitempty"`
+	// The merged customer this identifier came with (MergeCustomers); empty
+	// otherwise. Unmerge gives it back.
+	MergedFrom    string `protobuf:"bytes,8,opt,name=merged_from,json=mergedFrom,proto3" json:"merged_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -270,6 +281,34 @@ func (x *IdentifierRecord) GetLinkTime() int64 {
 		return x.LinkTime
 	}
 	return 0
+}
+
+func (x *IdentifierRecord) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *IdentifierRecord) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *IdentifierRecord) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *IdentifierRecord) GetMergedFrom() string {
+	if x != nil {
+		return x.MergedFrom
+	}
+	return ""
 }
 
 // An interaction, key "h/{customer}/{newest}/{interaction}" (keys.go).
@@ -910,6 +949,155 @@ func (x *IndexRecord) GetCustomerIds() []string {
 	return nil
 }
 
+// What the store keeps of a merge until it is undone, key "g/{merged}"
+// (keys.go): herken.MergeRecord, plus the flat pointer from the merged name
+// to the live customer its merges lead to now.
+type MergeRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Record format version; 1.
+	Format uint32 `protobuf:"varint,1,opt,name=format,proto3" json:"format,omitempty"`
+	// The merged customer's id (the key's).
+	MergedId string `protobuf:"bytes,2,opt,name=merged_id,json=mergedId,proto3" json:"merged_id,omitempty"`
+	// The live customer the merged name resolves to now: the survivor, or
+	// the survivor's survivor when it was merged away since. Kept flat (never
+	// a merged name), so Resolve is one read; "b/{target}/{merged}" indexes it.
+	TargetId string `protobuf:"bytes,3,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
+	// The customer it was merged into, directly.
+	SurvivorId string `protobuf:"bytes,4,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
+	// The merged customer as it was when merged (no summaries).
+	Merged *CustomerRecord `protobuf:"bytes,5,opt,name=merged,proto3" json:"merged,omitempty"`
+	// The survivor as it was just before the merge (no summaries).
+	SurvivorBefore *CustomerRecord `protobuf:"bytes,6,opt,name=survivor_before,json=survivorBefore,proto3" json:"survivor_before,omitempty"`
+	// The survivor's revision the merge wrote.
+	SurvivorRevision int64 `protobuf:"varint,7,opt,name=survivor_revision,json=survivorRevision,proto3" json:"survivor_revision,omitempty"`
+	// Ids of the interactions moved to the survivor.
+	InteractionIds []string `protobuf:"bytes,8,rep,name=interaction_ids,json=interactionIds,proto3" json:"interaction_ids,omitempty"`
+	// Ids of the promises moved to the survivor.
+	PromiseIds []string `protobuf:"bytes,9,rep,name=promise_ids,json=promiseIds,proto3" json:"promise_ids,omitempty"`
+	// The merge event in the survivor's history.
+	EventId string `protobuf:"bytes,10,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the merge happened (the event's occur time), Unix nanoseconds.
+	Time int64 `protobuf:"varint,11,opt,name=time,proto3" json:"time,omitempty"`
+	// Who merged.
+	Actor         string `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeRecord) Reset() {
+	*x = MergeRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeRecord) ProtoMessage() {}
+
+func (x *MergeRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeRecord.ProtoReflect.Descriptor instead.
+func (*MergeRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MergeRecord) GetFormat() uint32 {
+	if x != nil {
+		return x.Format
+	}
+	return 0
+}
+
+func (x *MergeRecord) GetMergedId() string {
+	if x != nil {
+		return x.MergedId
+	}
+	return ""
+}
+
+func (x *MergeRecord) GetTargetId() string {
+	if x != nil {
+		return x.TargetId
+	}
+	return ""
+}
+
+func (x *MergeRecord) GetSurvivorId() string {
+	if x != nil {
+		return x.SurvivorId
+	}
+	return ""
+}
+
+func (x *MergeRecord) GetMerged() *CustomerRecord {
+	if x != nil {
+		return x.Merged
+	}
+	return nil
+}
+
+func (x *MergeRecord) GetSurvivorBefore() *CustomerRecord {
+	if x != nil {
+		return x.SurvivorBefore
+	}
+	return nil
+}
+
+func (x *MergeRecord) GetSurvivorRevision() int64 {
+	if x != nil {
+		return x.SurvivorRevision
+	}
+	return 0
+}
+
+func (x *MergeRecord) GetInteractionIds() []string {
+	if x != nil {
+		return x.InteractionIds
+	}
+	return nil
+}
+
+func (x *MergeRecord) GetPromiseIds() []string {
+	if x != nil {
+		return x.PromiseIds
+	}
+	return nil
+}
+
+func (x *MergeRecord) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MergeRecord) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *MergeRecord) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
 var File_herken_storage_v1_records_proto protoreflect.FileDescriptor
 
 const file_herken_storage_v1_records_proto_rawDesc = "" +
@@ -933,12 +1121,17 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\x14last_contact_channel\x18\f \x01(\rR\x12lastContactChannel\x12<\n" +
 	"\x06recent\x18\r \x03(\v2$.herken.storage.v1.InteractionRecordR\x06recent\x12+\n" +
 	"\x11interaction_count\x18\x0e \x01(\x03R\x10interactionCount\x12#\n" +
-	"\ropen_promises\x18\x0f \x01(\x03R\fopenPromises\"u\n" +
+	"\ropen_promises\x18\x0f \x01(\x03R\fopenPromises\"\xe0\x01\n" +
 	"\x10IdentifierRecord\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\rR\x04kind\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\rR\bplatform\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x1b\n" +
-	"\tlink_time\x18\x04 \x01(\x03R\blinkTime\"\x84\x04\n" +
+	"\tlink_time\x18\x04 \x01(\x03R\blinkTime\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\x12\x1a\n" +
+	"\bverified\x18\x06 \x01(\bR\bverified\x12\x14\n" +
+	"\x05label\x18\a \x01(\tR\x05label\x12\x1f\n" +
+	"\vmerged_from\x18\b \x01(\tR\n" +
+	"mergedFrom\"\x84\x04\n" +
 	"\x11InteractionRecord\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
@@ -1006,7 +1199,23 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\x124\n" +
 	"\x16interaction_occur_time\x18\x03 \x01(\x03R\x14interactionOccurTime\"0\n" +
 	"\vIndexRecord\x12!\n" +
-	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIdsB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
+	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\"\xc3\x03\n" +
+	"\vMergeRecord\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\rR\x06format\x12\x1b\n" +
+	"\tmerged_id\x18\x02 \x01(\tR\bmergedId\x12\x1b\n" +
+	"\ttarget_id\x18\x03 \x01(\tR\btargetId\x12\x1f\n" +
+	"\vsurvivor_id\x18\x04 \x01(\tR\n" +
+	"survivorId\x129\n" +
+	"\x06merged\x18\x05 \x01(\v2!.herken.storage.v1.CustomerRecordR\x06merged\x12J\n" +
+	"\x0fsurvivor_before\x18\x06 \x01(\v2!.herken.storage.v1.CustomerRecordR\x0esurvivorBefore\x12+\n" +
+	"\x11survivor_revision\x18\a \x01(\x03R\x10survivorRevision\x12'\n" +
+	"\x0finteraction_ids\x18\b \x03(\tR\x0einteractionIds\x12\x1f\n" +
+	"\vpromise_ids\x18\t \x03(\tR\n" +
+	"promiseIds\x12\x19\n" +
+	"\bevent_id\x18\n" +
+	" \x01(\tR\aeventId\x12\x12\n" +
+	"\x04time\x18\v \x01(\x03R\x04time\x12\x14\n" +
+	"\x05actor\x18\f \x01(\tR\x05actorB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
 
 var (
 	file_herken_storage_v1_records_proto_rawDescOnce sync.Once
@@ -1020,7 +1229,7 @@ func file_herken_storage_v1_records_proto_rawDescGZIP() []byte {
 	return file_herken_storage_v1_records_proto_rawDescData
 }
 
-var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*CustomerRecord)(nil),    // 0: herken.storage.v1.CustomerRecord
 	(*IdentifierRecord)(nil),  // 1: herken.storage.v1.IdentifierRecord
@@ -1030,6 +1239,7 @@ var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*PageTokenRecord)(nil),   // 5: herken.storage.v1.PageTokenRecord
 	(*RequestRecord)(nil),     // 6: herken.storage.v1.RequestRecord
 	(*IndexRecord)(nil),       // 7: herken.storage.v1.IndexRecord
+	(*MergeRecord)(nil),       // 8: herken.storage.v1.MergeRecord
 }
 var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 0: herken.storage.v1.CustomerRecord.identifiers:type_name -> herken.storage.v1.IdentifierRecord
@@ -1037,11 +1247,13 @@ var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 2: herken.storage.v1.InteractionRecord.identifier:type_name -> herken.storage.v1.IdentifierRecord
 	3, // 3: herken.storage.v1.InteractionRecord.feedback:type_name -> herken.storage.v1.FeedbackRecord
 	1, // 4: herken.storage.v1.PromiseRecord.contact_identifier:type_name -> herken.storage.v1.IdentifierRecord
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0, // 5: herken.storage.v1.MergeRecord.merged:type_name -> herken.storage.v1.CustomerRecord
+	0, // 6: herken.storage.v1.MergeRecord.survivor_before:type_name -> herken.storage.v1.CustomerRecord
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_herken_storage_v1_records_proto_init() }
@@ -1055,7 +1267,7 @@ func file_herken_storage_v1_records_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_storage_v1_records_proto_rawDesc), len(file_herken_storage_v1_records_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
