@@ -200,7 +200,6 @@ func IndexedPrefix(folded string) string {
 // a Dutch agent types for them.
 var foldSpecial = strings.NewReplacer("ı", "i", "ß", "ss", "ø", "o", "æ", "ae", "œ", "oe", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ĳ", "ij")
 
-
 // FoldName is the form display names are compared in: lowercase, without
 // accents, with runs of spaces as one space and no leading or trailing
 // space. "  Yılmaz " and "yilmaz" fold alike, as do "De  Vries" and "de
