@@ -162,25 +162,58 @@ func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, C
 // CustomerQuery.Matches.
 const MaxIndexedPrefixRunes = 32
 
-// NamePrefixes returns the prefixes of the folded name a store indexes for
-// display-name search: every prefix of 1 to MaxIndexedPrefixRunes runes.
+// NamePrefixes returns the prefixes a store indexes for display-name
+// search: every prefix of 1 to MaxIndexedPrefixRunes runes of the folded
+// name from each word's start ("mehmet yilmaz": "m" … "mehmet yilmaz",
+// and "y" … "yilmaz"), without duplicates. An agent types a surname as
+// often as a first name.
 func NamePrefixes(displayName string) []string {
 	f := FoldName(displayName)
 	var out []string
-	n := 0
-	for i := range f {
-		if i > 0 {
-			out = append(out, f[:i])
+	seen := map[string]bool{}
+	for _, start := range wordStarts(f) {
+		w := f[start:]
+		n := 0
+		for i := range w {
+			if i > 0 && !seen[w[:i]] {
+				seen[w[:i]] = true
+				out = append(out, w[:i])
+			}
+			if n++; n > MaxIndexedPrefixRunes {
+				break
+			}
 		}
-		n++
-		if n > MaxIndexedPrefixRunes {
-			return out
+		if n <= MaxIndexedPrefixRunes && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
 		}
-	}
-	if f != "" {
-		out = append(out, f)
 	}
 	return out
+}
+
+// wordStarts returns the byte offsets where words of a folded name start.
+func wordStarts(folded string) []int {
+	if folded == "" {
+		return nil
+	}
+	starts := []int{0}
+	for i := 1; i < len(folded); i++ {
+		if folded[i-1] == ' ' {
+			starts = append(starts, i)
+		}
+	}
+	return starts
+}
+
+// NameHasPrefix reports whether a folded name, or a word in it, starts
+// with the folded prefix: the rule of ListCustomers' display_name_prefix.
+func NameHasPrefix(folded, prefix string) bool {
+	for _, s := range wordStarts(folded) {
+		if strings.HasPrefix(folded[s:], prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // IndexedPrefix is the part of a folded query prefix a store looks up in its

@@ -40,6 +40,13 @@ func TestNamePrefixes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("NamePrefixes = %q, want %q", got, want)
 	}
+	got = herken.NamePrefixes("Mehmet  Yılmaz")
+	if len(got) != len("mehmet yilmaz")+len("yilmaz") || !slices.Contains(got, "yilmaz") || !slices.Contains(got, "mehmet y") {
+		t.Fatalf("NamePrefixes(Mehmet Yılmaz) = %q: want the prefixes from each word's start", got)
+	}
+	if !herken.NameHasPrefix("jan de vries", "de vr") || !herken.NameHasPrefix("jan de vries", "jan") || herken.NameHasPrefix("jan de vries", "an de") {
+		t.Fatal("NameHasPrefix: a word's start, not any position")
+	}
 	long := herken.NamePrefixes(strings.Repeat("ä", 40))
 	if len(long) != herken.MaxIndexedPrefixRunes || long[len(long)-1] != strings.Repeat("a", 32) {
 		t.Fatalf("40-rune name: %d prefixes, last %q", len(long), long[len(long)-1])

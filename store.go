@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -197,7 +196,7 @@ type Store interface {
 type CustomerQuery struct {
 	Tag          string    // "" means any; a cleaned tag (lowercase)
 	UpdatedSince time.Time // zero means any: UpdateTime at or after
-	NamePrefix   string    // "" means any; FoldName'd already
+	NamePrefix   string    // "" means any; FoldName'd already; matches the name or a word in it (NameHasPrefix)
 	PageSize     int
 	PageToken    string
 }
@@ -213,7 +212,7 @@ func (q CustomerQuery) Matches(c Customer) bool {
 		return false
 	case !q.UpdatedSince.IsZero() && c.UpdateTime.Before(q.UpdatedSince):
 		return false
-	case q.NamePrefix != "" && !strings.HasPrefix(FoldName(c.DisplayName), q.NamePrefix):
+	case q.NamePrefix != "" && !NameHasPrefix(FoldName(c.DisplayName), q.NamePrefix):
 		return false
 	}
 	return true

@@ -366,9 +366,10 @@ type ListCustomersRequest struct {
 	Tag string `protobuf:"bytes,3,opt,name=tag,proto3" json:"tag,omitempty"`
 	// Only customers whose update_time is at or after this time.
 	UpdatedSince *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=updated_since,json=updatedSince,proto3" json:"updated_since,omitempty"`
-	// Only customers whose display name starts with this text, compared
-	// without case, accents or repeated spaces ("yilmaz" finds "Yılmaz", "de
-	// vries" finds "De Vries"). At most 200 characters.
+	// Only customers whose display name, or a word in it, starts with this
+	// text, compared without case, accents or repeated spaces ("yilmaz" finds
+	// "Mehmet Yılmaz", "de vries" finds "Jan de Vries", "meh" finds "Mehmet
+	// Yılmaz"). At most 200 characters.
 	DisplayNamePrefix string `protobuf:"bytes,5,opt,name=display_name_prefix,json=displayNamePrefix,proto3" json:"display_name_prefix,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
