@@ -340,6 +340,7 @@ func (s *seeder) createFixture(no int, f Fixture) error {
 		Tags:              f.Tags,
 		HandoverNote:      f.HandoverNote,
 		Identifiers:       ids,
+		IdentifierSource:  "crm", // the demo plays a CRM's initial load
 	})
 	if err != nil {
 		return err
