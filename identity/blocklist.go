@@ -24,14 +24,15 @@ type blockRule struct {
 }
 
 // defaultBlockRules is the shipped list, in the file format of
-// ParseBlocklist. Phone numbers ending in a run of zeros or nines are
-// placeholders; everything the normaliser rejects (like "0000000000" or
+// ParseBlocklist. Phone numbers that are a run of zeros or nines after the
+// country code and at most one more digit are placeholders (a real number
+// ending in 0000000, like +31610000000, is not); everything the normaliser rejects (like "0000000000" or
 // "1234567890") never gets this far, and "+31612345678" stays allowed: it is
 // the example number of every Dutch form and of our own demo data. Email local parts and external ids are compared
 // without case.
 const defaultBlockRules = `
-# phone numbers ending in seven or more zeros or nines ("+31 20 0000000", "06-99999999")
-phone \+\d{1,4}(0{7,}|9{7,})
+# phone numbers that are eight or more zeros or nines after at most three digits ("+31 20 0000000")
+phone \+\d{1,3}(0{8,}|9{8,})
 # email addresses of nobody
 email (no-?reply|do-?not-?reply|noreply\d*|geen|geen-?email|none|null|nil|unknown|onbekend|anonymous|anoniem|nobody|niemand|test|abc|xxx+|x|a)@.*
 email .*@(test|email|geen|none|noemail|no-?email)\.(com|nl|net|org)

@@ -14,7 +14,6 @@ func TestDefaultBlocklist(t *testing.T) {
 	}
 	b := identity.DefaultBlocklist()
 	blocked := []identity.Input{
-		{Kind: identity.KindPhone, Value: "+31 20 9999999"},
 		{Kind: identity.KindPhone, Value: "020 0000000"},
 		{Kind: identity.KindEmail, Value: "test@test.com"},
 		{Kind: identity.KindEmail, Value: "noreply@bol.com"},
@@ -39,6 +38,8 @@ func TestDefaultBlocklist(t *testing.T) {
 		{Kind: identity.KindPhone, Value: "+31612345678"},
 		{Kind: identity.KindPhone, Value: "020 555 0000"},
 		{Kind: identity.KindPhone, Value: "06-11111111"},
+		{Kind: identity.KindPhone, Value: "+31610000000"},
+		{Kind: identity.KindPhone, Value: "+32470000000"},
 		{Kind: identity.KindEmail, Value: "jan@example.nl"},
 		{Kind: identity.KindEmail, Value: "testa@bedrijf.nl"},
 		{Kind: identity.KindExternalID, Value: "K-100234"},
