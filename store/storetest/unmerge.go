@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,51 @@ var unmergeTests = []storeTest{
 	{"UnmergeKeepsLaterWrites", testUnmergeKeepsLaterWrites},
 	{"UnmergeRefused", testUnmergeRefused},
 	{"UnmergeChain", testUnmergeChain},
+	{"UnmergeRacingSurvivorWrites", testUnmergeRacingSurvivorWrites},
+}
+
+// testUnmergeRacingSurvivorWrites: contacts recorded on the survivor while
+// an unmerge runs all stay with the survivor (whichever side of the unmerge
+// they land on), the merged customer gets back exactly its own, and nothing
+// is lost or doubled.
+func testUnmergeRacingSurvivorWrites(t *testing.T, s herken.Store) {
+	p := newPair(t, s)
+	mgHist := interactionIDs(historyOf(t, s, p.mg.ID))
+	svBefore := len(historyOf(t, s, p.sv.ID))
+	mustMerge(t, s, p.sv.ID, p.mg.ID, dayAt(1))
+	const writers, each = 4, 10
+	var wg sync.WaitGroup
+	written := make(chan string, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				in := newInteraction(dayAt(1).Add(time.Duration(w*each+i+1)*time.Second), fmt.Sprintf("w%d-%d", w, i))
+				got, err := s.AppendInteraction(ctx, herken.Target{CustomerID: p.sv.ID}, in, herken.WriteOptions{})
+				if err != nil {
+					t.Errorf("append to the survivor during unmerge: %v", err)
+					return
+				}
+				written <- got.ID
+			}
+		}()
+	}
+	mustUnmerge(t, s, p.mg.ID, dayAt(2))
+	wg.Wait()
+	close(written)
+	sv := interactionIDs(historyOf(t, s, p.sv.ID))
+	for id := range written {
+		if !slices.Contains(sv, id) {
+			t.Errorf("contact %s recorded on the survivor during the unmerge is not in its history", id)
+		}
+	}
+	if len(sv) != svBefore+writers*each {
+		t.Errorf("survivor has %d interactions, want %d before + %d written", len(sv), svBefore, writers*each)
+	}
+	if got := interactionIDs(historyOf(t, s, p.mg.ID)); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(mgHist))) {
+		t.Errorf("merged customer's history after the unmerge: %v, want its own %v", got, mgHist)
+	}
 }
 
 func testUnmergeRoundTrip(t *testing.T, s herken.Store) {
