@@ -140,11 +140,3 @@ func (f followMerges) EraseCustomer(ctx context.Context, id string, at time.Time
 	})
 	return ids, err
 }
-
-func (f followMerges) Merges(ctx context.Context, id string) (ms []MergeRecord, err error) {
-	err = f.follow(ctx, id, func(live string) error {
-		ms, err = f.Store.Merges(ctx, live)
-		return err
-	})
-	return ms, err
-}

@@ -59,34 +59,44 @@ func copyFields(dst *Customer, src Customer, set CustomerField) {
 	}
 }
 
+// joinTags is a's tags, then b's not in a, at most MaxTags.
+func joinTags(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, t := range b {
+		if len(out) < MaxTags && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // PlanMerge returns the survivor's record after merged is merged into it at
 // now, and the event for its history (ID set). For fields both have the
 // survivor's value wins unless take names the field; a field only merged
 // has is taken; tags are joined, the survivor's first, at most MaxTags
-// (take's FieldTags replaces them with merged's). The merged customer's
+// (take's FieldTags replaces them with merged's). take only applies where
+// merged has a value. The merged customer's
 // identifiers are appended with MergedFrom set, except those the survivor
 // holds already; more than MaxIdentifiers together is ErrIdentifierLimit.
 func PlanMerge(survivor, merged Customer, take CustomerField, now time.Time) (Customer, Interaction, error) {
 	out := survivor
 	out.Tags = slices.Clone(survivor.Tags)
 	out.Identifiers = slices.Clone(survivor.Identifiers)
-	if out.DisplayName == "" || take&FieldDisplayName != 0 {
+	// take applies where the merged customer has a value: taking an empty
+	// field would only blank the survivor's.
+	if out.DisplayName == "" || take&FieldDisplayName != 0 && merged.DisplayName != "" {
 		out.DisplayName = merged.DisplayName
 	}
-	if out.PreferredLanguage == "" || take&FieldPreferredLanguage != 0 {
+	if out.PreferredLanguage == "" || take&FieldPreferredLanguage != 0 && merged.PreferredLanguage != "" {
 		out.PreferredLanguage = merged.PreferredLanguage
 	}
-	if out.HandoverNote == "" || take&FieldHandoverNote != 0 {
+	if out.HandoverNote == "" || take&FieldHandoverNote != 0 && merged.HandoverNote != "" {
 		out.HandoverNote = merged.HandoverNote
 	}
-	if take&FieldTags != 0 {
+	if take&FieldTags != 0 && len(merged.Tags) > 0 {
 		out.Tags = slices.Clone(merged.Tags)
 	} else {
-		for _, t := range merged.Tags {
-			if len(out.Tags) < MaxTags && !slices.Contains(out.Tags, t) {
-				out.Tags = append(out.Tags, t)
-			}
-		}
+		out.Tags = joinTags(survivor.Tags, merged.Tags)
 	}
 	for _, l := range merged.Identifiers {
 		if out.HasIdentifier(l.Identifier) {
@@ -115,17 +125,20 @@ func PlanMerge(survivor, merged Customer, take CustomerField, now time.Time) (Cu
 //     not changed while merged away), with the identifiers the survivor
 //     still holds of it: those it brought (current provenance, MergedFrom
 //     as it was in rec.Merged) and those both held (the survivor keeps its
-//     own). An identifier the
-//     survivor lost since the merge stays removed.
+//     own; an exclusive one the survivor holds as its own again — it was
+//     removed and linked anew after the merge — stays with the survivor).
+//     An identifier the survivor lost since the merge stays removed. Its
+//     UpdateTime is now, so that a sync by update time sees it return.
 //   - the survivor loses the identifiers marked MergedFrom rec.Merged.ID;
-//     its editable fields return to rec.SurvivorBefore's unless the
-//     survivor was changed after the merge (Revision moved on); its last
-//     contact returns to before the merge (the store adds contacts
-//     recorded since).
+//     each editable field the merge changed returns to its value before
+//     the merge unless it was changed again since (it still holds what the
+//     merge wrote); its last contact returns to before the merge (the
+//     store adds contacts recorded since).
 func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, Customer, error) {
 	merged := rec.Merged
 	merged.Tags = slices.Clone(rec.Merged.Tags)
 	merged.Identifiers = nil
+	merged.UpdateTime = now
 	for _, l := range rec.Merged.Identifiers {
 		i := survivor.IdentifierIndex(l.Identifier)
 		switch {
@@ -138,6 +151,8 @@ func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, C
 			from := l.MergedFrom
 			l = survivor.Identifiers[i]
 			l.MergedFrom = from
+		case !l.Shareable():
+			continue // the survivor's own now: one holder only
 		}
 		merged.Identifiers = append(merged.Identifiers, l)
 	}
@@ -148,13 +163,31 @@ func PlanUnmerge(rec MergeRecord, survivor Customer, now time.Time) (Customer, C
 			out.Identifiers = append(out.Identifiers, l)
 		}
 	}
-	if survivor.Revision == rec.SurvivorRevision {
-		copyFields(&out, rec.SurvivorBefore, AllCustomerFields)
-	}
+	restoreMergedFields(&out, rec)
 	out.LastContactTime, out.LastContactChannel = rec.SurvivorBefore.LastContactTime, rec.SurvivorBefore.LastContactChannel
 	out.Revision++
 	out.UpdateTime = now
 	return out, merged, nil
+}
+
+// restoreMergedFields puts back the survivor's values from before the merge
+// in every field that still holds what the merge wrote there: the merged
+// customer's value, or for tags the joined list or the merged customer's.
+// A field edited after the merge keeps its edit.
+func restoreMergedFields(c *Customer, rec MergeRecord) {
+	before, m := rec.SurvivorBefore, rec.Merged
+	if c.DisplayName != before.DisplayName && c.DisplayName == m.DisplayName {
+		c.DisplayName = before.DisplayName
+	}
+	if c.PreferredLanguage != before.PreferredLanguage && c.PreferredLanguage == m.PreferredLanguage {
+		c.PreferredLanguage = before.PreferredLanguage
+	}
+	if c.HandoverNote != before.HandoverNote && c.HandoverNote == m.HandoverNote {
+		c.HandoverNote = before.HandoverNote
+	}
+	if !slices.Equal(c.Tags, before.Tags) && (slices.Equal(c.Tags, joinTags(before.Tags, m.Tags)) || slices.Equal(c.Tags, m.Tags)) {
+		c.Tags = slices.Clone(before.Tags)
+	}
 }
 
 // MaxIndexedPrefixRunes is the longest name prefix a store indexes; a longer

@@ -3,6 +3,7 @@ package herken
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,10 @@ func (s *Service) ListCustomers(ctx context.Context, r ListCustomersRequest) ([]
 	if r.NamePrefix != "" {
 		p, err := cleanLine(r.NamePrefix, "display_name_prefix", MaxDisplayNameRunes)
 		errs = append(errs, err)
-		q.NamePrefix = FoldName(p)
+		if q.NamePrefix = FoldName(p); err == nil && q.NamePrefix == "" {
+			// Only spaces or accents: it would filter nothing.
+			errs = append(errs, invalid(ReasonFieldInvalid, "display_name_prefix", "must contain a letter or digit"))
+		}
 	}
 	if r.UpdatedSince.IsZero() {
 		q.UpdatedSince = time.Time{}
@@ -219,6 +223,9 @@ func (s *Service) RemoveIdentifier(ctx context.Context, customerID string, id id
 			return ErrIdentifierNotFound.WithField("identifier")
 		}
 		c.Identifiers = append(c.Identifiers[:i:i], c.Identifiers[i+1:]...)
+		if c.DisplayName == "" && len(c.Identifiers) == 0 {
+			return invalid(ReasonFieldRequired, "identifier", "the customer has no display name: its last identifier cannot be removed (set a display name first)")
+		}
 		c.Revision++
 		c.UpdateTime = s.now().UTC()
 		return nil
@@ -288,12 +295,35 @@ type Export struct {
 	Customer     Customer
 	Interactions []Interaction // newest first
 	Promises     []Promise     // by due time
-	Merges       []MergeRecord // oldest first
+	Merges       []MergeRecord // every merge into the customer, directly or through others; oldest first
 	Time         time.Time
 }
 
-// ExportCustomer collects everything about the customer id names.
+// ExportCustomer collects everything about the customer id names: its
+// record, full history, promises, and the merge records of every customer
+// merged into it, directly or through others. The reads are several; a
+// merge or unmerge landing between them is noticed (the customer is no
+// longer the live one its name leads to) and the export taken again.
 func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error) {
+	var err error
+	for try := 0; try < maxFollow; try++ {
+		var ex Export
+		if ex, err = s.export(ctx, id); err != nil {
+			return Export{}, err
+		}
+		live, rerr := s.store.Resolve(ctx, id)
+		if rerr != nil {
+			return Export{}, rerr
+		}
+		if c, gerr := s.store.GetCustomer(ctx, live); gerr == nil && live == ex.Customer.ID && c.Revision == ex.Customer.Revision {
+			return ex, nil
+		}
+		err = ErrUnavailable // changed underneath every time: rare enough to ask for a retry
+	}
+	return Export{}, err
+}
+
+func (s *Service) export(ctx context.Context, id string) (Export, error) {
 	ex := Export{Time: s.now().UTC()}
 	c, err := s.store.GetCustomer(ctx, id)
 	if err != nil {
@@ -320,6 +350,19 @@ func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error)
 			break
 		}
 	}
-	ex.Merges, err = s.store.Merges(ctx, c.ID)
-	return ex, err
+	// Merges into c, then into those, and so on: a merged customer's own
+	// merge records are data about this person too.
+	for todo := []string{c.ID}; len(todo) > 0; {
+		recs, err := s.store.Merges(ctx, todo[0])
+		if err != nil {
+			return ex, err
+		}
+		todo = todo[1:]
+		for _, r := range recs {
+			ex.Merges = append(ex.Merges, r)
+			todo = append(todo, r.Merged.ID)
+		}
+	}
+	slices.SortStableFunc(ex.Merges, func(a, b MergeRecord) int { return a.Time.Compare(b.Time) })
+	return ex, nil
 }

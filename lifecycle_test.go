@@ -93,6 +93,13 @@ func TestPlanMerge(t *testing.T) {
 	if got.DisplayName != "J. de Vries" || !slices.Equal(got.Tags, m.Tags) {
 		t.Errorf("take display_name and tags: got %q %q", got.DisplayName, got.Tags)
 	}
+	s.HandoverNote = "eigen notitie"
+	empty := m
+	empty.HandoverNote = ""
+	if got, _, _ = herken.PlanMerge(s, empty, herken.FieldHandoverNote, t0); got.HandoverNote != "eigen notitie" {
+		t.Errorf("taking an empty note blanked the survivor's: %q", got.HandoverNote)
+	}
+	s.HandoverNote = ""
 	for i := 0; len(m.Identifiers) <= herken.MaxIdentifiers; i++ {
 		m.Identifiers = append(m.Identifiers, herken.LinkedIdentifier{Identifier: identity.Identifier{Kind: identity.KindExternalID, Value: "K-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)}})
 	}
@@ -131,8 +138,11 @@ func TestPlanUnmerge(t *testing.T) {
 	changed.Identifiers = slices.Clone(after.Identifiers)
 	changed.Identifiers[1].Label = "werk"
 	s, m, _ = herken.PlanUnmerge(rec, changed, t0)
-	if s.HandoverNote != "nieuw" || s.DisplayName != "J." {
-		t.Errorf("survivor changed after the merge lost its fields: %+v", s)
+	if s.HandoverNote != "nieuw" || s.DisplayName != "Jan" {
+		t.Errorf("survivor after unmerge: %+v; want the note edited after the merge kept and the name the merge took put back", s)
+	}
+	if !m.UpdateTime.Equal(t0) {
+		t.Errorf("merged customer's update time %v, want the unmerge's (a sync by update time must see it return)", m.UpdateTime)
 	}
 	if len(m.Identifiers) != 2 || m.Identifiers[1].Label != "werk" {
 		t.Errorf("merged identifiers %+v", m.Identifiers)
@@ -140,6 +150,16 @@ func TestPlanUnmerge(t *testing.T) {
 	changed.Identifiers = changed.Identifiers[:1]
 	if _, m, _ = herken.PlanUnmerge(rec, changed, t0); len(m.Identifiers) != 1 || m.Identifiers[0].Identifier != phone {
 		t.Errorf("identifier removed after the merge came back: %+v", m.Identifiers)
+	}
+	// An exclusive identifier removed and linked anew to the survivor is the
+	// survivor's: it is not given back (it would be held twice).
+	ext := e.external("K-100234").Identifier
+	rec.Merged.Identifiers = append(rec.Merged.Identifiers, herken.LinkedIdentifier{Identifier: ext})
+	relinked := after
+	relinked.Identifiers = append(slices.Clone(after.Identifiers), herken.LinkedIdentifier{Identifier: ext})
+	s, m, _ = herken.PlanUnmerge(rec, relinked, t0)
+	if m.HasIdentifier(ext) || !s.HasIdentifier(ext) {
+		t.Errorf("relinked exclusive identifier: survivor has it %v, merged has it %v", s.HasIdentifier(ext), m.HasIdentifier(ext))
 	}
 }
 
@@ -402,5 +422,52 @@ func TestFoldNameConcurrent(t *testing.T) {
 		if !<-done {
 			t.Error("FoldName gave a wrong answer under concurrency")
 		}
+	}
+}
+
+func TestRemoveLastIdentifierOfNamelessCustomer(t *testing.T) {
+	e := newEnv(t)
+	c, err := e.svc.CreateCustomer(bg, herken.NewCustomer{Identifiers: []identity.Normalized{e.phone("06-12345678")}}, herken.Write{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.RemoveIdentifier(bg, c.ID, e.phone("06-12345678"), herken.Write{})
+	wantError(t, err, herken.ReasonFieldRequired, "identifier")
+	if res, _ := e.svc.Lookup(bg, e.phone("06-12345678"), 0); res.Outcome != herken.MatchFound {
+		t.Fatal("the refused remove unlinked the number")
+	}
+}
+
+func TestListCustomersPrefixWithoutLetters(t *testing.T) {
+	e := newEnv(t)
+	e.customer("Jan")
+	_, _, err := e.svc.ListCustomers(bg, herken.ListCustomersRequest{NamePrefix: "\u0301 "})
+	wantError(t, err, herken.ReasonFieldInvalid, "display_name_prefix")
+}
+
+// TestExportMergeChain: the export of a survivor holds the records of
+// every customer merged into it, also through a customer merged in later.
+func TestExportMergeChain(t *testing.T) {
+	e := newEnv(t)
+	a := e.customer("A", e.external("K-1"))
+	b := e.customer("B", e.external("K-2"))
+	c := e.customer("C", e.external("K-3"))
+	if _, err := e.svc.MergeCustomers(bg, b.ID, c.ID, 0, herken.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Minute)
+	if _, err := e.svc.MergeCustomers(bg, a.ID, b.ID, 0, herken.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := e.svc.ExportCustomer(bg, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged []string
+	for _, r := range ex.Merges {
+		merged = append(merged, r.Merged.DisplayName)
+	}
+	if !slices.Equal(merged, []string{"C", "B"}) {
+		t.Fatalf("export merges %q, want C (into B) then B (into A)", merged)
 	}
 }

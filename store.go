@@ -168,7 +168,8 @@ type Store interface {
 	UnmergeCustomer(ctx context.Context, mergedID string, plan func(rec MergeRecord, survivor Customer) (Customer, Customer, error), w WriteOptions) (survivor, merged Customer, err error)
 
 	// Merges returns the MergeRecords of the customers merged directly into
-	// id and not unmerged, oldest merge first.
+	// id and not unmerged, oldest merge first. id may itself be merged away
+	// (its records wait for it to come back); unknown ids have none.
 	Merges(ctx context.Context, id string) ([]MergeRecord, error)
 
 	// EraseCustomer erases the live customer id and every customer merged
@@ -229,7 +230,7 @@ type MergeRecord struct {
 	Merged           Customer // the merged customer as it was when merged
 	SurvivorID       string   // the customer it was merged into, directly
 	SurvivorBefore   Customer // the survivor as it was just before the merge
-	SurvivorRevision int64    // the survivor's Revision the merge wrote
+	SurvivorRevision int64    // the survivor's Revision the merge wrote (informational)
 	Interactions     []string // ids of the interactions moved to the survivor
 	Promises         []string // ids of the promises moved to the survivor
 	EventID          string   // the merge event in the survivor's history

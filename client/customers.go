@@ -16,7 +16,8 @@ import (
 // take the full requests.
 
 // UpdateCustomer changes the fields of cust named by paths (display_name,
-// preferred_language, tags, handover_note; none means all four) on the
+// preferred_language, tags, handover_note; "*" all four; none means the
+// fields cust sets, AIP-134) on the
 // customer cust.Name names. With cust.Etag set (as read) the update is
 // refused with ABORTED / ETAG_MISMATCH when the customer changed since.
 func (c *Client) UpdateCustomer(ctx context.Context, cust *herkenv1.Customer, paths ...string) (*herkenv1.Customer, error) {

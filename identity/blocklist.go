@@ -24,8 +24,9 @@ type blockRule struct {
 }
 
 // defaultBlockRules is the shipped list, in the file format of
-// ParseBlocklist. Phone numbers that are a run of zeros or nines after the
-// country code and at most one more digit are placeholders (a real number
+// ParseBlocklist. Phone numbers that are a run of eight or more zeros or
+// nines after at most three digits of country and area code are
+// placeholders (a real number
 // ending in 0000000, like +31610000000, is not); everything the normaliser rejects (like "0000000000" or
 // "1234567890") never gets this far, and "+31612345678" stays allowed: it is
 // the example number of every Dutch form and of our own demo data. Email local parts and external ids are compared

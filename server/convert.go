@@ -129,6 +129,7 @@ func mergeToPB(m herken.MergeRecord) *herkenv1.Merge {
 		Merged:         customerName(m.Merged.ID),
 		MergeTime:      timeToPB(m.Time),
 		MergedCustomer: customerToPB(m.Merged),
+		SurvivorBefore: customerToPB(m.SurvivorBefore),
 	}
 }
 

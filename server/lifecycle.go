@@ -21,6 +21,9 @@ func (s customerServer) UpdateCustomer(ctx context.Context, req *herkenv1.Update
 	id, err := parseCustomerName(pb.GetName(), "customer.name")
 	v.add(err, "")
 	fields := maskFields(req.GetUpdateMask().GetPaths(), "update_mask", true, &v)
+	if len(req.GetUpdateMask().GetPaths()) == 0 {
+		fields = populatedFields(pb) // AIP-134: no mask updates what the request sets
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -42,12 +45,31 @@ func (s customerServer) UpdateCustomer(ctx context.Context, req *herkenv1.Update
 // editablePaths is what maskFields' errors list.
 const editablePaths = "display_name, preferred_language, tags or handover_note"
 
+// populatedFields are the editable fields c sets (non-empty): what an update
+// without a mask changes (AIP-134). Clearing a field needs the mask.
+func populatedFields(c *herkenv1.Customer) herken.CustomerField {
+	var f herken.CustomerField
+	if c.GetDisplayName() != "" {
+		f |= herken.FieldDisplayName
+	}
+	if c.GetPreferredLanguage() != "" {
+		f |= herken.FieldPreferredLanguage
+	}
+	if len(c.GetTags()) > 0 {
+		f |= herken.FieldTags
+	}
+	if c.GetHandoverNote() != "" {
+		f |= herken.FieldHandoverNote
+	}
+	return f
+}
+
 // maskFields reads the paths of a field mask over a customer's editable
-// fields (update_mask, take_from_merged). No paths means every field when
-// all is set (AIP-134's empty mask, and "*" alone), none otherwise. An
-// unknown or output-only path is reported at field.paths[i].
+// fields (update_mask, take_from_merged). "*" alone means every field when
+// all is set (AIP-134's full replacement). An unknown or output-only path
+// is reported at field.paths[i].
 func maskFields(paths []string, field string, all bool, v *violations) herken.CustomerField {
-	if all && (len(paths) == 0 || len(paths) == 1 && paths[0] == "*") {
+	if all && len(paths) == 1 && paths[0] == "*" {
 		return herken.AllCustomerFields
 	}
 	var out herken.CustomerField

@@ -94,7 +94,7 @@ func testUnmergeRoundTrip(t *testing.T, s herken.Store) {
 		if back := mustGet(t, s, p.sv.ID); showCustomer(back, false) != showCustomer(svU, false) || !back.UpdateTime.Equal(unmergeAt) {
 			t.Fatalf("round %d: survivor returned\n%+v\nstored\n%+v", round, svU, back)
 		}
-		if back := mustGet(t, s, p.mg.ID); showCustomer(back, false) != showCustomer(mgU, false) {
+		if back := mustGet(t, s, p.mg.ID); showCustomer(back, false) != showCustomer(mgU, false) || !back.UpdateTime.Equal(unmergeAt) {
 			t.Fatalf("round %d: merged customer returned\n%+v\nstored\n%+v", round, mgU, back)
 		}
 		wantResolve(t, s, p.mg.ID, p.mg.ID)

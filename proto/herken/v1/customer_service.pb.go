@@ -258,7 +258,7 @@ type UpdateCustomerRequest struct {
 	// read).
 	Customer *Customer `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
 	// The fields to change: display_name, preferred_language, tags,
-	// handover_note. Empty or "*": all four.
+	// handover_note; "*" for all four. Unset: the fields set in customer.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1176,6 +1176,9 @@ type Merge struct {
 	MergeTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=merge_time,json=mergeTime,proto3" json:"merge_time,omitempty"`
 	// The merged customer's record as it was when merged.
 	MergedCustomer *Customer `protobuf:"bytes,3,opt,name=merged_customer,json=mergedCustomer,proto3" json:"merged_customer,omitempty"`
+	// The survivor's record just before the merge (fields the merge replaced
+	// and UnmergeCustomers may put back).
+	SurvivorBefore *Customer `protobuf:"bytes,4,opt,name=survivor_before,json=survivorBefore,proto3" json:"survivor_before,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1227,6 +1230,13 @@ func (x *Merge) GetMergeTime() *timestamppb.Timestamp {
 func (x *Merge) GetMergedCustomer() *Customer {
 	if x != nil {
 		return x.MergedCustomer
+	}
+	return nil
+}
+
+func (x *Merge) GetSurvivorBefore() *Customer {
+	if x != nil {
+		return x.SurvivorBefore
 	}
 	return nil
 }
@@ -1309,12 +1319,13 @@ const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\bpromises\x18\x03 \x03(\v2\x12.herken.v1.PromiseR\bpromises\x12(\n" +
 	"\x06merges\x18\x04 \x03(\v2\x10.herken.v1.MergeR\x06merges\x12;\n" +
 	"\vexport_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"exportTime\"\x98\x01\n" +
+	"exportTime\"\xd6\x01\n" +
 	"\x05Merge\x12\x16\n" +
 	"\x06merged\x18\x01 \x01(\tR\x06merged\x129\n" +
 	"\n" +
 	"merge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tmergeTime\x12<\n" +
-	"\x0fmerged_customer\x18\x03 \x01(\v2\x13.herken.v1.CustomerR\x0emergedCustomer2\xf1\x06\n" +
+	"\x0fmerged_customer\x18\x03 \x01(\v2\x13.herken.v1.CustomerR\x0emergedCustomer\x12<\n" +
+	"\x0fsurvivor_before\x18\x04 \x01(\v2\x13.herken.v1.CustomerR\x0esurvivorBefore2\xf1\x06\n" +
 	"\x0fCustomerService\x12U\n" +
 	"\x0eCreateCustomer\x12 .herken.v1.CreateCustomerRequest\x1a!.herken.v1.CreateCustomerResponse\x12L\n" +
 	"\vGetCustomer\x12\x1d.herken.v1.GetCustomerRequest\x1a\x1e.herken.v1.GetCustomerResponse\x12U\n" +
@@ -1395,31 +1406,32 @@ var file_herken_v1_customer_service_proto_depIdxs = []int32{
 	24, // 22: herken.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
 	24, // 23: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
 	21, // 24: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
-	0,  // 25: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
-	2,  // 26: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
-	4,  // 27: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
-	6,  // 28: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
-	8,  // 29: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
-	10, // 30: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
-	12, // 31: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
-	14, // 32: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
-	16, // 33: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
-	18, // 34: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
-	1,  // 35: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
-	3,  // 36: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
-	5,  // 37: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
-	7,  // 38: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
-	9,  // 39: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
-	11, // 40: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
-	13, // 41: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
-	15, // 42: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
-	17, // 43: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
-	19, // 44: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
-	35, // [35:45] is the sub-list for method output_type
-	25, // [25:35] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	21, // 25: herken.v1.Merge.survivor_before:type_name -> herken.v1.Customer
+	0,  // 26: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
+	2,  // 27: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
+	4,  // 28: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
+	6,  // 29: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
+	8,  // 30: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
+	10, // 31: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
+	12, // 32: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
+	14, // 33: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
+	16, // 34: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
+	18, // 35: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
+	1,  // 36: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
+	3,  // 37: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
+	5,  // 38: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
+	7,  // 39: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
+	9,  // 40: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
+	11, // 41: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
+	13, // 42: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
+	15, // 43: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
+	17, // 44: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
+	19, // 45: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
+	36, // [36:46] is the sub-list for method output_type
+	26, // [26:36] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_customer_service_proto_init() }

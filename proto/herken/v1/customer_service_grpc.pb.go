@@ -68,8 +68,10 @@ type CustomerServiceClient interface {
 	// NOT_FOUND / CUSTOMER_ERASED when the customer was erased.
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*GetCustomerResponse, error)
 	// UpdateCustomer changes the editable fields named in update_mask
-	// (AIP-134): display_name, preferred_language, tags, handover_note. An
-	// empty mask or "*" means all four.
+	// (AIP-134): display_name, preferred_language, tags, handover_note. "*"
+	// replaces all four (an empty value clears the field). Without a mask it
+	// changes the fields the request sets (non-empty); clearing a field needs
+	// the mask.
 	//
 	// Errors:
 	//   - INVALID_ARGUMENT: a field breaks its limits (as CreateCustomer); a
@@ -324,8 +326,10 @@ type CustomerServiceServer interface {
 	// NOT_FOUND / CUSTOMER_ERASED when the customer was erased.
 	GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error)
 	// UpdateCustomer changes the editable fields named in update_mask
-	// (AIP-134): display_name, preferred_language, tags, handover_note. An
-	// empty mask or "*" means all four.
+	// (AIP-134): display_name, preferred_language, tags, handover_note. "*"
+	// replaces all four (an empty value clears the field). Without a mask it
+	// changes the fields the request sets (non-empty); clearing a field needs
+	// the mask.
 	//
 	// Errors:
 	//   - INVALID_ARGUMENT: a field breaks its limits (as CreateCustomer); a
