@@ -10,6 +10,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // The integrity check's part for the customer lifecycle (keys.go: listing,
@@ -25,6 +26,8 @@ import (
 type mergeState struct {
 	survivor, target string
 	undecodable      bool
+	sealed, hasRef   bool      // the record is sealed, under ref; an x/ entry names a key
+	ref              shred.Ref // the key the record is sealed under
 }
 
 // mergedFromRef is one identifier whose merged_from is set.
@@ -79,15 +82,17 @@ func (c *checker) erasedLate(key []byte, k keyParts) bool {
 	return true
 }
 
-// erasedEntry reads e/{customer}.
-func (c *checker) erasedEntry(key []byte) {
+// erasedEntry reads e/{customer}: its data key is destroyed.
+func (c *checker) erasedEntry(item *badger.Item) error {
+	key := item.Key()
 	id := string(key[len(prefixErased):])
 	if !herken.ValidID(id) {
 		c.problem(ProblemMalformedKey, "not an erased customer id", redactKey(key))
-		return
+		return nil
 	}
 	c.rep.Counts.Erased++
 	c.erased[cidKey(id)] = false
+	return c.erasedKeyLive(item)
 }
 
 // journalEntry reads k/{erase}/{customer}: it names an erased id.
@@ -116,17 +121,24 @@ func (c *checker) mergeRecord(item *badger.Item) error {
 	}
 	c.rep.Counts.MergeRecords++
 	var (
-		m    mergeRec
-		derr error
+		m      mergeRec
+		derr   error
+		ref    shred.Ref
+		sealed bool
 	)
-	if err := item.Value(func(v []byte) error { m, derr = decodeMergeRecord(id, v); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error {
+		ref, sealed = sealedRef(v)
+		m, derr = decodeMergeRecord(c.txn, id, key, v)
+		return nil
+	}); err != nil {
 		return err
 	}
 	if derr != nil {
-		c.merges[cidKey(id)] = mergeState{undecodable: true}
+		c.merges[cidKey(id)] = mergeState{undecodable: true, sealed: sealed, ref: ref}
 		c.undecodableRecord(key, derr)
 		return nil
 	}
+	c.sealedOrReported(key, sealed)
 	if c.isErased(id) {
 		c.problem(ProblemErasedRemains, "the merge record of an erased customer", string(key))
 	}
@@ -135,10 +147,10 @@ func (c *checker) mergeRecord(item *badger.Item) error {
 	}
 	if !herken.ValidID(m.target) || !herken.ValidID(m.SurvivorID) {
 		c.problem(ProblemUndecodableRecord, "the target or survivor id has the wrong shape", string(key))
-		c.merges[cidKey(id)] = mergeState{undecodable: true}
+		c.merges[cidKey(id)] = mergeState{undecodable: true, sealed: sealed, ref: ref}
 		return nil
 	}
-	c.merges[cidKey(id)] = mergeState{survivor: m.SurvivorID, target: m.target}
+	c.merges[cidKey(id)] = mergeState{survivor: m.SurvivorID, target: m.target, sealed: sealed, ref: ref}
 	c.add(&c.records[famTarget], string(targetKey(m.target, id)))
 	return nil
 }
@@ -246,7 +258,7 @@ func (c *checker) localiseCustomerIndexes(differs [famCount]bool) error {
 			return err
 		}
 		cu.ID = id
-		for _, k := range customerIndexKeys(cu) {
+		for _, k := range c.txn.s.customerIndexKeys(cu) {
 			f := customerIndexFamily(k)
 			if !differs[f] {
 				continue
@@ -282,7 +294,7 @@ func (c *checker) localiseCustomerIndexes(differs [famCount]bool) error {
 				return err
 			case !found:
 				c.problem(kinds[f], "names a customer that does not exist", redactKey(key))
-			case !containsKey(customerIndexKeys(cu), key):
+			case !containsKey(c.txn.s.customerIndexKeys(cu), key):
 				c.problem(kinds[f], "the customer's record implies no such entry", redactKey(key))
 			}
 			return nil

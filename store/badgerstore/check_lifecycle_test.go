@@ -8,8 +8,6 @@ import (
 
 	"github.com/herken/herken"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/herken/herken/store/storetest"
 )
 
@@ -101,7 +99,7 @@ func newLifeFixture(t *testing.T) *lifeFixture {
 }
 
 // editMerge rewrites a merge record.
-func editMerge(txn *badger.Txn, id string, fn func(m *mergeRec)) error {
+func editMerge(txn *tx, id string, fn func(m *mergeRec)) error {
 	m, err := getMerge(txn, id)
 	if err != nil {
 		return err
@@ -135,10 +133,10 @@ func TestCheckLifecycleClean(t *testing.T) {
 func TestCheckLifecycleCorruption(t *testing.T) {
 	tests := []struct {
 		name    string
-		corrupt func(f *lifeFixture, txn *badger.Txn) error
+		corrupt func(f *lifeFixture, txn *tx) error
 		want    []string
 	}{
-		{"target is a merged name (a chain)", func(f *lifeFixture, txn *badger.Txn) error {
+		{"target is a merged name (a chain)", func(f *lifeFixture, txn *tx) error {
 			if err := editMerge(txn, f.cor.ID, func(m *mergeRec) { m.target = f.bram.ID }); err != nil {
 				return err
 			}
@@ -147,7 +145,7 @@ func TestCheckLifecycleCorruption(t *testing.T) {
 			}
 			return txn.Set(targetKey(f.bram.ID, f.cor.ID), nil)
 		}, []string{ProblemMergeTargetNotLive, ProblemMergeChainBroken}},
-		{"target is another live customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"target is another live customer", func(f *lifeFixture, txn *tx) error {
 			if err := editMerge(txn, f.cor.ID, func(m *mergeRec) { m.target = f.anna.ID }); err != nil {
 				return err
 			}
@@ -156,7 +154,7 @@ func TestCheckLifecycleCorruption(t *testing.T) {
 			}
 			return txn.Set(targetKey(f.anna.ID, f.cor.ID), nil)
 		}, []string{ProblemMergeChainBroken}},
-		{"target erased", func(f *lifeFixture, txn *badger.Txn) error {
+		{"target erased", func(f *lifeFixture, txn *tx) error {
 			if err := editMerge(txn, f.cor.ID, func(m *mergeRec) { m.target = f.els.ID }); err != nil {
 				return err
 			}
@@ -165,134 +163,146 @@ func TestCheckLifecycleCorruption(t *testing.T) {
 			}
 			return txn.Set(targetKey(f.els.ID, f.cor.ID), nil)
 		}, []string{ProblemMergeTargetNotLive, ProblemMergeChainBroken}},
-		{"survivor links form a cycle", func(f *lifeFixture, txn *badger.Txn) error {
+		{"survivor links form a cycle", func(f *lifeFixture, txn *tx) error {
 			return editMerge(txn, f.bram.ID, func(m *mergeRec) { m.SurvivorID = f.cor.ID })
 		}, []string{ProblemMergeChainBroken, ProblemMergeChainBroken,
 			// Jan's identifiers that came with Bram name a merge into another now.
 			ProblemMergedFromMismatch, ProblemMergedFromMismatch, ProblemMergedFromMismatch}},
-		{"survivor link to nothing", func(f *lifeFixture, txn *badger.Txn) error {
+		{"survivor link to nothing", func(f *lifeFixture, txn *tx) error {
 			return editMerge(txn, f.cor.ID, func(m *mergeRec) { m.SurvivorID = herken.NewID() })
 		}, []string{ProblemMergeChainBroken}},
-		{"merged name has a customer record", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merged name has a customer record", func(f *lifeFixture, txn *tx) error {
 			c := herken.Customer{ID: f.bram.ID, DisplayName: "Bram", CreateTime: checkEpoch, UpdateTime: checkEpoch}
 			if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
 				return err
 			}
 			return reindexCustomer(txn, nil, &c)
 		}, []string{ProblemMergedLive}},
-		{"target entry deleted", func(f *lifeFixture, txn *badger.Txn) error {
+		{"target entry deleted", func(f *lifeFixture, txn *tx) error {
 			return txn.Delete(targetKey(f.jan.ID, f.cor.ID))
 		}, []string{ProblemTargetIndexMismatch}},
-		{"stray target entry", func(f *lifeFixture, txn *badger.Txn) error {
+		{"stray target entry", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(targetKey(f.anna.ID, f.cor.ID), nil)
 		}, []string{ProblemTargetIndexMismatch}},
-		{"undecodable merge record", func(f *lifeFixture, txn *badger.Txn) error {
+		{"undecodable merge record", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(mergeKey(f.bram.ID), []byte{0xff, 0xff, 0x01})
 		}, []string{ProblemUndecodableRecord}},
-		{"merge record under another name", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merge record under another name", func(f *lifeFixture, txn *tx) error {
 			return editMerge(txn, f.cor.ID, func(m *mergeRec) { m.Merged.ID = f.bram.ID })
 		}, []string{ProblemRecordKeyMismatch}},
-		{"merged_from names no merge", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merged_from names no merge", func(f *lifeFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) {
 				c.Identifiers[c.IdentifierIndex(bramEmail)].MergedFrom = herken.NewID()
 			})
 		}, []string{ProblemMergedFromMismatch}},
-		{"merged_from names a live customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merged_from names a live customer", func(f *lifeFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.Identifiers[0].MergedFrom = f.anna.ID })
 		}, []string{ProblemMergedFromMismatch}},
-		{"erased customer has a record", func(f *lifeFixture, txn *badger.Txn) error {
+		{"erased customer has a record", func(f *lifeFixture, txn *tx) error {
 			c := herken.Customer{ID: f.els.ID, CreateTime: checkEpoch, UpdateTime: checkEpoch}
+			if err := sealAsNew(txn, f.els.ID); err != nil {
+				return err
+			}
 			if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
 				return err
 			}
 			return reindexCustomer(txn, nil, &c) // u/ only
 		}, []string{ProblemErasedRemains, ProblemErasedRemains}},
-		{"erased customer's interaction left", func(f *lifeFixture, txn *badger.Txn) error {
+		{"erased customer's interaction left", func(f *lifeFixture, txn *tx) error {
+			if err := sealAsNew(txn, f.els.ID); err != nil {
+				return err
+			}
 			return putInteraction(txn, nil, herken.Interaction{ID: herken.NewID(), CustomerID: f.els.ID, Channel: herken.ChannelPhone,
 				OccurTime: checkEpoch, Summary: "niet gewist"})
 		}, []string{ProblemErasedRemains, ProblemErasedRemains, ProblemErasedRemains}}, // h/ j/ t/
-		{"erased customer's promise left", func(f *lifeFixture, txn *badger.Txn) error {
+		{"erased customer's promise left", func(f *lifeFixture, txn *tx) error {
+			if err := sealAsNew(txn, f.els.ID); err != nil {
+				return err
+			}
 			return putPromiseRecord(txn, f.elsPromise) // its index entries missing are no problem of their own
 		}, []string{ProblemErasedRemains, ProblemErasedRemains}}, // p/ q/
-		{"erased customer's due entry left", func(f *lifeFixture, txn *badger.Txn) error {
+		{"erased customer's due entry left", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(dueKey(f.elsPromise), nil) // d/ sorts before e/
 		}, []string{ProblemErasedRemains}},
-		{"erased customer still holds an identifier", func(f *lifeFixture, txn *badger.Txn) error {
+		{"erased customer still holds an identifier", func(f *lifeFixture, txn *tx) error {
 			return putHolders(txn, landline, []string{f.anna.ID, f.pieter.ID, f.els.ID})
 		}, []string{ProblemErasedRemains}},
-		{"request record of an erased customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"request record of an erased customer", func(f *lifeFixture, txn *tx) error {
 			return putRequest(txn, herken.Idempotency{Key: "req-els", Fingerprint: []byte("x"), TTL: time.Hour}, f.els.ID)
 		}, []string{ProblemErasedRemains, ProblemErasedRemains}}, // r/ y/
-		{"tag entry of an erased customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"tag entry of an erased customer", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(tagKey("demo", f.els.ID), nil) // a/ sorts before e/
 		}, []string{ProblemErasedRemains}},
-		{"merge target entry of an erased customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merge target entry of an erased customer", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(targetKey(f.els.ID, f.dora.ID), nil)
 		}, []string{ProblemErasedRemains}},
-		{"merge record of an erased customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"merge record of an erased customer", func(f *lifeFixture, txn *tx) error {
 			b, err := getMergeBytes(txn, f.cor.ID)
 			if err != nil {
 				return err
 			}
 			// A copy of Cor's record under Dora's name: merged into Bram,
 			// pointing at Jan, indexed — but Dora was erased.
-			m, err := decodeMergeRecord(f.cor.ID, b)
+			m, err := decodeMergeRecord(txn, f.cor.ID, mergeKey(f.cor.ID), b)
 			if err != nil {
 				return err
 			}
 			m.Merged.ID = f.dora.ID
+			if err := sealAsNew(txn, f.dora.ID); err != nil {
+				return err
+			}
 			if err := putMerge(txn, f.dora.ID, m); err != nil {
 				return err
 			}
 			return txn.Set(targetKey(f.jan.ID, f.dora.ID), nil)
 		}, []string{ProblemErasedRemains}},
-		{"journal entry deleted", func(f *lifeFixture, txn *badger.Txn) error {
+		{"journal entry deleted", func(f *lifeFixture, txn *tx) error {
 			return txn.Delete(journalKey(checkEpoch.Add(4*time.Hour), f.dora.ID))
 		}, []string{ProblemJournalMismatch}},
-		{"journal names a customer not erased", func(f *lifeFixture, txn *badger.Txn) error {
+		{"journal names a customer not erased", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(journalKey(checkEpoch, f.anna.ID), nil)
 		}, []string{ProblemJournalMismatch}},
-		{"tag entry deleted", func(f *lifeFixture, txn *badger.Txn) error {
+		{"tag entry deleted", func(f *lifeFixture, txn *tx) error {
 			return txn.Delete(tagKey("demo", f.anna.ID))
 		}, []string{ProblemTagIndexMismatch}},
-		{"stray tag-by-time entry", func(f *lifeFixture, txn *badger.Txn) error {
+		{"stray tag-by-time entry", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(tagTimeKey("vip", checkEpoch, f.anna.ID), nil)
 		}, []string{ProblemTagIndexMismatch}},
-		{"update entry at the wrong time", func(f *lifeFixture, txn *badger.Txn) error {
+		{"update entry at the wrong time", func(f *lifeFixture, txn *tx) error {
 			if err := txn.Delete(updateKey(f.anna.UpdateTime, f.anna.ID)); err != nil {
 				return err
 			}
 			return txn.Set(updateKey(f.anna.UpdateTime.Add(time.Second), f.anna.ID), nil)
 		}, []string{ProblemUpdateIndexMismatch, ProblemUpdateIndexMismatch}},
-		{"name entry deleted", func(f *lifeFixture, txn *badger.Txn) error {
-			return txn.Delete(namePrefixKey("an", f.anna.ID))
+		{"name entry deleted", func(f *lifeFixture, txn *tx) error {
+			return txn.Delete(txn.s.namePrefixKey("an", f.anna.ID))
 		}, []string{ProblemNameIndexMismatch}},
-		{"name entry of another name", func(f *lifeFixture, txn *badger.Txn) error {
-			return txn.Set(namePrefixKey("ja", f.anna.ID), nil)
+		{"name entry of another name", func(f *lifeFixture, txn *tx) error {
+			return txn.Set(txn.s.namePrefixKey("ja", f.anna.ID), nil)
 		}, []string{ProblemNameIndexMismatch}},
-		{"name entry of a missing customer", func(f *lifeFixture, txn *badger.Txn) error {
-			return txn.Set(namePrefixKey("ja", herken.NewID()), nil)
+		{"name entry of a missing customer", func(f *lifeFixture, txn *tx) error {
+			return txn.Set(txn.s.namePrefixKey("ja", herken.NewID()), nil)
 		}, []string{ProblemNameIndexMismatch}},
-		{"display name changed without its index", func(f *lifeFixture, txn *badger.Txn) error {
+		{"display name changed without its index", func(f *lifeFixture, txn *tx) error {
 			return editCustomer(txn, f.anna.ID, func(c *customerRec) { c.DisplayName = "Ans" })
 		}, []string{ProblemNameIndexMismatch, ProblemNameIndexMismatch, ProblemNameIndexMismatch}}, // ans missing; ann, anna stray
-		{"request entry deleted", func(f *lifeFixture, txn *badger.Txn) error {
+		{"request entry deleted", func(f *lifeFixture, txn *tx) error {
 			return txn.Delete(requestIndexKey(f.jan.ID, "req-jan"))
 		}, []string{ProblemRequestIndexMismatch}},
-		{"request entry under another customer", func(f *lifeFixture, txn *badger.Txn) error {
+		{"request entry under another customer", func(f *lifeFixture, txn *tx) error {
 			return txn.Set(requestIndexKey(f.anna.ID, "req-jan"), nil)
 		}, []string{ProblemRequestIndexMismatch}},
-		{"malformed name entry", func(f *lifeFixture, txn *badger.Txn) error {
+		{"malformed name entry", func(f *lifeFixture, txn *tx) error {
 			return txn.Set([]byte(prefixName+"Anna/"+f.anna.ID), nil)
 		}, []string{ProblemMalformedKey}},
-		{"malformed erased key", func(f *lifeFixture, txn *badger.Txn) error {
+		{"malformed erased key", func(f *lifeFixture, txn *tx) error {
 			return txn.Set([]byte(prefixErased+"anna@example.nl"), nil)
 		}, []string{ProblemMalformedKey}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newLifeFixture(t)
-			f.update(t, func(txn *badger.Txn) error { return tc.corrupt(f, txn) })
+			f.update(t, func(txn *tx) error { return tc.corrupt(f, txn) })
 			rep := mustCheck(t, f.s)
 			want := slices.Clone(tc.want)
 			slices.Sort(want)
@@ -303,7 +313,7 @@ func TestCheckLifecycleCorruption(t *testing.T) {
 	}
 }
 
-func getMergeBytes(txn *badger.Txn, id string) ([]byte, error) {
+func getMergeBytes(txn *tx, id string) ([]byte, error) {
 	item, err := txn.Get(mergeKey(id))
 	if err != nil {
 		return nil, err

@@ -13,8 +13,6 @@ import (
 
 	"github.com/herken/herken"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
 	"github.com/herken/herken/store/storetest"
@@ -147,9 +145,9 @@ func newCheckFixture(t *testing.T) *checkFixture {
 	return f
 }
 
-func (f *checkFixture) update(t *testing.T, fn func(txn *badger.Txn) error) {
+func (f *checkFixture) update(t *testing.T, fn func(txn *tx) error) {
 	t.Helper()
-	if err := f.s.db.Update(fn); err != nil {
+	if err := f.s.testUpdate(fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -191,7 +189,7 @@ func TestCheckClean(t *testing.T) {
 		Customers: 4, IdentifierIndex: 8, IdentifierLinks: 10,
 		Interactions: 6, InteractionLocators: 6, TimeIndex: 6, FeedbackIndex: 1,
 		Promises: 6, PromiseLocators: 6, OpenPromises: 3, DueIndex: 3, OwnerIndex: 1,
-		Requests: 3, RequestIndex: 3, Meta: 2,
+		Requests: 3, RequestIndex: 3, Meta: 2, KeyRefs: 4,
 		TagIndex: 4, TagTimeIndex: 4, UpdateIndex: 4, NameIndex: 3 + 4 + 6 + 4, // Jan, Anna, Pieter, Stil
 	}
 	if rep.Counts != want {
@@ -203,7 +201,7 @@ func TestCheckClean(t *testing.T) {
 }
 
 // editCustomer rewrites a stored customer record, summaries and all.
-func editCustomer(txn *badger.Txn, id string, fn func(c *customerRec)) error {
+func editCustomer(txn *tx, id string, fn func(c *customerRec)) error {
 	c, err := getCustomerRec(txn, id)
 	if err != nil {
 		return err
@@ -212,7 +210,7 @@ func editCustomer(txn *badger.Txn, id string, fn func(c *customerRec)) error {
 	return putCustomer(txn, c)
 }
 
-func addIdentifier(txn *badger.Txn, id string, ident identity.Identifier) error {
+func addIdentifier(txn *tx, id string, ident identity.Identifier) error {
 	return editCustomer(txn, id, func(c *customerRec) {
 		c.Identifiers = append(c.Identifiers, herken.LinkedIdentifier{Identifier: ident, LinkTime: checkEpoch})
 	})
@@ -220,7 +218,7 @@ func addIdentifier(txn *badger.Txn, id string, ident identity.Identifier) error 
 
 // deleteCustomer deletes a customer's record and its list-index entries,
 // nothing else.
-func deleteCustomer(txn *badger.Txn, c herken.Customer) error {
+func deleteCustomer(txn *tx, c herken.Customer) error {
 	if err := reindexCustomer(txn, &c, nil); err != nil {
 		return err
 	}
@@ -228,8 +226,8 @@ func deleteCustomer(txn *badger.Txn, c herken.Customer) error {
 }
 
 // putPromiseRecord writes a promise record and its locator, nothing else.
-func putPromiseRecord(txn *badger.Txn, p herken.Promise) error {
-	b, err := encodePromise(p.CustomerID, p)
+func putPromiseRecord(txn *tx, p herken.Promise) error {
+	b, err := encodePromise(txn, p.CustomerID, promiseKey(p), p)
 	if err != nil {
 		return err
 	}
@@ -241,7 +239,7 @@ func putPromiseRecord(txn *badger.Txn, p herken.Promise) error {
 
 // deleteInteraction deletes an interaction with its locator and index
 // entries, as a purge would, leaving its customer's summary alone.
-func deleteInteraction(txn *badger.Txn, in herken.Interaction) error {
+func deleteInteraction(txn *tx, in herken.Interaction) error {
 	for _, k := range append(interactionIndexKeys(in), interactionKey(in), interactionLocator(in.CustomerID, in.ID)) {
 		if err := txn.Delete(k); err != nil {
 			return err
@@ -260,49 +258,52 @@ func TestCheckFindsCorruption(t *testing.T) {
 	garbage := []byte{0xff, 0xff, 0xff, 0x01, 0x02}
 	tests := []struct {
 		name    string
-		corrupt func(t *testing.T, f *checkFixture, txn *badger.Txn) error
+		corrupt func(t *testing.T, f *checkFixture, txn *tx) error
 		want    []string
 	}{
-		{"index entry deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
-			return txn.Delete(identifierKey(janEmail))
+		{"index entry deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
+			return txn.Delete(txn.s.identifierKey(janEmail))
 		}, []string{ProblemIdentifierNotIndexed}},
-		{"dangling holder", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"dangling holder", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putHolders(txn, landline, []string{f.anna.ID, f.pieter.ID, herken.NewID()})
 		}, []string{ProblemIndexMissingCustomer}},
-		{"holder does not list the identifier", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"holder does not list the identifier", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putHolders(txn, annaEmail, []string{f.anna.ID, f.jan.ID})
 		}, []string{ProblemIndexHolderMismatch}},
-		{"index names another customer", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"index names another customer", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putHolders(txn, janEmail, []string{f.anna.ID})
 		}, []string{ProblemIdentifierNotIndexed, ProblemIndexHolderMismatch}},
-		{"duplicate holder", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"duplicate holder", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putHolders(txn, landline, []string{f.anna.ID, f.pieter.ID, f.anna.ID})
 		}, []string{ProblemIndexDuplicateHolder}},
-		{"empty index entry", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
-			return txn.Set(identifierKey(storetest.Phone("+31101234567")), nil)
+		{"empty index entry", func(t *testing.T, f *checkFixture, txn *tx) error {
+			return txn.Set(txn.s.identifierKey(storetest.Phone("+31101234567")), nil)
 		}, []string{ProblemIndexEmpty}},
-		{"exclusive identifier shared", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"exclusive identifier shared", func(t *testing.T, f *checkFixture, txn *tx) error {
 			if err := addIdentifier(txn, f.anna.ID, janCRM); err != nil {
 				return err
 			}
 			return putHolders(txn, janCRM, []string{f.jan.ID, f.anna.ID})
 		}, []string{ProblemExclusiveShared}},
-		{"exclusive social handle shared", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"exclusive social handle shared", func(t *testing.T, f *checkFixture, txn *tx) error {
 			if err := addIdentifier(txn, f.anna.ID, janX); err != nil {
 				return err
 			}
 			return putHolders(txn, janX, []string{f.jan.ID, f.anna.ID})
 		}, []string{ProblemExclusiveShared}},
-		{"whatsapp number shared is fine", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"whatsapp number shared is fine", func(t *testing.T, f *checkFixture, txn *tx) error {
 			if err := addIdentifier(txn, f.jan.ID, pieterApp); err != nil {
 				return err
 			}
 			return putHolders(txn, pieterApp, []string{f.pieter.ID, f.jan.ID})
 		}, nil},
-		{"holders over limit", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"holders over limit", func(t *testing.T, f *checkFixture, txn *tx) error {
 			var ids []string
 			for i := 0; i <= herken.MaxHoldersPerIdentity; i++ {
 				c := storetest.NewCustomer(fmt.Sprint("huisgenoot ", i), limitPhone)
+				if err := giveKey(txn, c.ID); err != nil {
+					return err
+				}
 				if err := putCustomer(txn, customerRec{Customer: c}); err != nil {
 					return err
 				}
@@ -313,38 +314,38 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return putHolders(txn, limitPhone, ids)
 		}, []string{ProblemHoldersOverLimit}},
-		{"customer lists an identifier twice", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"customer lists an identifier twice", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return addIdentifier(txn, f.jan.ID, janEmail)
 		}, []string{ProblemIdentifierDuplicate}},
-		{"customer deleted, history kept", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"customer deleted, history kept", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return deleteCustomer(txn, f.quiet)
 		}, []string{ProblemHistoryOrphan}},
-		{"customer deleted, index, history and promises kept", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"customer deleted, index, history and promises kept", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return deleteCustomer(txn, f.anna)
 		}, []string{ProblemHistoryOrphan, ProblemHistoryOrphan, ProblemIndexMissingCustomer, ProblemIndexMissingCustomer,
 			ProblemIndexMissingCustomer, ProblemPromiseOrphan}},
-		{"promise KEPT in p/, open indexes left", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise KEPT in p/, open indexes left", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.unowned
 			p.State = herken.PromiseKept
 			return putPromiseRecord(txn, p)
 		}, []string{ProblemDueIndexMismatch, ProblemOpenIndexMismatch, ProblemOpenCountMismatch}},
-		{"owned promise KEPT in p/, open indexes left", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"owned promise KEPT in p/, open indexes left", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.owned
 			p.State = herken.PromiseKept
 			return putPromiseRecord(txn, p)
 		}, []string{ProblemDueIndexMismatch, ProblemOpenIndexMismatch, ProblemOwnerIndexMismatch, ProblemOpenCountMismatch}},
-		{"promise reopened in p/ without indexes", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise reopened in p/ without indexes", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.cancelled
 			p.State = herken.PromiseOpen
 			return putPromiseRecord(txn, p)
 		}, []string{ProblemDueIndexMismatch, ProblemOpenIndexMismatch, ProblemOwnerIndexMismatch, ProblemOpenCountMismatch}},
-		{"open entry deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"open entry deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(openKey(f.unowned))
 		}, []string{ProblemOpenIndexMismatch}},
-		{"due entry deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"due entry deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(dueKey(f.owned))
 		}, []string{ProblemDueIndexMismatch}},
-		{"owner entry under another owner", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"owner entry under another owner", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.owned
 			p.Owner = "team-verkoop"
 			if err := txn.Delete(ownerKey(f.owned)); err != nil {
@@ -352,14 +353,14 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return txn.Set(ownerKey(p), nil)
 		}, []string{ProblemOwnerIndexMismatch, ProblemOwnerIndexMismatch}},
-		{"time entry deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"time entry deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(timeKey(f.janMail))
 		}, []string{ProblemTimeIndexMismatch}},
-		{"stray time entry", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"stray time entry", func(t *testing.T, f *checkFixture, txn *tx) error {
 			at := checkEpoch.Add(-time.Minute)
 			return txn.Set(timeKey(herken.Interaction{ID: herken.NewID(), CustomerID: f.jan.ID, OccurTime: at}), nil)
 		}, []string{ProblemTimeIndexMismatch}},
-		{"time entry at the wrong time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"time entry at the wrong time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			moved := f.janMail
 			moved.OccurTime = moved.OccurTime.Add(time.Second)
 			if err := txn.Delete(timeKey(f.janMail)); err != nil {
@@ -367,13 +368,13 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return txn.Set(timeKey(moved), nil)
 		}, []string{ProblemTimeIndexMismatch, ProblemTimeIndexMismatch}},
-		{"feedback entry deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"feedback entry deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(feedbackKey(f.janCall))
 		}, []string{ProblemFeedbackIndexMismatch}},
-		{"feedback entry for answered feedback", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"feedback entry for answered feedback", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(feedbackKey(f.janAnswered), nil)
 		}, []string{ProblemFeedbackIndexMismatch}},
-		{"interaction of a promise deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction of a promise deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			// Deleted as a purge would, summaries and all, but it is not the
 			// oldest: retention does not explain it.
 			if err := deleteInteraction(txn, f.janMail); err != nil {
@@ -389,81 +390,84 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return putCustomer(txn, c)
 		}, []string{ProblemPromiseInteractionMissing}},
-		{"interaction deleted, summaries left", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction deleted, summaries left", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return deleteInteraction(txn, f.janAnswered)
 		}, []string{ProblemInteractionCountMismatch, ProblemRecentMismatch}},
-		{"interaction count off", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction count off", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.count++ })
 		}, []string{ProblemInteractionCountMismatch}},
-		{"open-promise count off", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"open-promise count off", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.openPromises-- })
 		}, []string{ProblemOpenCountMismatch}},
-		{"recent copy stale", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"recent copy stale", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.recent[1].Summary = "oud" })
 		}, []string{ProblemRecentMismatch}},
-		{"recent copy missing", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"recent copy missing", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.recent = c.recent[1:] })
 		}, []string{ProblemRecentMismatch}},
-		{"recent copies without history", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"recent copies without history", func(t *testing.T, f *checkFixture, txn *tx) error {
 			jan, err := getCustomerRec(txn, f.jan.ID)
 			if err != nil {
 				return err
 			}
 			return editCustomer(txn, f.pieter.ID, func(c *customerRec) { c.recent = jan.recent })
 		}, []string{ProblemRecentMismatch}},
-		{"request names a missing interaction", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names a missing interaction", func(t *testing.T, f *checkFixture, txn *tx) error {
 			// An id, no time: nothing says retention took it.
 			return putRequest(txn, herken.Idempotency{Key: "req-lost", Fingerprint: []byte("x"), TTL: time.Hour},
 				f.jan.ID+"/"+herken.NewID())
 		}, []string{ProblemRequestOrphan}},
-		{"request names a missing interaction newer than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names a missing interaction newer than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putRequestRecord(txn, herken.Idempotency{Key: "req-lost", Fingerprint: []byte("x"), TTL: time.Hour},
 				&recordpb.RequestRecord{ResultId: f.jan.ID + "/" + herken.NewID(), InteractionOccurTime: checkEpoch.Add(-time.Minute).UnixNano()})
 		}, []string{ProblemRequestOrphan}},
-		{"request names an interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names an interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			// Retention explains it.
 			return putRequestRecord(txn, herken.Idempotency{Key: "req-old", Fingerprint: []byte("x"), TTL: time.Hour},
 				&recordpb.RequestRecord{ResultId: f.jan.ID + "/" + herken.NewID(), InteractionOccurTime: checkEpoch.Add(-5 * time.Hour).UnixNano()})
 		}, nil},
-		{"request names a format-2 interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names a format-2 interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putRequest(txn, herken.Idempotency{Key: "req-old", Fingerprint: []byte("x"), TTL: time.Hour},
 				f.jan.ID+"/"+format2ID(checkEpoch.Add(-5*time.Hour)))
 		}, nil},
-		{"request names a format-2 interaction newer than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names a format-2 interaction newer than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putRequest(txn, herken.Idempotency{Key: "req-lost", Fingerprint: []byte("x"), TTL: time.Hour},
 				f.jan.ID+"/"+format2ID(checkEpoch.Add(-time.Minute)))
 		}, []string{ProblemRequestOrphan}},
-		{"promise names a missing interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise names a missing interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := promiseRec{Promise: f.unowned, interactionOccur: checkEpoch.Add(-5 * time.Hour)}
 			p.InteractionID = herken.NewID()
-			b, err := encodePromiseRec(p.CustomerID, p)
+			b, err := encodePromiseRec(txn, p.CustomerID, promiseKey(p.Promise), p)
 			if err != nil {
 				return err
 			}
 			return txn.Set(promiseKey(p.Promise), b)
 		}, nil},
-		{"promise names a missing interaction at an unknown time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise names a missing interaction at an unknown time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.unowned
 			p.InteractionID = herken.NewID()
 			return putPromiseRecord(txn, p)
 		}, []string{ProblemPromiseInteractionMissing}},
-		{"promise names a missing format-2 interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise names a missing format-2 interaction older than the oldest", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.unowned
 			p.InteractionID = format2ID(checkEpoch.Add(-5 * time.Hour))
 			return putPromiseRecord(txn, p)
 		}, nil},
-		{"request names a missing customer", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"request names a missing customer", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return putRequest(txn, herken.Idempotency{Key: "req-gone", Fingerprint: []byte("x"), TTL: time.Hour}, herken.NewID())
 		}, []string{ProblemRequestOrphan}},
-		{"promise of a missing customer", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise of a missing customer", func(t *testing.T, f *checkFixture, txn *tx) error {
 			p := f.kept
 			p.CustomerID = herken.NewID()
+			if err := sealAsNew(txn, p.CustomerID); err != nil {
+				return err
+			}
 			return putPromiseRecord(txn, p)
 		}, []string{ProblemPromiseOrphan}},
-		{"interaction under another id", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction under another id", func(t *testing.T, f *checkFixture, txn *tx) error {
 			copied := f.janMail
 			copied.ID = herken.NewID()
-			b, err := encodeInteraction(f.jan.ID, f.janMail)
+			b, err := encodeInteraction(txn, f.jan.ID, interactionKey(copied), f.janMail)
 			if err != nil {
 				return err
 			}
@@ -475,12 +479,12 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return txn.Set(timeKey(copied), nil)
 		}, []string{ProblemRecordKeyMismatch, ProblemInteractionCountMismatch, ProblemRecentMismatch}},
-		{"promise due time moved without its key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise due time moved without its key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			// The record and its open-promise entries say the new due time,
 			// the p/ key (and its locator) the old one: lists are out of order.
 			moved := f.owned
 			moved.DueTime = moved.DueTime.Add(time.Hour)
-			b, err := encodePromise(moved.CustomerID, moved)
+			b, err := encodePromise(txn, moved.CustomerID, promiseKey(f.owned), moved)
 			if err != nil {
 				return err
 			}
@@ -499,10 +503,10 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return nil
 		}, []string{ProblemIDTimeMismatch}},
-		{"interaction occur time moved without its key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction occur time moved without its key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			moved := f.quietNote
 			moved.OccurTime = moved.OccurTime.Add(time.Minute)
-			b, err := encodeInteraction(moved.CustomerID, moved)
+			b, err := encodeInteraction(txn, moved.CustomerID, interactionKey(f.quietNote), moved)
 			if err != nil {
 				return err
 			}
@@ -517,53 +521,53 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return editCustomer(txn, f.quiet.ID, func(c *customerRec) { c.recent[0] = moved; c.LastContactTime = moved.OccurTime })
 		}, []string{ProblemIDTimeMismatch}},
-		{"last contact behind", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"last contact behind", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return editCustomer(txn, f.jan.ID, func(c *customerRec) { c.LastContactTime = checkEpoch.Add(-10 * time.Hour) })
 		}, []string{ProblemLastContactBehind}},
-		{"garbage customer", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"garbage customer", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(customerKey(f.jan.ID), garbage)
 		}, []string{ProblemUndecodableRecord}},
-		{"customer of a future format", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"customer of a future format", func(t *testing.T, f *checkFixture, txn *tx) error {
 			b, err := marshalOpts.Marshal(&recordpb.CustomerRecord{Format: 2, Id: f.anna.ID})
 			if err != nil {
 				return err
 			}
 			return txn.Set(customerKey(f.anna.ID), b)
 		}, []string{ProblemUndecodableRecord}},
-		{"garbage interaction", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"garbage interaction", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(interactionKey(f.janCall), garbage)
 		}, []string{ProblemUndecodableRecord}},
-		{"garbage promise", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"garbage promise", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(promiseKey(f.owned), garbage)
 		}, []string{ProblemUndecodableRecord}},
-		{"garbage index entry", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
-			return txn.Set(identifierKey(landline), garbage)
+		{"garbage index entry", func(t *testing.T, f *checkFixture, txn *tx) error {
+			return txn.Set(txn.s.identifierKey(landline), garbage)
 		}, []string{ProblemUndecodableRecord}},
-		{"garbage request", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"garbage request", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(requestKey("req-jan"), garbage)
 		}, []string{ProblemUndecodableRecord}},
-		{"unknown prefix", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"unknown prefix", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte("z/+31612345678"), []byte("jan@example.nl"))
 		}, []string{ProblemUnknownKey}},
-		{"unknown meta key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"unknown meta key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte("m/extra"), nil)
 		}, []string{ProblemUnknownKey}},
-		{"key without a prefix", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"key without a prefix", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte("+31612345678"), nil)
 		}, []string{ProblemUnknownKey}},
-		{"malformed history key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"malformed history key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte("h/jan@example.nl/1"), garbage)
 		}, []string{ProblemMalformedKey}},
-		{"format-2 history key left behind", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"format-2 history key left behind", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte(prefixHistory+f.jan.ID+"/"+format2ID(checkEpoch)), garbage)
 		}, []string{ProblemMalformedKey}},
-		{"format-2 open entry instead of the format-3 one", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"format-2 open entry instead of the format-3 one", func(t *testing.T, f *checkFixture, txn *tx) error {
 			if err := txn.Delete(openKey(f.unowned)); err != nil {
 				return err
 			}
 			return txn.Set([]byte(prefixOpen+f.jan.ID+"/"+f.unowned.ID), nil)
 		}, []string{ProblemMalformedKey, ProblemOpenIndexMismatch}},
-		{"open entry at another due time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"open entry at another due time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			moved := f.unowned
 			moved.DueTime = moved.DueTime.Add(time.Minute)
 			if err := txn.Delete(openKey(f.unowned)); err != nil {
@@ -571,49 +575,49 @@ func TestCheckFindsCorruption(t *testing.T) {
 			}
 			return txn.Set(openKey(moved), nil)
 		}, []string{ProblemOpenIndexMismatch, ProblemOpenIndexMismatch}},
-		{"interaction locator deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction locator deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(interactionLocator(f.quiet.ID, f.quietNote.ID))
 		}, []string{ProblemInteractionLocatorMismatch}},
-		{"stray interaction locator", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"stray interaction locator", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(interactionLocator(f.jan.ID, herken.NewID()), []byte(newestHex(checkEpoch)))
 		}, []string{ProblemInteractionLocatorMismatch}},
-		{"interaction locator holds another time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction locator holds another time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			// The record has no locator that finds it, and the locator names
 			// no record: both sides are named.
 			return txn.Set(interactionLocator(f.quiet.ID, f.quietNote.ID), []byte(newestHex(checkEpoch)))
 		}, []string{ProblemInteractionLocatorMismatch, ProblemInteractionLocatorMismatch}},
-		{"interaction locator holds no time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"interaction locator holds no time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(interactionLocator(f.quiet.ID, f.quietNote.ID), []byte("yesterday"))
 		}, []string{ProblemInteractionLocatorMismatch, ProblemInteractionLocatorMismatch}},
-		{"promise locator deleted", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise locator deleted", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete(promiseLocator(f.jan.ID, f.kept.ID))
 		}, []string{ProblemPromiseLocatorMismatch}},
-		{"stray promise locator", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"stray promise locator", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(promiseLocator(f.jan.ID, herken.NewID()), []byte(timeHex(checkEpoch)))
 		}, []string{ProblemPromiseLocatorMismatch}},
-		{"promise locator holds another due time", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"promise locator holds another due time", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set(promiseLocator(f.jan.ID, f.kept.ID), []byte(timeHex(checkEpoch)))
 		}, []string{ProblemPromiseLocatorMismatch, ProblemPromiseLocatorMismatch}},
-		{"malformed locator key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"malformed locator key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte(prefixLocateIn+f.jan.ID+"/"+newestHex(checkEpoch)+"/"+f.janCall.ID), []byte(newestHex(checkEpoch)))
 		}, []string{ProblemMalformedKey}},
-		{"malformed time key", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"malformed time key", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte("t/yesterday/"+f.jan.ID+"/"+f.janCall.ID), nil)
 		}, []string{ProblemMalformedKey}},
-		{"secret missing", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"secret missing", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete([]byte(keySecret))
 		}, []string{ProblemSecretMissing}},
-		{"format missing", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"format missing", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Delete([]byte(keyFormat))
 		}, []string{ProblemFormatMissing}},
-		{"format unsupported", func(t *testing.T, f *checkFixture, txn *badger.Txn) error {
+		{"format unsupported", func(t *testing.T, f *checkFixture, txn *tx) error {
 			return txn.Set([]byte(keyFormat), []byte("99"))
 		}, []string{ProblemFormatUnsupported}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newCheckFixture(t)
-			f.update(t, func(txn *badger.Txn) error { return tc.corrupt(t, f, txn) })
+			f.update(t, func(txn *tx) error { return tc.corrupt(t, f, txn) })
 			rep := mustCheck(t, f.s)
 			want := slices.Clone(tc.want)
 			slices.Sort(want)
@@ -666,7 +670,7 @@ func TestPromiseKeepsInteractionTime(t *testing.T) {
 	read := func(p herken.Promise) promiseRec {
 		t.Helper()
 		var pr promiseRec
-		err := f.s.db.View(func(txn *badger.Txn) error {
+		err := f.s.testView(func(txn *tx) error {
 			var err error
 			pr, err = getPromiseRec(txn, p.CustomerID, p.ID)
 			return err
@@ -702,9 +706,9 @@ func TestPromiseKeepsInteractionTime(t *testing.T) {
 // quotes any of them.
 func TestCheckReportHasNoPersonalData(t *testing.T) {
 	f := newCheckFixture(t)
-	f.update(t, func(txn *badger.Txn) error {
+	f.update(t, func(txn *tx) error {
 		steps := []func() error{
-			func() error { return txn.Delete(identifierKey(janEmail)) },                             // not indexed
+			func() error { return txn.Delete(txn.s.identifierKey(janEmail)) },                       // not indexed
 			func() error { return putHolders(txn, janPhone, []string{f.jan.ID, "jan@example.nl"}) }, // malformed holder
 			func() error { return putHolders(txn, janCRM, []string{f.jan.ID, f.anna.ID}) },          // exclusive shared
 			func() error { return putHolders(txn, janX, []string{f.jan.ID, f.jan.ID}) },             // duplicate
@@ -757,7 +761,7 @@ func TestCheckReportHasNoPersonalData(t *testing.T) {
 func TestCheckBoundsTheProblemList(t *testing.T) {
 	f := newCheckFixture(t)
 	const n = maxProblems + 200
-	f.update(t, func(txn *badger.Txn) error {
+	f.update(t, func(txn *tx) error {
 		for i := range n {
 			at := checkEpoch.Add(time.Duration(i) * time.Second)
 			if err := txn.Set(timeKey(herken.Interaction{ID: herken.NewID(), CustomerID: f.jan.ID, OccurTime: at}), nil); err != nil {
@@ -777,7 +781,7 @@ func TestCheckBoundsTheProblemList(t *testing.T) {
 
 func TestCheckContextCancelled(t *testing.T) {
 	f := newCheckFixture(t)
-	f.update(t, func(txn *badger.Txn) error {
+	f.update(t, func(txn *tx) error {
 		for i := range 5000 {
 			if err := txn.Set(fmt.Appendf(nil, "c/%016d", i), nil); err != nil {
 				return err

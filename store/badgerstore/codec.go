@@ -90,17 +90,22 @@ const recentInline = herken.DefaultRecentLimit
 // Every stored value that holds personal data — customer, interaction,
 // promise and merge records — is encoded and decoded by the functions
 // below, which are told the customer the value belongs to (for a merge
-// record, the merged customer): the one place where a value and its owner
-// meet, so that sealing each customer's values under its own key can be
-// added here and nowhere else. Nothing else marshals those records.
+// record, the merged customer) and the key it is stored under: the one
+// place where a value and its owner meet, and where it is sealed under the
+// owner's data key (sealing.go) bound to both. Nothing else marshals those
+// records.
 
-// encodeCustomer encodes customer id's record.
-func encodeCustomer(id string, c customerRec) ([]byte, error) {
-	return marshalOpts.Marshal(customerToRecord(c))
+// encodeCustomer encodes and seals a customer record stored at key.
+func encodeCustomer(txn *tx, key []byte, c customerRec) ([]byte, error) {
+	return txn.seal(c.ID, key, customerToRecord(c))
 }
 
-// decodeCustomer decodes customer id's record.
-func decodeCustomer(id string, b []byte) (customerRec, error) {
+// decodeCustomer opens and decodes customer id's record stored at key.
+func decodeCustomer(txn *tx, id string, key, b []byte) (customerRec, error) {
+	b, err := txn.open(id, key, b)
+	if err != nil {
+		return customerRec{}, decodeError{"customer", err}
+	}
 	var r recordpb.CustomerRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return customerRec{}, decodeError{"customer", err}
@@ -168,9 +173,10 @@ func customerFromRecord(r *recordpb.CustomerRecord) (customerRec, error) {
 	return c, nil
 }
 
-// encodeInteraction encodes an interaction of customerID.
-func encodeInteraction(customerID string, in herken.Interaction) ([]byte, error) {
-	return marshalOpts.Marshal(interactionToRecord(in))
+// encodeInteraction encodes and seals an interaction of customerID stored
+// at key.
+func encodeInteraction(txn *tx, customerID string, key []byte, in herken.Interaction) ([]byte, error) {
+	return txn.seal(customerID, key, interactionToRecord(in))
 }
 
 func interactionToRecord(in herken.Interaction) *recordpb.InteractionRecord {
@@ -201,8 +207,13 @@ func interactionToRecord(in herken.Interaction) *recordpb.InteractionRecord {
 	return r
 }
 
-// decodeInteraction decodes an interaction of customerID.
-func decodeInteraction(customerID string, b []byte) (herken.Interaction, error) {
+// decodeInteraction opens and decodes an interaction of customerID stored
+// at key.
+func decodeInteraction(txn *tx, customerID string, key, b []byte) (herken.Interaction, error) {
+	b, err := txn.open(customerID, key, b)
+	if err != nil {
+		return herken.Interaction{}, decodeError{"interaction", err}
+	}
 	var r recordpb.InteractionRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return herken.Interaction{}, decodeError{"interaction", err}
@@ -249,14 +260,18 @@ type promiseRec struct {
 	interactionOccur time.Time
 }
 
-// encodePromise encodes a promise of customerID.
-func encodePromise(customerID string, p herken.Promise) ([]byte, error) {
-	return encodePromiseRec(customerID, promiseRec{Promise: p})
+// encodePromise encodes and seals a promise of customerID stored at key.
+func encodePromise(txn *tx, customerID string, key []byte, p herken.Promise) ([]byte, error) {
+	return encodePromiseRec(txn, customerID, key, promiseRec{Promise: p})
 }
 
-// encodePromiseRec encodes a promise of customerID with what the store
-// keeps beside it.
-func encodePromiseRec(customerID string, pr promiseRec) ([]byte, error) {
+// encodePromiseRec encodes and seals a promise of customerID, with what
+// the store keeps beside it, stored at key.
+func encodePromiseRec(txn *tx, customerID string, key []byte, pr promiseRec) ([]byte, error) {
+	return txn.seal(customerID, key, promiseToRecord(pr))
+}
+
+func promiseToRecord(pr promiseRec) *recordpb.PromiseRecord {
 	p := pr.Promise
 	r := &recordpb.PromiseRecord{
 		Format:               recordFormat,
@@ -279,18 +294,22 @@ func encodePromiseRec(customerID string, pr promiseRec) ([]byte, error) {
 	if !p.ContactIdentifier.IsZero() {
 		r.ContactIdentifier = identifierToRecord(p.ContactIdentifier, time.Time{})
 	}
-	return marshalOpts.Marshal(r)
+	return r
 }
 
-// decodePromise decodes a promise of customerID.
-func decodePromise(customerID string, b []byte) (herken.Promise, error) {
-	pr, err := decodePromiseRec(customerID, b)
+// decodePromise opens and decodes a promise of customerID stored at key.
+func decodePromise(txn *tx, customerID string, key, b []byte) (herken.Promise, error) {
+	pr, err := decodePromiseRec(txn, customerID, key, b)
 	return pr.Promise, err
 }
 
-// decodePromiseRec decodes a promise of customerID with what the store
-// keeps beside it.
-func decodePromiseRec(customerID string, b []byte) (promiseRec, error) {
+// decodePromiseRec opens and decodes a promise of customerID, with what
+// the store keeps beside it, stored at key.
+func decodePromiseRec(txn *tx, customerID string, key, b []byte) (promiseRec, error) {
+	b, err := txn.open(customerID, key, b)
+	if err != nil {
+		return promiseRec{}, decodeError{"promise", err}
+	}
 	var r recordpb.PromiseRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return promiseRec{}, decodeError{"promise", err}
@@ -324,10 +343,11 @@ type mergeRec struct {
 	target string
 }
 
-// encodeMergeRecord encodes the merge record of mergedID (it holds the
-// merged customer's and the survivor's personal data; both are erased
-// together, so the merged customer's key is the one it belongs to).
-func encodeMergeRecord(mergedID string, m mergeRec) ([]byte, error) {
+// encodeMergeRecord encodes and seals the merge record of mergedID stored
+// at key. It holds the merged customer's and the survivor's personal data;
+// erasing the survivor erases the merged customer with it (and the record),
+// so the merged customer's key is the one it is sealed under.
+func encodeMergeRecord(txn *tx, mergedID string, key []byte, m mergeRec) ([]byte, error) {
 	r := &recordpb.MergeRecord{
 		Format:           recordFormat,
 		MergedId:         mergedID,
@@ -342,11 +362,16 @@ func encodeMergeRecord(mergedID string, m mergeRec) ([]byte, error) {
 		Time:             unixNano(m.Time),
 		Actor:            m.Actor,
 	}
-	return marshalOpts.Marshal(r)
+	return txn.seal(mergedID, key, r)
 }
 
-// decodeMergeRecord decodes the merge record of mergedID.
-func decodeMergeRecord(mergedID string, b []byte) (mergeRec, error) {
+// decodeMergeRecord opens and decodes the merge record of mergedID stored
+// at key.
+func decodeMergeRecord(txn *tx, mergedID string, key, b []byte) (mergeRec, error) {
+	b, err := txn.open(mergedID, key, b)
+	if err != nil {
+		return mergeRec{}, decodeError{"merge", err}
+	}
 	var r recordpb.MergeRecord
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return mergeRec{}, decodeError{"merge", err}

@@ -11,6 +11,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -31,13 +32,21 @@ import (
 // What the deletions do not do by themselves is remove the old values from
 // Badger's files: a deleted key's earlier versions stay in the value log,
 // the write-ahead log and older tables until compaction and garbage
-// collection drop them. That is what per-customer sealing of the values is
-// for; this file only decides what is deleted.
+// collection drop them. That is what per-customer sealing is for
+// (sealing.go): the transaction also deletes every erased id's x/ record
+// and keeps its ref in the e/ tombstone; once it has committed, every one
+// of those keys is destroyed in place in the key file, and only then does
+// EraseCustomer return. A crash in between leaves the refs in the
+// tombstones, and the next open destroys them before it serves
+// (replayDestroys). Destroying first would lose a live customer's data if
+// the commit then failed.
 
 // EraseCustomer implements herken.Store.
 func (s *Store) EraseCustomer(ctx context.Context, id string, at time.Time, _ herken.WriteOptions) ([]string, error) {
 	var ids []string
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	var refs []shred.Ref
+	err := s.update(ctx, func(txn *tx) error {
+		refs = refs[:0]
 		c, err := liveCustomerRec(txn, id)
 		if err != nil {
 			return err
@@ -65,7 +74,19 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, at time.Time, _ he
 			if err := eraseRequests(txn, e); err != nil {
 				return err
 			}
-			if err := txn.Set(erasedKey(e), nil); err != nil {
+			// The tombstone keeps the ref (no personal data) until the key
+			// is destroyed.
+			var pending []byte
+			if r, ok, err := txn.readRef(e); err != nil {
+				return err
+			} else if ok {
+				refs = append(refs, r)
+				pending, _ = r.AppendBinary(nil)
+				if err := txn.Delete(keyRefKey(e)); err != nil {
+					return err
+				}
+			}
+			if err := txn.Set(erasedKey(e), pending); err != nil {
 				return err
 			}
 			if err := txn.Set(journalKey(at, e), nil); err != nil {
@@ -77,12 +98,26 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, at time.Time, _ he
 	if err != nil {
 		return nil, tooBig(err, "the erasure")
 	}
+	for _, r := range refs {
+		if err := s.keys.Destroy(r); err != nil {
+			return nil, &herken.Error{Code: herken.CodeUnavailable, Reason: herken.ReasonStoreUnavailable,
+				Message: "the customer was erased, but its data key could not be destroyed yet; it is destroyed when the store is next opened",
+				Err:     err}
+		}
+	}
+	if len(refs) > 0 {
+		if err := s.clearPending(ctx, ids); err != nil {
+			// Harmless: the next open destroys them again (a no-op) and
+			// clears the refs then.
+			s.log.Warn("could not clear an erasure's destroyed key refs", "error", err)
+		}
+	}
 	return ids, nil
 }
 
 // eraseLive deletes a live customer's record, identifier links, list-index
 // entries, history and promises.
-func eraseLive(txn *badger.Txn, c customerRec) error {
+func eraseLive(txn *tx, c customerRec) error {
 	for _, l := range c.Identifiers {
 		if err := unlink(txn, c.ID, l.Identifier); err != nil {
 			return err
@@ -99,7 +134,7 @@ func eraseLive(txn *badger.Txn, c customerRec) error {
 
 // eraseOwned deletes a customer's interactions and promises with their
 // locators and index entries.
-func eraseOwned(txn *badger.Txn, id string) error {
+func eraseOwned(txn *tx, id string) error {
 	ins, err := allInteractions(txn, id)
 	if err != nil {
 		return err
@@ -118,7 +153,7 @@ func eraseOwned(txn *badger.Txn, id string) error {
 		var p herken.Promise
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			p, derr = decodePromise(id, v)
+			p, derr = decodePromise(txn, id, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			it.Close()
@@ -136,7 +171,7 @@ func eraseOwned(txn *badger.Txn, id string) error {
 
 // eraseRequests deletes the request records naming id (y/{id}/) and
 // their y/ entries.
-func eraseRequests(txn *badger.Txn, id string) error {
+func eraseRequests(txn *tx, id string) error {
 	for _, k := range scanKeys(txn, requestIndexPrefix(id)) {
 		rid := string(k[len(requestIndexPrefix(id)):])
 		names, err := requestNames(txn, rid, id)
@@ -158,7 +193,7 @@ func eraseRequests(txn *badger.Txn, id string) error {
 // requestNames reports whether the request record r/{requestID} names
 // customerID (its result id's customer part). A record that does not
 // decode names nobody we can tell, and is left for herken check.
-func requestNames(txn *badger.Txn, requestID, customerID string) (bool, error) {
+func requestNames(txn *tx, requestID, customerID string) (bool, error) {
 	item, err := txn.Get(requestKey(requestID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
@@ -191,7 +226,7 @@ func (s *Store) Erasures(ctx context.Context, since time.Time, limit int) ([]her
 	if limit <= 0 {
 		return nil, nil
 	}
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		io := badger.DefaultIteratorOptions
 		io.Prefix, io.PrefetchValues = []byte(prefixJournal), false
 		it := txn.NewIterator(io)

@@ -139,7 +139,7 @@ func openLogged(t *testing.T, dir string) (*Store, *lockedBuffer) {
 func storedFormat(t *testing.T, s *Store) string {
 	t.Helper()
 	var v []byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.testView(func(txn *tx) error {
 		item, err := txn.Get([]byte(keyFormat))
 		if err != nil {
 			return err
@@ -169,8 +169,9 @@ func promiseIDs(ps []herken.Promise) []string {
 	return ids(ps, func(p herken.Promise) string { return p.ID })
 }
 
-// checkFormat2Reads asserts that a migrated format-2 store is format 3,
-// checks clean and answers every read as the old code did, by the old ids.
+// checkFormat2Reads asserts that a migrated format-2 store is of the
+// current format (through 3 and 4 to 5: sealed, index keys hashed), checks
+// clean and answers every read as the old code did, by the old ids.
 func checkFormat2Reads(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -180,6 +181,10 @@ func checkFormat2Reads(t *testing.T, s *Store) {
 	rep := mustCheck(t, s)
 	if !rep.OK() {
 		t.Fatalf("check after migration:\n%s", reportText(t, rep))
+	}
+	assertSealed(t, s)
+	if n := len(keyRefs(t, s)); n != 3 || s.keys.Live() != 3 {
+		t.Fatalf("%d x/ entries and %d live keys, want one for each of the three customers", n, s.keys.Live())
 	}
 	c := rep.Counts
 	if c.Customers != 3 || c.Interactions != 15 || c.InteractionLocators != 15 || c.Promises != 6 || c.PromiseLocators != 6 ||
@@ -307,15 +312,18 @@ func checkFormat2Reads(t *testing.T, s *Store) {
 	}
 }
 
-// TestOpenFormat2Store opens a store the previous format wrote: Open
-// migrates it to format 3, every old id keeps working for reads and
-// writes, and a second open does not migrate again.
+// TestOpenFormat2Store opens a store format 2 wrote: Open migrates it
+// through formats 3 and 4 to 5 (sealed, index keys hashed), every old id
+// keeps working for reads and writes, and a second open does not migrate
+// again.
 func TestOpenFormat2Store(t *testing.T) {
 	ctx := context.Background()
 	dir := unpackFormat2(t)
 	s, logs := openLogged(t, dir)
-	if !strings.Contains(logs.String(), "migrating store format 2 to 3") {
-		t.Fatalf("Open did not migrate:\n%s", logs)
+	for _, step := range []string{"migrating store format 2 to 3", "migrating store format 3 to 4", "migrating store format 4 to 5"} {
+		if !strings.Contains(logs.String(), step) {
+			t.Fatalf("Open did not run %q:\n%s", step, logs)
+		}
 	}
 	checkFormat2Reads(t, s)
 
@@ -436,7 +444,7 @@ func TestFormat2MigrationResumes(t *testing.T) {
 // of failing on every start.
 func TestFormat2MigrationLargeRecords(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir})
+	s, err := Open(Options{Dir: dir, plain: true}) // records as a format-2 store wrote them
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +453,7 @@ func TestFormat2MigrationLargeRecords(t *testing.T) {
 	const n = 600
 	long := strings.Repeat("ë", 4000) // 8 KB of summary, and as much again in feedback
 	var want []string
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.testUpdate(func(txn *tx) error {
 		if err := txn.Set([]byte(keyFormat), []byte("2")); err != nil {
 			return err
 		}
@@ -458,17 +466,18 @@ func TestFormat2MigrationLargeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		err := s.db.Update(func(txn *badger.Txn) error {
+		err := s.testUpdate(func(txn *tx) error {
 			occur := at.Add(-time.Duration(i) * time.Minute)
 			id := newestHex(occur) + "0000abcd" // a format-2 id: {newest} and 8 random hex digits
-			b, err := encodeInteraction(c.ID, herken.Interaction{ID: id, CustomerID: c.ID, Channel: herken.ChannelPhone,
+			key := []byte(prefixHistory + c.ID + "/" + id)
+			b, err := encodeInteraction(txn, c.ID, key, herken.Interaction{ID: id, CustomerID: c.ID, Channel: herken.ChannelPhone,
 				Direction: herken.DirectionInbound, Outcome: herken.OutcomeResolved, OccurTime: occur, Summary: long,
 				Feedback: &herken.Feedback{Score: 1, Comment: long, SubmitTime: occur}})
 			if err != nil {
 				return err
 			}
 			want = append(want, id)
-			return txn.Set([]byte(prefixHistory+c.ID+"/"+id), b)
+			return txn.Set(key, b)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -81,7 +81,7 @@ func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery)
 		out  []herken.Interaction
 		next []byte
 	)
-	err = s.view(ctx, func(txn *badger.Txn) error {
+	err = s.view(ctx, func(txn *tx) error {
 		if q.CustomerID == "" {
 			if !q.UnansweredFeedback {
 				return corrupt("listing across customers without the unanswered feedback filter") // the service refuses it first
@@ -105,7 +105,7 @@ func (s *Store) ListInteractions(ctx context.Context, q herken.InteractionQuery)
 // straight to the end of the time range and stops at its start, so the
 // cost is the range, not the whole history. It returns the key to resume
 // from, or nil at the end.
-func listHistory(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([]herken.Interaction, []byte, error) {
+func listHistory(txn *tx, q herken.InteractionQuery, start []byte) ([]herken.Interaction, []byte, error) {
 	prefix := historyPrefix(q.CustomerID)
 	if !q.End.IsZero() && keyNanos(q.End) == 0 {
 		return nil, nil, nil // nothing occurred before 1970
@@ -127,7 +127,7 @@ func listHistory(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([]he
 		var in herken.Interaction
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(q.CustomerID, v)
+			in, derr = decodeInteraction(txn, q.CustomerID, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			return nil, nil, err
@@ -148,7 +148,7 @@ func listHistory(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([]he
 
 // listUnanswered pages through the feedback index of all customers, oldest
 // submission first, applying q's other filters.
-func listUnanswered(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([]herken.Interaction, []byte, error) {
+func listUnanswered(txn *tx, q herken.InteractionQuery, start []byte) ([]herken.Interaction, []byte, error) {
 	prefix := []byte(prefixFeedback)
 	io := badger.DefaultIteratorOptions
 	io.Prefix = prefix
@@ -182,7 +182,7 @@ func listUnanswered(txn *badger.Txn, q herken.InteractionQuery, start []byte) ([
 // locateInteraction returns the h/ key of an interaction, found through
 // its j/ locator; ErrInteractionNotFound when absent or when an id could
 // not be one.
-func locateInteraction(txn *badger.Txn, customerID, interactionID string) ([]byte, error) {
+func locateInteraction(txn *tx, customerID, interactionID string) ([]byte, error) {
 	newest, err := interactionNewest(txn, customerID, interactionID)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func locateInteraction(txn *badger.Txn, customerID, interactionID string) ([]byt
 
 // interactionNewest reads the {newest} part of an interaction's h/ key from
 // its j/ locator.
-func interactionNewest(txn *badger.Txn, customerID, interactionID string) (string, error) {
+func interactionNewest(txn *tx, customerID, interactionID string) (string, error) {
 	if !herken.ValidID(customerID) || !herken.ValidID(interactionID) {
 		return "", herken.ErrInteractionNotFound
 	}
@@ -209,7 +209,7 @@ func interactionNewest(txn *badger.Txn, customerID, interactionID string) (strin
 
 // readInteraction reads one interaction by id; ErrInteractionNotFound when
 // absent or when an id could not be one.
-func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.Interaction, error) {
+func readInteraction(txn *tx, customerID, interactionID string) (herken.Interaction, error) {
 	key, err := locateInteraction(txn, customerID, interactionID)
 	if err != nil {
 		return herken.Interaction{}, err
@@ -219,7 +219,7 @@ func readInteraction(txn *badger.Txn, customerID, interactionID string) (herken.
 
 // readInteractionAt reads the interaction record of customerID at an h/
 // key.
-func readInteractionAt(txn *badger.Txn, customerID string, key []byte) (herken.Interaction, error) {
+func readInteractionAt(txn *tx, customerID string, key []byte) (herken.Interaction, error) {
 	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return herken.Interaction{}, corrupt("interaction locator names a missing record")
@@ -230,7 +230,7 @@ func readInteractionAt(txn *badger.Txn, customerID string, key []byte) (herken.I
 	var in herken.Interaction
 	err = item.Value(func(v []byte) error {
 		var derr error
-		in, derr = decodeInteraction(customerID, v)
+		in, derr = decodeInteraction(txn, customerID, key, v)
 		return derr
 	})
 	return in, err
@@ -241,7 +241,7 @@ func readInteractionAt(txn *badger.Txn, customerID string, key []byte) (herken.I
 // index entry with the feedback's state.
 func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID string, fn func(in *herken.Interaction) error, _ herken.WriteOptions) (herken.Interaction, error) {
 	var out herken.Interaction
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		old, err := readInteraction(txn, customerID, interactionID)
 		if err != nil {
 			return notLiveOr(txn, customerID, err)
@@ -283,7 +283,7 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 	for n < limit {
 		want := min(batch, limit-n)
 		var purged, scanned int
-		err := s.update(ctx, func(txn *badger.Txn) error {
+		err := s.update(ctx, func(txn *tx) error {
 			purged, scanned = 0, 0
 			keys, err := olderKeys(txn, stop, want)
 			if err != nil {
@@ -329,7 +329,7 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 		}
 	}
 	more := false
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		keys, err := olderKeys(txn, stop, 1)
 		more = len(keys) > 0
 		return err
@@ -338,7 +338,7 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 }
 
 // olderKeys returns up to limit t/ keys before stop, oldest first.
-func olderKeys(txn *badger.Txn, stop []byte, limit int) ([][]byte, error) {
+func olderKeys(txn *tx, stop []byte, limit int) ([][]byte, error) {
 	io := badger.DefaultIteratorOptions
 	io.Prefix = []byte(prefixTime)
 	io.PrefetchValues = false
@@ -357,7 +357,7 @@ func olderKeys(txn *badger.Txn, stop []byte, limit int) ([][]byte, error) {
 // purgeOne deletes the interaction a t/ key names, with its index entries.
 // It reports false for a t/ entry whose interaction is gone (which it
 // deletes too, so a sweep never sticks on it).
-func purgeOne(txn *badger.Txn, key []byte) (string, bool, error) {
+func purgeOne(txn *tx, key []byte) (string, bool, error) {
 	cid, iid, ok := splitTail(key)
 	if !ok {
 		return "", false, corrupt("malformed time index key")
@@ -383,7 +383,7 @@ func purgeOne(txn *badger.Txn, key []byte) (string, bool, error) {
 // settlePurged brings the summaries of customers who lost interactions in
 // this transaction up to date: the count, and the recent copies (reloaded,
 // since a purged interaction may have been one of them).
-func settlePurged(txn *badger.Txn, purged map[string]int) error {
+func settlePurged(txn *tx, purged map[string]int) error {
 	for cid, n := range purged {
 		c, err := getCustomerRec(txn, cid)
 		if errors.Is(err, herken.ErrCustomerNotFound) {

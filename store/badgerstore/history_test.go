@@ -27,7 +27,7 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	}
 	s := &Store{db: db}
 	t.Cleanup(func() { s.Close() })
-	if err := s.initFormat(); err != nil {
+	if err := s.initFormat(Options{InMemory: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.loadSecret(); err != nil {

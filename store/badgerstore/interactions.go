@@ -18,7 +18,7 @@ import (
 func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herken.Interaction, w herken.WriteOptions) (herken.Interaction, error) {
 	idem := w.Idempotency
 	var out herken.Interaction
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		prior, err := checkRequest(txn, idem)
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 }
 
 // resolveTarget finds the customer id a write addresses.
-func resolveTarget(txn *badger.Txn, t herken.Target) (string, error) {
+func resolveTarget(txn *tx, t herken.Target) (string, error) {
 	if t.CustomerID != "" {
 		if !herken.ValidID(t.CustomerID) {
 			return "", herken.ErrCustomerNotFound
@@ -73,7 +73,7 @@ func resolveTarget(txn *badger.Txn, t herken.Target) (string, error) {
 // targetCustomer reads the record of the customer a write addresses. A
 // customer found through the index must exist: if not, the index is
 // corrupt (INTERNAL), not the request wrong.
-func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
+func targetCustomer(txn *tx, t herken.Target) (customerRec, error) {
 	cid, err := resolveTarget(txn, t)
 	if err != nil {
 		return customerRec{}, err
@@ -91,7 +91,7 @@ func targetCustomer(txn *badger.Txn, t herken.Target) (customerRec, error) {
 // appendInteraction writes in to c's history (assigning its id), updates
 // c's summary (recent copies, count, last contact) and stores c. Every new
 // interaction goes through here, so the indexes and summaries stay complete.
-func appendInteraction(txn *badger.Txn, c *customerRec, in herken.Interaction) (herken.Interaction, error) {
+func appendInteraction(txn *tx, c *customerRec, in herken.Interaction) (herken.Interaction, error) {
 	rec := in
 	rec.CustomerID = c.ID
 	if !herken.ValidID(rec.ID) {
@@ -128,7 +128,7 @@ func insertRecent(recent []herken.Interaction, in herken.Interaction) []herken.I
 
 // refreshRecent reloads c's recent copies from h/{c}/: after a deletion
 // took one of them away.
-func refreshRecent(txn *badger.Txn, c *customerRec) error {
+func refreshRecent(txn *tx, c *customerRec) error {
 	recent, _, err := recentHistory(txn, c.ID, herken.MatchOptions{HistoryLimit: recentInline})
 	c.recent = recent
 	return err
@@ -139,7 +139,7 @@ func refreshRecent(txn *badger.Txn, c *customerRec) error {
 // feedback awaits an answer. old is the stored version the caller read in
 // this transaction (nil for a new interaction); its index entries are
 // replaced, so no caller leaves a stale one behind.
-func putInteraction(txn *badger.Txn, old *herken.Interaction, in herken.Interaction) error {
+func putInteraction(txn *tx, old *herken.Interaction, in herken.Interaction) error {
 	var oldKeys [][]byte
 	if old != nil {
 		oldKeys = interactionIndexKeys(*old)
@@ -152,11 +152,12 @@ func putInteraction(txn *badger.Txn, old *herken.Interaction, in herken.Interact
 			}
 		}
 	}
-	b, err := encodeInteraction(in.CustomerID, in)
+	key := interactionKey(in)
+	b, err := encodeInteraction(txn, in.CustomerID, key, in)
 	if err != nil {
 		return err
 	}
-	if err := txn.Set(interactionKey(in), b); err != nil {
+	if err := txn.Set(key, b); err != nil {
 		return err
 	}
 	if old == nil {

@@ -18,15 +18,19 @@ import (
 // (herken.ValidID: lowercase letters and digits, never '/'); {time} parts
 // are 16 hex digits of Unix nanoseconds, so keys sort by time.
 //
-//	m/format                     store format version (decimal); "4" since
-//	                             customers are listed, merged and erased (Open
-//	                             migrates "1", "2" and "3" stores)
-//	c/{customer}                 CustomerRecord
-//	i/{kind}:{canonical}         IndexRecord: the holders of one identifier, in link order
-//	                             ({kind} is one byte: p phone, e email, s social,
-//	                             x external id, a postal address; identifierKey)
+//	m/format                     store format version (decimal); "5" since
+//	                             personal data is sealed per customer (Open
+//	                             migrates "1" to "4" stores)
+//	c/{customer}                 CustomerRecord, sealed
+//	i/{kind}#{hash}              IndexRecord: the holders of one identifier, in
+//	                             link order ({kind} is one byte: p phone, e
+//	                             email, s social, x external id, a postal
+//	                             address; {hash} is 32 hex digits of the keyed
+//	                             hash of kind and canonical value; built by
+//	                             identifierKey, and by the migration from
+//	                             format 4 through the same hashedIdentifierKey)
 //	h/{customer}/{newest}/{interaction}
-//	                             InteractionRecord; {newest} is 16 hex digits of
+//	                             InteractionRecord, sealed; {newest} is 16 hex digits of
 //	                             (MaxInt64 - occur time in ns), so a prefix scan
 //	                             over h/{customer}/ reads newest first (ties by
 //	                             id) and stops after the limit
@@ -34,7 +38,7 @@ import (
 //	                             finds an interaction by id
 //	r/{request_id}               RequestRecord, with a Badger TTL (idempotency)
 //	m/secret                     32 random bytes: the HMAC key of page tokens
-//	p/{customer}/{due}/{promise} PromiseRecord: a customer's promises by due time
+//	p/{customer}/{due}/{promise} PromiseRecord, sealed: a customer's promises by due time
 //	q/{customer}/{promise}       the {due} part of the promise's p/ key: finds a
 //	                             promise by id
 //	n/{customer}/{due}/{promise} (empty) the customer's OPEN promises by due time
@@ -58,21 +62,31 @@ import (
 //	w/{tag}/{update}/{customer}  (empty) customers by tag, then update time
 //	                             and id: a tag with updated-since in its order
 //	u/{update}/{customer}        (empty) customers by update time, then id
-//	s/{name}/{customer}          (empty) one per herken.NamePrefixes of the
-//	                             display name; {name} is built by
-//	                             namePrefixKey only (today the prefix's hex)
+//	s/#{hash}/{customer}         (empty) one per herken.NamePrefixes of the
+//	                             display name; {hash} is 32 hex digits of the
+//	                             prefix's keyed hash (built by namePrefixKey only)
 //
 // Merges and erasures:
 //
-//	g/{merged}                   MergeRecord: herken.MergeRecord of a customer
-//	                             merged away and not unmerged, and its flat
-//	                             target, the live customer its name resolves to
+//	g/{merged}                   MergeRecord, sealed under the merged customer's
+//	                             key: herken.MergeRecord of a customer merged
+//	                             away and not unmerged, and its flat target,
+//	                             the live customer its name resolves to
 //	b/{target}/{merged}          (empty) the merged names whose target is
 //	                             {target}: a merge or unmerge re-points them
 //	e/{customer}                 erased tombstone (no personal data): the id
-//	                             answers CUSTOMER_ERASED for good
+//	                             answers CUSTOMER_ERASED for good; its value is
+//	                             the erased customer's data-key ref until that
+//	                             key is destroyed, then empty
 //	k/{erase}/{customer}         (empty) the erasure journal, by erase time:
 //	                             what a restored backup must erase again
+//
+// Crypto-shredding (sealing.go):
+//
+//	x/{customer}                 the ref (slot, generation) of the customer's
+//	                             data key in the key file "keys" beside
+//	                             Badger's files; of every live and merged
+//	                             customer, of no one else
 //
 // j/ exists exactly while its h/ record does, q/ while its p/ record does;
 // the n/, d/ and o/ entries exactly while the promise is OPEN; t/ exactly
@@ -86,9 +100,72 @@ import (
 // target. Nothing else holds an erased id: no record, locator, index entry,
 // holder or request names it; each e/ has a k/ entry and each k/ names an
 // e/. A linked identifier's merged_from names a g/ record whose survivor is
-// the customer holding it. Owners and tags cannot contain '/', so
+// the customer holding it. Every c/, g/, h/ and p/ record is sealed under
+// the key the x/ entry of its customer (for g/, the merged customer) names,
+// and that key is in the key file. Owners and tags cannot contain '/', so
 // o/{owner}/ and a/{tag}/ never prefix another owner's or tag's keys, and
 // "h/{customer}/" never prefixes another customer's keys.
+//
+// # What is sealed, what stays plain
+//
+// Sealed, each under its customer's own data key (AES-256-GCM, bound to
+// the customer id and the record's key): every value that holds personal
+// data — the customer record (display name, handover note, identifiers
+// with their provenance, preferred language, and its copies of the newest
+// interactions), every interaction (summary, agent, case reference, the
+// identifier it came through, feedback comment, answer and who answered),
+// every promise (description, contact identifier, state note and actor)
+// and every merge record (both customers as they were). Hashed with a
+// store-wide key (shred.IndexHash): every key that would hold an
+// identifier or a name (i/, s/).
+//
+// Plain, because they are not personal data and the store must read them
+// without a customer's key: ids (customers, interactions, promises; random,
+// minted by herken), times (creation, update, occurrence, due, erasure),
+// identifier kinds, tags (labels chosen by the operator, such as "vip" —
+// not about one person), promise owners (o/: a team or agent, not the
+// customer), states, the request ids clients choose for idempotency (r/,
+// y/, kept a day; a client that puts personal data in them puts it in a
+// key: they should be opaque, e.g. a UUID) with their fingerprints
+// (SHA-256 of the whole request: it cannot be read back, only confirmed by
+// someone who holds the whole request), index records (customer ids),
+// locators, and the shape of the data: how many interactions and promises
+// a customer has and when, who shares an identifier with whom (by id),
+// who was merged into whom.
+//
+// Erasure destroys the keys of the customer and of every name merged into
+// it, in place in the key file, before EraseCustomer returns: every copy
+// of their sealed values, wherever Badger still keeps one, is noise from
+// then on, and their index keys are hashes of nothing readable.
+//
+// # Limits
+//
+//   - The key file is overwritten in place; what a filesystem or a device
+//     keeps of the old bytes is beyond it: copy-on-write filesystems and
+//     their snapshots (Btrfs, ZFS, APFS, reflinked copies), ext4 with
+//     data=journal, and SSDs, which remap writes and keep the old page
+//     until they erase it. Put the data directory on an encrypted volume
+//     where that matters (internal/shred's package comment says more).
+//   - Backups and copies of the data directory taken before an erasure
+//     hold the key, and with it every value sealed under it: a restore must
+//     replay the erasure journal (k/), which destroys those keys again.
+//   - Process memory: a destroyed key is wiped from the key file's memory,
+//     but the Go runtime may have copied it (the AES key schedule of a
+//     cached cipher), swap may hold pages of it, and decrypted records live
+//     in memory while they are served.
+//   - The index hashes are pseudonyms, not anonymity: whoever holds the key
+//     file and an old i/ key can test guesses (phone numbers are few enough
+//     to test all), until compaction drops the old key.
+//   - A merge re-seals the merged customer's records under the survivor's
+//     key, and an unmerge back under its own; old versions written while
+//     they were merged stay, until compaction drops them, sealed under the
+//     key of the customer that held them then. Erasing one of the two after
+//     an unmerge destroys its key, not the other's: those old versions are
+//     not readable in the files, but they are with the other's key.
+//   - A store migrated from format 4 or older keeps the plain old versions
+//     of its records in Badger's files until compaction and value-log
+//     garbage collection drop them (migrateV4): the guarantee holds for
+//     what was written, or rewritten, in format 5.
 //
 // Format 2 (before the domain minted ids) keyed interactions and promises
 // by store-made ids of 24 hex digits whose first 16 were the {newest} or
@@ -117,27 +194,21 @@ const (
 	prefixTarget   = "b/"
 	prefixErased   = "e/"
 	prefixJournal  = "k/"
+	prefixKeyRef   = "x/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
-	// 4: customer lifecycle (list indexes, merges, erasures, y/); 3: domain
-	// ids, order in the keys; 2: customer records carry recent copies and
-	// counts.
-	currentFormat = "4"
+	// 5: personal data sealed per customer, index keys hashed (x/, the key
+	// file); 4: customer lifecycle (list indexes, merges, erasures, y/); 3:
+	// domain ids, order in the keys; 2: customer records carry recent
+	// copies and counts.
+	currentFormat = "5"
+	// plainFormat is what a plain store (no sealing, readable index keys:
+	// the test hook that proves the sealing, and every store before format
+	// 5) is: format 4.
+	plainFormat = "4"
 )
 
 func customerKey(id string) []byte { return []byte(prefixCustomer + id) }
-
-// identifierKey is the i/ key of an identifier: the kind's one-byte code,
-// ':' and the canonical value, unique across kinds. It is the only place
-// an i/ key is built (a keyed hash may replace the value one day).
-func identifierKey(id identity.Identifier) []byte {
-	return []byte(prefixIndex + string(kindCode[id.Kind]) + ":" + id.Value)
-}
-
-// indexName is the part of an identifier's i/ key after "i/".
-func indexName(id identity.Identifier) string {
-	return string(identifierKey(id)[len(prefixIndex):])
-}
 
 // kindCode is the one-byte tag of each identity.Kind in i/ keys; never
 // change a value.
@@ -264,28 +335,6 @@ func updateKey(update time.Time, customerID string) []byte {
 	return []byte(prefixUpdate + timeHex(update) + "/" + customerID)
 }
 
-// namePrefixKey is the s/ key saying that a folded display-name prefix
-// (herken.NamePrefixes) belongs to customerID; with customerID "" it is the
-// prefix every such key of that name prefix starts with, which
-// ListCustomers scans. It is the only place an s/ key is built: the name
-// part is the prefix's hex today, a keyed hash when names are shredded.
-func namePrefixKey(prefix, customerID string) []byte {
-	return []byte(prefixName + hex.EncodeToString([]byte(prefix)) + "/" + customerID)
-}
-
-// customerIndexKeys are the list-index entries of a live customer: its
-// tags (both orders), its update time and every indexed prefix of its name.
-func customerIndexKeys(c herken.Customer) [][]byte {
-	keys := [][]byte{updateKey(c.UpdateTime, c.ID)}
-	for _, t := range c.Tags {
-		keys = append(keys, tagKey(t, c.ID), tagTimeKey(t, c.UpdateTime, c.ID))
-	}
-	for _, p := range herken.NamePrefixes(c.DisplayName) {
-		keys = append(keys, namePrefixKey(p, c.ID))
-	}
-	return keys
-}
-
 func mergeKey(mergedID string) []byte { return []byte(prefixMerge + mergedID) }
 
 func targetKey(targetID, mergedID string) []byte {
@@ -295,6 +344,9 @@ func targetKey(targetID, mergedID string) []byte {
 func targetPrefix(targetID string) []byte { return []byte(prefixTarget + targetID + "/") }
 
 func erasedKey(id string) []byte { return []byte(prefixErased + id) }
+
+// keyRefKey is the x/ record of a customer: the ref of its data key.
+func keyRefKey(id string) []byte { return []byte(prefixKeyRef + id) }
 
 func journalKey(at time.Time, id string) []byte {
 	return []byte(prefixJournal + timeHex(at) + "/" + id)

@@ -29,7 +29,7 @@ const (
 // lookupName says what id names and, for a merged name, its merge record
 // (whose target is the live customer it resolves to). A live customer is
 // one point read; the others two or three.
-func lookupName(txn *badger.Txn, id string) (nameKind, mergeRec, error) {
+func lookupName(txn *tx, id string) (nameKind, mergeRec, error) {
 	if !herken.ValidID(id) {
 		return nameUnknown, mergeRec{}, nil
 	}
@@ -50,7 +50,7 @@ func lookupName(txn *badger.Txn, id string) (nameKind, mergeRec, error) {
 }
 
 // exists reports whether key is set.
-func exists(txn *badger.Txn, key []byte) (bool, error) {
+func exists(txn *tx, key []byte) (bool, error) {
 	_, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
@@ -61,7 +61,7 @@ func exists(txn *badger.Txn, key []byte) (bool, error) {
 // missingCustomer is the error for an id that is not a live customer:
 // ErrCustomerErased for an erased one, ErrCustomerNotFound otherwise (a
 // merged name included: callers Resolve first).
-func missingCustomer(txn *badger.Txn, id string) error {
+func missingCustomer(txn *tx, id string) error {
 	if herken.ValidID(id) {
 		if erased, err := exists(txn, erasedKey(id)); err != nil || erased {
 			if err != nil {
@@ -75,7 +75,7 @@ func missingCustomer(txn *badger.Txn, id string) error {
 
 // liveCustomerRec reads the live customer id; missingCustomer's errors
 // when there is none.
-func liveCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
+func liveCustomerRec(txn *tx, id string) (customerRec, error) {
 	if !herken.ValidID(id) {
 		return customerRec{}, herken.ErrCustomerNotFound
 	}
@@ -90,7 +90,7 @@ func liveCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
 // into the reason when customerID is not live: ErrCustomerErased for an
 // erased customer, ErrCustomerNotFound for a merged name (what it had moved
 // to its survivor). For an id that names nothing it stays notFound.
-func notLiveOr(txn *badger.Txn, customerID string, notFound error) error {
+func notLiveOr(txn *tx, customerID string, notFound error) error {
 	if !errors.Is(notFound, herken.ErrPromiseNotFound) && !errors.Is(notFound, herken.ErrInteractionNotFound) {
 		return notFound
 	}
@@ -111,7 +111,7 @@ func notLiveOr(txn *badger.Txn, customerID string, notFound error) error {
 // erased or unknown one.
 func (s *Store) Resolve(ctx context.Context, id string) (string, error) {
 	var out string
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		kind, m, err := lookupName(txn, id)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *Store) Resolve(ctx context.Context, id string) (string, error) {
 // UpdateCustomer implements herken.Store.
 func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken.Customer) error, _ herken.WriteOptions) (herken.Customer, error) {
 	var out herken.Customer
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		old, err := liveCustomerRec(txn, id)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ func cloneCustomer(c herken.Customer) herken.Customer {
 // is unlinked, every new one linked through herken.LinkHolder (index: its
 // position in after). Unlinking comes first, so that a customer may drop
 // one identifier and take another in the same change.
-func relink(txn *badger.Txn, customerID string, before, after []herken.LinkedIdentifier) error {
+func relink(txn *tx, customerID string, before, after []herken.LinkedIdentifier) error {
 	for _, l := range before {
 		if !holds(after, l.Identifier) {
 			if err := unlink(txn, customerID, l.Identifier); err != nil {
@@ -199,7 +199,7 @@ func holds(ls []herken.LinkedIdentifier, id identity.Identifier) bool {
 
 // unlink removes customerID from the holders of id (the index entry goes
 // when nobody holds it any more).
-func unlink(txn *badger.Txn, customerID string, id identity.Identifier) error {
+func unlink(txn *tx, customerID string, id identity.Identifier) error {
 	hs, err := holders(txn, id)
 	if err != nil {
 		return err
@@ -214,13 +214,13 @@ func unlink(txn *badger.Txn, customerID string, id identity.Identifier) error {
 // reindexCustomer moves a customer's list-index entries (tags, update
 // time, name prefixes) from what before implies to what after does; nil
 // stands for no record (a customer created, or merged or erased away).
-func reindexCustomer(txn *badger.Txn, before, after *herken.Customer) error {
+func reindexCustomer(txn *tx, before, after *herken.Customer) error {
 	var oldKeys, newKeys [][]byte
 	if before != nil {
-		oldKeys = customerIndexKeys(*before)
+		oldKeys = txn.s.customerIndexKeys(*before)
 	}
 	if after != nil {
-		newKeys = customerIndexKeys(*after)
+		newKeys = txn.s.customerIndexKeys(*after)
 	}
 	for _, k := range oldKeys {
 		if !containsKey(newKeys, k) {
@@ -240,11 +240,11 @@ func reindexCustomer(txn *badger.Txn, before, after *herken.Customer) error {
 }
 
 // scanKeys returns the keys under prefix, in order (a copy of each).
-func scanKeys(txn *badger.Txn, prefix []byte) [][]byte { return firstKeys(txn, prefix, -1) }
+func scanKeys(txn *tx, prefix []byte) [][]byte { return firstKeys(txn, prefix, -1) }
 
 // firstKeys returns the first limit keys under prefix (all for a negative
 // limit), in order.
-func firstKeys(txn *badger.Txn, prefix []byte, limit int) [][]byte {
+func firstKeys(txn *tx, prefix []byte, limit int) [][]byte {
 	io := badger.DefaultIteratorOptions
 	io.Prefix, io.PrefetchValues = prefix, false
 	it := txn.NewIterator(io)
@@ -257,7 +257,7 @@ func firstKeys(txn *badger.Txn, prefix []byte, limit int) [][]byte {
 }
 
 // deleteKeys deletes every key in keys.
-func deleteKeys(txn *badger.Txn, keys ...[]byte) error {
+func deleteKeys(txn *tx, keys ...[]byte) error {
 	for _, k := range keys {
 		if err := txn.Delete(k); err != nil {
 			return err

@@ -46,8 +46,9 @@ func loadWithHistory(t *testing.T, n int, summary string) (*Store, herken.Custom
 // a history past Badger's transaction limit is refused whole —
 // RESOURCE_EXHAUSTED, nothing written — and one below it goes through.
 // Measured with 100-byte summaries (merge.go, erase.go quote it): a merge
-// moves up to about 8,600 interactions (5,700 at 400 bytes), an erasure
-// deletes up to about 17,400 (bound by the number of writes, not bytes).
+// moves up to about 8,300 interactions (5,500 at 400 bytes; sealing adds
+// 41 bytes a record), an erasure deletes up to about 17,400 (bound by the
+// number of writes, not bytes).
 func TestTransactionLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 40,000 interactions")

@@ -34,7 +34,7 @@ func (s *Store) ListCustomers(ctx context.Context, q herken.CustomerQuery) ([]he
 	var prefix, seek []byte
 	switch {
 	case q.NamePrefix != "":
-		prefix = namePrefixKey(herken.IndexedPrefix(q.NamePrefix), "")
+		prefix = s.namePrefixKey(herken.IndexedPrefix(q.NamePrefix), "")
 	case q.ByUpdateTime() && q.Tag != "":
 		prefix = tagTimePrefix(q.Tag)
 		seek = append(tagTimePrefix(q.Tag), timeHex(q.UpdatedSince)...)
@@ -56,7 +56,7 @@ func (s *Store) ListCustomers(ctx context.Context, q herken.CustomerQuery) ([]he
 		out  []herken.Customer
 		next []byte
 	)
-	err = s.view(ctx, func(txn *badger.Txn) error {
+	err = s.view(ctx, func(txn *tx) error {
 		out, next, err = listCustomers(txn, q, prefix, seek)
 		return err
 	})
@@ -69,7 +69,7 @@ func (s *Store) ListCustomers(ctx context.Context, q herken.CustomerQuery) ([]he
 // listCustomers scans the index under prefix from seek: each key ends in
 // a customer id (c/ keys are that id), whose record q.Matches decides on.
 // It returns the key to resume from, or nil at the end.
-func listCustomers(txn *badger.Txn, q herken.CustomerQuery, prefix, seek []byte) ([]herken.Customer, []byte, error) {
+func listCustomers(txn *tx, q herken.CustomerQuery, prefix, seek []byte) ([]herken.Customer, []byte, error) {
 	io := badger.DefaultIteratorOptions
 	io.Prefix = prefix
 	io.PrefetchValues = string(prefix) == prefixCustomer
@@ -83,7 +83,7 @@ func listCustomers(txn *badger.Txn, q herken.CustomerQuery, prefix, seek []byte)
 		var err error
 		if string(prefix) == prefixCustomer {
 			err = it.Item().Value(func(v []byte) error {
-				rec, derr := decodeCustomer(cid, v)
+				rec, derr := decodeCustomer(txn, cid, it.Item().Key(), v)
 				c = rec.Customer
 				return derr
 			})

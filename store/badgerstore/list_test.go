@@ -10,8 +10,6 @@ import (
 
 	"github.com/herken/herken"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/herken/herken/store/storetest"
 )
 
@@ -36,7 +34,7 @@ func TestListCustomersReadsOnlyItsIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(customerKey(b.ID), []byte{0xff, 0xff}) }); err != nil {
+	if err := s.testUpdate(func(txn *tx) error { return txn.Set(customerKey(b.ID), []byte{0xff, 0xff}) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []herken.CustomerQuery{
@@ -113,10 +111,10 @@ func TestListCustomersByTagAndTime(t *testing.T) {
 // the request id.
 func TestCheckLifecycleReportHasNoPersonalData(t *testing.T) {
 	f := newLifeFixture(t)
-	f.update(t, func(txn *badger.Txn) error {
+	f.update(t, func(txn *tx) error {
 		for _, k := range [][]byte{
 			tagKey("schuldhulp", f.anna.ID), tagTimeKey("schuldhulp", checkEpoch, f.anna.ID),
-			namePrefixKey("jansen", f.anna.ID), requestIndexKey(f.anna.ID, "call-31612345678"),
+			txn.s.namePrefixKey("jansen", f.anna.ID), requestIndexKey(f.anna.ID, "call-31612345678"),
 		} {
 			if err := txn.Set(k, nil); err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // Loader bulk-loads customers with their history and promises through
@@ -22,13 +23,23 @@ import (
 // (about 100 bytes per identifier) and writes it in Finish, after every
 // record it names. A load that fails or is not finished leaves a store to
 // delete, not to serve.
+//
+// Each customer gets its data key as CreateCustomer's do, but a batch of
+// loadRefBatch keys costs one fsync of the key file (shred.AllocN), not one
+// each; every key is durable before a record sealed under it is queued.
+// Keys a failed or unfinished load leaves unused are destroyed by Reclaim
+// at the next open.
 type Loader struct {
 	s       *Store
 	wb      *badger.WriteBatch
 	holders map[string]*loadHolders
+	refs    []shred.Ref // allocated ahead, durable, not yet given out
 	stats   LoadStats
 	err     error
 }
+
+// loadRefBatch is how many data keys the loader allocates per fsync.
+const loadRefBatch = 1024
 
 type loadHolders struct {
 	id  identity.Identifier
@@ -48,7 +59,7 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 		return nil, err
 	}
 	if empty {
-		err = s.view(ctx, func(txn *badger.Txn) error {
+		err = s.view(ctx, func(txn *tx) error {
 			empty = len(firstKeys(txn, []byte(prefixErased), 1)) == 0
 			return nil
 		})
@@ -83,8 +94,18 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 	if !herken.ValidID(c.ID) {
 		return fmt.Errorf("badgerstore: load: customer id has the wrong shape")
 	}
+	ref, err := l.takeRef()
+	if err != nil {
+		return err
+	}
+	if !l.s.plain {
+		b, _ := ref.AppendBinary(nil)
+		if err := l.wb.Set(keyRefKey(c.ID), b); err != nil {
+			return err
+		}
+	}
 	for i, li := range c.Identifiers {
-		key := string(identifierKey(li.Identifier))
+		key := string(l.s.identifierKey(li.Identifier))
 		h := l.holders[key]
 		if h == nil {
 			h = &loadHolders{id: li.Identifier}
@@ -115,11 +136,12 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		rec.RecordContact(in)
 		rec.count++
 		rec.recent = insertRecent(rec.recent, in)
-		b, err := encodeInteraction(c.ID, in)
+		key := interactionKey(in)
+		b, err := l.s.sealMsg(ref, c.ID, key, interactionToRecord(in))
 		if err != nil {
 			return err
 		}
-		if err := l.wb.Set(interactionKey(in), b); err != nil {
+		if err := l.wb.Set(key, b); err != nil {
 			return err
 		}
 		if err := l.wb.Set(interactionLocator(c.ID, in.ID), []byte(newestHex(in.OccurTime))); err != nil {
@@ -151,11 +173,12 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 				return fmt.Errorf("badgerstore: load: a promise names an interaction not in the customer's history")
 			}
 		}
-		b, err := encodePromiseRec(c.ID, promiseRec{Promise: p, interactionOccur: made})
+		key := promiseKey(p)
+		b, err := l.s.sealMsg(ref, c.ID, key, promiseToRecord(promiseRec{Promise: p, interactionOccur: made}))
 		if err != nil {
 			return err
 		}
-		if err := l.wb.Set(promiseKey(p), b); err != nil {
+		if err := l.wb.Set(key, b); err != nil {
 			return err
 		}
 		if err := l.wb.Set(promiseLocator(c.ID, p.ID), []byte(timeHex(p.DueTime))); err != nil {
@@ -171,14 +194,15 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 		}
 		l.stats.Promises++
 	}
-	b, err := encodeCustomer(c.ID, rec)
+	key := customerKey(c.ID)
+	b, err := l.s.sealMsg(ref, c.ID, key, customerToRecord(rec))
 	if err != nil {
 		return err
 	}
-	if err := l.wb.Set(customerKey(c.ID), b); err != nil {
+	if err := l.wb.Set(key, b); err != nil {
 		return err
 	}
-	for _, k := range customerIndexKeys(c) {
+	for _, k := range l.s.customerIndexKeys(c) {
 		if err := l.wb.Set(k, nil); err != nil {
 			return err
 		}
@@ -189,6 +213,7 @@ func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises [
 
 // Finish writes the identifier index and flushes everything to the store.
 func (l *Loader) Finish() (LoadStats, error) {
+	l.giveBackRefs()
 	if l.err != nil {
 		l.wb.Cancel()
 		return l.stats, l.err
@@ -196,7 +221,7 @@ func (l *Loader) Finish() (LoadStats, error) {
 	for _, h := range l.holders {
 		err := l.s.space.check()
 		if err == nil {
-			err = putHoldersBatch(l.wb, h.id, h.ids)
+			err = l.putHolders(h.id, h.ids)
 		}
 		if err != nil {
 			l.wb.Cancel()
@@ -211,12 +236,40 @@ func (l *Loader) Finish() (LoadStats, error) {
 }
 
 // Cancel abandons the load; what was already flushed stays.
-func (l *Loader) Cancel() { l.wb.Cancel() }
+func (l *Loader) Cancel() {
+	l.giveBackRefs()
+	l.wb.Cancel()
+}
 
-func putHoldersBatch(wb *badger.WriteBatch, id identity.Identifier, ids []string) error {
+// giveBackRefs hands the keys allocated ahead and not given to a customer
+// to the store, for its next customers: they seal nothing queued.
+func (l *Loader) giveBackRefs() {
+	l.s.returnRefs(l.refs...)
+	l.refs = nil
+}
+
+func (l *Loader) putHolders(id identity.Identifier, ids []string) error {
 	b, err := encodeHolders(ids)
 	if err != nil {
 		return err
 	}
-	return wb.Set(identifierKey(id), b)
+	return l.wb.Set(l.s.identifierKey(id), b)
+}
+
+// takeRef is the next customer's data key (the zero Ref in a plain store),
+// allocating loadRefBatch at a time.
+func (l *Loader) takeRef() (shred.Ref, error) {
+	if l.s.plain {
+		return shred.Ref{}, nil
+	}
+	if len(l.refs) == 0 {
+		refs, err := l.s.keys.AllocN(loadRefBatch)
+		if err != nil {
+			return shred.Ref{}, storeError(err)
+		}
+		l.refs = refs
+	}
+	r := l.refs[len(l.refs)-1]
+	l.refs = l.refs[:len(l.refs)-1]
+	return r, nil
 }

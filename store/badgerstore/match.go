@@ -17,8 +17,10 @@ import (
 // each (skipped when the record counts none). It never touches
 // another customer's keys.
 func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herken.MatchOptions, focus func([][]string) string) (herken.Snapshot, error) {
-	snap := herken.Snapshot{Holders: make([][]string, len(ids)), Customers: make(map[string]herken.Customer, 1)}
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	var snap herken.Snapshot
+	err := s.view(ctx, func(txn *tx) error {
+		// From scratch each time: view runs this again after an erasure.
+		snap = herken.Snapshot{Holders: make([][]string, len(ids)), Customers: make(map[string]herken.Customer, 1)}
 		var recs map[string]customerRec
 		for i, id := range ids {
 			hs, err := holders(txn, id)
@@ -63,7 +65,7 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herke
 // answer the common case — a default-sized history, few contacts a month,
 // no open promises — without a single iterator; anything beyond falls back
 // to scanning h/ or n/.
-func focusDetail(txn *badger.Txn, c customerRec, opts herken.MatchOptions, snap *herken.Snapshot) error {
+func focusDetail(txn *tx, c customerRec, opts herken.MatchOptions, snap *herken.Snapshot) error {
 	complete := int64(len(c.recent)) == c.count // recent holds the whole history
 	countable := opts.CountMax <= 0 || complete ||
 		(len(c.recent) > 0 && c.recent[len(c.recent)-1].OccurTime.Before(opts.CountSince))
@@ -92,7 +94,7 @@ func focusDetail(txn *badger.Txn, c customerRec, opts herken.MatchOptions, snap 
 // customer and counts its contacts since opts.CountSince (at most
 // opts.CountMax), in one newest-first pass that stops at whichever bound is
 // reached last.
-func recentHistory(txn *badger.Txn, customerID string, opts herken.MatchOptions) ([]herken.Interaction, int, error) {
+func recentHistory(txn *tx, customerID string, opts herken.MatchOptions) ([]herken.Interaction, int, error) {
 	if opts.HistoryLimit <= 0 && opts.CountMax <= 0 {
 		return nil, 0, nil
 	}
@@ -112,7 +114,7 @@ func recentHistory(txn *badger.Txn, customerID string, opts herken.MatchOptions)
 		var in herken.Interaction
 		err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(customerID, v)
+			in, derr = decodeInteraction(txn, customerID, it.Item().Key(), v)
 			return derr
 		})
 		if err != nil {
@@ -135,7 +137,7 @@ func recentHistory(txn *badger.Txn, customerID string, opts herken.MatchOptions)
 }
 
 // openPromises reads up to limit OPEN promises of one customer, by due time.
-func openPromises(txn *badger.Txn, customerID string, limit int) ([]herken.Promise, error) {
+func openPromises(txn *tx, customerID string, limit int) ([]herken.Promise, error) {
 	if limit <= 0 {
 		return nil, nil
 	}

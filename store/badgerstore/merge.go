@@ -25,7 +25,7 @@ import (
 // an interaction costs about eight writes (the record, its locator, its
 // time and feedback entries, deleted under one customer and written under
 // the other) and twice its record's size: measured, a merge moves up to
-// about 8,600 interactions with 100-byte summaries, 5,700 with 400-byte
+// about 8,300 interactions with 100-byte summaries, 5,500 with 400-byte
 // ones (TestTransactionLimits). Past the limit the whole merge (or unmerge)
 // is refused with RESOURCE_EXHAUSTED / TOO_MANY_VALUES and nothing is
 // written: never half a merge.
@@ -34,7 +34,7 @@ import (
 var errNoMerge = errors.New("no merge record")
 
 // getMerge reads g/{mergedID}; errNoMerge when absent.
-func getMerge(txn *badger.Txn, mergedID string) (mergeRec, error) {
+func getMerge(txn *tx, mergedID string) (mergeRec, error) {
 	item, err := txn.Get(mergeKey(mergedID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return mergeRec{}, errNoMerge
@@ -45,18 +45,19 @@ func getMerge(txn *badger.Txn, mergedID string) (mergeRec, error) {
 	var m mergeRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		m, derr = decodeMergeRecord(mergedID, v)
+		m, derr = decodeMergeRecord(txn, mergedID, item.Key(), v)
 		return derr
 	})
 	return m, err
 }
 
-func putMerge(txn *badger.Txn, mergedID string, m mergeRec) error {
-	b, err := encodeMergeRecord(mergedID, m)
+func putMerge(txn *tx, mergedID string, m mergeRec) error {
+	key := mergeKey(mergedID)
+	b, err := encodeMergeRecord(txn, mergedID, key, m)
 	if err != nil {
 		return err
 	}
-	return txn.Set(mergeKey(mergedID), b)
+	return txn.Set(key, b)
 }
 
 // tooBig turns Badger's refusal of an oversized transaction into an error
@@ -70,7 +71,7 @@ func tooBig(err error, what string) error {
 }
 
 // mergeSide reads one side of a merge, which must be live.
-func mergeSide(txn *badger.Txn, id string) (customerRec, error) {
+func mergeSide(txn *tx, id string) (customerRec, error) {
 	kind, m, err := lookupName(txn, id)
 	if err != nil {
 		return customerRec{}, err
@@ -92,7 +93,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		return herken.Customer{}, herken.ErrMergeIntoSelf // the service refuses it first
 	}
 	var out herken.Customer
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		sur, err := mergeSide(txn, survivorID)
 		if err != nil {
 			return err
@@ -158,7 +159,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 }
 
 // repoint moves the merged name x from target from to target to.
-func repoint(txn *badger.Txn, x, from, to string) error {
+func repoint(txn *tx, x, from, to string) error {
 	m, err := getMerge(txn, x)
 	if errors.Is(err, errNoMerge) {
 		return corrupt("merge target index names a missing merge record")
@@ -178,7 +179,7 @@ func repoint(txn *badger.Txn, x, from, to string) error {
 
 // handOver replaces from by to among the holders of id, or drops from
 // where to holds id already: no LinkHolder check, nothing is added.
-func handOver(txn *badger.Txn, id identity.Identifier, from, to string) error {
+func handOver(txn *tx, id identity.Identifier, from, to string) error {
 	hs, err := holders(txn, id)
 	if err != nil {
 		return err
@@ -198,7 +199,7 @@ func handOver(txn *badger.Txn, id identity.Identifier, from, to string) error {
 
 // moveHistory moves every interaction of from to to (ids kept), counting
 // them in rec (to's record, stored by the caller), and returns their ids.
-func moveHistory(txn *badger.Txn, from, to string, rec *customerRec) ([]string, error) {
+func moveHistory(txn *tx, from, to string, rec *customerRec) ([]string, error) {
 	ins, err := allInteractions(txn, from)
 	if err != nil {
 		return nil, err
@@ -215,7 +216,7 @@ func moveHistory(txn *badger.Txn, from, to string, rec *customerRec) ([]string, 
 }
 
 // allInteractions reads a customer's whole history, newest first.
-func allInteractions(txn *badger.Txn, customerID string) ([]herken.Interaction, error) {
+func allInteractions(txn *tx, customerID string) ([]herken.Interaction, error) {
 	prefix := historyPrefix(customerID)
 	io := badger.DefaultIteratorOptions
 	io.Prefix = prefix
@@ -226,7 +227,7 @@ func allInteractions(txn *badger.Txn, customerID string) ([]herken.Interaction, 
 		var in herken.Interaction
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(customerID, v)
+			in, derr = decodeInteraction(txn, customerID, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			return nil, err
@@ -239,7 +240,7 @@ func allInteractions(txn *badger.Txn, customerID string) ([]herken.Interaction, 
 
 // moveInteraction moves one interaction, with its locator and index
 // entries, to the customer to.
-func moveInteraction(txn *badger.Txn, in herken.Interaction, to string) error {
+func moveInteraction(txn *tx, in herken.Interaction, to string) error {
 	if err := deleteKeys(txn, append(interactionIndexKeys(in), interactionKey(in), interactionLocator(in.CustomerID, in.ID))...); err != nil {
 		return err
 	}
@@ -255,7 +256,7 @@ func moveInteraction(txn *badger.Txn, in herken.Interaction, to string) error {
 
 // movePromises moves every promise of from to to (ids kept), counting the
 // OPEN ones in rec, and returns their ids.
-func movePromises(txn *badger.Txn, from, to string, rec *customerRec) ([]string, error) {
+func movePromises(txn *tx, from, to string, rec *customerRec) ([]string, error) {
 	prefix := promisePrefix(from)
 	var prs []promiseRec
 	io := badger.DefaultIteratorOptions
@@ -265,7 +266,7 @@ func movePromises(txn *badger.Txn, from, to string, rec *customerRec) ([]string,
 		var pr promiseRec
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			pr, derr = decodePromiseRec(from, v)
+			pr, derr = decodePromiseRec(txn, from, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			it.Close()
@@ -291,7 +292,7 @@ func movePromises(txn *badger.Txn, from, to string, rec *customerRec) ([]string,
 // movePromise moves one promise, with its locator and open-promise index
 // entries, to the customer to. The interaction it names moves with it
 // (same id), so the copied occur time stays true.
-func movePromise(txn *badger.Txn, pr promiseRec, to string) error {
+func movePromise(txn *tx, pr promiseRec, to string) error {
 	old := pr.Promise
 	keys := [][]byte{promiseKey(old), promiseLocator(old.CustomerID, old.ID)}
 	if old.State == herken.PromiseOpen {
@@ -307,12 +308,13 @@ func movePromise(txn *badger.Txn, pr promiseRec, to string) error {
 		return corrupt("promise id collision")
 	}
 	pr.CustomerID = to
-	b, err := encodePromiseRec(to, pr)
+	p := pr.Promise
+	key := promiseKey(p)
+	b, err := encodePromiseRec(txn, to, key, pr)
 	if err != nil {
 		return err
 	}
-	p := pr.Promise
-	if err := txn.Set(promiseKey(p), b); err != nil {
+	if err := txn.Set(key, b); err != nil {
 		return err
 	}
 	if err := txn.Set(promiseLocator(to, p.ID), []byte(timeHex(p.DueTime))); err != nil {
@@ -331,7 +333,7 @@ func movePromise(txn *badger.Txn, pr promiseRec, to string) error {
 // UnmergeCustomer implements herken.Store.
 func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(rec herken.MergeRecord, survivor herken.Customer) (herken.Customer, herken.Customer, error), _ herken.WriteOptions) (herken.Customer, herken.Customer, error) {
 	var outS, outM herken.Customer
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		kind, m, err := lookupName(txn, mergedID)
 		if err != nil {
 			return err
@@ -420,7 +422,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 // moveBack moves the interactions and promises rec lists that the
 // survivor still has back to the merged customer, and deletes the merge
 // event, adjusting both records' counts.
-func moveBack(txn *badger.Txn, rec herken.MergeRecord, srec, mrec *customerRec) error {
+func moveBack(txn *tx, rec herken.MergeRecord, srec, mrec *customerRec) error {
 	sid, mid := srec.ID, mrec.ID
 	for _, iid := range rec.Interactions {
 		in, err := readInteraction(txn, sid, iid)
@@ -469,7 +471,7 @@ func moveBack(txn *badger.Txn, rec herken.MergeRecord, srec, mrec *customerRec) 
 
 // newestContact is a customer's newest interaction that is a contact
 // (Channel.IsContact); zero when it has none.
-func newestContact(txn *badger.Txn, customerID string) (herken.Interaction, error) {
+func newestContact(txn *tx, customerID string) (herken.Interaction, error) {
 	prefix := historyPrefix(customerID)
 	io := badger.DefaultIteratorOptions
 	io.Prefix = prefix
@@ -480,7 +482,7 @@ func newestContact(txn *badger.Txn, customerID string) (herken.Interaction, erro
 		var in herken.Interaction
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			in, derr = decodeInteraction(customerID, v)
+			in, derr = decodeInteraction(txn, customerID, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			return herken.Interaction{}, err
@@ -494,7 +496,7 @@ func newestContact(txn *badger.Txn, customerID string) (herken.Interaction, erro
 
 // repointBack points the names that resolve to survivorID through
 // mergedID (their survivor links pass it) at mergedID again.
-func repointBack(txn *badger.Txn, survivorID, mergedID string) error {
+func repointBack(txn *tx, survivorID, mergedID string) error {
 	keys := scanKeys(txn, targetPrefix(survivorID))
 	recs := map[string]mergeRec{}
 	read := func(id string) (mergeRec, error) {
@@ -554,7 +556,8 @@ func cloneMergeRecord(rec herken.MergeRecord) herken.MergeRecord {
 // (b/{target}/) whose merge record names id as the survivor.
 func (s *Store) Merges(ctx context.Context, id string) ([]herken.MergeRecord, error) {
 	var out []herken.MergeRecord
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
+		out = out[:0] // run again after an erasure (Store.view)
 		kind, m, err := lookupName(txn, id)
 		if err != nil {
 			return err

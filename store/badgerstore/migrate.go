@@ -63,7 +63,7 @@ func (s *Store) migrateV2() error {
 			moved += n
 		}
 	}
-	if err := s.update(ctx, func(txn *badger.Txn) error {
+	if err := s.update(ctx, func(txn *tx) error {
 		return txn.Set([]byte(keyFormat), []byte("3"))
 	}); err != nil {
 		return err
@@ -79,7 +79,7 @@ func (s *Store) migrateV2Batch(ctx context.Context, f v2Family, after []byte, li
 	type move struct{ old, new, loc, locVal, val []byte }
 	var batch []move
 	size := 0
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		io := badger.DefaultIteratorOptions
 		io.Prefix = []byte(f.prefix)
 		it := txn.NewIterator(io)
@@ -112,7 +112,7 @@ func (s *Store) migrateV2Batch(ctx context.Context, f v2Family, after []byte, li
 	if err != nil || len(batch) == 0 {
 		return 0, nil, err
 	}
-	err = s.update(ctx, func(txn *badger.Txn) error {
+	err = s.update(ctx, func(txn *tx) error {
 		for _, mv := range batch {
 			if err := txn.Set(mv.new, mv.val); err != nil {
 				return err

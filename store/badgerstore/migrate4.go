@@ -24,7 +24,7 @@ func (s *Store) migrateV3() error {
 	n := 0
 	for _, f := range []struct {
 		prefix string
-		keys   func(txn *badger.Txn, item *badger.Item) ([]*badger.Entry, error)
+		keys   func(txn *tx, item *badger.Item) ([]*badger.Entry, error)
 	}{{prefixCustomer, customerIndexEntries}, {prefixRequest, requestIndexEntries}} {
 		var after []byte
 		limit := 128
@@ -43,8 +43,8 @@ func (s *Store) migrateV3() error {
 			after, n = last, n+done
 		}
 	}
-	if err := s.update(ctx, func(txn *badger.Txn) error {
-		return txn.Set([]byte(keyFormat), []byte(currentFormat))
+	if err := s.update(ctx, func(txn *tx) error {
+		return txn.Set([]byte(keyFormat), []byte(plainFormat))
 	}); err != nil {
 		return err
 	}
@@ -57,10 +57,10 @@ func (s *Store) migrateV3() error {
 // writes in the same one: the records cannot change in between). It
 // returns how many keys it read and the last one.
 func (s *Store) migrateV3Batch(ctx context.Context, prefix string, after []byte, limit int,
-	entries func(txn *badger.Txn, item *badger.Item) ([]*badger.Entry, error)) (int, []byte, error) {
+	entries func(txn *tx, item *badger.Item) ([]*badger.Entry, error)) (int, []byte, error) {
 	var n int
 	var last []byte
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		n, last = 0, nil
 		io := badger.DefaultIteratorOptions
 		io.Prefix = []byte(prefix)
@@ -91,15 +91,15 @@ func (s *Store) migrateV3Batch(ctx context.Context, prefix string, after []byte,
 
 // customerIndexEntries are the list-index entries of the customer record
 // at item.
-func customerIndexEntries(_ *badger.Txn, item *badger.Item) ([]*badger.Entry, error) {
+func customerIndexEntries(txn *tx, item *badger.Item) ([]*badger.Entry, error) {
 	id := lastPart(item.Key())
 	var out []*badger.Entry
 	err := item.Value(func(v []byte) error {
-		c, err := decodeCustomer(id, v)
+		c, err := decodeCustomer(txn, id, item.Key(), v)
 		if err != nil {
 			return nil // left for herken check to report
 		}
-		for _, k := range customerIndexKeys(c.Customer) {
+		for _, k := range txn.s.customerIndexKeys(c.Customer) {
 			out = append(out, badger.NewEntry(k, nil))
 		}
 		return nil
@@ -109,7 +109,7 @@ func customerIndexEntries(_ *badger.Txn, item *badger.Item) ([]*badger.Entry, er
 
 // requestIndexEntries is the y/ entry of the request record at item, with
 // its expiry.
-func requestIndexEntries(_ *badger.Txn, item *badger.Item) ([]*badger.Entry, error) {
+func requestIndexEntries(_ *tx, item *badger.Item) ([]*badger.Entry, error) {
 	rid := string(item.Key()[len(prefixRequest):])
 	var out []*badger.Entry
 	err := item.Value(func(v []byte) error {

@@ -19,7 +19,7 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 	}
 	idem := w.Idempotency
 	var out herken.Promise
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		prior, err := checkRequest(txn, idem)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (s *Store) CreatePromise(ctx context.Context, t herken.Target, p herken.Pro
 // interactionOccur is the occur time of one of a customer's interactions,
 // read from the {newest} part its j/ locator holds (zero if that is not
 // one); ErrInteractionNotFound when there is no such interaction.
-func interactionOccur(txn *badger.Txn, customerID, interactionID string) (time.Time, error) {
+func interactionOccur(txn *tx, customerID, interactionID string) (time.Time, error) {
 	newest, err := interactionNewest(txn, customerID, interactionID)
 	if err != nil {
 		return time.Time{}, err
@@ -75,7 +75,7 @@ func interactionOccur(txn *badger.Txn, customerID, interactionID string) (time.T
 // updatedRec is old's record with the promise changed to p: the copied
 // occur time stays unless p names another interaction, whose time is then
 // read (zero, unknown, when that name finds nothing).
-func updatedRec(txn *badger.Txn, old promiseRec, p herken.Promise) (promiseRec, error) {
+func updatedRec(txn *tx, old promiseRec, p herken.Promise) (promiseRec, error) {
 	rec := promiseRec{Promise: p, interactionOccur: old.interactionOccur}
 	if p.InteractionID == old.InteractionID {
 		return rec, nil
@@ -96,7 +96,7 @@ func updatedRec(txn *badger.Txn, old promiseRec, p herken.Promise) (promiseRec, 
 // promise) to p's: the record and its locator follow the due time, the
 // open-promise index entries the state, owner and due time. When p opens
 // or closes it counts that in c (the promise's customer) and stores c.
-func putPromise(txn *badger.Txn, c *customerRec, old *promiseRec, pr promiseRec) error {
+func putPromise(txn *tx, c *customerRec, old *promiseRec, pr promiseRec) error {
 	p := pr.Promise
 	wasOpen := old != nil && old.State == herken.PromiseOpen
 	if wasOpen {
@@ -111,11 +111,12 @@ func putPromise(txn *badger.Txn, c *customerRec, old *promiseRec, pr promiseRec)
 			return err
 		}
 	}
-	b, err := encodePromiseRec(p.CustomerID, pr)
+	key := promiseKey(p)
+	b, err := encodePromiseRec(txn, p.CustomerID, key, pr)
 	if err != nil {
 		return err
 	}
-	if err := txn.Set(promiseKey(p), b); err != nil {
+	if err := txn.Set(key, b); err != nil {
 		return err
 	}
 	if err := txn.Set(promiseLocator(p.CustomerID, p.ID), []byte(timeHex(p.DueTime))); err != nil {
@@ -149,13 +150,13 @@ func openIndexKeys(p herken.Promise) [][]byte {
 }
 
 // getPromise reads one promise by id, through its q/ locator.
-func getPromise(txn *badger.Txn, customerID, promiseID string) (herken.Promise, error) {
+func getPromise(txn *tx, customerID, promiseID string) (herken.Promise, error) {
 	pr, err := getPromiseRec(txn, customerID, promiseID)
 	return pr.Promise, err
 }
 
 // getPromiseRec is getPromise with what the store keeps beside the promise.
-func getPromiseRec(txn *badger.Txn, customerID, promiseID string) (promiseRec, error) {
+func getPromiseRec(txn *tx, customerID, promiseID string) (promiseRec, error) {
 	if !herken.ValidID(customerID) || !herken.ValidID(promiseID) {
 		return promiseRec{}, herken.ErrPromiseNotFound
 	}
@@ -174,12 +175,12 @@ func getPromiseRec(txn *badger.Txn, customerID, promiseID string) (promiseRec, e
 }
 
 // getPromiseAt reads the promise record of customerID at a p/ key.
-func getPromiseAt(txn *badger.Txn, customerID string, key []byte) (herken.Promise, error) {
+func getPromiseAt(txn *tx, customerID string, key []byte) (herken.Promise, error) {
 	pr, err := getPromiseRecAt(txn, customerID, key)
 	return pr.Promise, err
 }
 
-func getPromiseRecAt(txn *badger.Txn, customerID string, key []byte) (promiseRec, error) {
+func getPromiseRecAt(txn *tx, customerID string, key []byte) (promiseRec, error) {
 	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return promiseRec{}, corrupt("promise index names a missing record")
@@ -190,7 +191,7 @@ func getPromiseRecAt(txn *badger.Txn, customerID string, key []byte) (promiseRec
 	var p promiseRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		p, derr = decodePromiseRec(customerID, v)
+		p, derr = decodePromiseRec(txn, customerID, key, v)
 		return derr
 	})
 	return p, err
@@ -199,7 +200,7 @@ func getPromiseRecAt(txn *badger.Txn, customerID string, key []byte) (promiseRec
 // GetPromise implements herken.Store.
 func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (herken.Promise, error) {
 	var p herken.Promise
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		var err error
 		p, err = getPromise(txn, customerID, promiseID)
 		return notLiveOr(txn, customerID, err)
@@ -210,7 +211,7 @@ func (s *Store) GetPromise(ctx context.Context, customerID, promiseID string) (h
 // UpdatePromise implements herken.Store.
 func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string, fn func(p *herken.Promise) error, _ herken.WriteOptions) (herken.Promise, error) {
 	var out herken.Promise
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *tx) error {
 		old, err := getPromiseRec(txn, customerID, promiseID)
 		if err != nil {
 			return notLiveOr(txn, customerID, err)
@@ -258,7 +259,7 @@ func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herk
 		out  []herken.Promise
 		next []byte
 	)
-	err = s.view(ctx, func(txn *badger.Txn) error {
+	err = s.view(ctx, func(txn *tx) error {
 		if q.CustomerID != "" {
 			if _, err := liveCustomerRec(txn, q.CustomerID); err != nil {
 				return err
@@ -277,7 +278,7 @@ func (s *Store) ListPromises(ctx context.Context, q herken.PromiseQuery) ([]herk
 
 // listCustomerPromises pages through one customer's promises (by due time)
 // with q's filters. It returns the key to resume from, or nil at the end.
-func listCustomerPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
+func listCustomerPromises(txn *tx, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
 	prefix := promisePrefix(q.CustomerID)
 	io := badger.DefaultIteratorOptions
 	io.Prefix = prefix
@@ -288,7 +289,7 @@ func listCustomerPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) 
 		var p herken.Promise
 		if err := it.Item().Value(func(v []byte) error {
 			var derr error
-			p, derr = decodePromise(q.CustomerID, v)
+			p, derr = decodePromise(txn, q.CustomerID, it.Item().Key(), v)
 			return derr
 		}); err != nil {
 			return nil, nil, err
@@ -309,7 +310,7 @@ func listCustomerPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) 
 
 // listOpenPromises pages through the OPEN promises of all customers from
 // the due index (or the owner index), so the cost is the page, not the base.
-func listOpenPromises(txn *badger.Txn, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
+func listOpenPromises(txn *tx, q herken.PromiseQuery, start []byte) ([]herken.Promise, []byte, error) {
 	prefix := []byte(prefixDue)
 	if q.Owner != "" {
 		prefix = ownerPrefix(q.Owner)
@@ -359,7 +360,7 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 		refs []ref
 		more bool
 	)
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		io := badger.DefaultIteratorOptions
 		io.Prefix = []byte(prefixDue)
 		io.PrefetchValues = false
@@ -384,7 +385,7 @@ func (s *Store) BreakOverdue(ctx context.Context, dueBefore time.Time, limit int
 	}
 	n := 0
 	for _, r := range refs {
-		err := s.update(ctx, func(txn *badger.Txn) error {
+		err := s.update(ctx, func(txn *tx) error {
 			p, err := getPromiseRec(txn, r.cid, r.pid)
 			if errors.Is(err, herken.ErrPromiseNotFound) {
 				return errSkip

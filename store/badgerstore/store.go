@@ -1,8 +1,11 @@
 // Package badgerstore is the herken.Store on Badger v4, the embedded
 // default: one *badger.DB, keys documented in keys.go, values protobuf
 // records (internal/recordpb), every multi-key change in one transaction.
-// It imports Badger, protobuf, the domain (herken) and identity; nothing
-// outside this package knows its keys.
+// Personal data is sealed per customer under keys kept in a key file beside
+// Badger's files, so that an erasure can destroy it for good (sealing.go;
+// keys.go says what is sealed and the limits). It imports Badger,
+// protobuf, the domain (herken) and identity; nothing outside this package
+// knows its keys.
 package badgerstore
 
 import (
@@ -23,6 +26,7 @@ import (
 
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // Options configures the store.
@@ -49,6 +53,21 @@ type Options struct {
 	// DiskFree reports the free bytes of the data directory's filesystem;
 	// nil means statfs on Dir. Tests set it to simulate a filling disk.
 	DiskFree func() (uint64, error)
+
+	// Test knobs: unexported, so only this package's tests set them.
+	//
+	// plain turns sealing and hashed index keys off: the store is a format-4
+	// store, as before crypto-shredding. It exists so the erasure test can
+	// show that its raw scan does find what it looks for (a scan that finds
+	// nothing in a sealed store would prove nothing otherwise) and so the
+	// Lookup benchmark can compare; and to build format-4 stores to migrate.
+	plain bool
+	// valueThreshold is Badger's value threshold (0: Badger's default, 1
+	// MB): the erasure test lowers it so that values reach the value log;
+	// valueLogFileSize (0: Badger's default, 1 GB) keeps its value-log
+	// files small enough to copy.
+	valueThreshold   int64
+	valueLogFileSize int64
 }
 
 // Defaults sized for a single-node store of about a million customers.
@@ -72,6 +91,13 @@ type Store struct {
 	secret []byte       // HMAC key of page tokens (m/secret)
 	log    *slog.Logger // never nil
 	space  *spaceGuard  // nil: no reserve (in memory, or turned off)
+	// keys is the key file (sealing.go); nil in a plain store.
+	keys *shred.Keys
+	// plain: nothing is sealed and index keys are readable (format 4): the
+	// test knob Options.plain, and the migrations of formats 1 to 4, which
+	// run before the key file is in use.
+	plain bool
+	pool  refPool
 }
 
 var nilCtx = context.Background()
@@ -101,6 +127,12 @@ func Open(opts Options) (*Store, error) {
 	if opts.InMemory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
+	if opts.valueThreshold > 0 {
+		bo = bo.WithValueThreshold(opts.valueThreshold)
+	}
+	if opts.valueLogFileSize > 0 {
+		bo = bo.WithValueLogFileSize(opts.valueLogFileSize)
+	}
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open: %w", err)
@@ -109,7 +141,7 @@ func Open(opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, log: log}
+	s := &Store{db: db, log: log, plain: opts.plain}
 	if !opts.InMemory && opts.MinFreeBytes >= 0 {
 		free := opts.DiskFree
 		if free == nil && diskFreeSupported {
@@ -125,42 +157,15 @@ func Open(opts Options) (*Store, error) {
 			log.Warn("free space cannot be read on this OS; the data directory has no write reserve")
 		}
 	}
-	if err := s.initFormat(); err != nil {
-		db.Close()
+	if err := s.initFormat(opts); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.loadSecret(); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
-}
-
-// initFormat stamps a new store with the format version and refuses a store
-// written by an incompatible version.
-func (s *Store) initFormat() error {
-	v, err := s.getOrCreate([]byte(keyFormat), func() []byte { return []byte(currentFormat) })
-	if err != nil {
-		return err
-	}
-	format := string(v)
-	switch format {
-	case currentFormat:
-		return nil
-	case "1":
-		if err := s.migrateV1(); err != nil {
-			return err
-		}
-		fallthrough
-	case "2":
-		if err := s.migrateV2(); err != nil {
-			return err
-		}
-		fallthrough
-	case "3":
-		return s.migrateV3()
-	}
-	return fmt.Errorf("badgerstore: store format %q, this build reads %q", format, currentFormat)
 }
 
 // migrateV1 upgrades a format-1 store: customer records gained copies of
@@ -178,7 +183,7 @@ func (s *Store) migrateV1() error {
 	var after []byte
 	for {
 		var ids []string
-		err := s.view(ctx, func(txn *badger.Txn) error {
+		err := s.view(ctx, func(txn *tx) error {
 			io := badger.DefaultIteratorOptions
 			io.Prefix, io.PrefetchValues = []byte(prefixCustomer), false
 			it := txn.NewIterator(io)
@@ -197,7 +202,7 @@ func (s *Store) migrateV1() error {
 			}
 			break
 		}
-		err = s.update(ctx, func(txn *badger.Txn) error {
+		err = s.update(ctx, func(txn *tx) error {
 			for _, id := range ids {
 				c, err := getCustomerRec(txn, id)
 				if err != nil {
@@ -224,13 +229,13 @@ func (s *Store) migrateV1() error {
 		after = customerKey(ids[len(ids)-1])
 		migrated += len(ids)
 	}
-	return s.update(ctx, func(txn *badger.Txn) error {
+	return s.update(ctx, func(txn *tx) error {
 		return txn.Set([]byte(keyFormat), []byte("2"))
 	})
 }
 
 // countPrefix counts the keys under prefix.
-func countPrefix(txn *badger.Txn, prefix []byte) (int64, error) {
+func countPrefix(txn *tx, prefix []byte) (int64, error) {
 	io := badger.DefaultIteratorOptions
 	io.Prefix, io.PrefetchValues = prefix, false
 	it := txn.NewIterator(io)
@@ -242,8 +247,17 @@ func countPrefix(txn *badger.Txn, prefix []byte) (int64, error) {
 	return n, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database, then the key file (which wipes the keys from
+// memory).
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.keys != nil {
+		if kerr := s.keys.Close(); err == nil {
+			err = kerr
+		}
+	}
+	return err
+}
 
 // UnindexForTest deletes the identifier index entry of id and nothing
 // else, leaving customers that list an identifier the index does not name:
@@ -251,12 +265,19 @@ func (s *Store) Close() error { return s.db.Close() }
 // from outside this package, which cannot build a key. Never call it on a
 // store you care about.
 func (s *Store) UnindexForTest(id identity.Identifier) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(identifierKey(id)) })
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(s.identifierKey(id)) })
 }
 
+// maxKeyGoneRetries bounds the retries of a transaction that met a record
+// whose data key was destroyed: an erasure committed after its snapshot
+// was taken (the next snapshot no longer has the record). A key still gone
+// after that is a damaged store (INTERNAL; herken check names it).
+const maxKeyGoneRetries = 3
+
 // update runs fn in a read-write transaction, retrying on conflict: another
-// transaction changed a key fn read. fn must be safe to run again.
-func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+// transaction changed a key fn read (or erased a customer whose record fn
+// read: keyGone). fn must be safe to run again.
+func (s *Store) update(ctx context.Context, fn func(txn *tx) error) error {
 	backoff := 50 * time.Microsecond
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -266,7 +287,10 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 		if err := s.space.check(); err != nil {
 			return err
 		}
-		err := s.db.Update(fn)
+		err := s.db.Update(s.wrap(fn))
+		if keyGone(err) && attempt < maxKeyGoneRetries {
+			continue
+		}
 		if !errors.Is(err, badger.ErrConflict) {
 			return storeError(err)
 		}
@@ -286,11 +310,29 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 	}
 }
 
-func (s *Store) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// view runs fn in a read-only transaction; a record whose key is gone
+// (keyGone: erased since the snapshot) runs it again on a new one. fn must
+// be safe to run again.
+func (s *Store) view(ctx context.Context, fn func(txn *tx) error) error {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.db.View(s.wrap(fn))
+		if keyGone(err) && attempt < maxKeyGoneRetries {
+			continue
+		}
+		return storeError(err)
 	}
-	return storeError(s.db.View(fn))
+}
+
+// wrap adapts fn to Badger's transaction functions.
+func (s *Store) wrap(fn func(txn *tx) error) func(*badger.Txn) error {
+	return func(bt *badger.Txn) error {
+		t := s.newTx(bt)
+		defer t.release()
+		return fn(t)
+	}
 }
 
 // decodeError is a stored value that does not decode: a corrupt record,
@@ -330,13 +372,13 @@ func corrupt(format string, args ...any) error {
 }
 
 // getCustomer reads c/{id}; ErrCustomerNotFound when absent.
-func getCustomer(txn *badger.Txn, id string) (herken.Customer, error) {
+func getCustomer(txn *tx, id string) (herken.Customer, error) {
 	rec, err := getCustomerRec(txn, id)
 	return rec.Customer, err
 }
 
 // getCustomerRec reads c/{id} with the store's summary fields.
-func getCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
+func getCustomerRec(txn *tx, id string) (customerRec, error) {
 	item, err := txn.Get(customerKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return customerRec{}, herken.ErrCustomerNotFound
@@ -347,23 +389,24 @@ func getCustomerRec(txn *badger.Txn, id string) (customerRec, error) {
 	var c customerRec
 	err = item.Value(func(v []byte) error {
 		var derr error
-		c, derr = decodeCustomer(id, v)
+		c, derr = decodeCustomer(txn, id, item.Key(), v)
 		return derr
 	})
 	return c, err
 }
 
-func putCustomer(txn *badger.Txn, c customerRec) error {
-	b, err := encodeCustomer(c.ID, c)
+func putCustomer(txn *tx, c customerRec) error {
+	key := customerKey(c.ID)
+	b, err := encodeCustomer(txn, key, c)
 	if err != nil {
 		return err
 	}
-	return txn.Set(customerKey(c.ID), b)
+	return txn.Set(key, b)
 }
 
 // holders reads the holder list of one identifier; nil when none.
-func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
-	item, err := txn.Get(identifierKey(id))
+func holders(txn *tx, id identity.Identifier) ([]string, error) {
+	item, err := txn.Get(txn.s.identifierKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -377,15 +420,15 @@ func holders(txn *badger.Txn, id identity.Identifier) ([]string, error) {
 	return r.CustomerIds, nil
 }
 
-func putHolders(txn *badger.Txn, id identity.Identifier, ids []string) error {
+func putHolders(txn *tx, id identity.Identifier, ids []string) error {
 	if len(ids) == 0 {
-		return txn.Delete(identifierKey(id))
+		return txn.Delete(txn.s.identifierKey(id))
 	}
 	b, err := encodeHolders(ids)
 	if err != nil {
 		return err
 	}
-	return txn.Set(identifierKey(id), b)
+	return txn.Set(txn.s.identifierKey(id), b)
 }
 
 func encodeHolders(ids []string) ([]byte, error) {
@@ -395,7 +438,7 @@ func encodeHolders(ids []string) ([]byte, error) {
 // checkRequest looks up an idempotency key. It returns the stored result id
 // when the same request was seen, ErrRequestIDReused for a different one, and
 // "" when the key is new (or idem is off).
-func checkRequest(txn *badger.Txn, idem herken.Idempotency) (string, error) {
+func checkRequest(txn *tx, idem herken.Idempotency) (string, error) {
 	if idem.Key == "" {
 		return "", nil
 	}
@@ -416,13 +459,13 @@ func checkRequest(txn *badger.Txn, idem herken.Idempotency) (string, error) {
 	return r.ResultId, nil
 }
 
-func putRequest(txn *badger.Txn, idem herken.Idempotency, resultID string) error {
+func putRequest(txn *tx, idem herken.Idempotency, resultID string) error {
 	return putRequestRecord(txn, idem, &recordpb.RequestRecord{ResultId: resultID})
 }
 
 // putRequestRecord stores r (its fingerprint taken from idem) under idem's
 // key with idem's TTL; nothing when idem is off.
-func putRequestRecord(txn *badger.Txn, idem herken.Idempotency, r *recordpb.RequestRecord) error {
+func putRequestRecord(txn *tx, idem herken.Idempotency, r *recordpb.RequestRecord) error {
 	if idem.Key == "" {
 		return nil
 	}
@@ -472,7 +515,7 @@ func (badgerLogger) Debugf(string, ...any) {}
 // no write (and works while the free-space reserve refuses writes).
 func (s *Store) getOrCreate(key []byte, create func() []byte) ([]byte, error) {
 	var v []byte
-	get := func(txn *badger.Txn) error {
+	get := func(txn *tx) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
@@ -484,7 +527,7 @@ func (s *Store) getOrCreate(key []byte, create func() []byte) ([]byte, error) {
 	if !errors.Is(err, badger.ErrKeyNotFound) {
 		return v, err
 	}
-	err = s.update(nilCtx, func(txn *badger.Txn) error {
+	err = s.update(nilCtx, func(txn *tx) error {
 		err := get(txn)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			v = create()
@@ -497,7 +540,7 @@ func (s *Store) getOrCreate(key []byte, create func() []byte) ([]byte, error) {
 
 // Ping reads the format key: it fails when the store cannot serve reads.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.view(ctx, func(txn *badger.Txn) error {
+	return s.view(ctx, func(txn *tx) error {
 		_, err := txn.Get([]byte(keyFormat))
 		return err
 	})
@@ -506,7 +549,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Empty reports whether the store holds no customers.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	empty := true
-	err := s.view(ctx, func(txn *badger.Txn) error {
+	err := s.view(ctx, func(txn *tx) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
 		opts.Prefix = []byte(prefixCustomer)

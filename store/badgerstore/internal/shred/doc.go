@@ -17,7 +17,9 @@
 //  3. commit the Badger transaction that stores ref and the sealed values
 //
 // Alloc returns only once the key is durable, so nothing sealed with it can
-// be committed before its key. A crash after 1 and before 3 leaves an
+// be committed before its key. AllocN does the same for a batch of new
+// customers with one fsync (a bulk load, a migration, or keys allocated
+// ahead for the next creates): each of its keys follows the same order. A crash after 1 and before 3 leaves an
 // orphan key no record refers to: harmless (it seals nothing that exists),
 // and Reclaim destroys it at the next open. If the commit fails for any
 // other reason, call Destroy(ref) (or leave it to Reclaim).
@@ -42,7 +44,8 @@
 //
 // Open(path) (or Create for a new data directory, never for an existing
 // one: a new index key would orphan every index entry, and new keys would
-// make every sealed value unreadable). Then replay pending Destroys, then
+// make every sealed value unreadable; OpenMemory for a store that lives in
+// memory only, which writes nothing anywhere). Then replay pending Destroys, then
 // Reclaim(inUse) with the store's slot -> generation map to destroy orphans
 // from crashed Allocs, and report Damaged slots.
 //

@@ -39,7 +39,7 @@ type Keys struct {
 	wmu sync.Mutex
 	// mu guards chunks, n, free and closed; readers take it shared.
 	mu     sync.RWMutex
-	f      *os.File
+	f      file // the key file, or memFile for OpenMemory
 	chunks []*[chunkSlots]slot
 	n      uint32   // slots in the file
 	free   []uint32 // zeroed slots Alloc may reuse, used from the end
@@ -54,6 +54,21 @@ type Keys struct {
 
 	hmacs *sync.Pool // of *indexHasher keyed with the index key; nil once closed
 }
+
+// file is what Keys writes through: an *os.File, or memFile.
+type file interface {
+	WriteAt(b []byte, off int64) (int, error)
+	Sync() error
+	Close() error
+}
+
+// memFile is the file of an in-memory Keys: it keeps nothing, so the keys
+// live in memory only, and die with the process or at Close.
+type memFile struct{}
+
+func (memFile) WriteAt(b []byte, _ int64) (int, error) { return len(b), nil }
+func (memFile) Sync() error                            { return nil }
+func (memFile) Close() error                           { return nil }
 
 // chunkSlots is how many slots one chunk of memory holds; growing the file
 // adds chunks, it never copies (and so never leaves copies of) keys.
@@ -145,6 +160,28 @@ func Open(path string, opts Options) (*Keys, error) {
 	return k, nil
 }
 
+// OpenMemory makes a Keys that has no file: a fresh random index key and no
+// slots, everything in memory only (an in-memory store, tests). It behaves
+// like a file-backed Keys in every other way: Alloc, Destroy and Reclaim
+// change slots the same way, they just write nothing.
+func OpenMemory(opts Options) *Keys {
+	var indexKey [KeySize]byte
+	randomKey(&indexKey)
+	k := &Keys{f: memFile{}}
+	k.initCache(opts.CacheSize)
+	k.initHMAC(&indexKey)
+	clear(indexKey[:])
+	return k
+}
+
+// initHMAC sets the pool of index hashers keyed with indexKey (copied).
+func (k *Keys) initHMAC(indexKey *[KeySize]byte) {
+	key := *indexKey
+	k.hmacs = &sync.Pool{New: func() any {
+		return &indexHasher{h: hmac.New(sha256.New, key[:]), buf: make([]byte, 0, 128)}
+	}}
+}
+
 func load(f *os.File, opts Options) (*Keys, error) {
 	st, err := f.Stat()
 	if err != nil {
@@ -165,9 +202,8 @@ func load(f *os.File, opts Options) (*Keys, error) {
 	}
 	k := &Keys{f: f}
 	k.initCache(opts.CacheSize)
-	k.hmacs = &sync.Pool{New: func() any {
-		return &indexHasher{h: hmac.New(sha256.New, indexKey[:]), buf: make([]byte, 0, 128)}
-	}}
+	k.initHMAC(&indexKey)
+	clear(indexKey[:])
 	n := uint32((body + SlotSize - 1) / SlotSize)
 	buf := make([]byte, SlotSize)
 	for i := range n {

@@ -43,18 +43,10 @@ func (k *Keys) initCache(size int) {
 func (k *Keys) aead(ref Ref) (cipher.AEAD, error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	if k.closed {
-		return nil, ErrClosed
+	if err := k.state(ref); err != nil {
+		return nil, err
 	}
 	s := k.slotAt(ref.Slot)
-	switch {
-	case s == nil || ref.IsZero():
-		return nil, ErrUnknownRef
-	case s.state == stateDamaged:
-		return nil, ErrDamaged
-	case s.state != stateLive || s.gen != ref.Gen:
-		return nil, ErrDestroyed
-	}
 	bucket := &k.cache[ref.Slot&k.mask]
 	if e := bucket.Load(); e != nil && e.slot == ref.Slot && e.gen == ref.Gen {
 		return e.aead, nil
