@@ -392,6 +392,7 @@ type checker struct {
 	// every g/ record's links; mergedFrom every identifier's merged_from.
 	erased     map[string]bool
 	merges     map[string]mergeState
+	mergedRefs map[shred.Ref]string // the key of each sealed g/ record: its merged id
 	mergedFrom []mergedFromRef
 	// orphans holds the ids that own h/ or p/ records but are no customer:
 	// their x/ entry keeps those records readable, and is no problem of its

@@ -70,12 +70,41 @@ func (c *checker) sealedOrReported(key []byte, sealed bool) {
 
 // sealedUnder checks that an h/ or p/ record of customer cid that decoded
 // is sealed (as ref, sealed from sealedRef), under the key its customer's
-// record is sealed under.
+// record is sealed under, or under the key of a customer merged into it,
+// directly or through others (a record keeps its origin's key when a merge
+// moves it: tx.keptRef).
 func (c *checker) sealedUnder(key []byte, cid string, ref shred.Ref, sealed bool) {
 	c.sealedOrReported(key, sealed)
-	if st, ok := c.customer(cid); ok && sealed && st.sealed && st.ref != ref {
-		c.problem(ProblemKeyRefMismatch, "sealed under another data key than its customer's record", redactKey(key))
+	if st, ok := c.customer(cid); ok && sealed && st.sealed && st.ref != ref && !c.mergedInto(ref, cid) {
+		c.problem(ProblemKeyRefMismatch, "sealed under another data key than its customer's record or those of customers merged into it", redactKey(key))
 	}
+}
+
+// mergedInto reports whether ref is the key of a customer merged into cid,
+// directly or through others: its target is cid, or its survivor links
+// pass cid (a broken chain or target is reported as such, once, not on
+// every record it moved). A g/ record that did not decode is reported as
+// such, and vouches for its key here.
+func (c *checker) mergedInto(ref shred.Ref, cid string) bool {
+	id, ok := c.mergedRefs[ref]
+	if !ok {
+		return false
+	}
+	m := c.merges[id]
+	if m.undecodable || m.target == cid {
+		return true
+	}
+	for steps := 0; steps <= len(c.merges); steps++ {
+		if m.survivor == cid {
+			return true
+		}
+		next, ok := c.merges[m.survivor]
+		if !ok || next.undecodable {
+			return next.undecodable
+		}
+		m = next
+	}
+	return false
 }
 
 // erasedSince reports whether the customer a record key names has been

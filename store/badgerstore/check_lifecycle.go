@@ -134,7 +134,7 @@ func (c *checker) mergeRecord(item *badger.Item) error {
 		return err
 	}
 	if derr != nil {
-		c.merges[cidKey(id)] = mergeState{undecodable: true, sealed: sealed, ref: ref}
+		c.noteMerge(id, mergeState{undecodable: true, sealed: sealed, ref: ref})
 		c.undecodableRecord(key, derr)
 		return nil
 	}
@@ -147,12 +147,32 @@ func (c *checker) mergeRecord(item *badger.Item) error {
 	}
 	if !herken.ValidID(m.target) || !herken.ValidID(m.SurvivorID) {
 		c.problem(ProblemUndecodableRecord, "the target or survivor id has the wrong shape", string(key))
-		c.merges[cidKey(id)] = mergeState{undecodable: true, sealed: sealed, ref: ref}
+		c.noteMerge(id, mergeState{undecodable: true, sealed: sealed, ref: ref})
 		return nil
 	}
-	c.merges[cidKey(id)] = mergeState{survivor: m.SurvivorID, target: m.target, sealed: sealed, ref: ref}
+	c.noteMerge(id, mergeState{survivor: m.SurvivorID, target: m.target, sealed: sealed, ref: ref})
 	c.add(&c.records[famTarget], string(targetKey(m.target, id)))
 	return nil
+}
+
+// noteMerge records the g/ record of id, and the data key of id: its x/
+// entry and the key the record is sealed under (when they differ, keyRef
+// reports it, once). Records moved by a merge keep their origin's key
+// (sealedUnder).
+func (c *checker) noteMerge(id string, st mergeState) {
+	c.merges[cidKey(id)] = st
+	note := func(r shred.Ref) {
+		if c.mergedRefs == nil {
+			c.mergedRefs = map[shred.Ref]string{}
+		}
+		c.mergedRefs[r] = cidKey(id)
+	}
+	if st.sealed {
+		note(st.ref)
+	}
+	if r, found, err := c.txn.readRef(id); err == nil && found {
+		note(r)
+	}
 }
 
 // lifecycle checks, after the main pass, what needs every key seen: merge

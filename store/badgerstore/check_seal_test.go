@@ -90,6 +90,14 @@ func TestCheckSealing(t *testing.T) {
 			}
 			return txn.Set(interactionKey(in), b)
 		}, []string{ProblemKeyRefMismatch}},
+		{"interaction sealed under the key of a customer merged in through another", func(t *testing.T, f *lifeFixture, txn *tx) error {
+			// Cor was merged into Bram, Bram into Jan: a record of Cor's
+			// that moved to Jan keeps Cor's key.
+			return resealUnder(txn, f.jan.ID, f.janMail.ID, f.cor.ID)
+		}, nil},
+		{"interaction sealed under the key of a customer merged into another", func(t *testing.T, f *lifeFixture, txn *tx) error {
+			return resealUnder(txn, f.quiet.ID, f.quietNote.ID, f.cor.ID) // Cor is merged into Jan, not into Quiet
+		}, []string{ProblemKeyRefMismatch}},
 		{"customer's data-key record names another key", func(t *testing.T, f *lifeFixture, txn *tx) error {
 			r, err := txn.s.keys.Alloc()
 			if err != nil {
@@ -177,4 +185,22 @@ func TestCheckDamagedKeySlot(t *testing.T) {
 	if got, want := kindsOf(rep), []string{ProblemKeyDestroyed, ProblemKeySlotDamaged}; !slices.Equal(got, want) {
 		t.Fatalf("problems %v, want %v\n%s", got, want, reportText(t, rep))
 	}
+}
+
+// resealUnder re-seals one interaction of cid under the data key of
+// keyOf (bound to cid, so it still opens).
+func resealUnder(txn *tx, cid, interactionID, keyOf string) error {
+	in, err := readInteraction(txn, cid, interactionID)
+	if err != nil {
+		return err
+	}
+	r, err := txn.ref(keyOf)
+	if err != nil {
+		return err
+	}
+	b, err := encodeInteractionAs(txn, r, true, cid, interactionKey(in), in)
+	if err != nil {
+		return err
+	}
+	return txn.Set(interactionKey(in), b)
 }

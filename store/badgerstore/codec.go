@@ -13,6 +13,7 @@ import (
 
 	"github.com/herken/herken/identity"
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 const recordFormat = 1
@@ -179,6 +180,12 @@ func encodeInteraction(txn *tx, customerID string, key []byte, in herken.Interac
 	return txn.seal(customerID, key, interactionToRecord(in))
 }
 
+// encodeInteractionAs is encodeInteraction sealing under ref when keep is
+// set (tx.sealAs).
+func encodeInteractionAs(txn *tx, ref shred.Ref, keep bool, customerID string, key []byte, in herken.Interaction) ([]byte, error) {
+	return txn.sealAs(ref, keep, customerID, key, interactionToRecord(in))
+}
+
 func interactionToRecord(in herken.Interaction) *recordpb.InteractionRecord {
 	r := &recordpb.InteractionRecord{
 		Format:        recordFormat,
@@ -269,6 +276,12 @@ func encodePromise(txn *tx, customerID string, key []byte, p herken.Promise) ([]
 // the store keeps beside it, stored at key.
 func encodePromiseRec(txn *tx, customerID string, key []byte, pr promiseRec) ([]byte, error) {
 	return txn.seal(customerID, key, promiseToRecord(pr))
+}
+
+// encodePromiseRecAs is encodePromiseRec sealing under ref when keep is
+// set (tx.sealAs).
+func encodePromiseRecAs(txn *tx, ref shred.Ref, keep bool, customerID string, key []byte, pr promiseRec) ([]byte, error) {
+	return txn.sealAs(ref, keep, customerID, key, promiseToRecord(pr))
 }
 
 func promiseToRecord(pr promiseRec) *recordpb.PromiseRecord {

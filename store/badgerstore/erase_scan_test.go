@@ -249,9 +249,9 @@ func runEraseScenario(t *testing.T, dir string, plain bool) (erased []*scanPerso
 	}
 	closeStore(s)
 
-	// 2. Ülkü merged into Zoë (his records re-sealed under her key);
-	// Wilhelmina merged into Maarten and split out again (hers re-sealed
-	// under his key and back under her own).
+	// 2. Ülkü merged into Zoë (his records move to her, still sealed under
+	// his key); Wilhelmina merged into Maarten and split out again (hers
+	// move to him and back, under her key throughout).
 	s = openScanStore(t, dir, plain)
 	maarten := survivors[0]
 	if _, err := s.MergeCustomers(ctx, zoe.id, ulku.id, func(sur, mer herken.Customer) (herken.Customer, herken.Interaction, error) {

@@ -12,6 +12,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/store/badgerstore/internal/recordpb"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // AppendInteraction implements herken.Store.
@@ -140,6 +141,21 @@ func refreshRecent(txn *tx, c *customerRec) error {
 // this transaction (nil for a new interaction); its index entries are
 // replaced, so no caller leaves a stale one behind.
 func putInteraction(txn *tx, old *herken.Interaction, in herken.Interaction) error {
+	var ref shred.Ref
+	keep := false
+	if old != nil {
+		// An update keeps the key the stored version is sealed under.
+		var err error
+		if ref, keep, err = txn.keptRef(interactionKey(*old)); err != nil {
+			return err
+		}
+	}
+	return putInteractionAs(txn, old, in, ref, keep)
+}
+
+// putInteractionAs is putInteraction sealing under ref when keep is set:
+// a moved record keeps its origin's key (tx.keptRef).
+func putInteractionAs(txn *tx, old *herken.Interaction, in herken.Interaction, ref shred.Ref, keep bool) error {
 	var oldKeys [][]byte
 	if old != nil {
 		oldKeys = interactionIndexKeys(*old)
@@ -153,7 +169,7 @@ func putInteraction(txn *tx, old *herken.Interaction, in herken.Interaction) err
 		}
 	}
 	key := interactionKey(in)
-	b, err := encodeInteraction(txn, in.CustomerID, key, in)
+	b, err := encodeInteractionAs(txn, ref, keep, in.CustomerID, key, in)
 	if err != nil {
 		return err
 	}

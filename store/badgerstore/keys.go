@@ -100,22 +100,34 @@ import (
 // target. Nothing else holds an erased id: no record, locator, index entry,
 // holder or request names it; each e/ has a k/ entry and each k/ names an
 // e/. A linked identifier's merged_from names a g/ record whose survivor is
-// the customer holding it. Every c/, g/, h/ and p/ record is sealed under
-// the key the x/ entry of its customer (for g/, the merged customer) names,
-// and that key is in the key file. Owners and tags cannot contain '/', so
+// the customer holding it. Every c/ and g/ record is sealed under the key
+// the x/ entry of its customer (for g/, the merged customer) names; every
+// h/ and p/ record under that of its customer or of a customer merged into
+// it, directly or through others (its origin's: see below); and that key
+// is in the key file. Owners and tags cannot contain '/', so
 // o/{owner}/ and a/{tag}/ never prefix another owner's or tag's keys, and
 // "h/{customer}/" never prefixes another customer's keys.
 //
 // # What is sealed, what stays plain
 //
-// Sealed, each under its customer's own data key (AES-256-GCM, bound to
-// the customer id and the record's key): every value that holds personal
+// Sealed, each under a customer's own data key (AES-256-GCM, bound to the
+// customer id and the record's key): every value that holds personal
 // data — the customer record (display name, handover note, identifiers
 // with their provenance, preferred language, and its copies of the newest
 // interactions), every interaction (summary, agent, case reference, the
 // identifier it came through, feedback comment, answer and who answered),
 // every promise (description, contact identifier, state note and actor)
-// and every merge record (both customers as they were). Hashed with a
+// and every merge record (both customers as they were). Customer records
+// are sealed under their customer's key, merge records under the merged
+// customer's. An interaction or promise is sealed under the key of the
+// customer it was recorded for (its origin), for good: a merge moves the
+// merged customer's records to the survivor sealed under the key they
+// were sealed under (the merged customer's, or that of a customer merged
+// into it before), an update keeps the key, and an unmerge moves them
+// back under it; what is recorded on the survivor while merged is the
+// survivor's (tx.keptRef). So every version of a record, including those
+// written while it was merged into another customer, dies with its
+// origin's key. Hashed with a
 // store-wide key (shred.IndexHash): every key that would hold an
 // identifier or a name (i/, s/).
 //
@@ -156,12 +168,19 @@ import (
 //   - The index hashes are pseudonyms, not anonymity: whoever holds the key
 //     file and an old i/ key can test guesses (phone numbers are few enough
 //     to test all), until compaction drops the old key.
-//   - A merge re-seals the merged customer's records under the survivor's
-//     key, and an unmerge back under its own; old versions written while
-//     they were merged stay, until compaction drops them, sealed under the
-//     key of the customer that held them then. Erasing one of the two after
-//     an unmerge destroys its key, not the other's: those old versions are
-//     not readable in the files, but they are with the other's key.
+//   - What a merge copies into the survivor's customer record (the
+//     identifiers and fields the plan takes from the merged customer, and
+//     copies of its newest interactions among the survivor's) is the
+//     survivor's record, under the survivor's key. After an unmerge, the
+//     old versions of that record written while they were merged keep
+//     those copies, until compaction drops them: erasing the merged
+//     customer after an unmerge leaves them readable with the survivor's
+//     key. (Its interactions and promises themselves keep its key through
+//     the merge and the unmerge.)
+//   - A store migrated from format 4 sealed the records a merge had moved
+//     under the survivor's key (their origin was not recorded); an unmerge
+//     re-seals those under the merged customer's key (movedRef), but the
+//     versions written before stay under the survivor's.
 //   - A store migrated from format 4 or older keeps the plain old versions
 //     of its records in Badger's files until compaction and value-log
 //     garbage collection drop them (migrateV4): the guarantee holds for

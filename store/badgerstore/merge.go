@@ -11,6 +11,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/herken/herken/identity"
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // Merging and unmerging customers. A merge moves the merged customer's
@@ -206,7 +207,7 @@ func moveHistory(txn *tx, from, to string, rec *customerRec) ([]string, error) {
 	}
 	ids := make([]string, 0, len(ins))
 	for _, in := range ins {
-		if err := moveInteraction(txn, in, to); err != nil {
+		if err := moveInteraction(txn, in, to, false); err != nil {
 			return nil, err
 		}
 		rec.count++
@@ -239,8 +240,13 @@ func allInteractions(txn *tx, customerID string) ([]herken.Interaction, error) {
 }
 
 // moveInteraction moves one interaction, with its locator and index
-// entries, to the customer to.
-func moveInteraction(txn *tx, in herken.Interaction, to string) error {
+// entries, to the customer to (back: an unmerge). It stays sealed under
+// the key it was sealed under (movedRef).
+func moveInteraction(txn *tx, in herken.Interaction, to string, back bool) error {
+	ref, keep, err := movedRef(txn, interactionKey(in), in.CustomerID, back)
+	if err != nil {
+		return err
+	}
 	if err := deleteKeys(txn, append(interactionIndexKeys(in), interactionKey(in), interactionLocator(in.CustomerID, in.ID))...); err != nil {
 		return err
 	}
@@ -251,7 +257,29 @@ func moveInteraction(txn *tx, in herken.Interaction, to string) error {
 		return corrupt("interaction id collision")
 	}
 	in.CustomerID = to
-	return putInteraction(txn, nil, in)
+	return putInteractionAs(txn, nil, in, ref, keep)
+}
+
+// movedRef is the key a record stored at key keeps when a merge (back
+// false) or an unmerge (back true) moves it away from the customer from:
+// the one it is sealed under, its origin's (tx.keptRef). A merge moves the
+// merged customer's records, sealed under its key or under the keys of
+// customers merged into it; an unmerge moves them back. A record an
+// unmerge moves that is sealed under the survivor's own key was sealed
+// before records kept their origin's key (a store migrated from format 4
+// re-sealed a merged customer's records under its survivor's key): it
+// never belonged to the survivor, so it takes the key of the customer it
+// moves back to (keep false).
+func movedRef(txn *tx, key []byte, from string, back bool) (shred.Ref, bool, error) {
+	ref, keep, err := txn.keptRef(key)
+	if err != nil || !keep || !back {
+		return ref, keep, err
+	}
+	own, err := txn.ref(from)
+	if err != nil {
+		return shred.Ref{}, false, err
+	}
+	return ref, ref != own, nil
 }
 
 // movePromises moves every promise of from to to (ids kept), counting the
@@ -278,7 +306,7 @@ func movePromises(txn *tx, from, to string, rec *customerRec) ([]string, error) 
 	it.Close()
 	ids := make([]string, 0, len(prs))
 	for _, pr := range prs {
-		if err := movePromise(txn, pr, to); err != nil {
+		if err := movePromise(txn, pr, to, false); err != nil {
 			return nil, err
 		}
 		if pr.State == herken.PromiseOpen {
@@ -290,13 +318,18 @@ func movePromises(txn *tx, from, to string, rec *customerRec) ([]string, error) 
 }
 
 // movePromise moves one promise, with its locator and open-promise index
-// entries, to the customer to. The interaction it names moves with it
+// entries, to the customer to (back: an unmerge), sealed under the key it
+// was sealed under (movedRef). The interaction it names moves with it
 // (same id), so the copied occur time stays true.
-func movePromise(txn *tx, pr promiseRec, to string) error {
+func movePromise(txn *tx, pr promiseRec, to string, back bool) error {
 	old := pr.Promise
 	keys := [][]byte{promiseKey(old), promiseLocator(old.CustomerID, old.ID)}
 	if old.State == herken.PromiseOpen {
 		keys = append(keys, openIndexKeys(old)...)
+	}
+	ref, keep, err := movedRef(txn, promiseKey(old), old.CustomerID, back)
+	if err != nil {
+		return err
 	}
 	if err := deleteKeys(txn, keys...); err != nil {
 		return err
@@ -310,7 +343,7 @@ func movePromise(txn *tx, pr promiseRec, to string) error {
 	pr.CustomerID = to
 	p := pr.Promise
 	key := promiseKey(p)
-	b, err := encodePromiseRec(txn, to, key, pr)
+	b, err := encodePromiseRecAs(txn, ref, keep, to, key, pr)
 	if err != nil {
 		return err
 	}
@@ -432,7 +465,7 @@ func moveBack(txn *tx, rec herken.MergeRecord, srec, mrec *customerRec) error {
 		if err != nil {
 			return err
 		}
-		if err := moveInteraction(txn, in, mid); err != nil {
+		if err := moveInteraction(txn, in, mid, true); err != nil {
 			return err
 		}
 		srec.count--
@@ -447,7 +480,7 @@ func moveBack(txn *tx, rec herken.MergeRecord, srec, mrec *customerRec) error {
 		if err != nil {
 			return err
 		}
-		if err := movePromise(txn, pr, mid); err != nil {
+		if err := movePromise(txn, pr, mid, true); err != nil {
 			return err
 		}
 		if pr.State == herken.PromiseOpen {

@@ -10,6 +10,8 @@ import (
 	"github.com/herken/herken"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
 
 // CreatePromise implements herken.Store.
@@ -106,13 +108,22 @@ func putPromise(txn *tx, c *customerRec, old *promiseRec, pr promiseRec) error {
 			}
 		}
 	}
+	// An update keeps the key the stored version is sealed under.
+	var ref shred.Ref
+	keep := false
+	if old != nil {
+		var err error
+		if ref, keep, err = txn.keptRef(promiseKey(old.Promise)); err != nil {
+			return err
+		}
+	}
 	if old != nil && !old.DueTime.Equal(p.DueTime) {
 		if err := txn.Delete(promiseKey(old.Promise)); err != nil {
 			return err
 		}
 	}
 	key := promiseKey(p)
-	b, err := encodePromiseRec(txn, p.CustomerID, key, pr)
+	b, err := encodePromiseRecAs(txn, ref, keep, p.CustomerID, key, pr)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,8 @@ import (
 // customer deletes its records and then destroys its key in place in the
 // key file: whatever copies of its values Badger still has (old versions,
 // the value log, the write-ahead log, tables not yet compacted) are noise
-// from then on. keys.go says what is sealed and what stays plain, and the
+// from then on. keys.go says what is sealed and what stays plain, under
+// which key (a record keeps its origin's key through merges), and the
 // limits of the guarantee.
 //
 // A sealed value is
@@ -137,6 +138,43 @@ func (t *tx) seal(customerID string, key []byte, m proto.Message) ([]byte, error
 		}
 	}
 	return t.s.sealMsg(r, customerID, key, m)
+}
+
+// sealAs is seal under ref, not customerID's own key, when keep is set: a
+// record moved to another customer, or rewritten, stays sealed under the
+// key it was sealed under (keptRef). customerID's x/ is read all the same,
+// so the write conflicts with an erasure of its customer.
+func (t *tx) sealAs(r shred.Ref, keep bool, customerID string, key []byte, m proto.Message) ([]byte, error) {
+	if !keep || t.s.plain {
+		return t.seal(customerID, key, m)
+	}
+	if _, err := t.ref(customerID); err != nil {
+		return nil, err
+	}
+	return t.s.sealMsg(r, customerID, key, m)
+}
+
+// keptRef is the ref the value stored at key is sealed under: the key a
+// record keeps when it is rewritten or moved to another customer. A record
+// stays sealed under the key of the customer it was first written for (its
+// origin), wherever merges move it, so that erasing that customer destroys
+// every version of it, including those written while it was merged. false
+// when key holds nothing, or a plain value (a plain store).
+func (t *tx) keptRef(key []byte) (shred.Ref, bool, error) {
+	if t.s.plain {
+		return shred.Ref{}, false, nil
+	}
+	item, err := t.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return shred.Ref{}, false, nil
+	}
+	if err != nil {
+		return shred.Ref{}, false, err
+	}
+	var r shred.Ref
+	var ok bool
+	err = item.Value(func(v []byte) error { r, ok = sealedRef(v); return nil })
+	return r, ok, err
 }
 
 // sealMsg marshals m and seals it under ref (plain store: marshals only).

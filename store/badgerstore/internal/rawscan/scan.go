@@ -126,6 +126,18 @@ func (r *Report) Found(i int) (Finding, bool) {
 // directory Scan could not read completely, never for a finding: check
 // Report.Err or Report.Findings.
 func Scan(dir string, needles [][]byte) (*Report, error) {
+	return ScanOpened(dir, needles, nil)
+}
+
+// InOpened is added to a finding's Where when the needle was in what open
+// returned for the entry's value (ScanOpened), not in the value itself.
+const InOpened = " (opened)"
+
+// ScanOpened is Scan that also searches, for every decoded table and log
+// entry, what open returns for its user key and value (nil: nothing): the
+// plaintext of a sealed value whose key can still open it. A finding there
+// has Where ending in InOpened. open must not keep the slices it is given.
+func ScanOpened(dir string, needles [][]byte, open func(key, value []byte) []byte) (*Report, error) {
 	m, err := newMatcher(needles)
 	if err != nil {
 		return nil, err
@@ -137,7 +149,7 @@ func Scan(dir string, needles [][]byte) (*Report, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("rawscan: %s is not a directory", dir)
 	}
-	s := &scanner{dir: dir, m: m, report: &Report{}}
+	s := &scanner{dir: dir, m: m, report: &Report{}, open: open}
 	if err := s.readManifest(); err != nil {
 		return nil, err
 	}
@@ -172,6 +184,7 @@ type scanner struct {
 	report   *Report
 	manifest *badger.Manifest // nil when there is no MANIFEST
 	scratch  []byte
+	open     func(key, value []byte) []byte
 }
 
 func (s *scanner) readManifest() error {
@@ -265,6 +278,15 @@ func (s *scanner) entry(rel, where string, offset int64, userKey []byte, version
 	for _, h := range s.m.find(value, &s.scratch) {
 		s.add(Finding{File: rel, Where: where, Needle: h.needle, Offset: offset,
 			Key: clone(userKey), Version: version})
+	}
+	if s.open == nil {
+		return
+	}
+	if p := s.open(userKey, value); p != nil {
+		for _, h := range s.m.find(p, &s.scratch) {
+			s.add(Finding{File: rel, Where: where + InOpened, Needle: h.needle, Offset: offset,
+				Key: clone(userKey), Version: version})
+		}
 	}
 }
 
