@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = lookup(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = check(ctx, args[1:], stdout, stderr)
+	case "scan":
+		err = scan(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -67,5 +69,8 @@ Usage:
                                 profile URL or "1234 AB 10" and print the answer as JSON
   herken check  [flags]         check the integrity of a stopped store (see herken check --help);
                                 exit 0 clean, 1 problems found
+  herken scan   [flags] VALUE...  search every file of a stopped store for values (an erased
+                                customer's name, numbers, notes) in readable form;
+                                exit 0 none found, 1 found
 `)
 }
