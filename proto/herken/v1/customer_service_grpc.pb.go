@@ -137,6 +137,9 @@ type CustomerServiceClient interface {
 	//   - FAILED_PRECONDITION / IDENTIFIER_LIMIT: together they would hold more
 	//     than 32 identifiers.
 	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	//   - RESOURCE_EXHAUSTED / TOO_MANY_VALUES: the merge does not fit in one
+	//     transaction of the store (on Badger, a merged customer with more than
+	//     about 8,000 interactions); nothing was changed.
 	MergeCustomers(ctx context.Context, in *MergeCustomersRequest, opts ...grpc.CallOption) (*MergeCustomersResponse, error)
 	// UnmergeCustomers splits a merge back out exactly. The merged customer
 	// comes back under its old name with its fields, identifiers (with their
@@ -168,7 +171,12 @@ type CustomerServiceClient interface {
 	// guarantee and its limits). The name answers NOT_FOUND / CUSTOMER_ERASED
 	// from then on; the erasure journal keeps the id and time only.
 	//
-	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before);
+	// RESOURCE_EXHAUSTED / TOO_MANY_VALUES when the erasure does not fit in one
+	// transaction of the store (on Badger, more than about 17,000
+	// interactions), nothing changed; UNAVAILABLE when the data keys could not
+	// be destroyed (the erasure is committed and the keys are destroyed when
+	// the store next opens; retrying answers CUSTOMER_ERASED).
 	// A merged name erases its survivor (writes to a merged name reach the
 	// survivor) and, with it, every customer merged into it.
 	EraseCustomer(ctx context.Context, in *EraseCustomerRequest, opts ...grpc.CallOption) (*EraseCustomerResponse, error)
@@ -395,6 +403,9 @@ type CustomerServiceServer interface {
 	//   - FAILED_PRECONDITION / IDENTIFIER_LIMIT: together they would hold more
 	//     than 32 identifiers.
 	//   - NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
+	//   - RESOURCE_EXHAUSTED / TOO_MANY_VALUES: the merge does not fit in one
+	//     transaction of the store (on Badger, a merged customer with more than
+	//     about 8,000 interactions); nothing was changed.
 	MergeCustomers(context.Context, *MergeCustomersRequest) (*MergeCustomersResponse, error)
 	// UnmergeCustomers splits a merge back out exactly. The merged customer
 	// comes back under its old name with its fields, identifiers (with their
@@ -426,7 +437,12 @@ type CustomerServiceServer interface {
 	// guarantee and its limits). The name answers NOT_FOUND / CUSTOMER_ERASED
 	// from then on; the erasure journal keeps the id and time only.
 	//
-	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before).
+	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED (erased before);
+	// RESOURCE_EXHAUSTED / TOO_MANY_VALUES when the erasure does not fit in one
+	// transaction of the store (on Badger, more than about 17,000
+	// interactions), nothing changed; UNAVAILABLE when the data keys could not
+	// be destroyed (the erasure is committed and the keys are destroyed when
+	// the store next opens; retrying answers CUSTOMER_ERASED).
 	// A merged name erases its survivor (writes to a merged name reach the
 	// survivor) and, with it, every customer merged into it.
 	EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error)
