@@ -32,7 +32,7 @@ func (s *Store) openCheckKeys(dir string) error {
 		return fmt.Errorf("badgerstore: key file: %w", err)
 	}
 	if ok {
-		k, err := shred.Open(filepath.Join(dir, shred.FileName), shred.Options{})
+		k, err := shred.Open(filepath.Join(dir, shred.FileName), shred.Options{ReadOnly: true})
 		if err != nil {
 			return fmt.Errorf("badgerstore: key file: %w", err)
 		}

@@ -28,6 +28,10 @@ type Options struct {
 	// CacheSize is the number of cached AES-GCM instances, rounded up to a
 	// power of two; 0 means DefaultCacheSize.
 	CacheSize int
+	// ReadOnly opens the file for reading only (herken check on a stopped
+	// store, possibly on a read-only filesystem): Alloc, Destroy and Reclaim
+	// then fail.
+	ReadOnly bool
 }
 
 // Keys is an open key file. It is safe for concurrent use: Seal, Open and
@@ -148,7 +152,11 @@ func syncDir(dir string) error {
 // Damaged: Alloc does not hand them out, Destroy and Reclaim zero them.
 // Open writes nothing.
 func Open(path string, opts Options) (*Keys, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	flag := os.O_RDWR
+	if opts.ReadOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return nil, fmt.Errorf("shred: open: %w", err)
 	}

@@ -328,3 +328,36 @@ func TestWriteFailureBreaksWriters(t *testing.T) {
 		t.Error("Reclaim after a failed write succeeded")
 	}
 }
+
+// TestOpenReadOnly: herken check opens the key file of a stopped store that
+// may sit on a read-only filesystem (a file without write permission here).
+func TestOpenReadOnly(t *testing.T) {
+	k, path := newKeys(t, Options{})
+	a := mustAlloc(t, k)
+	sealed, err := k.Seal(nil, a, "c1", []byte("c/c1"), []byte("Jan de Vries"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 { // root opens read-write anyway
+		if _, err := Open(path, Options{}); err == nil {
+			t.Fatal("read-write Open of a read-only file succeeded")
+		}
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if plain, err := ro.Open(nil, a, "c1", []byte("c/c1"), sealed); err != nil || string(plain) != "Jan de Vries" {
+		t.Fatalf("read-only Open = %q, %v", plain, err)
+	}
+	if _, err := ro.Alloc(); err == nil {
+		t.Fatal("Alloc on a read-only key file succeeded")
+	}
+}
