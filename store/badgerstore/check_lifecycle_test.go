@@ -168,8 +168,10 @@ func TestCheckLifecycleCorruption(t *testing.T) {
 		}, []string{ProblemMergeChainBroken, ProblemMergeChainBroken,
 			// Jan's identifiers that came with Bram name a merge into another now.
 			ProblemMergedFromMismatch, ProblemMergedFromMismatch, ProblemMergedFromMismatch}},
-		{"survivor link to nothing", func(f *lifeFixture, txn *tx) error {
-			return editMerge(txn, f.cor.ID, func(m *mergeRec) { m.SurvivorID = herken.NewID() })
+		// (A link to a customer that never existed cannot be written any
+		// more: the survivor's part of the record is sealed under its key.)
+		{"survivor link to another live customer", func(f *lifeFixture, txn *tx) error {
+			return editMerge(txn, f.cor.ID, func(m *mergeRec) { m.SurvivorID = f.anna.ID })
 		}, []string{ProblemMergeChainBroken}},
 		{"merged name has a customer record", func(f *lifeFixture, txn *tx) error {
 			c := herken.Customer{ID: f.bram.ID, DisplayName: "Bram", CreateTime: checkEpoch, UpdateTime: checkEpoch}

@@ -356,18 +356,29 @@ type mergeRec struct {
 	target string
 }
 
+// survivorBeforeKey is the additional data of the survivor's part of a merge
+// record: the record's key and a suffix no key has.
+func survivorBeforeKey(key []byte) []byte { return append(append([]byte(nil), key...), "#survivor"...) }
+
 // encodeMergeRecord encodes and seals the merge record of mergedID stored
-// at key. It holds the merged customer's and the survivor's personal data;
-// erasing the survivor erases the merged customer with it (and the record),
-// so the merged customer's key is the one it is sealed under.
+// at key. It holds both customers' personal data, each under its own key:
+// the merged customer's record (and the rest) under the merged customer's,
+// the survivor's record from before the merge under the survivor's. While
+// merged, erasing the survivor destroys both keys; after an unmerge, the
+// merged customer's old versions of this record keep nothing readable of
+// a survivor erased later.
 func encodeMergeRecord(txn *tx, mergedID string, key []byte, m mergeRec) ([]byte, error) {
+	before, err := txn.seal(m.SurvivorID, survivorBeforeKey(key), customerToRecord(customerRec{Customer: m.SurvivorBefore}))
+	if err != nil {
+		return nil, err
+	}
 	r := &recordpb.MergeRecord{
+		SurvivorBeforeSealed: before,
 		Format:           recordFormat,
 		MergedId:         mergedID,
 		TargetId:         m.target,
 		SurvivorId:       m.SurvivorID,
 		Merged:           customerToRecord(customerRec{Customer: m.Merged}),
-		SurvivorBefore:   customerToRecord(customerRec{Customer: m.SurvivorBefore}),
 		SurvivorRevision: m.SurvivorRevision,
 		InteractionIds:   m.Interactions,
 		PromiseIds:       m.Promises,
@@ -389,12 +400,22 @@ func decodeMergeRecord(txn *tx, mergedID string, key, b []byte) (mergeRec, error
 	if err := proto.Unmarshal(b, &r); err != nil {
 		return mergeRec{}, decodeError{"merge", err}
 	}
-	if r.Format != recordFormat || r.Merged == nil || r.SurvivorBefore == nil {
+	if r.Format != recordFormat || r.Merged == nil || r.SurvivorBefore == nil && r.SurvivorBeforeSealed == nil {
 		return mergeRec{}, decodeError{"merge", fmt.Errorf("unknown record format %d", r.Format)}
 	}
 	merged, err := customerFromRecord(r.Merged)
 	if err != nil {
 		return mergeRec{}, decodeError{"merge", err}
+	}
+	if r.SurvivorBefore == nil {
+		b, err := txn.open(r.SurvivorId, survivorBeforeKey(key), r.SurvivorBeforeSealed)
+		if err != nil {
+			return mergeRec{}, decodeError{"merge", err}
+		}
+		r.SurvivorBefore = &recordpb.CustomerRecord{}
+		if err := proto.Unmarshal(b, r.SurvivorBefore); err != nil {
+			return mergeRec{}, decodeError{"merge", err}
+		}
 	}
 	before, err := customerFromRecord(r.SurvivorBefore)
 	if err != nil {

@@ -119,7 +119,10 @@ import (
 // every promise (description, contact identifier, state note and actor)
 // and every merge record (both customers as they were). Customer records
 // are sealed under their customer's key, merge records under the merged
-// customer's. An interaction or promise is sealed under the key of the
+// customer's — except the survivor's record from before the merge inside
+// it, which is sealed (again, separately) under the survivor's, so that
+// erasing the survivor after an unmerge leaves nothing of it openable in
+// the merged customer's old versions of the record. An interaction or promise is sealed under the key of the
 // customer it was recorded for (its origin), for good: a merge moves the
 // merged customer's records to the survivor sealed under the key they
 // were sealed under (the merged customer's, or that of a customer merged

@@ -239,3 +239,57 @@ func TestMergeUnmergeEraseLeavesNothingOpenable(t *testing.T) {
 		t.Fatalf("check after the erasure:\n%s", reportText(t, rep))
 	}
 }
+
+// TestUnmergeThenEraseSurvivorLeavesNothingOpenable: A merged into B,
+// unmerged, then B erased. A's merge record (and every old version of it)
+// carried B's record from before the merge; that part is sealed under B's
+// key, so after B's erasure no live key (A's included) opens B's name.
+// Before it was sealed under A's key with the rest of the record.
+func TestUnmergeThenEraseSurvivorLeavesNothingOpenable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	tick := func() time.Time { at = at.Add(time.Minute); return at }
+	s := openScanStore(t, dir, false)
+	a, err := s.CreateCustomer(ctx, storetest.NewCustomer("Annelies Vos", storetest.Phone("+31611223344")), herken.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := storetest.NewCustomer("Bartholomeus Hak", storetest.Phone("+31699887766"))
+	bc.HandoverNote = "Bartholomeus spreekt liever Fries"
+	b, err := s.CreateCustomer(ctx, bc, herken.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MergeCustomers(ctx, b.ID, a.ID, func(sur, mer herken.Customer) (herken.Customer, herken.Interaction, error) {
+		return herken.PlanMerge(sur, mer, 0, tick())
+	}, herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // the merge record's versions reach the files
+		t.Fatal(err)
+	}
+	s = openScanStore(t, dir, false)
+	recs, err := s.Merges(ctx, b.ID)
+	if err != nil || len(recs) != 1 || recs[0].SurvivorBefore.DisplayName != "Bartholomeus Hak" {
+		t.Fatalf("merge record reads back: %v %+v", err, recs)
+	}
+	if _, _, err := s.UnmergeCustomer(ctx, a.ID, func(rec herken.MergeRecord, sur herken.Customer) (herken.Customer, herken.Customer, error) {
+		return herken.PlanUnmerge(rec, sur, tick())
+	}, herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EraseCustomer(ctx, b.ID, tick(), herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetCustomer(ctx, a.ID); err != nil || got.DisplayName != "Annelies Vos" {
+		t.Fatalf("A after B's erasure: %v %+v", err, got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := openedScan(t, dir, []string{"Bartholomeus", "+31699887766", "spreekt liever Fries"})
+	for _, f := range rep.Findings {
+		t.Errorf("erased survivor readable: %s", f)
+	}
+}

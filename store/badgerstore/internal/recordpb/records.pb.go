@@ -966,7 +966,8 @@ type MergeRecord struct {
 	SurvivorId string `protobuf:"bytes,4,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
 	// The merged customer as it was when merged (no summaries).
 	Merged *CustomerRecord `protobuf:"bytes,5,opt,name=merged,proto3" json:"merged,omitempty"`
-	// The survivor as it was just before the merge (no summaries).
+	// The survivor as it was just before the merge (no summaries), in
+	// records written before survivor_before_sealed existed.
 	SurvivorBefore *CustomerRecord `protobuf:"bytes,6,opt,name=survivor_before,json=survivorBefore,proto3" json:"survivor_before,omitempty"`
 	// The survivor's revision the merge wrote.
 	SurvivorRevision int64 `protobuf:"varint,7,opt,name=survivor_revision,json=survivorRevision,proto3" json:"survivor_revision,omitempty"`
@@ -979,9 +980,14 @@ type MergeRecord struct {
 	// When the merge happened (the event's occur time), Unix nanoseconds.
 	Time int64 `protobuf:"varint,11,opt,name=time,proto3" json:"time,omitempty"`
 	// Who merged.
-	Actor         string `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Actor string `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The survivor as it was just before the merge: a CustomerRecord sealed
+	// under the SURVIVOR's key (the record itself is sealed under the merged
+	// customer's), so that erasing the survivor after an unmerge leaves no
+	// readable copy of it in old versions of the merged customer's record.
+	SurvivorBeforeSealed []byte `protobuf:"bytes,13,opt,name=survivor_before_sealed,json=survivorBeforeSealed,proto3" json:"survivor_before_sealed,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *MergeRecord) Reset() {
@@ -1098,6 +1104,13 @@ func (x *MergeRecord) GetActor() string {
 	return ""
 }
 
+func (x *MergeRecord) GetSurvivorBeforeSealed() []byte {
+	if x != nil {
+		return x.SurvivorBeforeSealed
+	}
+	return nil
+}
+
 var File_herken_storage_v1_records_proto protoreflect.FileDescriptor
 
 const file_herken_storage_v1_records_proto_rawDesc = "" +
@@ -1199,7 +1212,7 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\vfingerprint\x18\x02 \x01(\fR\vfingerprint\x124\n" +
 	"\x16interaction_occur_time\x18\x03 \x01(\x03R\x14interactionOccurTime\"0\n" +
 	"\vIndexRecord\x12!\n" +
-	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\"\xc3\x03\n" +
+	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\"\xf9\x03\n" +
 	"\vMergeRecord\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\rR\x06format\x12\x1b\n" +
 	"\tmerged_id\x18\x02 \x01(\tR\bmergedId\x12\x1b\n" +
@@ -1215,7 +1228,8 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	"\bevent_id\x18\n" +
 	" \x01(\tR\aeventId\x12\x12\n" +
 	"\x04time\x18\v \x01(\x03R\x04time\x12\x14\n" +
-	"\x05actor\x18\f \x01(\tR\x05actorB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
+	"\x05actor\x18\f \x01(\tR\x05actor\x124\n" +
+	"\x16survivor_before_sealed\x18\r \x01(\fR\x14survivorBeforeSealedB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
 
 var (
 	file_herken_storage_v1_records_proto_rawDescOnce sync.Once
