@@ -374,17 +374,17 @@ func encodeMergeRecord(txn *tx, mergedID string, key []byte, m mergeRec) ([]byte
 	}
 	r := &recordpb.MergeRecord{
 		SurvivorBeforeSealed: before,
-		Format:           recordFormat,
-		MergedId:         mergedID,
-		TargetId:         m.target,
-		SurvivorId:       m.SurvivorID,
-		Merged:           customerToRecord(customerRec{Customer: m.Merged}),
-		SurvivorRevision: m.SurvivorRevision,
-		InteractionIds:   m.Interactions,
-		PromiseIds:       m.Promises,
-		EventId:          m.EventID,
-		Time:             unixNano(m.Time),
-		Actor:            m.Actor,
+		Format:               recordFormat,
+		MergedId:             mergedID,
+		TargetId:             m.target,
+		SurvivorId:           m.SurvivorID,
+		Merged:               customerToRecord(customerRec{Customer: m.Merged}),
+		SurvivorRevision:     m.SurvivorRevision,
+		InteractionIds:       m.Interactions,
+		PromiseIds:           m.Promises,
+		EventId:              m.EventID,
+		Time:                 unixNano(m.Time),
+		Actor:                m.Actor,
 	}
 	return txn.seal(mergedID, key, r)
 }
