@@ -86,7 +86,7 @@ func prefixField(err error, prefix string) error {
 
 func sameFields(a, b Customer) bool {
 	return a.DisplayName == b.DisplayName && a.PreferredLanguage == b.PreferredLanguage &&
-		a.HandoverNote == b.HandoverNote && strings.Join(a.Tags, "\x00") == strings.Join(b.Tags, "\x00") && len(a.Tags) == len(b.Tags)
+		a.HandoverNote == b.HandoverNote && slices.Equal(a.Tags, b.Tags)
 }
 
 // ListCustomersRequest is the input of ListCustomers: the filters in API
