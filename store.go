@@ -187,6 +187,8 @@ type Store interface {
 	// oldest first, at most limit: what a restored backup must apply again.
 	Erasures(ctx context.Context, since time.Time, limit int) ([]Erasure, error)
 
+	AuditStore
+
 	// Close releases the store. Calls after Close fail.
 	Close() error
 }

@@ -19,6 +19,16 @@ import (
 // ErrorDomain is the ErrorInfo domain of every herken error.
 const ErrorDomain = "herken.v1"
 
+// Reasons of the server's own refusals (errors.proto); the domain's
+// reasons are in package herken.
+const (
+	ReasonAPIKeyMissing     = "API_KEY_MISSING"
+	ReasonAPIKeyInvalid     = "API_KEY_INVALID"
+	ReasonScopeMissing      = "SCOPE_MISSING"
+	ReasonRateLimited       = "RATE_LIMITED"
+	ReasonBackupUnsupported = "BACKUP_UNSUPPORTED"
+)
+
 // codeOf is the one table from domain error class to gRPC status code.
 var codeOf = map[herken.Code]codes.Code{
 	herken.CodeInternal:           codes.Internal,

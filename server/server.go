@@ -22,18 +22,23 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
 
 	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server/auth"
+	"github.com/herken/herken/server/metrics"
 )
 
-// Config configures the gRPC layer. The zero value is usable.
+// Config configures the gRPC layer. The zero value is usable: no
+// authentication, no TLS, no audit, no metrics, default limits.
 type Config struct {
-	// Logger receives one line per RPC (method, code, duration, peer) and
+	// Logger receives one line per failed or slow RPC (method, code,
+	// duration, key name, request id; successful calls at debug level) and
 	// internal errors. Never request payloads. nil discards.
 	Logger *slog.Logger
 	// MaxRecvMsgBytes bounds a request; default 1 MiB, far above any valid
@@ -45,6 +50,34 @@ type Config struct {
 	// Maintenance reports the background sweepers for MaintenanceService;
 	// nil reports nothing (no sweepers run).
 	Maintenance func() (promises, retention maintenance.Status)
+
+	// Keys authenticates callers (authorization: Bearer <key>, or a client
+	// certificate that stands for a key) and holds their scopes. nil serves
+	// without authentication: every caller is herken.AnonymousActor with
+	// every scope (the command line allows that on loopback only).
+	Keys *auth.Keyring
+	// Creds are the transport credentials (TLS, tlsfiles); nil serves
+	// plaintext.
+	Creds credentials.TransportCredentials
+	// Audit receives one record per customer whose data a call read or
+	// changed; nil records nothing.
+	Audit AuditRecorder
+	// Metrics collects Prometheus metrics; nil collects none.
+	Metrics *metrics.Metrics
+	// Limits protect the server from one caller's excess.
+	Limits Limits
+	// SlowCall is the duration above which a successful call is logged at
+	// WARN; default 250ms.
+	SlowCall time.Duration
+	// Tracing, if set, is installed as the gRPC stats handler
+	// (OpenTelemetry); nil traces nothing.
+	Tracing stats.Handler
+}
+
+// AuditRecorder takes audit records off the request path (internal/audit
+// buffers them and writes them in batches).
+type AuditRecorder interface {
+	Record(herken.AuditRecord)
 }
 
 // Validate checks c and fills defaults.
@@ -64,7 +97,13 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		return errors.New("server: ShutdownTimeout must not be negative")
 	}
-	return nil
+	if c.SlowCall == 0 {
+		c.SlowCall = 250 * time.Millisecond
+	}
+	if c.SlowCall < 0 {
+		return errors.New("server: SlowCall must not be negative")
+	}
+	return c.Limits.Validate()
 }
 
 // streamWorkers is how many goroutines serve RPCs and keep their grown
@@ -98,6 +137,8 @@ func (s *Server) services() []service {
 		{&herkenv1.InteractionService_ServiceDesc, interactionServer{Server: s}},
 		{&herkenv1.PromiseService_ServiceDesc, promiseServer{Server: s}},
 		{&herkenv1.MaintenanceService_ServiceDesc, maintenanceServer{Server: s}},
+		{&herkenv1.AuditService_ServiceDesc, auditServer{Server: s}},
+		{&herkenv1.BackupService_ServiceDesc, backupServer{Server: s}},
 	}
 }
 
@@ -109,6 +150,8 @@ var (
 	_ herkenv1.InteractionServiceServer = interactionServer{}
 	_ herkenv1.PromiseServiceServer     = promiseServer{}
 	_ herkenv1.MaintenanceServiceServer = maintenanceServer{}
+	_ herkenv1.AuditServiceServer       = auditServer{}
+	_ herkenv1.BackupServiceServer      = backupServer{}
 )
 
 // New builds a Server over svc. Health starts NOT_SERVING; call SetServing
@@ -118,32 +161,42 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{svc: svc, log: cfg.Logger, cfg: cfg, health: health.NewServer()}
-	// Order as go-grpc-middleware recommends: logging sees the final code,
-	// recovery (last, innermost) turns a handler panic into INTERNAL.
-	// The codec and the undecodable interceptors make a request that does not
-	// decode (invalid UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL
-	// (codec.go).
-	s.unary = []grpc.UnaryServerInterceptor{
-		logging.UnaryServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
-			logging.WithLevels(codeToLevel)),
+	// Outermost first. Metrics and logging see every call, refused ones
+	// included, with its final code; auth puts the caller in the context
+	// for the rate limiter (per key), the audit and the handlers; the
+	// deadline bound applies before any work; the codec and the
+	// undecodable interceptors make a request that does not decode (invalid
+	// UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL (codec.go);
+	// recovery (innermost) turns a handler panic into INTERNAL.
+	obsU, obsS := s.observeInterceptors()
+	authU, authS := s.authInterceptors()
+	limU, limS := s.limitInterceptors()
+	audU, audS := s.auditInterceptors()
+	s.unary = slices.Concat(obsU, authU, limU, audU, []grpc.UnaryServerInterceptor{
 		undecodableUnary,
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-	}
-	s.grpc = grpc.NewServer(
+	})
+	streams := slices.Concat(obsS, authS, limS, audS, []grpc.StreamServerInterceptor{
+		undecodableStream,
+		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+	})
+	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(newCodec()),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		// Reuse handler goroutines: a fresh goroutine per RPC grows its stack
 		// on every Lookup (runtime.newstack was 12% of server CPU under load).
 		grpc.NumStreamWorkers(streamWorkers),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(s.unary...),
-		grpc.ChainStreamInterceptor(
-			logging.StreamServerInterceptor(rpcLogger(cfg.Logger), logging.WithLogOnEvents(logging.FinishCall),
-				logging.WithLevels(codeToLevel)),
-			undecodableStream,
-			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-		),
-	)
+		grpc.ChainStreamInterceptor(streams...),
+	}
+	opts = append(opts, s.limitOptions()...)
+	if cfg.Creds != nil {
+		opts = append(opts, grpc.Creds(cfg.Creds))
+	}
+	if cfg.Tracing != nil {
+		opts = append(opts, grpc.StatsHandler(cfg.Tracing))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	for _, svc := range s.services() {
 		s.grpc.RegisterService(svc.desc, svc.impl)
 	}
@@ -264,8 +317,7 @@ func codeToLevel(c codes.Code) logging.Level {
 }
 
 // write is what every write RPC tells the domain about itself: the
-// client's request_id and who is calling. Callers are not authenticated
-// yet, so the actor is unknown ("").
-func write(_ context.Context, requestID string) herken.Write {
-	return herken.Write{RequestID: requestID}
+// client's request_id and who is calling (the key's name).
+func write(ctx context.Context, requestID string) herken.Write {
+	return herken.Write{RequestID: requestID, Actor: callerName(ctx)}
 }

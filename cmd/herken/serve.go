@@ -39,6 +39,13 @@ type serveConfig struct {
 	DebugAddr       string
 	MinFreeMB       int
 	BlocklistFile   string
+	// Production concerns, each in its own file with its own flags.
+	Auth       authFlags       // auth_flags.go: keys file, insecure opt-out
+	TLS        tlsFlags        // tls_flags.go: certificate, key, client CA
+	Limits     limitFlags      // limit_flags.go: rate, streams, deadlines, connections
+	Obs        obsFlags        // obs_flags.go: metrics address, slow-call log, tracing
+	Audit      auditFlags      // audit_flags.go: audit on/off, retention, flush
+	Encryption encryptionFlags // encryption_flags.go: Badger encryption at rest
 
 	diskFree   func() (uint64, error) // tests: the data directory's free space; nil means statfs
 	probeEvery time.Duration          // tests: store probe period; 0 means storeProbeInterval
@@ -64,6 +71,12 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
 	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most; while more are waiting, the next run follows a second later")
 	e.String(&c.BlocklistFile, "blocklist-file", "", "file of placeholder identifiers to refuse and never match, on top of the shipped list: one rule a line, \"<kind> <regexp>\" with kind phone, email, social, external_id or postal_address, the regexp matching the whole canonical value (e.g. \"email .*@example\\.invalid\"); '#' starts a comment")
+	c.Auth.addFlags(e)
+	c.TLS.addFlags(e)
+	c.Limits.addFlags(e)
+	c.Obs.addFlags(e)
+	c.Audit.addFlags(e)
+	c.Encryption.addFlags(e)
 	e.String(&c.DebugAddr, "debug-addr", "", "if set, serve Go's pprof profiles over HTTP on this loopback address (e.g. 127.0.0.1:6060); off by default")
 }
 
@@ -105,6 +118,7 @@ func (c *serveConfig) validate() error {
 	if err := c.Maintenance.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.InMemory))
 	if c.DebugAddr != "" {
 		host, _, err := net.SplitHostPort(c.DebugAddr)
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {

@@ -1097,7 +1097,10 @@ type ExportCustomerResponse struct {
 	// Customers merged into this one and not unmerged, oldest merge first.
 	Merges []*Merge `protobuf:"bytes,4,rep,name=merges,proto3" json:"merges,omitempty"`
 	// When the export was taken.
-	ExportTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=export_time,json=exportTime,proto3" json:"export_time,omitempty"`
+	ExportTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=export_time,json=exportTime,proto3" json:"export_time,omitempty"`
+	// Who read or changed this customer's data (and that of the customers
+	// merged into it), newest first: the audit trail (AuditService).
+	AuditRecords  []*AuditRecord `protobuf:"bytes,6,rep,name=audit_records,json=auditRecords,proto3" json:"audit_records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1163,6 +1166,13 @@ func (x *ExportCustomerResponse) GetMerges() []*Merge {
 func (x *ExportCustomerResponse) GetExportTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ExportTime
+	}
+	return nil
+}
+
+func (x *ExportCustomerResponse) GetAuditRecords() []*AuditRecord {
+	if x != nil {
+		return x.AuditRecords
 	}
 	return nil
 }
@@ -1245,7 +1255,7 @@ var File_herken_v1_customer_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\n" +
-	" herken/v1/customer_service.proto\x12\therken.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\x1a\x17herken/v1/promise.proto\"\xcd\x01\n" +
+	" herken/v1/customer_service.proto\x12\therken.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15herken/v1/audit.proto\x1a\x18herken/v1/customer.proto\x1a\x1aherken/v1/identifier.proto\x1a\x1bherken/v1/interaction.proto\x1a\x17herken/v1/promise.proto\"\xcd\x01\n" +
 	"\x15CreateCustomerRequest\x12/\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x127\n" +
 	"\videntifiers\x18\x02 \x03(\v2\x15.herken.v1.IdentifierR\videntifiers\x12\x1d\n" +
@@ -1312,14 +1322,15 @@ const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\valso_erased\x18\x02 \x03(\tR\n" +
 	"alsoErased\"+\n" +
 	"\x15ExportCustomerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x9c\x02\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xd9\x02\n" +
 	"\x16ExportCustomerResponse\x12/\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x13.herken.v1.CustomerR\bcustomer\x12:\n" +
 	"\finteractions\x18\x02 \x03(\v2\x16.herken.v1.InteractionR\finteractions\x12.\n" +
 	"\bpromises\x18\x03 \x03(\v2\x12.herken.v1.PromiseR\bpromises\x12(\n" +
 	"\x06merges\x18\x04 \x03(\v2\x10.herken.v1.MergeR\x06merges\x12;\n" +
 	"\vexport_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"exportTime\"\xd6\x01\n" +
+	"exportTime\x12;\n" +
+	"\raudit_records\x18\x06 \x03(\v2\x16.herken.v1.AuditRecordR\fauditRecords\"\xd6\x01\n" +
 	"\x05Merge\x12\x16\n" +
 	"\x06merged\x18\x01 \x01(\tR\x06merged\x129\n" +
 	"\n" +
@@ -1379,6 +1390,7 @@ var file_herken_v1_customer_service_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
 	(*Interaction)(nil),              // 25: herken.v1.Interaction
 	(*Promise)(nil),                  // 26: herken.v1.Promise
+	(*AuditRecord)(nil),              // 27: herken.v1.AuditRecord
 }
 var file_herken_v1_customer_service_proto_depIdxs = []int32{
 	21, // 0: herken.v1.CreateCustomerRequest.customer:type_name -> herken.v1.Customer
@@ -1404,34 +1416,35 @@ var file_herken_v1_customer_service_proto_depIdxs = []int32{
 	26, // 20: herken.v1.ExportCustomerResponse.promises:type_name -> herken.v1.Promise
 	20, // 21: herken.v1.ExportCustomerResponse.merges:type_name -> herken.v1.Merge
 	24, // 22: herken.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
-	24, // 23: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
-	21, // 24: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
-	21, // 25: herken.v1.Merge.survivor_before:type_name -> herken.v1.Customer
-	0,  // 26: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
-	2,  // 27: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
-	4,  // 28: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
-	6,  // 29: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
-	8,  // 30: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
-	10, // 31: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
-	12, // 32: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
-	14, // 33: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
-	16, // 34: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
-	18, // 35: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
-	1,  // 36: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
-	3,  // 37: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
-	5,  // 38: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
-	7,  // 39: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
-	9,  // 40: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
-	11, // 41: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
-	13, // 42: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
-	15, // 43: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
-	17, // 44: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
-	19, // 45: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
-	36, // [36:46] is the sub-list for method output_type
-	26, // [26:36] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	27, // 23: herken.v1.ExportCustomerResponse.audit_records:type_name -> herken.v1.AuditRecord
+	24, // 24: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
+	21, // 25: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
+	21, // 26: herken.v1.Merge.survivor_before:type_name -> herken.v1.Customer
+	0,  // 27: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
+	2,  // 28: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
+	4,  // 29: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
+	6,  // 30: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
+	8,  // 31: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
+	10, // 32: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
+	12, // 33: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
+	14, // 34: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
+	16, // 35: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
+	18, // 36: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
+	1,  // 37: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
+	3,  // 38: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
+	5,  // 39: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
+	7,  // 40: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
+	9,  // 41: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
+	11, // 42: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
+	13, // 43: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
+	15, // 44: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
+	17, // 45: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
+	19, // 46: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
+	37, // [37:47] is the sub-list for method output_type
+	27, // [27:37] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_customer_service_proto_init() }
@@ -1439,6 +1452,7 @@ func file_herken_v1_customer_service_proto_init() {
 	if File_herken_v1_customer_service_proto != nil {
 		return
 	}
+	file_herken_v1_audit_proto_init()
 	file_herken_v1_customer_proto_init()
 	file_herken_v1_identifier_proto_init()
 	file_herken_v1_interaction_proto_init()

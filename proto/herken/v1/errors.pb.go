@@ -135,6 +135,20 @@ const (
 	ErrorReason_ERROR_REASON_CUSTOMER_NOT_MERGED ErrorReason = 40
 	// INVALID_ARGUMENT: a customer cannot be merged into itself.
 	ErrorReason_ERROR_REASON_MERGE_INTO_SELF ErrorReason = 41
+	// UNAUTHENTICATED: no "authorization: Bearer <key>" header (and no client
+	// certificate that stands for a key).
+	ErrorReason_ERROR_REASON_API_KEY_MISSING ErrorReason = 42
+	// UNAUTHENTICATED: the API key is not known (wrong, or revoked).
+	ErrorReason_ERROR_REASON_API_KEY_INVALID ErrorReason = 43
+	// PERMISSION_DENIED: the key lacks the scope the method needs (metadata
+	// "scope": lookup, write or admin).
+	ErrorReason_ERROR_REASON_SCOPE_MISSING ErrorReason = 44
+	// RESOURCE_EXHAUSTED: the key's rate limit is spent; google.rpc.RetryInfo
+	// says when to retry.
+	ErrorReason_ERROR_REASON_RATE_LIMITED ErrorReason = 45
+	// FAILED_PRECONDITION: the store behind this server cannot take a backup
+	// (the in-memory store, or a store that is backed up by its own tools).
+	ErrorReason_ERROR_REASON_BACKUP_UNSUPPORTED ErrorReason = 46
 )
 
 // Enum value maps for ErrorReason.
@@ -182,6 +196,11 @@ var (
 		39: "ERROR_REASON_CUSTOMER_MERGED",
 		40: "ERROR_REASON_CUSTOMER_NOT_MERGED",
 		41: "ERROR_REASON_MERGE_INTO_SELF",
+		42: "ERROR_REASON_API_KEY_MISSING",
+		43: "ERROR_REASON_API_KEY_INVALID",
+		44: "ERROR_REASON_SCOPE_MISSING",
+		45: "ERROR_REASON_RATE_LIMITED",
+		46: "ERROR_REASON_BACKUP_UNSUPPORTED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                0,
@@ -226,6 +245,11 @@ var (
 		"ERROR_REASON_CUSTOMER_MERGED":            39,
 		"ERROR_REASON_CUSTOMER_NOT_MERGED":        40,
 		"ERROR_REASON_MERGE_INTO_SELF":            41,
+		"ERROR_REASON_API_KEY_MISSING":            42,
+		"ERROR_REASON_API_KEY_INVALID":            43,
+		"ERROR_REASON_SCOPE_MISSING":              44,
+		"ERROR_REASON_RATE_LIMITED":               45,
+		"ERROR_REASON_BACKUP_UNSUPPORTED":         46,
 	}
 )
 
@@ -260,7 +284,7 @@ var File_herken_v1_errors_proto protoreflect.FileDescriptor
 
 const file_herken_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16herken/v1/errors.proto\x12\therken.v1*\x8c\f\n" +
+	"\x16herken/v1/errors.proto\x12\therken.v1*\xb4\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!ERROR_REASON_PHONE_NUMBER_INVALID\x10\x01\x12\x1e\n" +
@@ -304,7 +328,12 @@ const file_herken_v1_errors_proto_rawDesc = "" +
 	"\x1cERROR_REASON_CUSTOMER_ERASED\x10&\x12 \n" +
 	"\x1cERROR_REASON_CUSTOMER_MERGED\x10'\x12$\n" +
 	" ERROR_REASON_CUSTOMER_NOT_MERGED\x10(\x12 \n" +
-	"\x1cERROR_REASON_MERGE_INTO_SELF\x10)B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\x1cERROR_REASON_MERGE_INTO_SELF\x10)\x12 \n" +
+	"\x1cERROR_REASON_API_KEY_MISSING\x10*\x12 \n" +
+	"\x1cERROR_REASON_API_KEY_INVALID\x10+\x12\x1e\n" +
+	"\x1aERROR_REASON_SCOPE_MISSING\x10,\x12\x1d\n" +
+	"\x19ERROR_REASON_RATE_LIMITED\x10-\x12#\n" +
+	"\x1fERROR_REASON_BACKUP_UNSUPPORTED\x10.B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_errors_proto_rawDescOnce sync.Once

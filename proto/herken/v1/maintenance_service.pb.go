@@ -67,8 +67,10 @@ type GetMaintenanceStatusResponse struct {
 	PromiseSweeper *SweeperStatus `protobuf:"bytes,1,opt,name=promise_sweeper,json=promiseSweeper,proto3" json:"promise_sweeper,omitempty"`
 	// Purges interactions older than the retention period.
 	RetentionSweeper *SweeperStatus `protobuf:"bytes,2,opt,name=retention_sweeper,json=retentionSweeper,proto3" json:"retention_sweeper,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Purges audit records older than the audit retention period.
+	AuditSweeper  *SweeperStatus `protobuf:"bytes,3,opt,name=audit_sweeper,json=auditSweeper,proto3" json:"audit_sweeper,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetMaintenanceStatusResponse) Reset() {
@@ -111,6 +113,13 @@ func (x *GetMaintenanceStatusResponse) GetPromiseSweeper() *SweeperStatus {
 func (x *GetMaintenanceStatusResponse) GetRetentionSweeper() *SweeperStatus {
 	if x != nil {
 		return x.RetentionSweeper
+	}
+	return nil
+}
+
+func (x *GetMaintenanceStatusResponse) GetAuditSweeper() *SweeperStatus {
+	if x != nil {
+		return x.AuditSweeper
 	}
 	return nil
 }
@@ -222,10 +231,11 @@ var File_herken_v1_maintenance_service_proto protoreflect.FileDescriptor
 const file_herken_v1_maintenance_service_proto_rawDesc = "" +
 	"\n" +
 	"#herken/v1/maintenance_service.proto\x12\therken.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1d\n" +
-	"\x1bGetMaintenanceStatusRequest\"\xa8\x01\n" +
+	"\x1bGetMaintenanceStatusRequest\"\xe7\x01\n" +
 	"\x1cGetMaintenanceStatusResponse\x12A\n" +
 	"\x0fpromise_sweeper\x18\x01 \x01(\v2\x18.herken.v1.SweeperStatusR\x0epromiseSweeper\x12E\n" +
-	"\x11retention_sweeper\x18\x02 \x01(\v2\x18.herken.v1.SweeperStatusR\x10retentionSweeper\"\xd1\x02\n" +
+	"\x11retention_sweeper\x18\x02 \x01(\v2\x18.herken.v1.SweeperStatusR\x10retentionSweeper\x12=\n" +
+	"\raudit_sweeper\x18\x03 \x01(\v2\x18.herken.v1.SweeperStatusR\fauditSweeper\"\xd1\x02\n" +
 	"\rSweeperStatus\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x127\n" +
 	"\tthreshold\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\tthreshold\x12>\n" +
@@ -262,16 +272,17 @@ var file_herken_v1_maintenance_service_proto_goTypes = []any{
 var file_herken_v1_maintenance_service_proto_depIdxs = []int32{
 	2, // 0: herken.v1.GetMaintenanceStatusResponse.promise_sweeper:type_name -> herken.v1.SweeperStatus
 	2, // 1: herken.v1.GetMaintenanceStatusResponse.retention_sweeper:type_name -> herken.v1.SweeperStatus
-	3, // 2: herken.v1.SweeperStatus.interval:type_name -> google.protobuf.Duration
-	3, // 3: herken.v1.SweeperStatus.threshold:type_name -> google.protobuf.Duration
-	4, // 4: herken.v1.SweeperStatus.last_run_time:type_name -> google.protobuf.Timestamp
-	0, // 5: herken.v1.MaintenanceService.GetMaintenanceStatus:input_type -> herken.v1.GetMaintenanceStatusRequest
-	1, // 6: herken.v1.MaintenanceService.GetMaintenanceStatus:output_type -> herken.v1.GetMaintenanceStatusResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	2, // 2: herken.v1.GetMaintenanceStatusResponse.audit_sweeper:type_name -> herken.v1.SweeperStatus
+	3, // 3: herken.v1.SweeperStatus.interval:type_name -> google.protobuf.Duration
+	3, // 4: herken.v1.SweeperStatus.threshold:type_name -> google.protobuf.Duration
+	4, // 5: herken.v1.SweeperStatus.last_run_time:type_name -> google.protobuf.Timestamp
+	0, // 6: herken.v1.MaintenanceService.GetMaintenanceStatus:input_type -> herken.v1.GetMaintenanceStatusRequest
+	1, // 7: herken.v1.MaintenanceService.GetMaintenanceStatus:output_type -> herken.v1.GetMaintenanceStatusResponse
+	7, // [7:8] is the sub-list for method output_type
+	6, // [6:7] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_maintenance_service_proto_init() }

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Limits protect the server, and every other caller, from one caller's
+// excess. The zero value takes the defaults.
+type Limits struct {
+	// Rate is the sustained calls per second each key may make (a token
+	// bucket per key name; all anonymous callers share one); default 1000.
+	// Beyond it calls fail RESOURCE_EXHAUSTED / RATE_LIMITED with RetryInfo.
+	Rate float64
+	// Burst is how many calls a key may make at once above Rate; default
+	// twice Rate.
+	Burst int
+	// Unlimited turns rate limiting off (benchmarks of the bare server).
+	Unlimited bool
+	// MaxConcurrentStreams bounds the calls in flight on one connection;
+	// default 256. A client that opens more waits for one to finish.
+	MaxConcurrentStreams uint32
+	// MaxConnectionIdle closes a connection with no call for this long;
+	// default 5m, so thousands of idle connections do not pile up.
+	MaxConnectionIdle time.Duration
+	// MaxDeadline bounds how long any call may run: a call without a
+	// deadline, or with a later one, gets this one; default 30s. A client
+	// that never reads its stream is cut off then.
+	MaxDeadline time.Duration
+}
+
+// Validate fills defaults and checks l.
+func (l *Limits) Validate() error {
+	if l.Rate == 0 {
+		l.Rate = 1000
+	}
+	if l.Burst == 0 {
+		l.Burst = int(2 * l.Rate)
+	}
+	if l.MaxConcurrentStreams == 0 {
+		l.MaxConcurrentStreams = 256
+	}
+	if l.MaxConnectionIdle == 0 {
+		l.MaxConnectionIdle = 5 * time.Minute
+	}
+	if l.MaxDeadline == 0 {
+		l.MaxDeadline = 30 * time.Second
+	}
+	var errs []error
+	if l.Rate < 0 || l.Burst < 1 {
+		errs = append(errs, fmt.Errorf("server: rate limit %v/s with burst %d: both must be positive", l.Rate, l.Burst))
+	}
+	if l.MaxConnectionIdle < time.Second {
+		errs = append(errs, errors.New("server: MaxConnectionIdle must be at least 1s"))
+	}
+	if l.MaxDeadline < 10*time.Millisecond {
+		errs = append(errs, errors.New("server: MaxDeadline must be at least 10ms"))
+	}
+	return errors.Join(errs...)
+}
+
+// limitOptions are the per-connection limits.
+func (s *Server) limitOptions() []grpc.ServerOption {
+	l := s.cfg.Limits
+	return []grpc.ServerOption{
+		grpc.MaxConcurrentStreams(l.MaxConcurrentStreams),
+		// Clients may ping every 10s, also between calls (a PBX keeps its
+		// connection warm); more often is a GOAWAY.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// Idle connections are closed; a dead peer is found within 40s.
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: l.MaxConnectionIdle,
+			Time:              30 * time.Second,
+			Timeout:           10 * time.Second,
+		}),
+	}
+}
+
+// limitInterceptors rate-limit per key (after auth has named the caller)
+// and bound every call's deadline.
+func (s *Server) limitInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	lim := newKeyLimiter(s.cfg.Limits)
+	maxDeadline := s.cfg.Limits.MaxDeadline
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := lim.Limit(ctx); err != nil {
+			s.refused(ctx, "rate_limited")
+			return nil, err
+		}
+		ctx, cancel := boundDeadline(ctx, maxDeadline)
+		defer cancel()
+		return handler(ctx, req)
+	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if err := lim.Limit(ss.Context()); err != nil {
+			s.refused(ss.Context(), "rate_limited")
+			return err
+		}
+		ctx, cancel := boundDeadline(ss.Context(), maxDeadline)
+		defer cancel()
+		return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	}
+	return []grpc.UnaryServerInterceptor{unary}, []grpc.StreamServerInterceptor{stream}
+}
+
+// boundDeadline gives ctx a deadline no later than max from now.
+func boundDeadline(ctx context.Context, max time.Duration) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= max {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, max)
+}
+
+// contextStream replaces a server stream's context.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (c *contextStream) Context() context.Context { return c.ctx }
+
+// keyLimiter is a token bucket per caller name. It implements
+// go-grpc-middleware's ratelimit.Limiter, but its own interceptor returns
+// the error as is: the middleware's interceptor rewraps it into a plain
+// status and would drop the RetryInfo and ErrorInfo details.
+type keyLimiter struct {
+	off   bool
+	rate  rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+}
+
+func newKeyLimiter(l Limits) *keyLimiter {
+	return &keyLimiter{off: l.Unlimited, rate: rate.Limit(l.Rate), burst: l.Burst, buckets: map[string]*rate.Limiter{}}
+}
+
+// Limit takes a token from the caller's bucket, or returns
+// RESOURCE_EXHAUSTED / RATE_LIMITED with RetryInfo saying when the next
+// token is due.
+func (k *keyLimiter) Limit(ctx context.Context) error {
+	if k.off {
+		return nil
+	}
+	name := callerName(ctx)
+	k.mu.Lock()
+	b, ok := k.buckets[name]
+	if !ok {
+		// Keys are few (the keys file's names), so buckets are never evicted.
+		b = rate.NewLimiter(k.rate, k.burst)
+		k.buckets[name] = b
+	}
+	k.mu.Unlock()
+	now := time.Now()
+	r := b.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
+	if delay == 0 {
+		return nil
+	}
+	r.CancelAt(now) // a refused call spends no token
+	return rateLimited(delay)
+}
+
+func rateLimited(delay time.Duration) error {
+	st := status.New(codes.ResourceExhausted, "rate limit of this API key exceeded; retry after the RetryInfo delay")
+	wd, err := st.WithDetails(
+		&errdetails.ErrorInfo{Reason: ReasonRateLimited, Domain: ErrorDomain},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)},
+	)
+	if err != nil {
+		return st.Err()
+	}
+	return wd.Err()
+}
