@@ -78,3 +78,14 @@ func (e *envFlags) parse(args []string) error {
 	}
 	return errors.Join(e.errs...)
 }
+
+func (e *envFlags) Float(p *float64, name string, def float64, help string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: %q is not a number", envName(name), v))
+		}
+		def = f
+	}
+	e.fs.Float64Var(p, name, def, e.usage(name, help))
+}

@@ -1,9 +1,76 @@
 package main
 
-// PLACEHOLDER: replaced by the helper that owns it.
+import (
+	"errors"
+	"net"
+	"time"
 
-type limitFlags struct{}
+	"golang.org/x/net/netutil"
 
-func (f *limitFlags) addFlags(e *envFlags) {}
+	"github.com/herken/herken/server"
+)
 
-func (f *limitFlags) validate() error { return nil }
+// limitFlags are the limits that keep one caller's excess from hurting the
+// others (server.Limits, plus the listener's connection cap).
+type limitFlags struct {
+	Rate              float64
+	Burst             int
+	NoRateLimit       bool
+	MaxStreams        int
+	MaxConnectionIdle time.Duration
+	MaxDeadline       time.Duration
+	MaxConnections    int
+	MaxRecvBytes      int
+}
+
+func (f *limitFlags) addFlags(e *envFlags) {
+	e.Float(&f.Rate, "rate-limit", 1000, "calls per second each API key may make on average (a token bucket per key); beyond it calls fail RESOURCE_EXHAUSTED with RetryInfo")
+	e.Int(&f.Burst, "rate-burst", 2000, "calls an API key may make at once above --rate-limit")
+	e.Bool(&f.NoRateLimit, "no-rate-limit", false, "turn per-key rate limiting off (benchmarks)")
+	e.Int(&f.MaxStreams, "max-streams", 256, "calls in flight on one connection at most; more wait")
+	e.Duration(&f.MaxConnectionIdle, "max-connection-idle", 5*time.Minute, "close a connection after this long without a call")
+	e.Duration(&f.MaxDeadline, "max-deadline", 30*time.Second, "longest any call may run: a call without a deadline, or with a later one, gets this one")
+	e.Int(&f.MaxConnections, "max-connections", 4096, "open connections at most; further ones wait to be accepted")
+	e.Int(&f.MaxRecvBytes, "max-recv-bytes", 1<<20, "largest request message in bytes")
+}
+
+func (f *limitFlags) validate() error {
+	var errs []error
+	if f.Rate <= 0 || f.Burst < 1 {
+		errs = append(errs, errors.New("--rate-limit and --rate-burst must be positive (use --no-rate-limit to turn limiting off)"))
+	}
+	if f.MaxStreams < 1 || f.MaxStreams > 1<<20 {
+		errs = append(errs, errors.New("--max-streams must be between 1 and 1048576"))
+	}
+	if f.MaxConnectionIdle < time.Second {
+		errs = append(errs, errors.New("--max-connection-idle must be at least 1s"))
+	}
+	if f.MaxDeadline < 10*time.Millisecond {
+		errs = append(errs, errors.New("--max-deadline must be at least 10ms"))
+	}
+	if f.MaxConnections < 1 {
+		errs = append(errs, errors.New("--max-connections must be at least 1"))
+	}
+	if f.MaxRecvBytes < 4<<10 || f.MaxRecvBytes > 64<<20 {
+		errs = append(errs, errors.New("--max-recv-bytes must be between 4096 and 67108864"))
+	}
+	return errors.Join(errs...)
+}
+
+func (f *limitFlags) limits() server.Limits {
+	return server.Limits{
+		Rate:                 f.Rate,
+		Burst:                f.Burst,
+		Unlimited:            f.NoRateLimit,
+		MaxConcurrentStreams: uint32(f.MaxStreams),
+		MaxConnectionIdle:    f.MaxConnectionIdle,
+		MaxDeadline:          f.MaxDeadline,
+	}
+}
+
+// listener caps the open connections: beyond the cap, new connections wait
+// in the kernel's backlog instead of each costing the server a goroutine
+// and buffers.
+func (f *limitFlags) listener(lis net.Listener) net.Listener {
+	return netutil.LimitListener(lis, f.MaxConnections)
+}

@@ -198,7 +198,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		}
 	}
 	sweepers := maintenance.New(svc, cfg.Maintenance, log)
-	srv, err := server.New(svc, server.Config{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status})
+	srv, err := server.New(svc, server.Config{
+		Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status,
+		Limits: cfg.Limits.limits(), MaxRecvMsgBytes: cfg.Limits.MaxRecvBytes,
+	})
 	if err != nil {
 		return err
 	}
@@ -215,6 +218,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
+	lis = cfg.Limits.listener(lis)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	health, probeErr := probeHealth(ctx, store)
