@@ -66,10 +66,13 @@ type driver struct {
 // newDriver opens conns connections to addr: several, so that 64 calls in
 // flight are not bounded by one HTTP/2 connection. No retry policy: a
 // failed call counts as an error.
-func newDriver(addr string, serverPid int, cfg config, ds *dataset) (*driver, error) {
+func newDriver(addr string, serverPid int, cfg config, ds *dataset, dial ...grpc.DialOption) (*driver, error) {
 	d := &driver{serverPid: serverPid, ds: ds, rng: rand.New(rand.NewPCG(cfg.Seed, 0x6472697665))}
+	if len(dial) == 0 {
+		dial = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
 	for range cfg.Conns {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(addr, dial...)
 		if err != nil {
 			d.close()
 			return nil, err

@@ -69,6 +69,7 @@ type config struct {
 	LoadProfile   string
 	MaxOtherCPU   float64
 	Out           string
+	Stacks        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -94,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.SettleTimeout, "settle-timeout", 10*time.Minute, "how long the server may stay busy (compacting the new store) after SERVING before the phases start")
 	fs.StringVar(&c.LoadProfile, "load-cpuprofile", "", "write a CPU profile of the generation and load step (this process) to this file")
 	fs.Float64Var(&c.MaxOtherCPU, "max-other-cpu", 0.25, "repeat a phase (twice at most) during which other processes used more than this many cores")
+	fs.BoolVar(&c.Stacks, "stacks", true, "after the main phases, compare the bare server with audit on and with the production stack (API keys, TLS, audit, metrics, rate limits), and measure a misbehaving neighbour")
 	fs.StringVar(&c.Out, "out", "", "results file (default bench-results/<timestamp>.md)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: herken-bench [flags]\n\nLoad benchmark of herken: synthetic base, bulk load, `herken serve` on loopback, closed- and open-loop phases. Flags:")
@@ -268,8 +270,10 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	serverArgs := append([]string{"serve", "--addr", addr, "--data-dir", ds.StoreDir,
-		"--log-level", "warn", "--sync-writes=false"}, cfg.ServerArgs...)
+	// The main phases measure the bare server (no rate limit, no audit), as
+	// before the production issue; the stacks compare it with the rest.
+	baseArgs := append([]string{"--data-dir", ds.StoreDir, "--log-level", "warn", "--sync-writes=false"}, cfg.ServerArgs...)
+	serverArgs := append([]string{"serve", "--addr", addr, "--no-rate-limit", "--audit=false"}, baseArgs...)
 	rep.ServerArgs = serverArgs
 	var srv *serverProc
 	defer func() {
@@ -361,6 +365,12 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	srv = nil
 	if stopErr != nil {
 		rep.Notes = append(rep.Notes, "herken serve did not stop cleanly: "+stopErr.Error())
+	}
+	if cfg.Stacks {
+		rep.Stacks, rep.Neighbours, err = benchStacks(ctx, cfg, herken, ds, baseArgs, log)
+		if err != nil {
+			return rep, fmt.Errorf("production stack: %w", err)
+		}
 	}
 	if sz, err := diskUsage(ds.StoreDir); err == nil {
 		rep.StoreSizeAfter = sz

@@ -27,6 +27,8 @@ type report struct {
 	SettleCPU         float64       // core-seconds the server used meanwhile
 	Phases            []phaseResult
 	OpenRate          float64
+	Stacks            []stack     // production.go
+	Neighbours        *neighbours // production.go
 	Notes             []string
 	OutPath           string
 }
@@ -135,7 +137,14 @@ func (r *report) peakRSS() int64 { return max(r.MemSettled.HWM, r.MemAtEnd.HWM) 
 // failures is an error if any call failed or answered wrongly.
 func (r *report) failures() error {
 	errs, wrong, first := 0, 0, ""
-	for _, p := range r.Phases {
+	all := slices.Clone(r.Phases)
+	for _, s := range r.Stacks {
+		all = append(all, s.Phases...)
+	}
+	if nb := r.Neighbours; nb != nil {
+		all = append(append(all, nb.Alone...), nb.Crowded...)
+	}
+	for _, p := range all {
 		errs += p.Errors
 		wrong += p.Wrong
 		if first == "" {
@@ -296,9 +305,10 @@ func (r *report) markdown(full bool) string {
 		fmt.Fprintf(&b, " (defined at 1,000,000 customers; this run has %s)", commas(float64(c.Customers)))
 	}
 	b.WriteString("\n\n| target | measured | |\n|---|---|---|\n")
-	for _, t := range r.targets() {
+	for _, t := range append(r.targets(), r.stackTargets()...) {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
 	}
+	b.WriteString(r.stackMarkdown())
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", n)
 	}

@@ -33,15 +33,17 @@ type serverProc struct {
 // startServer execs herken with args and polls Health/Check on addr every
 // 5ms until it answers SERVING. The time returned runs from just before
 // exec to that answer: process start, store open, listen.
-func startServer(ctx context.Context, bin string, args []string, addr string, stderr io.Writer) (*serverProc, time.Duration, error) {
+func startServer(ctx context.Context, bin string, args []string, addr string, stderr io.Writer, dial ...grpc.DialOption) (*serverProc, time.Duration, error) {
+	if len(dial) == 0 {
+		dial = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
 	// A connection that retries every 5ms: grpc's default backoff (1s and
 	// up after a refused connection) would swamp what is measured.
-	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	conn, err := grpc.NewClient(addr, append(dial,
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 5 * time.Millisecond, Multiplier: 1, MaxDelay: 5 * time.Millisecond},
 			MinConnectTimeout: 100 * time.Millisecond,
-		}))
+		}))...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,6 +92,8 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	h := &harness{t: t, bin: bin, dir: filepath.Join(tmp, "data"), logDir: tmp, rng: rand.New(rand.NewPCG(seed, 1)), m: newModel(seed)}
+	h.keysFile = filepath.Join(tmp, "keys")
+	h.key = createKey(t, bin, h.keysFile)
 
 	for cycle := 1; cycle <= cycles; cycle++ {
 		h.cycle = cycle
@@ -115,8 +118,8 @@ func TestCrash(t *testing.T) {
 	h.check()
 
 	s := &h.m.stats
-	summary := fmt.Sprintf("crashtest: %d cycles, %d acknowledged writes, %d lost, %d integrity errors",
-		h.cycle, s.acked.Load(), s.lost.Load(), s.integrity.Load())
+	summary := fmt.Sprintf("crashtest: %d cycles, %d acknowledged writes, %d lost, %d integrity errors; audit: %d creates checked, %d records lost",
+		h.cycle, s.acked.Load(), s.lost.Load(), s.integrity.Load(), s.auditChecked.Load(), s.auditLost.Load())
 	details := fmt.Sprintf("crashtest: %d customers, %d interactions, %d promises (%d kept or cancelled) acknowledged; "+
 		"%d writes in doubt at a kill, resolved by retry (%d had been written); %d rejected by a rule (share limit); "+
 		"%d reads; %d integrity checks; %d kills during startup; %s",
@@ -129,7 +132,10 @@ func TestCrash(t *testing.T) {
 	fmt.Println(h.lifeSummary())
 	fmt.Println(summary)
 	fmt.Println(details)
-	if s.lost.Load() != 0 || s.integrity.Load() != 0 {
+	if s.auditChecked.Load() == 0 {
+		t.Error("no audit record was checked: the audit part of the crash test did not run")
+	}
+	if s.lost.Load() != 0 || s.integrity.Load() != 0 || s.auditLost.Load() != 0 {
 		t.Fail()
 	}
 }
@@ -145,7 +151,35 @@ type harness struct {
 	m      *model
 	cycle  int
 	starts int
+	// keysFile holds the one API key the writers use (key).
+	keysFile, key string
 }
+
+// crashKeyName is the name of the writers' API key: every audit record of
+// their calls names it.
+const crashKeyName = "crash-writer"
+
+// createKey creates the writers' API key with `herken keys create`.
+func createKey(t *testing.T, bin, file string) string {
+	t.Helper()
+	out, err := exec.Command(bin, "keys", "create", "--keys-file", file, "--name", crashKeyName, "--scopes", "lookup,write,admin").CombinedOutput()
+	if err != nil {
+		t.Fatalf("herken keys create: %v\n%s", err, out)
+	}
+	k := regexp.MustCompile(`hk_[A-Za-z0-9_-]{20,}`).Find(out)
+	if k == nil {
+		t.Fatalf("herken keys create printed no key")
+	}
+	return string(k)
+}
+
+// bearer sends the API key with every call (plaintext loopback).
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return false }
 
 type server struct {
 	cmd     *exec.Cmd
@@ -158,6 +192,7 @@ type server struct {
 	recognition  herkenv1.RecognitionServiceClient
 	interactions herkenv1.InteractionServiceClient
 	promises     herkenv1.PromiseServiceClient
+	audit        herkenv1.AuditServiceClient
 }
 
 func freeAddr(t *testing.T) string {
@@ -181,8 +216,10 @@ func (h *harness) spawn() (*server, string) {
 		h.t.Fatal(err)
 	}
 	defer logFile.Close()
+	// The production stack is on: API keys, audit (the default), metrics.
 	cmd := exec.Command(h.bin, "serve", "--addr", addr, "--data-dir", h.dir, "--log-format", "json",
-		"--sync-writes=true", "--block-cache-mb", "16", "--shutdown-timeout", "5s")
+		"--sync-writes=true", "--block-cache-mb", "16", "--shutdown-timeout", "5s",
+		"--keys-file", h.keysFile, "--metrics-addr", freeAddr(h.t), "--audit=true", "--no-rate-limit")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), "HERKEN_DEMO=false")
 	if err := cmd.Start(); err != nil {
@@ -233,7 +270,8 @@ func (h *harness) start() *server {
 func (h *harness) tryStart() (*server, bool) {
 	h.t.Helper()
 	srv, addr := h.spawn()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(h.key)))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -243,6 +281,7 @@ func (h *harness) tryStart() (*server, bool) {
 	srv.recognition = herkenv1.NewRecognitionServiceClient(conn)
 	srv.interactions = herkenv1.NewInteractionServiceClient(conn)
 	srv.promises = herkenv1.NewPromiseServiceClient(conn)
+	srv.audit = herkenv1.NewAuditServiceClient(conn)
 	health := healthpb.NewHealthClient(conn)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -278,12 +317,18 @@ func (h *harness) fatalf(srv *server, format string, args ...any) {
 func (h *harness) stop(srv *server) {
 	h.t.Helper()
 	srv.conn.Close()
+	stopAt := time.Now()
 	_ = srv.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-srv.exited:
 		if srv.err != nil {
 			h.fatalf(srv, "server exit after SIGTERM: %v", srv.err)
 		}
+		// A graceful stop flushes the audit trail: nothing acknowledged
+		// before it may be missing.
+		h.m.mu.Lock()
+		h.m.auditBefore = stopAt
+		h.m.mu.Unlock()
 	case <-time.After(20 * time.Second):
 		h.fatalf(srv, "server did not stop within 20s of SIGTERM")
 	}
@@ -316,6 +361,7 @@ type stats struct {
 	customers, interactions, promises, closes atomic.Int64
 	inDoubt, inDoubtWritten, rejected, reads  atomic.Int64
 	checks, startupKills                      atomic.Int64
+	auditChecked, auditLost                   atomic.Int64
 }
 
 type customer struct {
@@ -329,6 +375,12 @@ type customer struct {
 	inFlight     int
 	promises     []*promise
 	touched      bool // written since the last verification
+	// The create's acknowledgement time and request_id: its audit record
+	// must survive a kill -9 a second later (the recorder flushes every
+	// 200ms), and any graceful stop.
+	created      time.Time
+	reqID        string
+	auditChecked bool
 }
 
 type promise struct {
@@ -357,6 +409,9 @@ type model struct {
 	pending   []*pending
 	stats     stats
 	life      lifeModel // lifecycle_test.go
+	// auditBefore: writes acknowledged before it must have their audit
+	// record (a second before the last kill, or the last graceful stop).
+	auditBefore time.Time
 }
 
 func newModel(seed uint64) *model {
@@ -412,6 +467,11 @@ func (h *harness) workload(srv *server, d time.Duration) {
 		}()
 	}
 	time.Sleep(d)
+	// Audit records of calls acknowledged more than a second before the
+	// kill must be on disk (at most the last second may be lost).
+	h.m.mu.Lock()
+	h.m.auditBefore = time.Now().Add(-time.Second)
+	h.m.mu.Unlock()
 	_ = srv.cmd.Process.Signal(syscall.SIGKILL)
 	stop.Store(true)
 	wg.Wait()
@@ -474,7 +534,10 @@ func (h *harness) create(ctx context.Context, srv *server, rng *rand.Rand) {
 	resp, err := srv.customers.CreateCustomer(ctx, p.cc)
 	switch classify(err) {
 	case acked:
-		m.addCustomer(p, resp.GetCustomer().GetName())
+		c := m.addCustomer(p, resp.GetCustomer().GetName())
+		m.mu.Lock()
+		c.created, c.reqID = time.Now(), p.cc.RequestId
+		m.mu.Unlock()
 		m.stats.acked.Add(1)
 		m.stats.customers.Add(1)
 	case rejected:
@@ -908,4 +971,39 @@ func (h *harness) verifyCustomer(srv *server, c *customer) {
 			h.lost("promise %s: %v %v, want %v", name, got.GetPromise().GetState(), err, want)
 		}
 	}
+	h.verifyAudit(ctx, srv, c)
+}
+
+// verifyAudit checks that the audit record of the customer's acknowledged
+// create survived, once its acknowledgement is older than auditBefore.
+func (h *harness) verifyAudit(ctx context.Context, srv *server, c *customer) {
+	m := h.m
+	m.mu.Lock()
+	due := !c.auditChecked && !c.created.IsZero() && c.created.Before(m.auditBefore)
+	m.mu.Unlock()
+	if !due {
+		return
+	}
+	m.stats.auditChecked.Add(1)
+	for tok := ""; ; {
+		resp, err := srv.audit.ListAuditRecords(ctx, &herkenv1.ListAuditRecordsRequest{Parent: c.name, PageSize: 500, PageToken: tok})
+		if err != nil {
+			h.t.Errorf("ListAuditRecords %s: %v", c.name, err)
+			return
+		}
+		for _, r := range resp.GetAuditRecords() {
+			if r.GetRequestId() == c.reqID && r.GetAction() == herkenv1.AuditAction_AUDIT_ACTION_CHANGE &&
+				r.GetMethod() == herkenv1.CustomerService_CreateCustomer_FullMethodName && r.GetActor() == crashKeyName {
+				m.mu.Lock()
+				c.auditChecked = true
+				m.mu.Unlock()
+				return
+			}
+		}
+		if tok = resp.GetNextPageToken(); tok == "" {
+			break
+		}
+	}
+	m.stats.auditLost.Add(1)
+	h.t.Errorf("customer %s: no audit record of its create (request %s), acknowledged %v before the kill or stop", c.name, c.reqID, m.auditBefore.Sub(c.created))
 }

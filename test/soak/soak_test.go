@@ -47,6 +47,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +118,16 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dataDir := filepath.Join(tmp, "data")
-	srv := start(t, bin, dataDir, tmp)
+	keysFile := filepath.Join(tmp, "keys")
+	out, err := exec.Command(bin, "keys", "create", "--keys-file", keysFile, "--name", "soak", "--scopes", "lookup,write,admin").CombinedOutput()
+	if err != nil {
+		t.Fatalf("herken keys create: %v\n%s", err, out)
+	}
+	key := regexp.MustCompile(`hk_[A-Za-z0-9_-]{20,}`).Find(out)
+	if key == nil {
+		t.Fatal("herken keys create printed no key")
+	}
+	srv := start(t, bin, dataDir, tmp, keysFile, string(key))
 	t.Logf("soak: herken pid %d on %s (debug %s), %d customers, %d workers at %d requests/s in all, %s of load after seeding (%s warm-up)",
 		srv.cmd.Process.Pid, srv.addr, srv.debug, cfg.customers, cfg.workers, cfg.rate, cfg.duration, cfg.warmup)
 
@@ -184,8 +194,22 @@ func TestSoak(t *testing.T) {
 		t.Errorf("sample: %v", err)
 	}
 	dataFiles, dataBytes := dirSize(t, dataDir)
+	// The metrics endpoint served the whole time and counted the Lookups.
+	if b, err := srv.http.Get("http://" + srv.metrics + "/metrics"); err != nil {
+		t.Errorf("metrics: %v", err)
+	} else {
+		body, _ := io.ReadAll(b.Body)
+		b.Body.Close()
+		if !bytes.Contains(body, []byte("herken_lookup_outcomes_total")) {
+			t.Errorf("metrics: no herken_lookup_outcomes_total")
+		}
+	}
 
 	srv.stop(t)
+	if st, err := os.Stat(srv.logPath); err == nil {
+		t.Logf("soak: server log %d bytes after %d calls", st.Size(), l.ops.Load())
+		fmt.Printf("soak: server log %d bytes after %d calls\n", st.Size(), l.ops.Load())
+	}
 	counts := checkStore(t, bin, dataDir)
 
 	rep := report(cfg, samples, l, idleBefore, idleAfter, last, dataFiles, dataBytes, counts, !t.Failed())
@@ -232,12 +256,21 @@ type process struct {
 	cmd     *exec.Cmd
 	addr    string
 	debug   string
+	metrics string
 	logPath string
 	exited  chan struct{}
 	err     error
 	conn    *grpc.ClientConn
 	http    *http.Client
 }
+
+// bearer sends the API key with every call (plaintext loopback).
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return false }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -249,17 +282,21 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func start(t *testing.T, bin, dataDir, logDir string) *process {
+func start(t *testing.T, bin, dataDir, logDir, keysFile, key string) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), debug: freeAddr(t), logPath: filepath.Join(logDir, "serve.log"), exited: make(chan struct{}),
+	p := &process{addr: freeAddr(t), debug: freeAddr(t), metrics: freeAddr(t), logPath: filepath.Join(logDir, "serve.log"), exited: make(chan struct{}),
 		http: &http.Client{Timeout: 5 * time.Second}}
 	logFile, err := os.Create(p.logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
+	// The production stack: API keys, audit (the default), metrics, rate
+	// limits (above the soak's rate), and the default log level: successful
+	// calls are not logged, so the log stays bounded under load.
 	p.cmd = exec.Command(bin, "serve", "--addr", p.addr, "--debug-addr", p.debug, "--data-dir", dataDir,
-		"--log-format", "json", "--log-level", "warn", "--block-cache-mb", "32")
+		"--log-format", "json", "--block-cache-mb", "32", "--keys-file", keysFile, "--metrics-addr", p.metrics,
+		"--rate-limit", "20000", "--rate-burst", "40000")
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	p.cmd.Env = append(os.Environ(), "HERKEN_DEMO=false")
 	if err := p.cmd.Start(); err != nil {
@@ -277,7 +314,7 @@ func start(t *testing.T, bin, dataDir, logDir string) *process {
 			<-p.exited
 		}
 	})
-	p.conn, err = grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	p.conn, err = grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(key)))
 	if err != nil {
 		t.Fatal(err)
 	}
