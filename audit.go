@@ -2,6 +2,7 @@ package herken
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,19 @@ type AuditRecord struct {
 	Method     string // the full RPC name, e.g. "/herken.v1.RecognitionService/Lookup"
 	Action     AuditAction
 	RequestID  string // the caller's request id, if any
+}
+
+// AuditEraseMethod is the Method of the AuditErase records EraseCustomer
+// writes.
+const AuditEraseMethod = "/herken.v1.CustomerService/EraseCustomer"
+
+// AuditNewestFirst is the order of an audit trail: newest first, ties by
+// ID. Stores list audit records in this order.
+func AuditNewestFirst(a, b AuditRecord) int {
+	if c := b.Time.Compare(a.Time); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // AnonymousActor is the actor of calls to a server that runs without
@@ -53,9 +67,13 @@ const MaxExportAuditRecords = 5000
 // AuditStore is the part of Store that keeps the audit trail.
 type AuditStore interface {
 	// AppendAudit stores recs (IDs set by the caller) in one write, durably
-	// when the store syncs writes. Records are never changed afterwards; a
-	// record whose ID is already stored for its customer is skipped, so a
-	// retried batch does not duplicate. EraseCustomer keeps audit records.
+	// when the store syncs writes (a store may split a batch too big for
+	// one transaction: a retry of the whole batch is safe). Records are
+	// never changed afterwards; a record already stored for its customer
+	// with the same ID and Time (a retried batch resends the same records)
+	// is skipped, so a retry does not duplicate. Both ids must be ValidID,
+	// else nothing is stored (INTERNAL: a caller bug). EraseCustomer and
+	// merges keep audit records where they are.
 	AppendAudit(ctx context.Context, recs []AuditRecord) error
 
 	// ListAudit returns one page of q.CustomerID's audit records, newest

@@ -67,6 +67,7 @@ const (
 	ReasonCustomerMerged        = "CUSTOMER_MERGED"
 	ReasonCustomerNotMerged     = "CUSTOMER_NOT_MERGED"
 	ReasonMergeIntoSelf         = "MERGE_INTO_SELF"
+	ReasonBackupUnsupported     = "BACKUP_UNSUPPORTED"
 )
 
 // Error is a domain error: a class (Code), a machine reason, and optionally the
@@ -145,6 +146,9 @@ var (
 	ErrCustomerMerged    = &Error{Code: CodeFailedPrecondition, Reason: ReasonCustomerMerged, Message: "customer was merged into another"}
 	ErrCustomerNotMerged = &Error{Code: CodeFailedPrecondition, Reason: ReasonCustomerNotMerged, Message: "customer is not merged into another"}
 	ErrMergeIntoSelf     = &Error{Code: CodeInvalidArgument, Reason: ReasonMergeIntoSelf, Message: "a customer cannot be merged into itself"}
+	// ErrBackupUnsupported: the store cannot take an online backup (the
+	// memory store, an in-memory Badger store).
+	ErrBackupUnsupported = &Error{Code: CodeFailedPrecondition, Reason: ReasonBackupUnsupported, Message: "this store cannot be backed up online"}
 )
 
 // CustomerMerged is ErrCustomerMerged naming the survivor.

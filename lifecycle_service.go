@@ -276,10 +276,17 @@ func (s *Service) UnmergeCustomer(ctx context.Context, mergedID string, w Write)
 type Erased struct {
 	IDs  []string // the customer, then those merged into it
 	Time time.Time
+	// AuditErr is set when the erasure happened but its audit records
+	// could not be stored: the erasure stands (a retry would only answer
+	// CUSTOMER_ERASED), so it is no error of the call; the caller logs it.
+	AuditErr error
 }
 
 // EraseCustomer erases the customer id names (a merged name: its survivor)
-// and every customer merged into it.
+// and every customer merged into it. Once the store has erased them, it
+// records the erasure in the audit trail of every erased id (AuditErase,
+// by w.Actor), synchronously: the record that the erasure happened and by
+// whom is what the trail must not lose.
 func (s *Service) EraseCustomer(ctx context.Context, id string, w Write) (Erased, error) {
 	opts, err := s.writeOptions(w, nil)
 	if err != nil {
@@ -287,8 +294,28 @@ func (s *Service) EraseCustomer(ctx context.Context, id string, w Write) (Erased
 	}
 	at := s.now().UTC()
 	ids, err := s.store.EraseCustomer(ctx, id, at, opts)
-	return Erased{IDs: ids, Time: at}, err
+	if err != nil {
+		return Erased{IDs: ids, Time: at}, err
+	}
+	actor := w.Actor
+	if actor == "" {
+		actor = AnonymousActor
+	}
+	recs := make([]AuditRecord, len(ids))
+	for i, e := range ids {
+		recs[i] = AuditRecord{ID: NewID(), CustomerID: e, Time: at, Actor: actor,
+			Method: AuditEraseMethod, Action: AuditErase, RequestID: w.RequestID}
+	}
+	// Not the caller's context: a client that gave up as the erasure
+	// committed must not cost its record.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditEraseTimeout)
+	defer cancel()
+	return Erased{IDs: ids, Time: at, AuditErr: s.store.AppendAudit(actx, recs)}, nil
 }
+
+// auditEraseTimeout bounds the erasure's audit write once the erasure is
+// done.
+const auditEraseTimeout = 10 * time.Second
 
 // Export is everything herken holds about one customer.
 type Export struct {
@@ -296,7 +323,11 @@ type Export struct {
 	Interactions []Interaction // newest first
 	Promises     []Promise     // by due time
 	Merges       []MergeRecord // every merge into the customer, directly or through others; oldest first
-	Time         time.Time
+	// Audit is who read or changed the data of the customer and of every
+	// customer merged into it: the newest MaxExportAuditRecords of their
+	// trails together, newest first (ListAudit pages through all of them).
+	Audit []AuditRecord
+	Time  time.Time
 }
 
 // ExportCustomer collects everything about the customer id names: its
@@ -364,5 +395,32 @@ func (s *Service) export(ctx context.Context, id string) (Export, error) {
 		}
 	}
 	slices.SortStableFunc(ex.Merges, func(a, b MergeRecord) int { return a.Time.Compare(b.Time) })
-	return ex, nil
+	ids := []string{c.ID}
+	for _, m := range ex.Merges {
+		ids = append(ids, m.Merged.ID)
+	}
+	ex.Audit, err = s.exportAudit(ctx, ids)
+	return ex, err
+}
+
+// exportAudit reads the newest MaxExportAuditRecords of each trail (no
+// more can make the cut) and keeps the newest of them all.
+func (s *Service) exportAudit(ctx context.Context, ids []string) ([]AuditRecord, error) {
+	var out []AuditRecord
+	for _, id := range ids {
+		n := 0
+		for tok := ""; n < MaxExportAuditRecords; {
+			page, next, err := s.store.ListAudit(ctx, AuditQuery{CustomerID: id, PageSize: min(MaxPageSize, MaxExportAuditRecords-n), PageToken: tok})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, page...)
+			n += len(page)
+			if tok = next; tok == "" {
+				break
+			}
+		}
+	}
+	slices.SortFunc(out, AuditNewestFirst)
+	return out[:min(len(out), MaxExportAuditRecords)], nil
 }

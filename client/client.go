@@ -56,11 +56,14 @@ type Client struct {
 	Interactions herkenv1.InteractionServiceClient
 	Promises     herkenv1.PromiseServiceClient
 	Maintenance  herkenv1.MaintenanceServiceClient
+	Audit        herkenv1.AuditServiceClient  // admin: who read or changed a customer
+	Backup       herkenv1.BackupServiceClient // admin: online backup stream
 }
 
 // New connects to target ("localhost:50051"). Without options it uses a
 // plaintext connection, fit for loopback and a trusted network; pass
-// grpc.WithTransportCredentials for TLS.
+// WithTLS (or WithTLSConfig) for TLS and WithAPIKey for a server that
+// requires a key (security.go).
 func New(target string, opts ...grpc.DialOption) (*Client, error) {
 	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -86,6 +89,8 @@ func NewFromConn(conn *grpc.ClientConn) *Client {
 		Interactions: herkenv1.NewInteractionServiceClient(conn),
 		Promises:     herkenv1.NewPromiseServiceClient(conn),
 		Maintenance:  herkenv1.NewMaintenanceServiceClient(conn),
+		Audit:        herkenv1.NewAuditServiceClient(conn),
+		Backup:       herkenv1.NewBackupServiceClient(conn),
 	}
 }
 

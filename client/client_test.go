@@ -129,8 +129,8 @@ func TestClientExposesEveryService(t *testing.T) {
 			t.Errorf("client.Client has no %s field for %s", want, name)
 		}
 	}
-	if n != 5 {
-		t.Fatalf("server registers %d herken.v1 services, want 5", n)
+	if n != 7 {
+		t.Fatalf("server registers %d herken.v1 services, want 7", n)
 	}
 }
 
@@ -194,9 +194,10 @@ func TestPromises(t *testing.T) {
 
 func TestMaintenanceStatus(t *testing.T) {
 	last := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	c, _ := serveHerken(t, server.Config{Maintenance: func() (maintenance.Status, maintenance.Status) {
+	c, _ := serveHerken(t, server.Config{Maintenance: func() (maintenance.Status, maintenance.Status, maintenance.Status) {
 		return maintenance.Status{Interval: time.Minute, Threshold: time.Hour, LastRun: last, LastCount: 3, Total: 5},
-			maintenance.Status{Interval: time.Hour, Threshold: 730 * 24 * time.Hour, FailedRuns: 1}
+			maintenance.Status{Interval: time.Hour, Threshold: 730 * 24 * time.Hour, FailedRuns: 1},
+			maintenance.Status{Interval: 2 * time.Hour, Threshold: 400 * 24 * time.Hour, Total: 9}
 	}})
 	ms, err := c.Maintenance.GetMaintenanceStatus(context.Background(), &herkenv1.GetMaintenanceStatusRequest{})
 	if err != nil {
@@ -209,6 +210,9 @@ func TestMaintenanceStatus(t *testing.T) {
 	}
 	if r.GetThreshold().AsDuration() != 730*24*time.Hour || r.GetLastRunTime() != nil || r.GetFailedRuns() != 1 {
 		t.Fatalf("retention sweeper: %v", r)
+	}
+	if a := ms.GetAuditSweeper(); a.GetInterval().AsDuration() != 2*time.Hour || a.GetThreshold().AsDuration() != 400*24*time.Hour || a.GetTotalCount() != 9 {
+		t.Fatalf("audit sweeper: %v", a)
 	}
 }
 

@@ -22,11 +22,10 @@ const ErrorDomain = "herken.v1"
 // Reasons of the server's own refusals (errors.proto); the domain's
 // reasons are in package herken.
 const (
-	ReasonAPIKeyMissing     = "API_KEY_MISSING"
-	ReasonAPIKeyInvalid     = "API_KEY_INVALID"
-	ReasonScopeMissing      = "SCOPE_MISSING"
-	ReasonRateLimited       = "RATE_LIMITED"
-	ReasonBackupUnsupported = "BACKUP_UNSUPPORTED"
+	ReasonAPIKeyMissing = "API_KEY_MISSING"
+	ReasonAPIKeyInvalid = "API_KEY_INVALID"
+	ReasonScopeMissing  = "SCOPE_MISSING"
+	ReasonRateLimited   = "RATE_LIMITED"
 )
 
 // codeOf is the one table from domain error class to gRPC status code.

@@ -179,6 +179,11 @@ func (s customerServer) EraseCustomer(ctx context.Context, req *herkenv1.EraseCu
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
+	if erased.AuditErr != nil {
+		// The erasure stands (a retry would answer CUSTOMER_ERASED); the
+		// missing record of it is the operator's to know about.
+		s.log.ErrorContext(ctx, "erasure done but its audit records were not stored", "erased", len(erased.IDs), "error", erased.AuditErr)
+	}
 	return erasedToPB(erased), nil
 }
 
@@ -191,7 +196,9 @@ func (s customerServer) ExportCustomer(ctx context.Context, req *herkenv1.Export
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
 	}
-	return exportToPB(ex), nil
+	out := exportToPB(ex)
+	out.AuditRecords = auditRecordsToPB(ex.Audit)
+	return out, nil
 }
 
 // onField places a domain error that concerns no field in particular on

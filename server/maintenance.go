@@ -18,8 +18,8 @@ func (s maintenanceServer) GetMaintenanceStatus(ctx context.Context, _ *herkenv1
 	if s.cfg.Maintenance == nil {
 		return &herkenv1.GetMaintenanceStatusResponse{}, nil
 	}
-	p, r := s.cfg.Maintenance()
-	return &herkenv1.GetMaintenanceStatusResponse{PromiseSweeper: sweeperToPB(p), RetentionSweeper: sweeperToPB(r)}, nil
+	p, r, a := s.cfg.Maintenance()
+	return &herkenv1.GetMaintenanceStatusResponse{PromiseSweeper: sweeperToPB(p), RetentionSweeper: sweeperToPB(r), AuditSweeper: sweeperToPB(a)}, nil
 }
 
 func sweeperToPB(st maintenance.Status) *herkenv1.SweeperStatus {

@@ -49,7 +49,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Maintenance reports the background sweepers for MaintenanceService;
 	// nil reports nothing (no sweepers run).
-	Maintenance func() (promises, retention maintenance.Status)
+	Maintenance func() (promises, retention, audit maintenance.Status)
 
 	// Keys authenticates callers (authorization: Bearer <key>, or a client
 	// certificate that stands for a key) and holds their scopes. nil serves

@@ -225,11 +225,12 @@ func logLines(t *testing.T, s string) []map[string]any {
 	return out
 }
 
-// TestLoggingInterceptor: exactly one line per RPC, with method and code,
-// and never the identifier the client sent.
+// TestLoggingInterceptor: exactly one line per RPC at DEBUG (successful
+// calls) or above, with method, code, duration, key and request id, and
+// never the identifier the client sent.
 func TestLoggingInterceptor(t *testing.T) {
 	var logs syncBuffer
-	s := newTestServer(t, withLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	s := newTestServer(t, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 
 	tests := []struct {
 		name    string
@@ -288,10 +289,10 @@ func TestLoggingInterceptor(t *testing.T) {
 				t.Fatalf("%d log lines for one RPC, want 1:\n%s", len(lines), logs.String())
 			}
 			l := lines[0]
-			if l["grpc.method"] != tc.method || l["grpc.code"] != tc.code.String() {
-				t.Errorf("log line has method %v code %v, want %s %s: %v", l["grpc.method"], l["grpc.code"], tc.method, tc.code, l)
+			if m, _ := l["method"].(string); !strings.HasSuffix(m, "/"+tc.method) || l["grpc.code"] != tc.code.String() {
+				t.Errorf("log line has method %v code %v, want %s %s: %v", l["method"], l["grpc.code"], tc.method, tc.code, l)
 			}
-			for _, key := range []string{"grpc.service", "grpc.time_ms"} {
+			for _, key := range []string{"duration", "key", "request_id"} {
 				if _, ok := l[key]; !ok {
 					t.Errorf("log line lacks %s: %v", key, l)
 				}

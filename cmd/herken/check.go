@@ -27,6 +27,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var asJSON bool
 	e.String(&dir, "data-dir", "./data", "Badger data directory of the store to check")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	var enc encryptionFlags
+	enc.addFlags(e)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: herken check [flags]
 
@@ -51,7 +53,10 @@ Flags:`)
 		fmt.Fprintln(stderr, "herken check: --data-dir is required")
 		return errUsage
 	}
-	rep, err := badgerstore.CheckDirContext(ctx, dir)
+	if err := enc.validate(false); err != nil {
+		return err
+	}
+	rep, err := badgerstore.CheckDirKey(ctx, dir, enc.Key())
 	if err != nil {
 		return err
 	}

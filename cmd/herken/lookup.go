@@ -24,6 +24,8 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	e.String(&addr, "addr", "localhost:50051", "server address")
 	e.Int(&limit, "interactions", 10, "recent interactions to show (max 100)")
 	e.Duration(&timeout, "timeout", 5*time.Second, "request deadline")
+	var conn clientFlags
+	conn.addFlags(e)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: herken lookup [flags] QUERY\n\nQUERY is a phone number, email, \"x:@handle\", profile URL or \"1234 AB 10\". Flags:")
 		fs.PrintDefaults()
@@ -35,7 +37,11 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errUsage
 	}
-	c, err := client.New(addr)
+	opts, err := conn.dialOptions()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(addr, opts...)
 	if err != nil {
 		return err
 	}

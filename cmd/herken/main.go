@@ -41,6 +41,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = check(ctx, args[1:], stdout, stderr)
 	case "scan":
 		err = scan(ctx, args[1:], stdout, stderr)
+	case "keys":
+		err = keys(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = backup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = restore(ctx, args[1:], stdout, stderr)
+	case "encryption-key":
+		err = encryptionKey(args[1:], stdout, stderr)
+	case "rotate-encryption-key":
+		err = rotateEncryptionKey(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -69,6 +79,13 @@ Usage:
                                 profile URL or "1234 AB 10" and print the answer as JSON
   herken check  [flags]         check the integrity of a stopped store (see herken check --help);
                                 exit 0 clean, 1 problems found
+  herken keys   create|list|revoke  manage API keys in a keys file (see herken keys --help)
+  herken backup --out FILE [flags]  write an online backup of a running server to FILE
+  herken restore --from FILE --data-dir EMPTYDIR [--erasures-from OLDDIR]
+                                restore a backup, re-applying the erasures since, and check it
+  herken encryption-key create FILE  make a new key for --encryption-key-file
+  herken rotate-encryption-key --data-dir DIR --old-key-file A --new-key-file B
+                                re-encrypt a stopped store's key registry under a new key
   herken scan   [flags] VALUE...  search every file of a stopped store for values (an erased
                                 customer's name, numbers, notes) in readable form;
                                 exit 0 none found, 1 found

@@ -23,6 +23,8 @@ func scan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &envFlags{fs: fs}
 	var dir string
 	e.String(&dir, "data-dir", "./data", "Badger data directory of the store to scan")
+	var enc encryptionFlags
+	enc.addFlags(e)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: herken scan [flags] VALUE...
 
@@ -46,7 +48,10 @@ Flags:
 		fs.Usage()
 		return errUsage
 	}
-	found, err := badgerstore.ScanDir(dir, fs.Args())
+	if err := enc.validate(false); err != nil {
+		return err
+	}
+	found, err := badgerstore.ScanDirKey(dir, fs.Args(), enc.Key())
 	if err != nil {
 		return err
 	}

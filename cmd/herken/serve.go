@@ -17,6 +17,7 @@ import (
 	"github.com/herken/herken/internal/demo"
 	"github.com/herken/herken/internal/maintenance"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/server/metrics"
 	"github.com/herken/herken/store/badgerstore"
 	"github.com/herken/herken/store/memstore"
 )
@@ -69,6 +70,8 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.Duration(&c.Maintenance.PromiseInterval, "promise-sweep-interval", maintenance.DefaultPromiseInterval, "how often the promise sweeper runs")
 	e.Duration(&c.Maintenance.Retention, "retention", maintenance.DefaultRetention, "how long interactions are kept before the retention sweeper purges them")
 	e.Duration(&c.Maintenance.RetentionInterval, "retention-sweep-interval", maintenance.DefaultRetentionInterval, "how often the retention sweeper runs")
+	e.Duration(&c.Maintenance.AuditRetention, "audit-retention", maintenance.DefaultAuditRetention, "how long audit records (who read or changed a customer's data) are kept before the audit sweeper purges them; at least 24h")
+	e.Duration(&c.Maintenance.AuditInterval, "audit-sweep-interval", maintenance.DefaultAuditInterval, "how often the audit sweeper runs")
 	e.Int(&c.Maintenance.BatchLimit, "sweep-batch", maintenance.DefaultBatchLimit, "records each sweeper handles per run at most; while more are waiting, the next run follows a second later")
 	e.String(&c.BlocklistFile, "blocklist-file", "", "file of placeholder identifiers to refuse and never match, on top of the shipped list: one rule a line, \"<kind> <regexp>\" with kind phone, email, social, external_id or postal_address, the regexp matching the whole canonical value (e.g. \"email .*@example\\.invalid\"); '#' starts a comment")
 	c.Auth.addFlags(e)
@@ -198,12 +201,60 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		}
 	}
 	sweepers := maintenance.New(svc, cfg.Maintenance, log)
+	// Every production piece starts before gRPC serves, so a keys file,
+	// certificate or metrics address that cannot be had stops the start.
+	keys, err := cfg.Auth.keyring(log)
+	if err != nil {
+		return err
+	}
+	if keys != nil {
+		defer keys.Close()
+	}
+	creds, stopTLS, err := cfg.TLS.credentials(log)
+	if err != nil {
+		return err
+	}
+	defer stopTLS()
+	obs, err := cfg.Obs.start(log, sweepers.Status, store)
+	if err != nil {
+		return err
+	}
+	defer obs.close() // after the gRPC server stops (deferred later, runs earlier)
+	auditRec, err := cfg.Audit.recorder(svc, log)
+	if err != nil {
+		return err
+	}
+	var auditor server.AuditRecorder
+	if auditRec != nil {
+		auditor = auditRec
+		if obs.Metrics != nil {
+			if err := obs.Metrics.WatchAudit(func() metrics.AuditStat {
+				st := auditRec.Stats()
+				return metrics.AuditStat{Written: st.Written, Pending: st.Pending, Failures: st.Failures, Blocked: st.Blocked, Dropped: st.Dropped, Lost: st.Lost}
+			}); err != nil {
+				return err
+			}
+		}
+		// Runs after the gRPC server has stopped and before the store
+		// closes: a graceful stop loses no audit record.
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := auditRec.Close(cctx); err != nil {
+				log.Error("closing the audit recorder", "error", err)
+			}
+		}()
+	}
 	srv, err := server.New(svc, server.Config{
 		Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status,
 		Limits: cfg.Limits.limits(), MaxRecvMsgBytes: cfg.Limits.MaxRecvBytes,
+		Keys: keys, Creds: creds, Audit: auditor, Metrics: obs.Metrics, Tracing: obs.Tracing, SlowCall: obs.SlowCall,
 	})
 	if err != nil {
 		return err
+	}
+	if obs.Metrics != nil {
+		obs.Metrics.InitializeGRPC(srv.GRPC())
 	}
 	// Before gRPC serves: a debug address that cannot be had stops the start,
 	// not a running server.
@@ -231,6 +282,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		where = slog.String("store", "memory, nothing persisted")
 	}
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
+		"auth", keys != nil, "tls", creds != nil, "audit", auditRec != nil, "metrics_addr", cfg.Obs.MetricsAddr,
 		"blocklist_rules", blocklist.Len(), where, "in_memory", cfg.InMemory, "startup", time.Since(start).Round(time.Millisecond).String())
 	if ready != nil {
 		ready <- lis.Addr().String()
@@ -291,6 +343,7 @@ func openStore(cfg serveConfig, log *slog.Logger) (servedStore, error) {
 		Dir: cfg.DataDir, SyncWrites: cfg.SyncWrites,
 		BlockCacheSize: int64(cfg.BlockCacheMB) << 20, Logger: log,
 		MinFreeBytes: minFreeBytes(cfg.MinFreeMB), DiskFree: cfg.diskFree,
+		EncryptionKey: cfg.Encryption.Key(), Metrics: cfg.Obs.MetricsAddr != "",
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 // Package maintenance runs herken's background sweepers: OPEN promises past
-// due plus a grace period become BROKEN, and interactions older than the
+// due plus a grace period become BROKEN, interactions older than the
 // retention period are purged (AVG/GDPR: keep personal data no longer than
-// needed). Each run does bounded work; a backlog drains over several runs.
+// needed), and so are audit records older than the audit retention. Each run does bounded work; a backlog drains over several runs.
 // It imports only the standard library: the sweeps are functions it is given.
 package maintenance
 
@@ -19,6 +19,8 @@ type Config struct {
 	PromiseGrace      time.Duration // how long past due an OPEN promise may stay open; default 1h
 	RetentionInterval time.Duration // how often the retention sweeper runs; default 1h
 	Retention         time.Duration // how long interactions are kept; default 2 years (730 days)
+	AuditInterval     time.Duration // how often the audit sweeper runs; default 1h
+	AuditRetention    time.Duration // how long audit records are kept; default herken.DefaultAuditRetention (400 days)
 	BatchLimit        int           // records per run and sweeper; default 1000
 }
 
@@ -29,6 +31,10 @@ const (
 	DefaultRetentionInterval = time.Hour
 	DefaultRetention         = 730 * 24 * time.Hour
 	DefaultBatchLimit        = 1000
+	DefaultAuditInterval     = DefaultRetentionInterval
+	// DefaultAuditRetention is herken.DefaultAuditRetention (a test holds
+	// them equal; this package imports only the standard library).
+	DefaultAuditRetention = 400 * 24 * time.Hour
 )
 
 // Validate fills defaults and rejects nonsense.
@@ -42,11 +48,13 @@ func (c *Config) Validate() error {
 	def(&c.PromiseGrace, DefaultPromiseGrace)
 	def(&c.RetentionInterval, DefaultRetentionInterval)
 	def(&c.Retention, DefaultRetention)
+	def(&c.AuditInterval, DefaultAuditInterval)
+	def(&c.AuditRetention, DefaultAuditRetention)
 	if c.BatchLimit == 0 {
 		c.BatchLimit = DefaultBatchLimit
 	}
 	var errs []error
-	if c.PromiseInterval < time.Second || c.RetentionInterval < time.Second {
+	if c.PromiseInterval < time.Second || c.RetentionInterval < time.Second || c.AuditInterval < time.Second {
 		errs = append(errs, errors.New("sweeper intervals must be at least 1s"))
 	}
 	if c.PromiseGrace < 0 {
@@ -54,6 +62,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention < 24*time.Hour {
 		errs = append(errs, errors.New("retention must be at least 24h"))
+	}
+	if c.AuditRetention < 24*time.Hour {
+		errs = append(errs, errors.New("audit retention must be at least 24h"))
 	}
 	if c.BatchLimit < 1 || c.BatchLimit > 100000 {
 		errs = append(errs, errors.New("batch limit must be between 1 and 100000"))
@@ -65,12 +76,13 @@ func (c *Config) Validate() error {
 type Sweeps interface {
 	SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error)
 	PurgeHistory(ctx context.Context, retention time.Duration, limit int) (int, bool, error)
+	PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, bool, error)
 }
 
 // Status is what one sweeper did.
 type Status struct {
 	Interval    time.Duration
-	Threshold   time.Duration // grace or retention
+	Threshold   time.Duration // grace, retention or audit retention
 	LastRun     time.Time
 	LastCount   int64
 	LastLimited bool
@@ -88,10 +100,13 @@ type Runner struct {
 	// runs again: a backlog drains batch by batch, not one batch per
 	// interval (1000 an hour would never keep up with a large store).
 	backlogPause time.Duration
+	// now is the audit sweeper's clock (its cutoff is now - retention).
+	now func() time.Time
 
 	mu        sync.Mutex
 	promises  Status
 	retention Status
+	audit     Status
 }
 
 // New returns a Runner; cfg must be valid (Validate).
@@ -99,20 +114,31 @@ func New(s Sweeps, cfg Config, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Configs validated before the audit sweeper existed leave its fields
+	// zero (a zero interval would panic the ticker).
+	if cfg.AuditInterval <= 0 {
+		cfg.AuditInterval = DefaultAuditInterval
+	}
+	if cfg.AuditRetention <= 0 {
+		cfg.AuditRetention = DefaultAuditRetention
+	}
 	return &Runner{
-		sweeps: s, cfg: cfg, log: log, backlogPause: time.Second,
+		sweeps: s, cfg: cfg, log: log, backlogPause: time.Second, now: time.Now,
 		promises:  Status{Interval: cfg.PromiseInterval, Threshold: cfg.PromiseGrace},
 		retention: Status{Interval: cfg.RetentionInterval, Threshold: cfg.Retention},
+		audit:     Status{Interval: cfg.AuditInterval, Threshold: cfg.AuditRetention},
 	}
 }
 
-// Run runs both sweepers until ctx is done, each once at start and then on
+// Run runs the sweepers until ctx is done, each once at start and then on
 // its interval, or after backlogPause while it reports more waiting.
 func (r *Runner) Run(ctx context.Context) {
 	pt := time.NewTicker(r.cfg.PromiseInterval)
 	defer pt.Stop()
 	rt := time.NewTicker(r.cfg.RetentionInterval)
 	defer rt.Stop()
+	at := time.NewTicker(r.cfg.AuditInterval)
+	defer at.Stop()
 	// again returns a channel that fires after backlogPause when more is
 	// waiting, or nil (never fires) when the sweeper caught up.
 	again := func(more bool) <-chan time.Time {
@@ -123,6 +149,7 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 	promisesAgain := again(r.SweepPromises(ctx))
 	retentionAgain := again(r.PurgeHistory(ctx))
+	auditAgain := again(r.PurgeAudit(ctx))
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,6 +162,10 @@ func (r *Runner) Run(ctx context.Context) {
 			retentionAgain = again(r.PurgeHistory(ctx))
 		case <-retentionAgain:
 			retentionAgain = again(r.PurgeHistory(ctx))
+		case <-at.C:
+			auditAgain = again(r.PurgeAudit(ctx))
+		case <-auditAgain:
+			auditAgain = again(r.PurgeAudit(ctx))
 		}
 	}
 }
@@ -155,6 +186,15 @@ func (r *Runner) PurgeHistory(ctx context.Context) bool {
 	return more && err == nil
 }
 
+// PurgeAudit runs the audit sweeper once: audit records older than the
+// audit retention go. It reports whether more are waiting, as
+// SweepPromises.
+func (r *Runner) PurgeAudit(ctx context.Context) bool {
+	n, more, err := r.sweeps.PurgeAudit(ctx, r.now().Add(-r.cfg.AuditRetention), r.cfg.BatchLimit)
+	r.record(&r.audit, "audit sweeper", "audit_records_purged", n, more, err)
+	return more && err == nil
+}
+
 func (r *Runner) record(st *Status, name, countKey string, n int, more bool, err error) {
 	r.mu.Lock()
 	st.LastRun, st.LastCount, st.LastLimited = time.Now(), int64(n), more
@@ -171,9 +211,9 @@ func (r *Runner) record(st *Status, name, countKey string, n int, more bool, err
 	}
 }
 
-// Status returns a snapshot of both sweepers.
-func (r *Runner) Status() (promises, retention Status) {
+// Status returns a snapshot of the sweepers.
+func (r *Runner) Status() (promises, retention, audit Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.promises, r.retention
+	return r.promises, r.retention, r.audit
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/herken/herken"
 )
 
 type fakeSweeps struct {
@@ -30,12 +32,17 @@ func (f *fakeSweeps) PurgeHistory(_ context.Context, retention time.Duration, li
 	return n, f.more, f.err
 }
 
+func (f *fakeSweeps) PurgeAudit(context.Context, time.Time, int) (int, bool, error) {
+	return 0, false, nil
+}
+
 func TestValidateDefaults(t *testing.T) {
 	var c Config
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.PromiseGrace != time.Hour || c.Retention != 730*24*time.Hour || c.BatchLimit != 1000 || c.PromiseInterval != time.Minute {
+	if c.PromiseGrace != time.Hour || c.Retention != 730*24*time.Hour || c.BatchLimit != 1000 || c.PromiseInterval != time.Minute ||
+		c.AuditRetention != herken.DefaultAuditRetention || c.AuditInterval != c.RetentionInterval {
 		t.Fatalf("defaults: %+v", c)
 	}
 	for _, bad := range []Config{
@@ -43,6 +50,8 @@ func TestValidateDefaults(t *testing.T) {
 		{PromiseGrace: -time.Second},
 		{PromiseInterval: time.Millisecond},
 		{BatchLimit: -1},
+		{AuditRetention: 23 * time.Hour},
+		{AuditInterval: time.Millisecond},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Fatalf("%+v accepted", bad)
@@ -59,7 +68,7 @@ func TestRunnerRecordsStatus(t *testing.T) {
 	r.SweepPromises(ctx)
 	r.SweepPromises(ctx)
 	r.PurgeHistory(ctx)
-	p, h := r.Status()
+	p, h, _ := r.Status()
 	if p.Total != 5 || p.LastCount != 2 || p.LastRun.IsZero() || p.Threshold != time.Hour || p.Interval != time.Minute {
 		t.Fatalf("promise status %+v", p)
 	}
@@ -68,14 +77,23 @@ func TestRunnerRecordsStatus(t *testing.T) {
 	}
 	f.err, f.more, f.purged = errors.New("disk"), true, []int{1}
 	r.PurgeHistory(ctx)
-	_, h = r.Status()
+	_, h, _ = r.Status()
 	if h.FailedRuns != 1 || !h.LastLimited || h.Total != 8 {
 		t.Fatalf("failed run not recorded: %+v", h)
 	}
 	f.err, f.purged = context.Canceled, []int{0}
 	r.PurgeHistory(ctx)
-	if _, h = r.Status(); h.FailedRuns != 1 {
+	if _, h, _ = r.Status(); h.FailedRuns != 1 {
 		t.Fatal("a cancelled run counted as failure")
+	}
+}
+
+// TestNewDefaultsAudit: a config that predates the audit sweeper (its
+// fields zero, not validated again) runs it with the defaults.
+func TestNewDefaultsAudit(t *testing.T) {
+	r := New(&fakeSweeps{}, Config{PromiseInterval: time.Minute, RetentionInterval: time.Hour, Retention: time.Hour, BatchLimit: 1}, nil)
+	if _, _, a := r.Status(); a.Interval != DefaultAuditInterval || a.Threshold != DefaultAuditRetention {
+		t.Fatalf("audit status %+v", a)
 	}
 }
 
@@ -89,7 +107,7 @@ func TestRunStopsWithContext(t *testing.T) {
 	go func() { r.Run(ctx); close(done) }()
 	cancel()
 	<-done
-	if p, h := r.Status(); p.LastRun.IsZero() || h.LastRun.IsZero() {
+	if p, h, a := r.Status(); p.LastRun.IsZero() || h.LastRun.IsZero() || a.LastRun.IsZero() {
 		t.Fatal("Run did not sweep once at start")
 	}
 }
@@ -98,6 +116,7 @@ func TestRunStopsWithContext(t *testing.T) {
 type backlogSweeps struct {
 	mu               sync.Mutex
 	promises, purges int // calls so far
+	audits           int
 	backlog          int // calls that report more waiting
 }
 
@@ -113,6 +132,13 @@ func (b *backlogSweeps) PurgeHistory(context.Context, time.Duration, int) (int, 
 	defer b.mu.Unlock()
 	b.purges++
 	return 10, b.purges <= b.backlog, nil
+}
+
+func (b *backlogSweeps) PurgeAudit(context.Context, time.Time, int) (int, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.audits++
+	return 10, b.audits <= b.backlog, nil
 }
 
 // TestRunDrainsBacklog: a sweeper that stopped at its batch limit runs
@@ -131,23 +157,23 @@ func TestRunDrainsBacklog(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		b.mu.Lock()
-		p, h := b.promises, b.purges
+		p, h, a := b.promises, b.purges, b.audits
 		b.mu.Unlock()
-		if p == 4 && h == 4 {
+		if p == 4 && h == 4 && a == 4 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 5s: %d promise sweeps and %d purges, want 4 each (3 batches of backlog, then caught up)", p, h)
+			t.Fatalf("after 5s: %d promise sweeps, %d purges and %d audit purges, want 4 each (3 batches of backlog, then caught up)", p, h, a)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // caught up: no more runs until the interval
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.promises != 4 || b.purges != 4 {
-		t.Fatalf("%d promise sweeps and %d purges after catching up, want 4 each", b.promises, b.purges)
+	if b.promises != 4 || b.purges != 4 || b.audits != 4 {
+		t.Fatalf("%d promise sweeps, %d purges and %d audit purges after catching up, want 4 each", b.promises, b.purges, b.audits)
 	}
-	if _, h := r.Status(); h.Total != 40 {
-		t.Fatalf("retention total %d, want 40", h.Total)
+	if _, h, a := r.Status(); h.Total != 40 || a.Total != 40 {
+		t.Fatalf("retention total %d, audit total %d, want 40", h.Total, a.Total)
 	}
 }

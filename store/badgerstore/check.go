@@ -120,6 +120,7 @@ const (
 	ProblemKeyRefMismatch             = "KEY_REF_MISMATCH"                // a record sealed under another data key than its customer's x/ names
 	ProblemKeyRefOrphan               = "KEY_REF_ORPHAN"                  // an x/ entry of an id that is neither live nor merged
 	ProblemErasedKeyLive              = "ERASED_KEY_LIVE"                 // an erased customer's data key is not destroyed yet (open the store once: it is then)
+	// ProblemAuditIndexMismatch (check_audit.go): v/ disagrees with l/.
 )
 
 // maxProblems bounds the problems a report lists; ProblemCounts stays
@@ -151,6 +152,8 @@ type Counts struct {
 	Erased              int64 `json:"erased"`               // e/
 	ErasureJournal      int64 `json:"erasure_journal"`      // k/
 	KeyRefs             int64 `json:"key_refs"`             // x/
+	AuditRecords        int64 `json:"audit_records"`        // l/
+	AuditTimeIndex      int64 `json:"audit_time_index"`     // v/
 	Meta                int64 `json:"meta"`                 // m/
 	Other               int64 `json:"other"`                // keys with an unknown prefix
 }
@@ -219,6 +222,8 @@ func (r Report) WriteText(w io.Writer) error {
 		{"erased customers (e/)", c.Erased},
 		{"erasure journal entries (k/)", c.ErasureJournal},
 		{"data-key records (x/)", c.KeyRefs},
+		{"audit records (l/)", c.AuditRecords},
+		{"audit time index entries (v/)", c.AuditTimeIndex},
 		{"meta keys (m/)", c.Meta},
 		{"unknown keys", c.Other},
 	}
@@ -290,20 +295,23 @@ func CheckDir(dir string) (Report, error) { return CheckDirContext(context.Backg
 // and truncate, which read-only mode cannot do): start and stop herken serve
 // once so it recovers the store, then check.
 func CheckDirContext(ctx context.Context, dir string) (Report, error) {
+	return CheckDirKey(ctx, dir, nil)
+}
+
+// CheckDirKey is CheckDirContext for a store encrypted under key (nil: not
+// encrypted); the wrong key is ErrEncryptionKey.
+func CheckDirKey(ctx context.Context, dir string, key []byte) (Report, error) {
 	if _, err := os.Stat(filepath.Join(dir, badger.ManifestFilename)); err != nil {
 		return Report{}, fmt.Errorf("badgerstore: no store in %s: %w", dir, err)
 	}
-	db, err := badger.Open(badger.DefaultOptions(dir).
-		WithReadOnly(true).
-		WithLogger(nil).
-		WithMetricsEnabled(false).
-		WithBlockCacheSize(64 << 20).
-		WithIndexCacheSize(32 << 20))
+	db, err := openReadOnly(dir, key)
 	switch {
 	case errors.Is(err, badger.ErrTruncateNeeded) || err != nil && strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()):
 		return Report{}, fmt.Errorf("badgerstore: %s was not closed cleanly; start and stop herken serve on it once so it recovers, then check again: %w", dir, err)
 	case err != nil && strings.Contains(err.Error(), "directory lock"):
 		return Report{}, fmt.Errorf("badgerstore: %s is in use (is herken serve running on it? stop it, or check the running store): %w", dir, err)
+	case errors.Is(err, ErrEncryptionKey):
+		return Report{}, err
 	case err != nil:
 		return Report{}, fmt.Errorf("badgerstore: open %s read-only: %w", dir, err)
 	}
@@ -398,6 +406,7 @@ type checker struct {
 	// their x/ entry keeps those records readable, and is no problem of its
 	// own.
 	orphans map[string]bool
+	audit   auditCheck // check_audit.go
 }
 
 func (c *checker) problem(kind, detail string, keys ...string) {
@@ -533,6 +542,10 @@ func (c *checker) run() error {
 			c.journalEntry(key)
 		case prefixKeyRef:
 			err = c.keyRef(item)
+		case prefixAudit:
+			err = c.auditRecord(item)
+		case prefixAuditAge:
+			c.auditAgeEntry(key)
 		default:
 			c.rep.Counts.Other++
 			c.problem(ProblemUnknownKey, "prefix not defined in keys.go", redactKey(key))
@@ -552,6 +565,9 @@ func (c *checker) run() error {
 	c.summaries()
 	c.lifecycle()
 	c.keyFile()
+	if err := c.auditReconcile(); err != nil {
+		return err
+	}
 	return c.reconcile()
 }
 
@@ -562,7 +578,8 @@ func prefixOf(key []byte) string {
 	switch p := string(key[:2]); p {
 	case prefixMeta, prefixCustomer, prefixIndex, prefixHistory, prefixLocateIn, prefixTime, prefixFeedback,
 		prefixPromise, prefixLocateP, prefixOpen, prefixDue, prefixOwner, prefixRequest, prefixReqIndex,
-		prefixTag, prefixTagTime, prefixUpdate, prefixName, prefixMerge, prefixTarget, prefixErased, prefixJournal, prefixKeyRef:
+		prefixTag, prefixTagTime, prefixUpdate, prefixName, prefixMerge, prefixTarget, prefixErased, prefixJournal, prefixKeyRef,
+		prefixAudit, prefixAuditAge:
 		return p
 	}
 	return ""
@@ -793,6 +810,7 @@ var keyShapes = map[string]string{
 	prefixOwner: "otcr",
 	prefixTag:   "gc", prefixTagTime: "gtc", prefixUpdate: "tc", prefixName: "xc",
 	prefixTarget: "cr", prefixJournal: "tc", prefixReqIndex: "cq",
+	prefixAudit: "ctr", prefixAuditAge: "tcr",
 }
 
 // parseKey splits a key of a prefix in keyShapes into its parts; false
@@ -1722,7 +1740,7 @@ func redactKey(key []byte) string {
 		}
 	case prefixRequest:
 		return prefixRequest + "<redacted>"
-	case prefixUpdate, prefixTarget, prefixJournal:
+	case prefixUpdate, prefixTarget, prefixJournal, prefixAudit, prefixAuditAge:
 		if _, ok := parseKey(key); ok {
 			return s
 		}

@@ -81,6 +81,15 @@ import (
 //	k/{erase}/{customer}         (empty) the erasure journal, by erase time:
 //	                             what a restored backup must erase again
 //
+// Audit trail (audit.go), plain: ids, times and the names of API keys and
+// methods, nothing personal, so erasure keeps it:
+//
+//	l/{customer}/{newest}/{record}
+//	                             AuditRecord: the customer's trail, newest
+//	                             first (ties by id), {newest} as in h/
+//	v/{time}/{customer}/{record} (empty) every audit record by time, oldest
+//	                             first: the audit sweeper reads this
+//
 // Crypto-shredding (sealing.go):
 //
 //	x/{customer}                 the ref (slot, generation) of the customer's
@@ -88,6 +97,7 @@ import (
 //	                             Badger's files; of every live and merged
 //	                             customer, of no one else
 //
+// v/ exists exactly while its l/ record does (an erased id's included).
 // j/ exists exactly while its h/ record does, q/ while its p/ record does;
 // the n/, d/ and o/ entries exactly while the promise is OPEN; t/ exactly
 // while the interaction exists; f/ exactly while its feedback is
@@ -98,7 +108,8 @@ import (
 // survivor links (MergeRecord.survivor_id, through other g/ records) lead
 // to that target without a cycle; b/ exists exactly for each g/ and its
 // target. Nothing else holds an erased id: no record, locator, index entry,
-// holder or request names it; each e/ has a k/ entry and each k/ names an
+// holder or request names it (the audit trail aside: l/ and v/ keep it);
+// each e/ has a k/ entry and each k/ names an
 // e/. A linked identifier's merged_from names a g/ record whose survivor is
 // the customer holding it. Every c/ and g/ record is sealed under the key
 // the x/ entry of its customer (for g/, the merged customer) names; every
@@ -217,6 +228,8 @@ const (
 	prefixErased   = "e/"
 	prefixJournal  = "k/"
 	prefixKeyRef   = "x/"
+	prefixAudit    = "l/"
+	prefixAuditAge = "v/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
 	// 5: personal data sealed per customer, index keys hashed (x/, the key

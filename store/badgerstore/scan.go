@@ -17,7 +17,13 @@ const MinScanValue = rawscan.MinNeedle
 // letter case), naming the file, the entry and which value (by its
 // position), never the value itself. Nothing found is an empty list. The
 // error is for a directory it could not read completely.
-func ScanDir(dir string, values []string) ([]string, error) {
+func ScanDir(dir string, values []string) ([]string, error) { return ScanDirKey(dir, values, nil) }
+
+// ScanDirKey is ScanDir for a store encrypted at rest under key (nil: not
+// encrypted): tables and logs are decrypted as Badger reads them, so what
+// the encryption hides is searched too (the proof of an erasure must not
+// rest on the disk encryption).
+func ScanDirKey(dir string, values []string, key []byte) ([]string, error) {
 	needles := make([][]byte, len(values))
 	for i, v := range values {
 		if len(v) < MinScanValue {
@@ -25,7 +31,7 @@ func ScanDir(dir string, values []string) ([]string, error) {
 		}
 		needles[i] = []byte(v)
 	}
-	rep, err := rawscan.Scan(dir, needles)
+	rep, err := rawscan.ScanKey(dir, needles, nil, key)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"sync/atomic"
 
 	"github.com/herken/herken"
@@ -81,4 +82,26 @@ func (g *spaceGuard) check() error {
 // periodic call also notices when space returns without any write.
 func (s *Store) Writable() error {
 	return s.space.check()
+}
+
+// Size is the store's size on disk in bytes: every file in its data
+// directory (Badger's tables, value log and manifest, and the key file),
+// for the store-size metric; 0 in memory. A directory of a few dozen
+// files: cheap enough for every scrape.
+func (s *Store) Size() (int64, error) {
+	dir := s.db.Opts().Dir
+	if dir == "" {
+		return 0, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n, nil
 }

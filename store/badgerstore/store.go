@@ -53,6 +53,16 @@ type Options struct {
 	// DiskFree reports the free bytes of the data directory's filesystem;
 	// nil means statfs on Dir. Tests set it to simulate a filling disk.
 	DiskFree func() (uint64, error)
+	// EncryptionKey turns on Badger's encryption at rest (AES, 16, 24 or 32
+	// bytes; encryption.go): tables, value log and write-ahead log are
+	// encrypted under data keys that Badger keeps in its KEYREGISTRY file,
+	// itself encrypted under this key. nil opens an unencrypted store. A
+	// store is opened with the key it was created with, or not at all
+	// (ErrEncryptionKey); RotateEncryptionKey changes it on a stopped store.
+	EncryptionKey []byte
+	// Metrics turns on Badger's own metrics (expvar badger_*, exported on
+	// /metrics); off, Badger skips the counting.
+	Metrics bool
 
 	// Test knobs: unexported, so only this package's tests set them.
 	//
@@ -121,11 +131,20 @@ func Open(opts Options) (*Store, error) {
 		WithBlockCacheSize(opts.BlockCacheSize).
 		WithIndexCacheSize(opts.IndexCacheSize).
 		WithLogger(badgerLogger{opts.Logger}).
-		WithMetricsEnabled(false).
+		WithMetricsEnabled(opts.Metrics).
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(numMemtables)
 	if opts.InMemory {
 		bo = bo.WithDir("").WithValueDir("")
+	}
+	if len(opts.EncryptionKey) > 0 {
+		if err := validEncryptionKey(opts.EncryptionKey); err != nil {
+			return nil, err
+		}
+		// Badger requires an index cache with encryption (the decrypted
+		// table indexes live there); IndexCacheSize is never 0 here.
+		bo = bo.WithEncryptionKey(opts.EncryptionKey).
+			WithEncryptionKeyRotationDuration(DataKeyRotation)
 	}
 	if opts.valueThreshold > 0 {
 		bo = bo.WithValueThreshold(opts.valueThreshold)
@@ -135,7 +154,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	db, err := badger.Open(bo)
 	if err != nil {
-		return nil, fmt.Errorf("badgerstore: open: %w", err)
+		return nil, openError(opts.Dir, len(opts.EncryptionKey) > 0, err)
 	}
 	log := opts.Logger
 	if log == nil {

@@ -60,6 +60,7 @@ func (s *Store) Digest() ([]byte, error) {
 		fmt.Fprintf(h, "record %q %+v\n", k, s.records[k])
 	}
 	fmt.Fprintf(h, "erased %v\njournal %v\n", slices.Sorted(maps.Keys(s.erased)), s.journal)
+	s.digestAudit(h)
 	return h.Sum(nil), nil
 }
 

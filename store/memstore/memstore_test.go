@@ -111,6 +111,9 @@ func (s *Store) check() error {
 	if err := s.checkNames(); err != nil {
 		return err
 	}
+	if err := s.checkAudit(); err != nil {
+		return err
+	}
 	keys := map[string]bool{}
 	for _, e := range s.expiry {
 		keys[e.key] = true

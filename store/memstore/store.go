@@ -69,6 +69,11 @@ type Store struct {
 	mergedInto map[string][]string            // survivor -> ids merged directly into it, oldest first
 	erased     map[string]struct{}            // tombstones
 	journal    []herken.Erasure               // oldest first
+
+	// The audit trail (audit.go): per customer id as recorded, newest
+	// first; and every record by time, oldest first.
+	audits   map[string][]herken.AuditRecord
+	auditAge index // (time, customer, record)
 }
 
 var _ herken.Store = (*Store)(nil)

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) herken.Store) {
 	tests = append(tests, mergeTests...)
 	tests = append(tests, unmergeTests...)
 	tests = append(tests, eraseTests...)
+	tests = append(tests, auditTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)

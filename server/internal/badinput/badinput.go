@@ -673,5 +673,7 @@ func Rows(f Fixture) []Row {
 		{Name: "the codec's own marker, sent by a client", Method: mMaintenance, Raw: protowire.AppendString(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.BytesType), "herken.v1/undecodable:"), Want: Want{inv, "INVALID_ARGUMENT", ""}},
 		{Name: "2 MiB request", Method: mMaintenance, Raw: huge, Want: Want{Code: codes.ResourceExhausted}, GRPCOwn: true},
 	}
+	rows = append(rows, auditRows(f)...)
+	rows = append(rows, backupRows(f)...)
 	return append(rows, lifecycleRows(f)...)
 }

@@ -138,6 +138,15 @@ const InOpened = " (opened)"
 // plaintext of a sealed value whose key can still open it. A finding there
 // has Where ending in InOpened. open must not keep the slices it is given.
 func ScanOpened(dir string, needles [][]byte, open func(key, value []byte) []byte) (*Report, error) {
+	return ScanKey(dir, needles, open, nil)
+}
+
+// ScanKey is ScanOpened for a store encrypted at rest with Badger's
+// encryption under key (nil: not encrypted): every encrypted table and log
+// is decrypted with its data key from the KEYREGISTRY (opened with key)
+// and searched as Badger reads it. Without the key an encrypted file fails
+// the scan, as before.
+func ScanKey(dir string, needles [][]byte, open func(key, value []byte) []byte, key []byte) (*Report, error) {
 	m, err := newMatcher(needles)
 	if err != nil {
 		return nil, err
@@ -152,6 +161,12 @@ func ScanOpened(dir string, needles [][]byte, open func(key, value []byte) []byt
 	s := &scanner{dir: dir, m: m, report: &Report{}, open: open}
 	if err := s.readManifest(); err != nil {
 		return nil, err
+	}
+	if len(key) > 0 {
+		if err := s.openRegistry(key); err != nil {
+			return nil, err
+		}
+		defer s.registry.Close()
 	}
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -185,6 +200,9 @@ type scanner struct {
 	manifest *badger.Manifest // nil when there is no MANIFEST
 	scratch  []byte
 	open     func(key, value []byte) []byte
+	// registry holds the data keys of an encrypted store (ScanKey); nil
+	// when no key was given.
+	registry *badger.KeyRegistry
 }
 
 func (s *scanner) readManifest() error {

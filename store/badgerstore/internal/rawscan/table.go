@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/table"
 	"github.com/dgraph-io/badger/v4/y"
+	"github.com/dgraph-io/ristretto/v2"
 )
 
 // compressions are tried in this order for a table the MANIFEST does not
@@ -50,10 +53,18 @@ func (s *scanner) scanTable(f *os.File, info *File) (err error) {
 		return err
 	}
 	candidates := compressions
+	var dk *pb.DataKey
+	var cache *ristretto.Cache[uint64, *fb.TableIndex]
 	if s.manifest != nil {
 		if tm, listed := s.manifest.Tables[id]; listed {
 			if tm.KeyID != 0 {
-				return errors.New("table is encrypted: its values cannot be searched")
+				if dk, err = s.dataKey(tm.KeyID); err != nil {
+					return err
+				}
+				if cache, err = newIndexCache(); err != nil {
+					return err
+				}
+				defer cache.Close()
 			}
 			candidates = []options.CompressionType{tm.Compression}
 		}
@@ -61,7 +72,7 @@ func (s *scanner) scanTable(f *os.File, info *File) (err error) {
 	var tbl *table.Table
 	var errs []error
 	for _, c := range candidates {
-		t, err := openTable(data, id, c)
+		t, err := openTable(data, id, c, dk, cache)
 		if err == nil {
 			tbl = t
 			info.Compression = compressionName(c)
@@ -93,7 +104,7 @@ func (s *scanner) scanTable(f *os.File, info *File) (err error) {
 // openTable opens data as a table compressed with c and verifies every
 // block: decompression and checksum. Badger panics on some malformed
 // tables; that is an error here.
-func openTable(data []byte, id uint64, c options.CompressionType) (t *table.Table, err error) {
+func openTable(data []byte, id uint64, c options.CompressionType, dk *pb.DataKey, cache *ristretto.Cache[uint64, *fb.TableIndex]) (t *table.Table, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, panicError(r)
@@ -105,6 +116,10 @@ func openTable(data []byte, id uint64, c options.CompressionType) (t *table.Tabl
 		BlockSize:   4 << 10,
 		Compression: c,
 		ChkMode:     options.OnTableAndBlockRead,
+	}
+	if dk != nil {
+		// Badger reads an encrypted table's index through its index cache.
+		opts.DataKey, opts.IndexCache = dk, cache
 	}
 	t, err = table.OpenInMemoryTable(data, id, opts)
 	if err != nil {

@@ -1111,6 +1111,117 @@ func (x *MergeRecord) GetSurvivorBeforeSealed() []byte {
 	return nil
 }
 
+// One audit trail entry, key "l/{customer}/{newest}/{id}" (keys.go):
+// herken.AuditRecord. Plain, never sealed: it holds ids and the names of
+// API keys and methods only, nothing personal, so it outlives an erasure.
+type AuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Record format version; 1.
+	Format uint32 `protobuf:"varint,1,opt,name=format,proto3" json:"format,omitempty"`
+	// The record's id (the key's).
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The customer the call read or changed (the key's).
+	CustomerId string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// When, Unix nanoseconds.
+	Time int64 `protobuf:"varint,4,opt,name=time,proto3" json:"time,omitempty"`
+	// Who: the API key's name, "anonymous" without authentication.
+	Actor string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The full RPC name.
+	Method string `protobuf:"bytes,6,opt,name=method,proto3" json:"method,omitempty"`
+	// herken.AuditAction: 1 read, 2 change, 3 erase.
+	Action int32 `protobuf:"varint,7,opt,name=action,proto3" json:"action,omitempty"`
+	// The caller's request id, if any.
+	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_herken_storage_v1_records_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_storage_v1_records_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_herken_storage_v1_records_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AuditRecord) GetFormat() uint32 {
+	if x != nil {
+		return x.Format
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetAction() int32 {
+	if x != nil {
+		return x.Action
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_herken_storage_v1_records_proto protoreflect.FileDescriptor
 
 const file_herken_storage_v1_records_proto_rawDesc = "" +
@@ -1229,7 +1340,18 @@ const file_herken_storage_v1_records_proto_rawDesc = "" +
 	" \x01(\tR\aeventId\x12\x12\n" +
 	"\x04time\x18\v \x01(\x03R\x04time\x12\x14\n" +
 	"\x05actor\x18\f \x01(\tR\x05actor\x124\n" +
-	"\x16survivor_before_sealed\x18\r \x01(\fR\x14survivorBeforeSealedB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
+	"\x16survivor_before_sealed\x18\r \x01(\fR\x14survivorBeforeSealed\"\xcf\x01\n" +
+	"\vAuditRecord\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\rR\x06format\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x12\n" +
+	"\x04time\x18\x04 \x01(\x03R\x04time\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06method\x18\x06 \x01(\tR\x06method\x12\x16\n" +
+	"\x06action\x18\a \x01(\x05R\x06action\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestIdB>Z<github.com/herken/herken/store/badgerstore/internal/recordpbb\x06proto3"
 
 var (
 	file_herken_storage_v1_records_proto_rawDescOnce sync.Once
@@ -1243,7 +1365,7 @@ func file_herken_storage_v1_records_proto_rawDescGZIP() []byte {
 	return file_herken_storage_v1_records_proto_rawDescData
 }
 
-var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_herken_storage_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*CustomerRecord)(nil),    // 0: herken.storage.v1.CustomerRecord
 	(*IdentifierRecord)(nil),  // 1: herken.storage.v1.IdentifierRecord
@@ -1254,6 +1376,7 @@ var file_herken_storage_v1_records_proto_goTypes = []any{
 	(*RequestRecord)(nil),     // 6: herken.storage.v1.RequestRecord
 	(*IndexRecord)(nil),       // 7: herken.storage.v1.IndexRecord
 	(*MergeRecord)(nil),       // 8: herken.storage.v1.MergeRecord
+	(*AuditRecord)(nil),       // 9: herken.storage.v1.AuditRecord
 }
 var file_herken_storage_v1_records_proto_depIdxs = []int32{
 	1, // 0: herken.storage.v1.CustomerRecord.identifiers:type_name -> herken.storage.v1.IdentifierRecord
@@ -1281,7 +1404,7 @@ func file_herken_storage_v1_records_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_storage_v1_records_proto_rawDesc), len(file_herken_storage_v1_records_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

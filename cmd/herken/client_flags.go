@@ -1,0 +1,44 @@
+package main
+
+import (
+	"google.golang.org/grpc"
+
+	"github.com/herken/herken/client"
+)
+
+// clientFlags are how a CLI command reaches a server that wants TLS and a
+// key: the same options the Go client takes.
+type clientFlags struct {
+	CA, Cert, Key, ServerName string
+	APIKey                    string
+}
+
+func (f *clientFlags) addFlags(e *envFlags) {
+	e.String(&f.CA, "tls-ca", "", "connect over TLS, verifying the server against this CA bundle (PEM); \"system\" uses the system roots")
+	e.String(&f.Cert, "tls-cert", "", "client certificate (PEM) for mTLS; needs --tls-key and TLS")
+	e.String(&f.Key, "tls-key", "", "client certificate's private key (PEM)")
+	e.String(&f.ServerName, "tls-server-name", "", "name to verify in the server's certificate when it differs from --addr's host")
+	e.String(&f.APIKey, "api-key", "", "API key sent as \"authorization: Bearer <key>\" (prefer the environment variable to the flag: flags show in ps)")
+}
+
+// dialOptions are client.New's options for the flags: TLS when --tls-ca,
+// --tls-cert or --tls-server-name is set, the key when --api-key is.
+func (f *clientFlags) dialOptions() ([]grpc.DialOption, error) {
+	var opts []grpc.DialOption
+	if f.CA != "" || f.Cert != "" || f.Key != "" || f.ServerName != "" {
+		ca := f.CA
+		if ca == "system" {
+			ca = ""
+		}
+		cfg, err := client.TLSConfig(ca, f.Cert, f.Key)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ServerName = f.ServerName
+		opts = append(opts, client.WithTLSConfig(cfg))
+	}
+	if f.APIKey != "" {
+		opts = append(opts, client.WithAPIKey(f.APIKey))
+	}
+	return opts, nil
+}

@@ -1,5 +1,0 @@
-// Package auth: PLACEHOLDER, the auth helper replaces this file.
-package auth
-
-// Keyring placeholder.
-type Keyring struct{}
