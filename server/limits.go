@@ -34,10 +34,13 @@ type Limits struct {
 	// MaxConnectionIdle closes a connection with no call for this long;
 	// default 5m, so thousands of idle connections do not pile up.
 	MaxConnectionIdle time.Duration
-	// MaxDeadline bounds how long any call may run: a call without a
-	// deadline, or with a later one, gets this one; default 30s. A client
-	// that never reads its stream is cut off then.
+	// MaxDeadline bounds how long a unary call may run: a call without a
+	// deadline, or with a later one, gets this one; default 30s.
 	MaxDeadline time.Duration
+	// MaxStreamDeadline is the same bound for streaming calls (a backup of
+	// a large store takes minutes); default 1h. A client that never reads
+	// its stream is cut off then.
+	MaxStreamDeadline time.Duration
 }
 
 // Validate fills defaults and checks l.
@@ -57,6 +60,9 @@ func (l *Limits) Validate() error {
 	if l.MaxDeadline == 0 {
 		l.MaxDeadline = 30 * time.Second
 	}
+	if l.MaxStreamDeadline == 0 {
+		l.MaxStreamDeadline = time.Hour
+	}
 	var errs []error
 	if l.Rate < 0 || l.Burst < 1 {
 		errs = append(errs, fmt.Errorf("server: rate limit %v/s with burst %d: both must be positive", l.Rate, l.Burst))
@@ -64,8 +70,8 @@ func (l *Limits) Validate() error {
 	if l.MaxConnectionIdle < time.Second {
 		errs = append(errs, errors.New("server: MaxConnectionIdle must be at least 1s"))
 	}
-	if l.MaxDeadline < 10*time.Millisecond {
-		errs = append(errs, errors.New("server: MaxDeadline must be at least 10ms"))
+	if l.MaxDeadline < 10*time.Millisecond || l.MaxStreamDeadline < 10*time.Millisecond {
+		errs = append(errs, errors.New("server: MaxDeadline and MaxStreamDeadline must be at least 10ms"))
 	}
 	return errors.Join(errs...)
 }
@@ -91,7 +97,7 @@ func (s *Server) limitOptions() []grpc.ServerOption {
 // and bound every call's deadline.
 func (s *Server) limitInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	lim := newKeyLimiter(s.cfg.Limits)
-	maxDeadline := s.cfg.Limits.MaxDeadline
+	maxDeadline, maxStream := s.cfg.Limits.MaxDeadline, s.cfg.Limits.MaxStreamDeadline
 	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if err := lim.Limit(ctx); err != nil {
 			s.refused(ctx, "rate_limited")
@@ -106,7 +112,7 @@ func (s *Server) limitInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.Stre
 			s.refused(ss.Context(), "rate_limited")
 			return err
 		}
-		ctx, cancel := boundDeadline(ss.Context(), maxDeadline)
+		ctx, cancel := boundDeadline(ss.Context(), maxStream)
 		defer cancel()
 		return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 	}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -139,5 +140,25 @@ func TestLimitsValidate(t *testing.T) {
 	var l server.Limits
 	if err := l.Validate(); err != nil || l.Rate != 1000 || l.Burst != 2000 || l.MaxDeadline != 30*time.Second || l.MaxConcurrentStreams != 256 {
 		t.Errorf("defaults: %+v, %v", l, err)
+	}
+}
+
+// TestMaxStreamDeadline: a stream that would run forever (a health Watch,
+// or a backup nobody reads) ends at the stream bound.
+func TestMaxStreamDeadline(t *testing.T) {
+	s := newTestServer(t, withMemory(), withLimits(server.Limits{MaxStreamDeadline: 200 * time.Millisecond}))
+	start := time.Now()
+	w, err := s.Health.Watch(ctxT(t), &healthpb.HealthCheckRequest{}) // the client's own deadline: 10s
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err = w.Recv(); err != nil {
+			break
+		}
+	}
+	// The health service ends a Watch whose context is done as CANCELLED.
+	if took := time.Since(start); took > 5*time.Second || status.Code(err) != codes.Canceled {
+		t.Fatalf("Watch ended after %v with %v, want the server to end it at the 200ms bound", took, err)
 	}
 }

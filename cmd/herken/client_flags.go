@@ -15,14 +15,17 @@ type clientFlags struct {
 
 func (f *clientFlags) addFlags(e *envFlags) {
 	e.String(&f.CA, "tls-ca", "", "connect over TLS, verifying the server against this CA bundle (PEM); \"system\" uses the system roots")
-	e.String(&f.Cert, "tls-cert", "", "client certificate (PEM) for mTLS; needs --tls-key and TLS")
-	e.String(&f.Key, "tls-key", "", "client certificate's private key (PEM)")
+	// Not --tls-cert/--tls-key: those (and their HERKEN_TLS_* variables)
+	// are the server's certificate, and a host that runs both would present
+	// the server's certificate as the client's.
+	e.String(&f.Cert, "client-cert", "", "client certificate (PEM) for mTLS; needs --client-key and TLS")
+	e.String(&f.Key, "client-key", "", "client certificate's private key (PEM)")
 	e.String(&f.ServerName, "tls-server-name", "", "name to verify in the server's certificate when it differs from --addr's host")
 	e.String(&f.APIKey, "api-key", "", "API key sent as \"authorization: Bearer <key>\" (prefer the environment variable to the flag: flags show in ps)")
 }
 
 // dialOptions are client.New's options for the flags: TLS when --tls-ca,
-// --tls-cert or --tls-server-name is set, the key when --api-key is.
+// --client-cert or --tls-server-name is set, the key when --api-key is.
 func (f *clientFlags) dialOptions() ([]grpc.DialOption, error) {
 	var opts []grpc.DialOption
 	if f.CA != "" || f.Cert != "" || f.Key != "" || f.ServerName != "" {

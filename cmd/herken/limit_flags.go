@@ -19,6 +19,7 @@ type limitFlags struct {
 	MaxStreams        int
 	MaxConnectionIdle time.Duration
 	MaxDeadline       time.Duration
+	MaxStreamDeadline time.Duration
 	MaxConnections    int
 	MaxRecvBytes      int
 }
@@ -29,7 +30,8 @@ func (f *limitFlags) addFlags(e *envFlags) {
 	e.Bool(&f.NoRateLimit, "no-rate-limit", false, "turn per-key rate limiting off (benchmarks)")
 	e.Int(&f.MaxStreams, "max-streams", 256, "calls in flight on one connection at most; more wait")
 	e.Duration(&f.MaxConnectionIdle, "max-connection-idle", 5*time.Minute, "close a connection after this long without a call")
-	e.Duration(&f.MaxDeadline, "max-deadline", 30*time.Second, "longest any call may run: a call without a deadline, or with a later one, gets this one")
+	e.Duration(&f.MaxDeadline, "max-deadline", 30*time.Second, "longest a call may run: a call without a deadline, or with a later one, gets this one")
+	e.Duration(&f.MaxStreamDeadline, "max-stream-deadline", time.Hour, "the same bound for streaming calls (backup); a client that never reads its stream is cut off then")
 	e.Int(&f.MaxConnections, "max-connections", 4096, "open connections at most; further ones wait to be accepted")
 	e.Int(&f.MaxRecvBytes, "max-recv-bytes", 1<<20, "largest request message in bytes")
 }
@@ -45,8 +47,8 @@ func (f *limitFlags) validate() error {
 	if f.MaxConnectionIdle < time.Second {
 		errs = append(errs, errors.New("--max-connection-idle must be at least 1s"))
 	}
-	if f.MaxDeadline < 10*time.Millisecond {
-		errs = append(errs, errors.New("--max-deadline must be at least 10ms"))
+	if f.MaxDeadline < 10*time.Millisecond || f.MaxStreamDeadline < 10*time.Millisecond {
+		errs = append(errs, errors.New("--max-deadline and --max-stream-deadline must be at least 10ms"))
 	}
 	if f.MaxConnections < 1 {
 		errs = append(errs, errors.New("--max-connections must be at least 1"))
@@ -65,6 +67,7 @@ func (f *limitFlags) limits() server.Limits {
 		MaxConcurrentStreams: uint32(f.MaxStreams),
 		MaxConnectionIdle:    f.MaxConnectionIdle,
 		MaxDeadline:          f.MaxDeadline,
+		MaxStreamDeadline:    f.MaxStreamDeadline,
 	}
 }
 

@@ -215,6 +215,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		return err
 	}
 	defer stopTLS()
+	if keys != nil && creds == nil && !loopbackAddr(cfg.Addr) {
+		log.Warn("API keys travel in clear text: serve with --tls-cert/--tls-key, or behind a proxy that terminates TLS on this host")
+	}
 	obs, err := cfg.Obs.start(log, sweepers.Status, store)
 	if err != nil {
 		return err
