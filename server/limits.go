@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/herken/herken/server/metrics"
 )
 
 // Limits protect the server, and every other caller, from one caller's
@@ -28,6 +30,9 @@ type Limits struct {
 	Burst int
 	// Unlimited turns rate limiting off (benchmarks of the bare server).
 	Unlimited bool
+	// QueueWait is how long a call over the rate may wait for its token
+	// before it is refused; default 50ms, negative: never wait.
+	QueueWait time.Duration
 	// MaxConcurrentStreams bounds the calls in flight on one connection;
 	// default 256. A client that opens more waits for one to finish.
 	MaxConcurrentStreams uint32
@@ -50,6 +55,9 @@ func (l *Limits) Validate() error {
 	}
 	if l.Burst == 0 {
 		l.Burst = int(2 * l.Rate)
+	}
+	if l.QueueWait == 0 {
+		l.QueueWait = 50 * time.Millisecond
 	}
 	if l.MaxConcurrentStreams == 0 {
 		l.MaxConcurrentStreams = 256
@@ -100,7 +108,7 @@ func (s *Server) limitInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.Stre
 	maxDeadline, maxStream := s.cfg.Limits.MaxDeadline, s.cfg.Limits.MaxStreamDeadline
 	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if err := lim.Limit(ctx); err != nil {
-			s.refused(ctx, "rate_limited")
+			s.refused(ctx, metrics.ReasonRateLimited)
 			return nil, err
 		}
 		ctx, cancel := boundDeadline(ctx, maxDeadline)
@@ -109,7 +117,7 @@ func (s *Server) limitInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.Stre
 	}
 	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if err := lim.Limit(ss.Context()); err != nil {
-			s.refused(ss.Context(), "rate_limited")
+			s.refused(ss.Context(), metrics.ReasonRateLimited)
 			return err
 		}
 		ctx, cancel := boundDeadline(ss.Context(), maxStream)
@@ -143,36 +151,48 @@ type keyLimiter struct {
 	off   bool
 	rate  rate.Limit
 	burst int
-
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	queue time.Duration // longest wait for a token before refusing
+	// buckets maps a caller name to its *rate.Limiter; a sync.Map because
+	// every call reads it and it is written once per key.
+	buckets sync.Map
 }
 
 func newKeyLimiter(l Limits) *keyLimiter {
-	return &keyLimiter{off: l.Unlimited, rate: rate.Limit(l.Rate), burst: l.Burst, buckets: map[string]*rate.Limiter{}}
+	return &keyLimiter{off: l.Unlimited, rate: rate.Limit(l.Rate), burst: l.Burst, queue: l.QueueWait}
 }
 
-// Limit takes a token from the caller's bucket, or returns
-// RESOURCE_EXHAUSTED / RATE_LIMITED with RetryInfo saying when the next
-// token is due.
+// Limit takes a token from the caller's bucket. When the next token is due
+// within the queue wait, the call waits for it: a burst is smoothed, and a
+// client flooding with many calls in flight is held to its key's rate
+// without a storm of refusals that would cost the server as much as the
+// calls. Otherwise it returns RESOURCE_EXHAUSTED / RATE_LIMITED with
+// RetryInfo saying when the next token is due.
 func (k *keyLimiter) Limit(ctx context.Context) error {
 	if k.off {
 		return nil
 	}
 	name := callerName(ctx)
-	k.mu.Lock()
-	b, ok := k.buckets[name]
+	b, ok := k.buckets.Load(name)
 	if !ok {
 		// Keys are few (the keys file's names), so buckets are never evicted.
-		b = rate.NewLimiter(k.rate, k.burst)
-		k.buckets[name] = b
+		b, _ = k.buckets.LoadOrStore(name, rate.NewLimiter(k.rate, k.burst))
 	}
-	k.mu.Unlock()
 	now := time.Now()
-	r := b.ReserveN(now, 1)
+	r := b.(*rate.Limiter).ReserveN(now, 1)
 	delay := r.DelayFrom(now)
 	if delay == 0 {
 		return nil
+	}
+	if delay <= k.queue {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			r.Cancel()
+			return status.FromContextError(ctx.Err()).Err()
+		}
 	}
 	r.CancelAt(now) // a refused call spends no token
 	return rateLimited(delay)

@@ -51,6 +51,32 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestRateLimitQueue: calls over the rate whose token is due within the
+// queue wait wait for it instead of being refused.
+func TestRateLimitQueue(t *testing.T) {
+	s := newTestServer(t, withMemory(), withLimits(server.Limits{Rate: 100, Burst: 1, QueueWait: 200 * time.Millisecond}))
+	start := time.Now()
+	for i := range 6 {
+		if _, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")}); err != nil {
+			t.Fatalf("call %d: %v, want it to wait for its token (10ms apart)", i, err)
+		}
+	}
+	if took := time.Since(start); took < 40*time.Millisecond {
+		t.Errorf("6 calls at 100/s with a burst of 1 took %v: they did not wait for their tokens", took)
+	}
+	// Never waiting: the second call at once is refused.
+	s = newTestServer(t, withMemory(), withLimits(server.Limits{Rate: 100, Burst: 1, QueueWait: -1}))
+	var refused int
+	for range 6 {
+		if _, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")}); status.Code(err) == codes.ResourceExhausted {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("with QueueWait < 0 no call over the rate was refused")
+	}
+}
+
 func TestRateLimitOff(t *testing.T) {
 	s := newTestServer(t, withMemory(), withLimits(server.Limits{Rate: 1, Burst: 1, Unlimited: true}))
 	for i := range 20 {

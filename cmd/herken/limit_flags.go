@@ -16,6 +16,7 @@ type limitFlags struct {
 	Rate              float64
 	Burst             int
 	NoRateLimit       bool
+	RateQueueWait     time.Duration
 	MaxStreams        int
 	MaxConnectionIdle time.Duration
 	MaxDeadline       time.Duration
@@ -27,6 +28,7 @@ type limitFlags struct {
 func (f *limitFlags) addFlags(e *envFlags) {
 	e.Float(&f.Rate, "rate-limit", 1000, "calls per second each API key may make on average (a token bucket per key); beyond it calls fail RESOURCE_EXHAUSTED with RetryInfo")
 	e.Int(&f.Burst, "rate-burst", 2000, "calls an API key may make at once above --rate-limit")
+	e.Duration(&f.RateQueueWait, "rate-queue-wait", 50*time.Millisecond, "a call over a key's rate waits this long at most for its token before it is refused (smooths bursts; 0 refuses at once)")
 	e.Bool(&f.NoRateLimit, "no-rate-limit", false, "turn per-key rate limiting off (benchmarks)")
 	e.Int(&f.MaxStreams, "max-streams", 256, "calls in flight on one connection at most; more wait")
 	e.Duration(&f.MaxConnectionIdle, "max-connection-idle", 5*time.Minute, "close a connection after this long without a call")
@@ -40,6 +42,9 @@ func (f *limitFlags) validate() error {
 	var errs []error
 	if f.Rate <= 0 || f.Burst < 1 {
 		errs = append(errs, errors.New("--rate-limit and --rate-burst must be positive (use --no-rate-limit to turn limiting off)"))
+	}
+	if f.RateQueueWait < 0 || f.RateQueueWait > 10*time.Second {
+		errs = append(errs, errors.New("--rate-queue-wait must be between 0 and 10s"))
 	}
 	if f.MaxStreams < 1 || f.MaxStreams > 1<<20 {
 		errs = append(errs, errors.New("--max-streams must be between 1 and 1048576"))
@@ -64,6 +69,7 @@ func (f *limitFlags) limits() server.Limits {
 		Rate:                 f.Rate,
 		Burst:                f.Burst,
 		Unlimited:            f.NoRateLimit,
+		QueueWait:            queueWait(f.RateQueueWait),
 		MaxConcurrentStreams: uint32(f.MaxStreams),
 		MaxConnectionIdle:    f.MaxConnectionIdle,
 		MaxDeadline:          f.MaxDeadline,
@@ -76,4 +82,13 @@ func (f *limitFlags) limits() server.Limits {
 // and buffers.
 func (f *limitFlags) listener(lis net.Listener) net.Listener {
 	return netutil.LimitListener(lis, f.MaxConnections)
+}
+
+// queueWait maps the flag's 0 (refuse at once) to server.Limits' negative
+// (whose 0 means the default).
+func queueWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
