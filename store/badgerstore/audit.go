@@ -188,13 +188,11 @@ func (s *Store) PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (in
 				return err
 			}
 			for _, k := range keys {
-				parts := tail(k, 3) // {time}/{customer}/{record}
-				at, ok := hexTime(parts)
-				if !ok || !herken.ValidID(parts[1]) || !herken.ValidID(parts[2]) {
+				parts, ok := parseKey(k)
+				if !ok {
 					return corrupt("malformed audit time index key")
 				}
-				rec := herken.AuditRecord{CustomerID: parts[1], ID: parts[2], Time: at}
-				if err := deleteKeys(txn, k, auditKey(rec)); err != nil {
+				if err := deleteKeys(txn, k, auditLogOf(parts)); err != nil {
 					return err
 				}
 			}
@@ -216,22 +214,4 @@ func (s *Store) PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (in
 		return err
 	})
 	return n, more, err
-}
-
-// keysBefore returns up to limit keys under prefix that sort before stop,
-// in key order.
-func keysBefore(txn *tx, prefix string, stop []byte, limit int) ([][]byte, error) {
-	io := badger.DefaultIteratorOptions
-	io.Prefix = []byte(prefix)
-	io.PrefetchValues = false
-	it := txn.NewIterator(io)
-	defer it.Close()
-	var keys [][]byte
-	for it.Seek(io.Prefix); it.ValidForPrefix(io.Prefix) && len(keys) < limit; it.Next() {
-		if bytes.Compare(it.Item().Key(), stop) >= 0 {
-			break
-		}
-		keys = append(keys, it.Item().KeyCopy(nil))
-	}
-	return keys, nil
 }

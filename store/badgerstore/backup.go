@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -163,24 +164,7 @@ func (s *Store) backupDB(ctx context.Context, txn *badger.Txn, bw *backupWriter)
 // journal reads the whole erasure journal (k/), oldest first, in one
 // transaction of its own (later than the backup's snapshot).
 func (s *Store) journal(ctx context.Context) ([]herken.Erasure, error) {
-	var out []herken.Erasure
-	err := s.view(ctx, func(txn *tx) error {
-		out = out[:0]
-		io := badger.DefaultIteratorOptions
-		io.Prefix, io.PrefetchValues = []byte(prefixJournal), false
-		it := txn.NewIterator(io)
-		defer it.Close()
-		for it.Seek(io.Prefix); it.ValidForPrefix(io.Prefix); it.Next() {
-			parts := tail(it.Item().Key(), 2) // {erase}/{customer}
-			at, ok := hexTime(parts)
-			if !ok {
-				return corrupt("malformed erasure journal key")
-			}
-			out = append(out, herken.Erasure{CustomerID: parts[1], Time: at})
-		}
-		return nil
-	})
-	return out, err
+	return s.Erasures(ctx, time.Time{}, math.MaxInt)
 }
 
 // backupWriter writes the backup format, hashing and counting as it goes;

@@ -371,6 +371,7 @@ const (
 	famName                   // c/ display-name prefixes ⇄ s/
 	famTarget                 // g/ targets ⇄ b/
 	famRequest                // r/ ⇄ y/
+	famAudit                  // l/ ⇄ v/ (check_audit.go)
 	famCount
 )
 
@@ -406,7 +407,6 @@ type checker struct {
 	// their x/ entry keeps those records readable, and is no problem of its
 	// own.
 	orphans map[string]bool
-	audit   auditCheck // check_audit.go
 }
 
 func (c *checker) problem(kind, detail string, keys ...string) {
@@ -565,9 +565,6 @@ func (c *checker) run() error {
 	c.summaries()
 	c.lifecycle()
 	c.keyFile()
-	if err := c.auditReconcile(); err != nil {
-		return err
-	}
 	return c.reconcile()
 }
 
@@ -1269,19 +1266,24 @@ func (c *checker) reconcile() error {
 			return err
 		}
 	}
+	if differs[famAudit] {
+		if err := c.localiseAudit(); err != nil {
+			return err
+		}
+	}
 	// A family that differs where no record could be named is still a
 	// problem — unless records of its prefixes were unreadable (reported
-	// already), which explains the difference. The locator families
-	// compare keys and their time parts only, so nothing unreadable
-	// explains them.
+	// already), which explains the difference. The locator and audit
+	// families compare keys and their time parts only, so nothing
+	// unreadable explains them.
 	kinds := [famCount][]string{
 		{ProblemIdentifierNotIndexed, ProblemIndexHolderMismatch}, {ProblemTimeIndexMismatch},
 		{ProblemFeedbackIndexMismatch}, {ProblemOpenIndexMismatch}, {ProblemDueIndexMismatch}, {ProblemOwnerIndexMismatch},
 		{ProblemInteractionLocatorMismatch}, {ProblemPromiseLocatorMismatch},
 		{ProblemTagIndexMismatch}, {ProblemTagIndexMismatch}, {ProblemUpdateIndexMismatch}, {ProblemNameIndexMismatch},
-		{ProblemTargetIndexMismatch}, {ProblemRequestIndexMismatch},
+		{ProblemTargetIndexMismatch}, {ProblemRequestIndexMismatch}, {ProblemAuditIndexMismatch},
 	}
-	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p", "", "", "c", "c", "c", "c", "g", "r"}
+	prefixes := [famCount]string{"ci", "h", "h", "p", "p", "p", "", "", "c", "c", "c", "c", "g", "r", ""}
 	for f := range famCount {
 		if !differs[f] {
 			continue

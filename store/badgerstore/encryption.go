@@ -49,12 +49,32 @@ func validEncryptionKey(key []byte) error {
 	return fmt.Errorf("badgerstore: an encryption key is 16, 24 or 32 bytes, not %d", len(key))
 }
 
+// withEncryption turns on Badger's encryption at rest under key (nil:
+// none), the key checked as Badger will. Badger requires an index cache
+// with encryption (the decrypted table indexes live there): every caller
+// sets one.
+func withEncryption(o badger.Options, key []byte) (badger.Options, error) {
+	if len(key) == 0 {
+		return o, nil
+	}
+	if err := validEncryptionKey(key); err != nil {
+		return o, err
+	}
+	return o.WithEncryptionKey(key).WithEncryptionKeyRotationDuration(DataKeyRotation), nil
+}
+
+// keyMismatch reports Badger's refusal of the encryption key (wrapped, or
+// only in the text of an error Badger builds with errors.Wrap).
+func keyMismatch(err error) bool {
+	return errors.Is(err, badger.ErrEncryptionKeyMismatch) || strings.Contains(err.Error(), badger.ErrEncryptionKeyMismatch.Error())
+}
+
 // openError says why Badger refused to open dir; a key mismatch becomes
 // ErrEncryptionKey with a message saying which of the three cases it is.
 // Badger checks the key against its registry before it reads or writes
 // any data file, so the refused open leaves the directory as it was.
 func openError(dir string, withKey bool, err error) error {
-	if !errors.Is(err, badger.ErrEncryptionKeyMismatch) && !strings.Contains(err.Error(), badger.ErrEncryptionKeyMismatch.Error()) {
+	if !keyMismatch(err) {
 		return fmt.Errorf("badgerstore: open: %w", err)
 	}
 	switch encrypted := storeEncrypted(dir); {
@@ -124,20 +144,17 @@ func RotateEncryptionKey(dir string, oldKey, newKey []byte) error {
 // journal of an old store at restore): it takes a shared directory lock,
 // so it fails while a server runs on dir.
 func openReadOnly(dir string, key []byte) (*badger.DB, error) {
-	o := badger.DefaultOptions(dir).
+	o, err := withEncryption(badger.DefaultOptions(dir).
 		WithReadOnly(true).
 		WithLogger(nil).
 		WithMetricsEnabled(false).
-		WithBlockCacheSize(64 << 20).
-		WithIndexCacheSize(32 << 20)
-	if len(key) > 0 {
-		if err := validEncryptionKey(key); err != nil {
-			return nil, err
-		}
-		o = o.WithEncryptionKey(key)
+		WithBlockCacheSize(64<<20).
+		WithIndexCacheSize(32<<20), key)
+	if err != nil {
+		return nil, err
 	}
 	db, err := badger.Open(o)
-	if err != nil && (errors.Is(err, badger.ErrEncryptionKeyMismatch) || strings.Contains(err.Error(), badger.ErrEncryptionKeyMismatch.Error())) {
+	if err != nil && keyMismatch(err) {
 		return nil, openError(dir, len(key) > 0, err)
 	}
 	return db, err

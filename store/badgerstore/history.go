@@ -285,7 +285,7 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 		var purged, scanned int
 		err := s.update(ctx, func(txn *tx) error {
 			purged, scanned = 0, 0
-			keys, err := olderKeys(txn, stop, want)
+			keys, err := keysBefore(txn, prefixTime, stop, want)
 			if err != nil {
 				return err
 			}
@@ -330,17 +330,18 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 	}
 	more := false
 	err := s.view(ctx, func(txn *tx) error {
-		keys, err := olderKeys(txn, stop, 1)
+		keys, err := keysBefore(txn, prefixTime, stop, 1)
 		more = len(keys) > 0
 		return err
 	})
 	return n, more, err
 }
 
-// olderKeys returns up to limit t/ keys before stop, oldest first.
-func olderKeys(txn *tx, stop []byte, limit int) ([][]byte, error) {
+// keysBefore returns up to limit keys under prefix that sort before stop,
+// in key order (t/ oldest first for retention, v/ for the audit sweeper).
+func keysBefore(txn *tx, prefix string, stop []byte, limit int) ([][]byte, error) {
 	io := badger.DefaultIteratorOptions
-	io.Prefix = []byte(prefixTime)
+	io.Prefix = []byte(prefix)
 	io.PrefetchValues = false
 	it := txn.NewIterator(io)
 	defer it.Close()

@@ -13,12 +13,11 @@ import (
 	"github.com/herken/herken/store/storetest"
 )
 
-// TestPurgeTxnTooBig runs a purge on a store whose transactions hold only a
-// few dozen writes: every purge batch hits badger.ErrTxnTooBig, is retried
-// with what fits, and the purge still deletes exactly the old interactions
-// and their index entries.
-func TestPurgeTxnTooBig(t *testing.T) {
-	ctx := context.Background()
+// smallTxnStore is an in-memory store whose transactions hold only a few
+// dozen writes (a 64 kB memtable), for the paths that split a batch on
+// badger.ErrTxnTooBig.
+func smallTxnStore(t *testing.T) *Store {
+	t.Helper()
 	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).
 		WithMemTableSize(64 << 10).WithValueThreshold(1 << 10).
 		WithLogger(nil).WithMetricsEnabled(false))
@@ -33,8 +32,19 @@ func TestPurgeTxnTooBig(t *testing.T) {
 	if err := s.loadSecret(); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestPurgeTxnTooBig runs a purge on a store whose transactions hold only a
+// few dozen writes: every purge batch hits badger.ErrTxnTooBig, is retried
+// with what fits, and the purge still deletes exactly the old interactions
+// and their index entries.
+func TestPurgeTxnTooBig(t *testing.T) {
+	ctx := context.Background()
+	s := smallTxnStore(t)
+	db := s.db
 	// Prove the premise: one purge batch does not fit one transaction.
-	err = db.Update(func(txn *badger.Txn) error {
+	err := db.Update(func(txn *badger.Txn) error {
 		for i := 0; i < 3*purgeBatch; i++ {
 			if err := txn.Delete([]byte(prefixTime + "0000000000000000/0000000000000000/" + fmt.Sprintf("%024x", i))); err != nil {
 				return err

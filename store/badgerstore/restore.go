@@ -127,11 +127,9 @@ func load(dir string, r io.Reader, opts Options) (backupHeader, []herken.Erasure
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(numMemtables).
 		WithIndexCacheSize(DefaultIndexCacheSize)
-	if len(opts.EncryptionKey) > 0 {
-		if err := validEncryptionKey(opts.EncryptionKey); err != nil {
-			return hdr, nil, err
-		}
-		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithEncryptionKeyRotationDuration(DataKeyRotation)
+	bo, err := withEncryption(bo, opts.EncryptionKey)
+	if err != nil {
+		return hdr, nil, err
 	}
 	db, err := badger.Open(bo)
 	if err != nil {

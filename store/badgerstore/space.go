@@ -84,10 +84,11 @@ func (s *Store) Writable() error {
 	return s.space.check()
 }
 
-// Size is the store's size on disk in bytes: every file in its data
-// directory (Badger's tables, value log and manifest, and the key file),
-// for the store-size metric; 0 in memory. A directory of a few dozen
-// files: cheap enough for every scrape.
+// Size is the store's size on disk in bytes: the space every file in its
+// data directory takes (Badger's tables, value log, write-ahead logs and
+// manifest, and the key file; allocated blocks, not the sparse files'
+// apparent sizes), for the store-size metric; 0 in memory. A directory of
+// a few dozen files: cheap enough for every scrape.
 func (s *Store) Size() (int64, error) {
 	dir := s.db.Opts().Dir
 	if dir == "" {
@@ -100,7 +101,7 @@ func (s *Store) Size() (int64, error) {
 	var n int64
 	for _, e := range entries {
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
-			n += info.Size()
+			n += allocated(info)
 		}
 	}
 	return n, nil

@@ -137,14 +137,9 @@ func Open(opts Options) (*Store, error) {
 	if opts.InMemory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
-	if len(opts.EncryptionKey) > 0 {
-		if err := validEncryptionKey(opts.EncryptionKey); err != nil {
-			return nil, err
-		}
-		// Badger requires an index cache with encryption (the decrypted
-		// table indexes live there); IndexCacheSize is never 0 here.
-		bo = bo.WithEncryptionKey(opts.EncryptionKey).
-			WithEncryptionKeyRotationDuration(DataKeyRotation)
+	bo, err := withEncryption(bo, opts.EncryptionKey)
+	if err != nil {
+		return nil, err
 	}
 	if opts.valueThreshold > 0 {
 		bo = bo.WithValueThreshold(opts.valueThreshold)

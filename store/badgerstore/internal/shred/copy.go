@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // ErrNoFile: the Keys has no file to copy (OpenMemory).
@@ -48,24 +47,16 @@ func (k *Keys) Copy(fn func() error) ([]byte, error) {
 	return b, nil
 }
 
-// WriteFile writes a key file copied by CopyTo to path (a restore into an
-// empty directory): it checks the header, writes aside, fsyncs and renames,
-// like Create. It fails with ErrExists if a file is there.
+// WriteFile writes a key file copied by Copy to path (a restore into an
+// empty directory): it checks the header and writes the file as Create
+// does. It fails with ErrExists if a file is there.
 func WriteFile(path string, b []byte) error {
 	if _, err := decodeHeader(b); err != nil {
 		return err
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return ErrExists
-	}
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, b); err != nil {
-		os.Remove(tmp)
+	err := writeNew(path, b)
+	if err != nil && !errors.Is(err, ErrExists) {
 		return fmt.Errorf("shred: write: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("shred: write: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
+	return err
 }

@@ -94,28 +94,38 @@ type slot struct {
 // appears whole or not at all (written aside, fsynced, renamed, directory
 // fsynced).
 func Create(path string, opts Options) (*Keys, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, ErrExists
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("shred: create: %w", err)
-	}
 	var indexKey [KeySize]byte
 	randomKey(&indexKey)
 	hdr := encodeHeader(&indexKey)
 	clear(indexKey[:])
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, hdr); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("shred: create: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("shred: create: %w", err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := writeNew(path, hdr); err != nil {
+		if errors.Is(err, ErrExists) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("shred: create: %w", err)
 	}
 	return Open(path, opts)
+}
+
+// writeNew writes b to path, where no file may be (ErrExists), so that it
+// appears whole or not at all: written aside, fsynced, renamed, directory
+// fsynced.
+func writeNew(path string, b []byte) error {
+	if _, err := os.Lstat(path); err == nil {
+		return ErrExists
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := writeSynced(tmp, b); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 func writeSynced(path string, b []byte) error {
