@@ -35,7 +35,8 @@ const ServiceConfig = `{
       {"service": "herken.v1.CustomerService", "method": "ExportCustomer"},
       {"service": "herken.v1.InteractionService", "method": "ListInteractions"},
       {"service": "herken.v1.PromiseService", "method": "GetPromise"},
-      {"service": "herken.v1.PromiseService", "method": "ListPromises"}
+      {"service": "herken.v1.PromiseService", "method": "ListPromises"},
+      {"service": "herken.v1.AuditService", "method": "ListAuditRecords"}
     ],
     "retryPolicy": {
       "maxAttempts": 3,

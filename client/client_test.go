@@ -300,6 +300,10 @@ func TestRetries(t *testing.T) {
 			_, err := c.ExportCustomer(ctx, parent)
 			return err
 		}, 3},
+		{herkenv1.AuditService_ListAuditRecords_FullMethodName, func() error {
+			_, err := c.Audit.ListAuditRecords(ctx, &herkenv1.ListAuditRecordsRequest{Parent: parent})
+			return err
+		}, 3},
 		{herkenv1.CustomerService_UpdateCustomer_FullMethodName, func() error {
 			_, err := c.UpdateCustomer(ctx, &herkenv1.Customer{Name: parent, DisplayName: "Jan"})
 			return err

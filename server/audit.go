@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/herken/herken"
@@ -116,7 +117,8 @@ func (s *Server) audit(ctx context.Context, method string, rule auditRule, req, 
 		base.RequestID = requestID(ctx)
 	}
 	// Lists name a customer many times (a page of their interactions):
-	// one record per customer. The first few are remembered on the stack.
+	// one record per customer. The first few are remembered on the stack,
+	// more in a map.
 	var small [8]string
 	seen := small[:0]
 	var many map[string]bool
@@ -126,34 +128,24 @@ func (s *Server) audit(ctx context.Context, method string, rule auditRule, req, 
 			return
 		}
 		id := customerOf(name)
-		if id == "" {
+		switch {
+		case id == "":
 			continue
-		}
-		if many != nil {
+		case many != nil:
 			if many[id] {
 				continue
 			}
 			many[id] = true
-		} else {
-			dup := false
+		case slices.Contains(seen, id):
+			continue
+		case len(seen) < len(small):
+			seen = append(seen, id)
+		default:
+			many = make(map[string]bool, 2*len(small))
 			for _, x := range seen {
-				if x == id {
-					dup = true
-					break
-				}
+				many[x] = true
 			}
-			if dup {
-				continue
-			}
-			if len(seen) < len(small) {
-				seen = append(seen, id)
-			} else {
-				many = make(map[string]bool, 2*len(small))
-				for _, x := range seen {
-					many[x] = true
-				}
-				many[id] = true
-			}
+			many[id] = true
 		}
 		rec := base
 		rec.CustomerID = id

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 
-	"github.com/herken/herken"
-
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -17,15 +15,11 @@ type auditServer struct {
 // ListAuditRecords lists one customer's trail, newest first. The name is
 // not resolved: a customer merged away or erased keeps its own trail.
 func (s auditServer) ListAuditRecords(ctx context.Context, req *herkenv1.ListAuditRecordsRequest) (*herkenv1.ListAuditRecordsResponse, error) {
-	var v violations
 	id, err := parseCustomerName(req.GetParent(), "parent")
-	v.add(err, "")
-	if req.GetPageSize() < 0 {
-		v.addf(herken.ReasonFieldInvalid, "page_size", "must not be negative")
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, "")
 	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	// The domain refuses a negative page size, applies default and cap.
 	recs, next, err := s.svc.ListAudit(ctx, id, int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")

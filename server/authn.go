@@ -16,6 +16,7 @@ import (
 
 	"github.com/herken/herken"
 	"github.com/herken/herken/server/auth"
+	"github.com/herken/herken/server/metrics"
 )
 
 // authInterceptors authenticate every call but health checks (load
@@ -38,7 +39,7 @@ func (s *Server) authInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.Strea
 func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	id, err := s.identify(ctx)
 	if err != nil {
-		s.refused(ctx, "unauthenticated")
+		s.refused(ctx, metrics.ReasonUnauthenticated)
 		return nil, err
 	}
 	ctx = auth.NewContext(ctx, id)
@@ -48,13 +49,13 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	if !ok {
 		// A registered RPC without a row in the scope table: refused until
 		// someone decides its scope.
-		s.refused(ctx, "permission_denied")
+		s.refused(ctx, metrics.ReasonPermissionDenied)
 		return nil, newStatus(codes.PermissionDenied, &herken.Error{
 			Reason: ReasonScopeMissing, Message: "no API key may call this method",
 		})
 	}
 	if !id.Has(scope) {
-		s.refused(ctx, "permission_denied")
+		s.refused(ctx, metrics.ReasonPermissionDenied)
 		return nil, newStatus(codes.PermissionDenied, &herken.Error{
 			Reason:   ReasonScopeMissing,
 			Message:  "this API key lacks the " + string(scope) + " scope this method needs",

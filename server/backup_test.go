@@ -55,9 +55,9 @@ func receiveBackup(ctx context.Context, t testing.TB, s *testServer) ([]byte, ti
 }
 
 // TestBackupRPCWhileWriting: an online backup through the RPC, taken while
-// clients create customers and record interactions, restores to a store
-// that checks clean and holds every customer created before the backup
-// began, with its interactions.
+// clients create and erase customers, restores to a store that checks
+// clean and holds every customer created before the backup began (but the
+// one erased meanwhile).
 func TestBackupRPCWhileWriting(t *testing.T) {
 	s := newTestServer(t, withDir(t.TempDir()))
 	ctx := ctxT(t)

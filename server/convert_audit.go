@@ -7,7 +7,7 @@ import (
 )
 
 // auditRecordToPB converts an audit record; the API and domain actions
-// share their numbering (convert_audit_test.go checks).
+// share their numbering (TestAuditActionNumbers checks).
 func auditRecordToPB(r herken.AuditRecord) *herkenv1.AuditRecord {
 	return &herkenv1.AuditRecord{
 		Customer:  customerName(r.CustomerID),

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
@@ -34,18 +32,8 @@ func (s *Server) observeInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.St
 		unary = append(unary, m.UnaryServerInterceptor(), s.countUnary)
 		streams = append(streams, m.StreamServerInterceptor(), s.countStream)
 	}
-	opts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithLevels(callLevel),
-		logging.WithDurationField(func(d time.Duration) logging.Fields { return logging.Fields{"duration", d} }),
-		logging.WithFieldsFromContextAndCallMeta(callFields),
-		// "method" (the full method) says what these four say.
-		logging.WithDisableLoggingFields(logging.ComponentFieldKey, logging.ServiceFieldKey,
-			logging.MethodFieldKey, logging.MethodTypeFieldKey),
-	}
-	l := s.callLogger()
-	unary = append(unary, logging.UnaryServerInterceptor(l, opts...))
-	streams = append(streams, logging.StreamServerInterceptor(l, opts...))
+	unary = append(unary, s.logUnary)
+	streams = append(streams, s.logStream)
 	return unary, streams
 }
 
@@ -225,50 +213,48 @@ func recognitionOutcome(resp any) (method, outcome string) {
 	return "", ""
 }
 
-// callFields are the fields of a call's log line besides code and
-// duration. Evaluated again when the call finishes, so the key name is the
-// authenticated one. Never a payload: requests and responses hold
-// personal data.
-func callFields(ctx context.Context, c interceptors.CallMeta) logging.Fields {
-	return logging.Fields{"method", c.FullMethod(), "key", keyName(ctx), "request_id", requestID(ctx)}
+// logUnary and logStream write the one line of a finished call
+// (logCall).
+func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := h(ctx, req)
+	s.logCall(ctx, info.FullMethod, start, err)
+	return resp, err
 }
 
-// callLevel: a successful call is DEBUG (callLogger raises a slow one to
-// WARN); a failed one as codeToLevel says.
-func callLevel(c codes.Code) logging.Level {
-	if c == codes.OK {
-		return logging.LevelDebug
-	}
-	return codeToLevel(c)
+func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	start := time.Now()
+	err := h(srv, ss)
+	s.logCall(ss.Context(), info.FullMethod, start, err)
+	return err
 }
 
-// callLogger writes the one line of a finished call: failed calls at their
-// code's level, successful ones at DEBUG, or WARN when slower than
+// logCall writes a finished call's line: a failed call at its code's level
+// (codeToLevel), a successful one at DEBUG, or WARN when slower than
 // SlowCall, so the default (INFO) writes a line per failed or slow call
-// only and stays bounded under load.
-func (s *Server) callLogger() logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		switch {
-		case lvl == logging.LevelDebug && durationOf(fields) > s.cfg.SlowCall:
-			lvl, msg = logging.LevelWarn, "slow call"
-		case lvl == logging.LevelDebug:
-			msg = "call"
-		default:
-			msg = "call failed"
-		}
-		if s.log.Enabled(ctx, slog.Level(lvl)) {
-			s.log.Log(ctx, slog.Level(lvl), msg, fields...)
-		}
-	})
-}
-
-// durationOf finds the "duration" field of a call's log line.
-func durationOf(fields []any) time.Duration {
-	for i := 0; i+1 < len(fields); i += 2 {
-		if fields[i] == "duration" {
-			d, _ := fields[i+1].(time.Duration)
-			return d
-		}
+// only and stays bounded under load. The fields are built only when the
+// level is enabled: a fast successful Lookup pays for the clock alone.
+// Never a payload: requests and responses hold personal data, and status
+// messages never do.
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
+	d := time.Since(start)
+	code := status.Code(err)
+	lvl, msg := slog.LevelDebug, "call"
+	switch {
+	case err != nil:
+		lvl, msg = codeToLevel(code), "call failed"
+	case d > s.cfg.SlowCall:
+		lvl, msg = slog.LevelWarn, "slow call"
 	}
-	return 0
+	if !s.log.Enabled(ctx, lvl) {
+		return
+	}
+	fields := []any{"method", method, "key", keyName(ctx), "request_id", requestID(ctx), "grpc.code", code.String(), "duration", d}
+	if err != nil {
+		fields = append(fields, "grpc.error", err.Error())
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		fields = append(fields, "peer.address", p.Addr.String())
+	}
+	s.log.Log(ctx, lvl, msg, fields...)
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/herken/herken"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -296,24 +295,15 @@ func (s *Server) recovered(ctx context.Context, p any) error {
 	return newStatus(codes.Internal, &herken.Error{Code: herken.CodeInternal, Reason: herken.ReasonInternal, Message: "internal error"})
 }
 
-// rpcLogger adapts slog to go-grpc-middleware. The interceptor logs method,
-// code, duration and peer; payloads are never logged (they hold personal
-// data), and status messages never contain it.
-func rpcLogger(l *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		l.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
-}
-
 // codeToLevel logs client mistakes at INFO and server faults at ERROR.
-func codeToLevel(c codes.Code) logging.Level {
+func codeToLevel(c codes.Code) slog.Level {
 	switch c {
 	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
-		return logging.LevelError
+		return slog.LevelError
 	case codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
-		return logging.LevelWarn
+		return slog.LevelWarn
 	}
-	return logging.LevelInfo
+	return slog.LevelInfo
 }
 
 // write is what every write RPC tells the domain about itself: the

@@ -24,12 +24,12 @@ const (
 	ScopeAnyKey Scope = ""
 )
 
-// Scopes are every scope, in the order the keys file lists them.
-var Scopes = []Scope{ScopeLookup, ScopeWrite, ScopeAdmin}
+// scopes are every scope, in the order the keys file lists them.
+var scopes = []Scope{ScopeLookup, ScopeWrite, ScopeAdmin}
 
 // ParseScope parses one scope name.
 func ParseScope(s string) (Scope, error) {
-	for _, sc := range Scopes {
+	for _, sc := range scopes {
 		if string(sc) == s {
 			return sc, nil
 		}

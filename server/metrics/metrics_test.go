@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -122,5 +123,42 @@ func TestStoreSizeError(t *testing.T) {
 	fail = false
 	if ok, v := has(); !ok || v != 42 {
 		t.Errorf("store size = %v %v, want 42", ok, v)
+	}
+}
+
+// TestWatchAudit: the recorder's state at scrape time; records dropped
+// after close and given up at shutdown are both lost.
+func TestWatchAudit(t *testing.T) {
+	m := New()
+	st := AuditStat{Written: 7, Pending: 3, Failures: 2, Blocked: 1, Dropped: 4, Lost: 5}
+	if err := m.WatchAudit(func() AuditStat { return st }); err != nil {
+		t.Fatal(err)
+	}
+	values := func() map[string]float64 {
+		mfs, err := m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, mf := range mfs {
+			if !strings.HasPrefix(mf.GetName(), "herken_audit_") {
+				continue
+			}
+			c := mf.GetMetric()[0]
+			out[mf.GetName()] = c.GetCounter().GetValue() + c.GetGauge().GetValue()
+		}
+		return out
+	}
+	want := map[string]float64{
+		"herken_audit_records_written_total": 7, "herken_audit_records_pending": 3,
+		"herken_audit_write_failures_total": 2, "herken_audit_blocked_calls_total": 1,
+		"herken_audit_records_lost_total": 9,
+	}
+	if got := values(); !maps.Equal(got, want) {
+		t.Errorf("audit metrics = %v, want %v", got, want)
+	}
+	st.Pending = 0 // read again at the next scrape
+	if got := values()["herken_audit_records_pending"]; got != 0 {
+		t.Errorf("pending after it drained = %v, want 0", got)
 	}
 }

@@ -183,6 +183,7 @@ const (
 	mCancelPromise   = herkenv1.PromiseService_CancelPromise_FullMethodName
 	mListPromises    = herkenv1.PromiseService_ListPromises_FullMethodName
 	mMaintenance     = herkenv1.MaintenanceService_GetMaintenanceStatus_FullMethodName
+	mBackup          = herkenv1.BackupService_Backup_FullMethodName
 	mUpdateCustomer  = herkenv1.CustomerService_UpdateCustomer_FullMethodName
 	mListCustomers   = herkenv1.CustomerService_ListCustomers_FullMethodName
 	mAddIdentifier   = herkenv1.CustomerService_AddIdentifier_FullMethodName
@@ -667,13 +668,24 @@ func Rows(f Fixture) []Row {
 		{Name: "invalid UTF-8 in owner", Method: mListPromises, Raw: BadUTF8(&herkenv1.ListPromisesRequest{Parent: "customers/-", Owner: BadPlaceholder}), Want: Want{inv, "INVALID_ARGUMENT", "owner"}},
 
 		// ---- MaintenanceService/GetMaintenanceStatus (no fields to get wrong) ----
-		{Name: "not protobuf", Method: mMaintenance, Raw: garbage, Want: Want{inv, "INVALID_ARGUMENT", ""}},
-		{Name: "truncated field", Method: mMaintenance, Raw: protowire.AppendTag(nil, 1, protowire.BytesType), Want: Want{inv, "INVALID_ARGUMENT", ""}},
-		{Name: "group end without start", Method: mMaintenance, Raw: protowire.AppendTag(nil, 5, protowire.EndGroupType), Want: Want{inv, "INVALID_ARGUMENT", ""}},
 		{Name: "the codec's own marker, sent by a client", Method: mMaintenance, Raw: protowire.AppendString(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.BytesType), "herken.v1/undecodable:"), Want: Want{inv, "INVALID_ARGUMENT", ""}},
-		{Name: "2 MiB request", Method: mMaintenance, Raw: huge, Want: Want{Code: codes.ResourceExhausted}, GRPCOwn: true},
 	}
+	rows = append(rows, noFieldRows(mMaintenance, garbage, huge)...)
 	rows = append(rows, auditRows(f)...)
-	rows = append(rows, backupRows(f)...)
+	rows = append(rows, noFieldRows(mBackup, garbage, huge)...)
 	return append(rows, lifecycleRows(f)...)
+}
+
+// noFieldRows are the rows of an RPC whose request has no fields to get
+// wrong (GetMaintenanceStatus, Backup): requests that do not decode (the
+// codec's INVALID_ARGUMENT, answered before the handler runs) and one too
+// big for gRPC. They are all raw bytes, so they add no corpus seed.
+func noFieldRows(method string, garbage, huge []byte) []Row {
+	inv := codes.InvalidArgument
+	return []Row{
+		{Name: "not protobuf", Method: method, Raw: garbage, Want: Want{inv, "INVALID_ARGUMENT", ""}},
+		{Name: "truncated field", Method: method, Raw: protowire.AppendTag(nil, 1, protowire.BytesType), Want: Want{inv, "INVALID_ARGUMENT", ""}},
+		{Name: "group end without start", Method: method, Raw: protowire.AppendTag(nil, 5, protowire.EndGroupType), Want: Want{inv, "INVALID_ARGUMENT", ""}},
+		{Name: "2 MiB request", Method: method, Raw: huge, Want: Want{Code: codes.ResourceExhausted}, GRPCOwn: true},
+	}
 }
