@@ -107,7 +107,9 @@ func (s *Service) ListAudit(ctx context.Context, id string, size int, pageToken 
 	return s.store.ListAudit(ctx, AuditQuery{CustomerID: id, PageSize: size, PageToken: pageToken})
 }
 
-// PurgeAudit deletes audit records older than cutoff (the audit sweeper).
-func (s *Service) PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, bool, error) {
-	return s.store.PurgeAudit(ctx, cutoff, limit)
+// PurgeAudit deletes audit records older than retention, at most limit,
+// and reports how many and whether more are waiting (the audit sweeper, as
+// PurgeHistory for interactions).
+func (s *Service) PurgeAudit(ctx context.Context, retention time.Duration, limit int) (int, bool, error) {
+	return s.store.PurgeAudit(ctx, s.now().UTC().Add(-retention), limit)
 }

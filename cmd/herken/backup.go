@@ -10,10 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/herken/herken/client"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -53,26 +49,16 @@ Flags:`)
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("%s exists: a backup never overwrites a file", out)
 	}
-	opts, err := conn.dialOptions()
+	c, err := conn.dial(addr)
 	if err != nil {
 		return err
 	}
-	cc, err := grpc.NewClient(addr, append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultServiceConfig(client.ServiceConfig),
-	}, opts...)...)
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	snap, n, err := receiveBackupFile(ctx, herkenv1.NewBackupServiceClient(cc), out)
+	snap, n, err := receiveBackupFile(ctx, c.Backup, out)
 	if err != nil {
-		if ce := client.AsError(err); ce != nil {
-			return errors.New(ce.Error())
-		}
-		return err
+		return callError(err)
 	}
 	_, err = fmt.Fprintf(stdout, "herken backup %s: %d bytes, snapshot %s\n", out, n, snap.Format(time.RFC3339Nano))
 	return err

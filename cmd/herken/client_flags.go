@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"google.golang.org/grpc"
 
 	"github.com/herken/herken/client"
@@ -24,9 +26,10 @@ func (f *clientFlags) addFlags(e *envFlags) {
 	e.String(&f.APIKey, "api-key", "", "API key sent as \"authorization: Bearer <key>\" (prefer the environment variable to the flag: flags show in ps)")
 }
 
-// dialOptions are client.New's options for the flags: TLS when --tls-ca,
-// --client-cert or --tls-server-name is set, the key when --api-key is.
-func (f *clientFlags) dialOptions() ([]grpc.DialOption, error) {
+// dial connects to addr as the flags say (client.New's options): TLS when
+// --tls-ca, --client-cert or --tls-server-name is set, the key when
+// --api-key is.
+func (f *clientFlags) dial(addr string) (*client.Client, error) {
 	var opts []grpc.DialOption
 	if f.CA != "" || f.Cert != "" || f.Key != "" || f.ServerName != "" {
 		ca := f.CA
@@ -43,5 +46,14 @@ func (f *clientFlags) dialOptions() ([]grpc.DialOption, error) {
 	if f.APIKey != "" {
 		opts = append(opts, client.WithAPIKey(f.APIKey))
 	}
-	return opts, nil
+	return client.New(addr, opts...)
+}
+
+// callError is how a command reports a failed call: a herken error status
+// as its code, reason and message (client.Error), anything else as is.
+func callError(err error) error {
+	if ce := client.AsError(err); ce != nil {
+		return errors.New(ce.Error())
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,10 +53,17 @@ func keys(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("keys %s takes no arguments, got %q", cmd, fs.Args())
+		fs.Usage()
+		return errUsage
 	}
+	// A missing flag is a usage error (exit 2), as in the other commands.
 	if file == "" {
-		return errors.New("--keys-file is required")
+		fmt.Fprintf(stderr, "herken keys %s: --keys-file is required\n", cmd)
+		return errUsage
+	}
+	if name == "" && cmd != "list" {
+		fmt.Fprintf(stderr, "herken keys %s: --name is required\n", cmd)
+		return errUsage
 	}
 	switch cmd {
 	case "create":
@@ -77,9 +83,6 @@ func keys(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err = fmt.Fprintln(stdout, key)
 		return err
 	case "revoke":
-		if name == "" {
-			return errors.New("--name is required")
-		}
 		if err := auth.Revoke(file, name); err != nil {
 			return err
 		}

@@ -94,6 +94,18 @@ func TestKeysCommand(t *testing.T) {
 	if code, _, errOut := runCmd(t, "keys", "list"); code == 0 || !strings.Contains(errOut, "--keys-file") {
 		t.Errorf("list without a file: exit %d %q", code, errOut)
 	}
+	// A missing flag or a stray argument is a usage error, exit 2, as in
+	// the other commands.
+	for _, args := range [][]string{
+		{"keys", "list"},
+		{"keys", "create", "--keys-file", path, "--scopes", "lookup"},
+		{"keys", "revoke", "--keys-file", path},
+		{"keys", "list", "--keys-file", path, "extra"},
+	} {
+		if code, _, errOut := runCmd(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, code, errOut)
+		}
+	}
 }
 
 // TestLookupWithTLSAndKey: `herken lookup` reaches a server that wants TLS

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/herken/herken/client"
 )
 
 func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,11 +34,7 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errUsage
 	}
-	opts, err := conn.dialOptions()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(addr, opts...)
+	c, err := conn.dial(addr)
 	if err != nil {
 		return err
 	}
@@ -50,10 +43,7 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer cancel()
 	resp, err := c.LookupQuery(ctx, strings.Join(fs.Args(), " "), int32(limit))
 	if err != nil {
-		if ce := client.AsError(err); ce != nil {
-			return errors.New(ce.Error())
-		}
-		return err
+		return callError(err)
 	}
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp)
 	if err != nil {

@@ -45,7 +45,7 @@ type serveConfig struct {
 	TLS        tlsFlags        // tls_flags.go: certificate, key, client CA
 	Limits     limitFlags      // limit_flags.go: rate, streams, deadlines, connections
 	Obs        obsFlags        // obs_flags.go: metrics address, slow-call log, tracing
-	Audit      auditFlags      // audit_flags.go: audit on/off, retention, flush
+	Audit      auditFlags      // audit_flags.go: audit on/off, flush interval, buffer
 	Encryption encryptionFlags // encryption_flags.go: Badger encryption at rest
 
 	diskFree   func() (uint64, error) // tests: the data directory's free space; nil means statfs
@@ -122,11 +122,8 @@ func (c *serveConfig) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.InMemory))
-	if c.DebugAddr != "" {
-		host, _, err := net.SplitHostPort(c.DebugAddr)
-		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			errs = append(errs, fmt.Errorf("--debug-addr %q: must be a loopback host:port (profiles are not for the network)", c.DebugAddr))
-		}
+	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
+		errs = append(errs, fmt.Errorf("--debug-addr %q: must be a loopback host:port (profiles are not for the network)", c.DebugAddr))
 	}
 	return errors.Join(errs...)
 }

@@ -146,16 +146,14 @@ func New(sink Sink, opt Options) (*Recorder, error) {
 	return r, nil
 }
 
-// Record queues rec, minting its ID when empty. It does not wait for the
-// store; it waits only when the buffer is full (the store has been failing
-// or is slower than the calls), so no acknowledged call loses its record.
+// Record queues rec (stamping its Time when zero; the writer mints its ID
+// when empty, off the request path). It does not wait for the store; it
+// waits only when the buffer is full (the store has been failing or is
+// slower than the calls), so no acknowledged call loses its record.
 func (r *Recorder) Record(rec herken.AuditRecord) {
 	if r.closed.Load() {
 		r.dropped.Add(1)
 		return
-	}
-	if rec.ID == "" {
-		rec.ID = herken.NewID()
 	}
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
@@ -266,6 +264,11 @@ func (r *Recorder) run() {
 		if it.flushed != nil {
 			waiters = append(waiters, it.flushed)
 			return flush()
+		}
+		if it.rec.ID == "" {
+			// Once, as the record joins the batch: a retried batch
+			// resends the same ID, so the sink skips what it has.
+			it.rec.ID = herken.NewID()
 		}
 		batch = append(batch, it.rec)
 		r.batchLen.Store(int64(len(batch)))

@@ -34,8 +34,7 @@ func TestAuditSweeperPurges(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	r := New(svc, cfg, nil)
-	r.now = func() time.Time { return now }
+	r := New(svc, cfg, nil) // the service's clock says now
 	if !r.PurgeAudit(ctx) { // one of two: more waiting
 		t.Fatal("the first run of one did not report more waiting")
 	}

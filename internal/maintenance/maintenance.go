@@ -1,7 +1,8 @@
 // Package maintenance runs herken's background sweepers: OPEN promises past
 // due plus a grace period become BROKEN, interactions older than the
 // retention period are purged (AVG/GDPR: keep personal data no longer than
-// needed), and so are audit records older than the audit retention. Each run does bounded work; a backlog drains over several runs.
+// needed), and so are audit records older than the audit retention. Each
+// run does bounded work; a backlog drains over several runs.
 // It imports only the standard library: the sweeps are functions it is given.
 package maintenance
 
@@ -76,7 +77,7 @@ func (c *Config) Validate() error {
 type Sweeps interface {
 	SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error)
 	PurgeHistory(ctx context.Context, retention time.Duration, limit int) (int, bool, error)
-	PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, bool, error)
+	PurgeAudit(ctx context.Context, retention time.Duration, limit int) (int, bool, error)
 }
 
 // Status is what one sweeper did.
@@ -100,8 +101,6 @@ type Runner struct {
 	// runs again: a backlog drains batch by batch, not one batch per
 	// interval (1000 an hour would never keep up with a large store).
 	backlogPause time.Duration
-	// now is the audit sweeper's clock (its cutoff is now - retention).
-	now func() time.Time
 
 	mu        sync.Mutex
 	promises  Status
@@ -123,7 +122,7 @@ func New(s Sweeps, cfg Config, log *slog.Logger) *Runner {
 		cfg.AuditRetention = DefaultAuditRetention
 	}
 	return &Runner{
-		sweeps: s, cfg: cfg, log: log, backlogPause: time.Second, now: time.Now,
+		sweeps: s, cfg: cfg, log: log, backlogPause: time.Second,
 		promises:  Status{Interval: cfg.PromiseInterval, Threshold: cfg.PromiseGrace},
 		retention: Status{Interval: cfg.RetentionInterval, Threshold: cfg.Retention},
 		audit:     Status{Interval: cfg.AuditInterval, Threshold: cfg.AuditRetention},
@@ -190,7 +189,7 @@ func (r *Runner) PurgeHistory(ctx context.Context) bool {
 // audit retention go. It reports whether more are waiting, as
 // SweepPromises.
 func (r *Runner) PurgeAudit(ctx context.Context) bool {
-	n, more, err := r.sweeps.PurgeAudit(ctx, r.now().Add(-r.cfg.AuditRetention), r.cfg.BatchLimit)
+	n, more, err := r.sweeps.PurgeAudit(ctx, r.cfg.AuditRetention, r.cfg.BatchLimit)
 	r.record(&r.audit, "audit sweeper", "audit_records_purged", n, more, err)
 	return more && err == nil
 }

@@ -32,7 +32,7 @@ func (f *fakeSweeps) PurgeHistory(_ context.Context, retention time.Duration, li
 	return n, f.more, f.err
 }
 
-func (f *fakeSweeps) PurgeAudit(context.Context, time.Time, int) (int, bool, error) {
+func (f *fakeSweeps) PurgeAudit(context.Context, time.Duration, int) (int, bool, error) {
 	return 0, false, nil
 }
 
@@ -134,7 +134,7 @@ func (b *backlogSweeps) PurgeHistory(context.Context, time.Duration, int) (int, 
 	return 10, b.purges <= b.backlog, nil
 }
 
-func (b *backlogSweeps) PurgeAudit(context.Context, time.Time, int) (int, bool, error) {
+func (b *backlogSweeps) PurgeAudit(context.Context, time.Duration, int) (int, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.audits++
