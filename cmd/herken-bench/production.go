@@ -25,9 +25,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"github.com/herken/herken/client"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
@@ -135,13 +137,10 @@ func selfSigned(dir string) (certFile, keyFile string, pool *x509.CertPool, err 
 	return certFile, keyFile, pool, nil
 }
 
-// bearer sends an API key with every call.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+// keyed dials over TLS with creds, sending key with every call.
+func keyed(creds credentials.TransportCredentials, key string) []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithTransportCredentials(creds), client.WithAPIKey(key)}
 }
-func (bearer) RequireTransportSecurity() bool { return true }
 
 // benchStacks runs the three configurations and the neighbour experiment.
 func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base []string, log io.Writer) ([]stack, *neighbours, error) {
@@ -180,7 +179,7 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 		if creds == nil {
 			return nil
 		}
-		return []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(bearer(key))}
+		return keyed(creds, key)
 	}
 	for _, st := range stacks {
 		args := append(append([]string{}, base...), st.args...)
@@ -212,8 +211,10 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 
 	// The neighbour experiment, on the production stack with its default
 	// per-key limit.
-	nb := &neighbours{IdleConns: 1000, Stalled: 4, RateLimit: "2000/s, burst 4000 per key"}
-	args := append(append([]string{}, base...), append([]string{"--rate-limit", "2000", "--rate-burst", "4000"}, production...)...)
+	// herken's default limits: 1000 calls/s per key, burst 2000, calls over
+	// the rate wait up to 50ms for their token before they are refused.
+	nb := &neighbours{IdleConns: 2000, Stalled: 4, RateLimit: "the defaults: 1000/s, burst 2000 per key"}
+	args := append(append([]string{}, base...), production...)
 	err = withServer(ctx, bin, args, log, dialFor(tlsCreds, ""), func(addr string, pid int) error {
 		victim, err := newDriver(addr, pid, cfg, ds, dialFor(tlsCreds, keys.victim)...)
 		if err != nil {
@@ -281,7 +282,7 @@ func misbehave(ctx context.Context, addr string, pid int, cfg config, ds *datase
 		}
 	}
 	for range nb.IdleConns {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(bearer(keys.flood)))
+		c, err := grpc.NewClient(addr, keyed(creds, keys.flood)...)
 		if err != nil {
 			cancel()
 			closeAll()
@@ -292,7 +293,7 @@ func misbehave(ctx context.Context, addr string, pid int, cfg config, ds *datase
 	}
 	var wg sync.WaitGroup
 	for range nb.Stalled {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(bearer(keys.admin)))
+		c, err := grpc.NewClient(addr, keyed(creds, keys.admin)...)
 		if err != nil {
 			cancel()
 			closeAll()
@@ -307,7 +308,7 @@ func misbehave(ctx context.Context, addr string, pid int, cfg config, ds *datase
 			return nil, fmt.Errorf("backup stream: %w", err)
 		}
 	}
-	flood, err := newDriver(addr, pid, cfg, ds, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(bearer(keys.flood)))
+	flood, err := newDriver(addr, pid, cfg, ds, keyed(creds, keys.flood)...)
 	if err != nil {
 		cancel()
 		closeAll()
@@ -331,8 +332,15 @@ func misbehave(ctx context.Context, addr string, pid int, cfg config, ds *datase
 			}
 		})
 	}
-	// Let the idle connections finish their handshakes and the flood reach
-	// its pace before the victim is measured.
+	// The idle connections finish their handshakes, and the flood reaches
+	// its pace, before the victim is measured.
+	for _, c := range conns[:nb.IdleConns] {
+		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+		for s := c.GetState(); s != connectivity.Ready && wctx.Err() == nil; s = c.GetState() {
+			c.WaitForStateChange(wctx, s)
+		}
+		wcancel()
+	}
 	time.Sleep(time.Second)
 	return func() {
 		cancel()
@@ -389,7 +397,7 @@ func (r *report) stackTargets() []check {
 	if nb := r.Neighbours; nb != nil && len(nb.Alone) > 0 && len(nb.Crowded) > 0 {
 		a, c := medianP99(nb.Alone), medianP99(nb.Crowded)
 		x := float64(c) / float64(a)
-		out = append(out, check{"A misbehaving key (flood beyond its limit, 1,000 idle connections, unread streams) raises another key's Lookup p99 ≤ 2×",
+		out = append(out, check{"A misbehaving key (flood beyond its limit, 2,000 idle connections, unread streams) raises another key's Lookup p99 ≤ 2×",
 			fmt.Sprintf("%.2f × (p99 %s ms with, %s ms without, at %.0f/s)", x, ms(c), ms(a), nb.Rate), verdict(x <= 2)})
 	}
 	return out
@@ -411,7 +419,7 @@ func (r *report) stackMarkdown() string {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %d |\n", s.Name, strings.Join(s.Args, " "), ms(one.P50), ms(one.P99), commas(many.Rate), ms(many.P99), one.Errors+many.Errors+one.Wrong+many.Wrong)
 	}
 	if nb := r.Neighbours; nb != nil {
-		fmt.Fprintf(&b, "\nMisbehaving neighbour on the production stack (rate limit %s): a victim key sends Lookups at %.0f/s (open loop) alone, then while another key floods with 64 calls in flight, holds %d idle TLS connections and %d backup streams it never reads. The flood got %d calls served, %d refused RESOURCE_EXHAUSTED, %d other errors.\n\n",
+		fmt.Fprintf(&b, "\nMisbehaving neighbour on the production stack (rate limit %s): a victim key sends Lookups at %.0f/s (open loop) alone, then while another key floods with 64 calls in flight, holds %d idle TLS connections (all connected before the victim is measured) and %d backup streams it never reads. The flood got %d calls served, %d refused RESOURCE_EXHAUSTED, %d other errors.\n\n",
 			nb.RateLimit, nb.Rate, nb.IdleConns, nb.Stalled, nb.FloodOK, nb.FloodRefused, nb.FloodOther)
 		b.WriteString("| victim | p50 ms | p99 ms | p99.9 ms | errors |\n|---|--:|--:|--:|--:|\n")
 		for _, x := range []struct {
