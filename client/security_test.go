@@ -29,11 +29,10 @@ func TestTLSAndAPIKeyOptions(t *testing.T) {
 	ca := tlsfilestest.NewCA(t, "test CA")
 	caFile := ca.Write(t, dir, "ca")
 	srvCert, srvKey := ca.Server(t).Write(t, dir, "server")
-	creds, stop, err := tlsfiles.ServerCredentials(srvCert, srvKey, caFile, nil)
+	creds, err := tlsfiles.ServerCredentials(srvCert, srvKey, caFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
 	keysFile := filepath.Join(dir, "keys")
 	key, err := auth.Create(keysFile, "pbx-1", []auth.Scope{auth.ScopeLookup}, false)
 	if err != nil {

@@ -49,8 +49,8 @@ var auditRules = map[string]auditRule{
 	herkenv1.CustomerService_RemoveIdentifier_FullMethodName: {herken.AuditChange, one(func(r *herkenv1.RemoveIdentifierResponse) string { return r.GetCustomer().GetName() })},
 	herkenv1.CustomerService_MergeCustomers_FullMethodName:   {herken.AuditChange, mergeNames},
 	herkenv1.CustomerService_UnmergeCustomers_FullMethodName: {herken.AuditChange, unmergeNames},
-	// The domain records the erasure of every erased id synchronously, in
-	// the same write (AuditErase): nothing to add here.
+	// The domain records the erasure of every erased id itself, in a write
+	// of its own right after the erasure (AuditErase): nothing to add here.
 	herkenv1.CustomerService_EraseCustomer_FullMethodName: noCustomer,
 	// The customer, and every customer merged into it: their records as
 	// they were are in the export.

@@ -297,11 +297,10 @@ func TestMTLSCertificateStandsForKey(t *testing.T) {
 	dir := t.TempDir()
 	ca := tlsfilestest.NewCA(t, "herken test CA")
 	certFile, keyFile := ca.Server(t).Write(t, dir, "server")
-	creds, stop, err := tlsfiles.ServerCredentials(certFile, keyFile, ca.Write(t, dir, "ca"), nil)
+	creds, err := tlsfiles.ServerCredentials(certFile, keyFile, ca.Write(t, dir, "ca"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
 	keys := newTestKeys(t, "ivr-2")
 	addr := serveTLS(t, server.Config{Keys: keys.ring, Creds: creds})
 

@@ -33,8 +33,9 @@ func (f *auditFlags) validate() error {
 	if f.FlushInterval <= 0 || f.FlushInterval > audit.MaxFlushInterval {
 		errs = append(errs, fmt.Errorf("--audit-flush-interval must be above 0 and at most %v", audit.MaxFlushInterval))
 	}
-	if f.Buffer < 1 || f.Buffer > 10_000_000 {
-		errs = append(errs, errors.New("--audit-buffer must be between 1 and 10000000"))
+	// The buffer is allocated at start, about 120 bytes a record.
+	if f.Buffer < 1 || f.Buffer > 1_000_000 {
+		errs = append(errs, errors.New("--audit-buffer must be between 1 and 1000000"))
 	}
 	return errors.Join(errs...)
 }

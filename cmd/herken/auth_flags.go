@@ -27,7 +27,7 @@ func (f *authFlags) addFlags(e *envFlags) {
 func (f *authFlags) validate(addr string) error {
 	var errs []error
 	if f.ReloadInterval < 0 { // 0 is the default
-		errs = append(errs, errors.New("--keys-reload-interval must be positive"))
+		errs = append(errs, errors.New("--keys-reload-interval must not be negative"))
 	}
 	if f.KeysFile != "" && f.InsecureNoAuth {
 		errs = append(errs, errors.New("--insecure-no-auth and --keys-file contradict each other; drop one"))

@@ -104,12 +104,11 @@ func TestTLSFlagsValidate(t *testing.T) {
 			t.Errorf("validate(%+v) = %v, want mention of %q", tc.f, err, tc.want)
 		}
 	}
-	creds, stop, err := (&tlsFlags{}).credentials(slog.New(slog.DiscardHandler))
+	creds, err := (&tlsFlags{}).credentials(slog.New(slog.DiscardHandler))
 	if creds != nil || err != nil {
 		t.Errorf("no TLS flags: %v, %v", creds, err)
 	}
-	stop()
-	if _, _, err := (&tlsFlags{Cert: "/nonexistent.crt", Key: "/nonexistent.key"}).credentials(slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := (&tlsFlags{Cert: "/nonexistent.crt", Key: "/nonexistent.key"}).credentials(slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("missing certificate files loaded")
 	}
 }

@@ -123,11 +123,10 @@ func TestLookupWithTLSAndKey(t *testing.T) {
 	ca := tlsfilestest.NewCA(t, "test CA")
 	certFile, keyFile := ca.Server(t).Write(t, dir, "server")
 	caFile := ca.Write(t, dir, "ca")
-	creds, stop, err := tlsfiles.ServerCredentials(certFile, keyFile, "", nil)
+	creds, err := tlsfiles.ServerCredentials(certFile, keyFile, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
 	norm, _ := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: "NL"})
 	srv, err := server.New(herken.NewService(memstore.New(memstore.Options{}), norm, herken.ServiceConfig{}), server.Config{Keys: ring, Creds: creds})
 	if err != nil {

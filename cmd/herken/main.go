@@ -1,14 +1,14 @@
 // Command herken runs and talks to the herken recognition service. It is
 // the one place that wires the packages together (a store, the domain
-// Service, the gRPC server), so it may import all of them.
+// Service, the gRPC server), so it may import all of them. `herken help`
+// lists the commands: serve, lookup, backup (they talk to a server); check,
+// scan, restore, rotate-encryption-key (a stopped store); keys and
+// encryption-key (the files a server reads).
 //
-//	herken serve   [flags]   run the gRPC server
-//	herken lookup  [flags] QUERY   look up a number, email, handle... and print JSON
-//	herken check   [flags]   check the integrity of a stopped store
-//
-// Every flag of serve and lookup, and check's --data-dir, has a HERKEN_*
-// environment equivalent (check --json, a per-run output choice, has none);
-// `herken serve --help` lists them with their defaults.
+// Every flag of serve, lookup and backup, and the store flags of the
+// offline commands, has a HERKEN_* environment equivalent; per-run choices
+// (--json, keys' --name, --scopes and --certificate) have none. `herken
+// serve --help` lists them with their defaults.
 package main
 
 import (

@@ -17,7 +17,6 @@ import (
 	"github.com/herken/herken/internal/demo"
 	"github.com/herken/herken/internal/maintenance"
 	"github.com/herken/herken/server"
-	"github.com/herken/herken/server/metrics"
 	"github.com/herken/herken/store/badgerstore"
 	"github.com/herken/herken/store/memstore"
 )
@@ -207,11 +206,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if keys != nil {
 		defer keys.Close()
 	}
-	creds, stopTLS, err := cfg.TLS.credentials(log)
+	creds, err := cfg.TLS.credentials(log)
 	if err != nil {
 		return err
 	}
-	defer stopTLS()
 	if keys != nil && creds == nil && !loopbackAddr(cfg.Addr) {
 		log.Warn("API keys travel in clear text: serve with --tls-cert/--tls-key, or behind a proxy that terminates TLS on this host")
 	}
@@ -228,10 +226,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if auditRec != nil {
 		auditor = auditRec
 		if obs.Metrics != nil {
-			if err := obs.Metrics.WatchAudit(func() metrics.AuditStat {
-				st := auditRec.Stats()
-				return metrics.AuditStat{Written: st.Written, Pending: st.Pending, Failures: st.Failures, Blocked: st.Blocked, Dropped: st.Dropped, Lost: st.Lost}
-			}); err != nil {
+			if err := obs.Metrics.WatchAudit(auditRec.Stats); err != nil {
 				return err
 			}
 		}

@@ -34,15 +34,15 @@ func (f *tlsFlags) validate() error {
 }
 
 // credentials returns server.Config.Creds: nil (plaintext) without
-// --tls-cert. Call stop when the server has stopped.
-func (f *tlsFlags) credentials(log *slog.Logger) (credentials.TransportCredentials, func(), error) {
+// --tls-cert.
+func (f *tlsFlags) credentials(log *slog.Logger) (credentials.TransportCredentials, error) {
 	if f.Cert == "" {
-		return nil, func() {}, nil
+		return nil, nil
 	}
-	creds, stop, err := tlsfiles.ServerCredentials(f.Cert, f.Key, f.ClientCA, log)
+	creds, err := tlsfiles.ServerCredentials(f.Cert, f.Key, f.ClientCA, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	log.Info("TLS on", "cert_file", f.Cert, "mtls", f.ClientCA != "")
-	return creds, stop, nil
+	return creds, nil
 }

@@ -1,17 +1,15 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// AuditStat is the audit recorder's state (internal/audit.Stats).
-type AuditStat struct {
-	Written, Failures, Blocked, Dropped, Lost uint64
-	Pending                                   int
-}
+	"github.com/herken/herken/internal/audit"
+)
 
 // WatchAudit publishes the audit recorder's state, read at every scrape:
 // records written, waiting, failed sink writes, calls that waited for room
 // in a full buffer, and records lost (any is an alert).
-func (m *Metrics) WatchAudit(stats func() AuditStat) error {
+func (m *Metrics) WatchAudit(stats func() audit.Stats) error {
 	return m.reg.Register(auditCollector{stats})
 }
 
@@ -23,7 +21,7 @@ var (
 	auditLostDesc    = prometheus.NewDesc("herken_audit_records_lost_total", "Audit records never written (handed over after close, or given up at shutdown).", nil, nil)
 )
 
-type auditCollector struct{ stats func() AuditStat }
+type auditCollector struct{ stats func() audit.Stats }
 
 func (c auditCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{auditWrittenDesc, auditPendingDesc, auditFailDesc, auditBlockedDesc, auditLostDesc} {

@@ -66,7 +66,7 @@ func (m *Metrics) WatchStoreSize(size func() (int64, error)) error {
 }
 
 var storeSizeDesc = prometheus.NewDesc("herken_store_size_bytes",
-	"Size of the store on disk (Badger's LSM tree and value log) in bytes.", nil, nil)
+	"Disk space the store's data directory takes (Badger's files and the key file), in bytes.", nil, nil)
 
 type storeSizeCollector struct{ size func() (int64, error) }
 

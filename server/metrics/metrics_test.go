@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"github.com/herken/herken/internal/audit"
 	"io"
 	"maps"
 	"net"
@@ -130,8 +131,8 @@ func TestStoreSizeError(t *testing.T) {
 // after close and given up at shutdown are both lost.
 func TestWatchAudit(t *testing.T) {
 	m := New()
-	st := AuditStat{Written: 7, Pending: 3, Failures: 2, Blocked: 1, Dropped: 4, Lost: 5}
-	if err := m.WatchAudit(func() AuditStat { return st }); err != nil {
+	st := audit.Stats{Written: 7, Pending: 3, Failures: 2, Blocked: 1, Dropped: 4, Lost: 5}
+	if err := m.WatchAudit(func() audit.Stats { return st }); err != nil {
 		t.Fatal(err)
 	}
 	values := func() map[string]float64 {

@@ -27,16 +27,15 @@ const checkEvery = time.Second
 // handshake, when one's modification time changed; a new set that does
 // not load (say the certificate was replaced but not yet its key) is
 // logged and the previous one stays, to be tried again a second later.
-// An error loading the files the first time is returned. stop releases
-// nothing today (the check runs on handshakes, no goroutine); callers
-// call it anyway so a future poller needs no new wiring.
-func ServerCredentials(certFile, keyFile, clientCAFile string, log *slog.Logger) (creds credentials.TransportCredentials, stop func(), err error) {
+// An error loading the files the first time is returned. The check runs
+// on handshakes: nothing to stop.
+func ServerCredentials(certFile, keyFile, clientCAFile string, log *slog.Logger) (credentials.TransportCredentials, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &reloader{certFile: certFile, keyFile: keyFile, caFile: clientCAFile, log: log, now: time.Now}
 	if err := r.load(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r.checked = r.now()
 	base := &tls.Config{
@@ -52,7 +51,7 @@ func ServerCredentials(certFile, keyFile, clientCAFile string, log *slog.Logger)
 			return cfg, nil
 		}
 	}
-	return credentials.NewTLS(base), func() {}, nil
+	return credentials.NewTLS(base), nil
 }
 
 // files is one loaded set of files.

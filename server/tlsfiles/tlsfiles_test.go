@@ -90,11 +90,10 @@ func TestTLSHandshakeAndReload(t *testing.T) {
 	first := ca.Server(t)
 	certFile, keyFile := first.Write(t, dir, "server")
 	var logs syncBuffer
-	creds, stop, err := tlsfiles.ServerCredentials(certFile, keyFile, "", slog.New(slog.NewTextHandler(&logs, nil)))
+	creds, err := tlsfiles.ServerCredentials(certFile, keyFile, "", slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
 	addr := serve(t, creds)
 	client := &tls.Config{RootCAs: rootsOf(ca), ServerName: "localhost"}
 
@@ -149,11 +148,10 @@ func TestMTLS(t *testing.T) {
 	ca := tlsfilestest.NewCA(t, "test CA")
 	certFile, keyFile := ca.Server(t).Write(t, dir, "server")
 	clientCA := tlsfilestest.NewCA(t, "client CA")
-	creds, stop, err := tlsfiles.ServerCredentials(certFile, keyFile, clientCA.Write(t, dir, "clients"), nil)
+	creds, err := tlsfiles.ServerCredentials(certFile, keyFile, clientCA.Write(t, dir, "clients"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
 	addr := serve(t, creds)
 	cfg := func(client *tlsfilestest.CA) *tls.Config {
 		c := &tls.Config{RootCAs: rootsOf(ca), ServerName: "localhost"}
@@ -195,7 +193,7 @@ func TestFirstLoadFails(t *testing.T) {
 		"missing CA":      {certFile, keyFile, dir + "/nope.crt"},
 		"CA is not a PEM": {certFile, keyFile, otherKey},
 	} {
-		if _, _, err := tlsfiles.ServerCredentials(files[0], files[1], files[2], nil); err == nil {
+		if _, err := tlsfiles.ServerCredentials(files[0], files[1], files[2], nil); err == nil {
 			t.Errorf("%s: loaded", name)
 		}
 	}
