@@ -301,10 +301,14 @@ func (s *Service) EraseCustomer(ctx context.Context, id string, w Write) (Erased
 	if actor == "" {
 		actor = AnonymousActor
 	}
+	callID := w.RequestID
+	if callID == "" {
+		callID = w.CallID
+	}
 	recs := make([]AuditRecord, len(ids))
 	for i, e := range ids {
 		recs[i] = AuditRecord{ID: NewID(), CustomerID: e, Time: at, Actor: actor,
-			Method: AuditEraseMethod, Action: AuditErase, RequestID: w.RequestID}
+			Method: AuditEraseMethod, Action: AuditErase, RequestID: callID}
 	}
 	// Not the caller's context: a client that gave up as the erasure
 	// committed must not cost its record.

@@ -382,6 +382,10 @@ type Write struct {
 	// Actor is who makes the write (an authenticated caller's name,
 	// SystemActor for the sweepers); "" if unknown.
 	Actor string
+	// CallID names the call in logs and in the audit trail (the caller's
+	// x-request-id, or one the server made) when RequestID is empty; it
+	// makes nothing idempotent.
+	CallID string
 }
 
 // NewCustomer is the input of CreateCustomer.

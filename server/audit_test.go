@@ -366,11 +366,15 @@ func TestAuditErasure(t *testing.T) {
 		ctx := ctxT(t)
 		piet := createCustomer(t, a.testServer, &herkenv1.Customer{DisplayName: "Piet"}, phone("06-33334444")).GetName()
 		a.clock.advance()
-		if _, err := a.Customers.EraseCustomer(ctx, &herkenv1.EraseCustomerRequest{Name: piet}); err != nil {
+		ectx := metadata.AppendToOutgoingContext(ctx, "x-request-id", "wis-piet-1")
+		if _, err := a.Customers.EraseCustomer(ectx, &herkenv1.EraseCustomerRequest{Name: piet}); err != nil {
 			t.Fatal(err)
 		}
 		got := a.trail(t, piet)
+		// The erasure's record carries the call's x-request-id, like every
+		// other record, so it leads to the call's log line.
 		if len(got) != 2 || got[0].GetAction() != herkenv1.AuditAction_AUDIT_ACTION_ERASE || got[0].GetActor() != herken.AnonymousActor ||
+			got[0].GetRequestId() != "wis-piet-1" ||
 			got[1].GetMethod() != herkenv1.CustomerService_CreateCustomer_FullMethodName {
 			t.Errorf("erased customer's trail: %v", got)
 		}

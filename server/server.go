@@ -307,7 +307,8 @@ func codeToLevel(c codes.Code) slog.Level {
 }
 
 // write is what every write RPC tells the domain about itself: the
-// client's request_id and who is calling (the key's name).
-func write(ctx context.Context, requestID string) herken.Write {
-	return herken.Write{RequestID: requestID, Actor: callerName(ctx)}
+// client's request_id, who is calling (the key's name) and the call's id
+// (x-request-id) for the audit trail.
+func write(ctx context.Context, reqID string) herken.Write {
+	return herken.Write{RequestID: reqID, Actor: callerName(ctx), CallID: requestID(ctx)}
 }
