@@ -71,7 +71,7 @@ type AuditStore interface {
 	// one transaction: a retry of the whole batch is safe). Records are
 	// never changed afterwards; a record already stored for its customer
 	// with the same ID and Time (a retried batch resends the same records)
-	// is skipped, so a retry does not duplicate. Both ids must be ValidID,
+	// is not stored twice, so a retry does not duplicate. Both ids must be ValidID,
 	// else nothing is stored (INTERNAL: a caller bug). EraseCustomer and
 	// merges keep audit records where they are.
 	AppendAudit(ctx context.Context, recs []AuditRecord) error

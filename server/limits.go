@@ -30,8 +30,9 @@ type Limits struct {
 	Burst int
 	// Unlimited turns rate limiting off (benchmarks of the bare server).
 	Unlimited bool
-	// QueueWait is how long a call over the rate may wait for its token
-	// before it is refused; default 50ms, negative: never wait.
+	// QueueWait is how long a call over the rate waits: served if its
+	// token comes due by then, refused at the end of the wait otherwise;
+	// default 50ms, negative: refused at once.
 	QueueWait time.Duration
 	// MaxConcurrentStreams bounds the calls in flight on one connection;
 	// default 256. A client that opens more waits for one to finish.
@@ -161,12 +162,14 @@ func newKeyLimiter(l Limits) *keyLimiter {
 	return &keyLimiter{off: l.Unlimited, rate: rate.Limit(l.Rate), burst: l.Burst, queue: l.QueueWait}
 }
 
-// Limit takes a token from the caller's bucket. When the next token is due
-// within the queue wait, the call waits for it: a burst is smoothed, and a
-// client flooding with many calls in flight is held to its key's rate
-// without a storm of refusals that would cost the server as much as the
-// calls. Otherwise it returns RESOURCE_EXHAUSTED / RATE_LIMITED with
-// RetryInfo saying when the next token is due.
+// Limit takes a token from the caller's bucket. A call over the rate waits
+// up to the queue wait: it goes on when its token comes due by then, and
+// is refused at the end of the wait otherwise (RESOURCE_EXHAUSTED /
+// RATE_LIMITED, RetryInfo saying when the next token is due). Refusing
+// only then holds a client that floods with many calls in flight to its
+// key's rate plus (calls in flight ÷ queue wait) refusals a second,
+// instead of a storm of refusals that costs the server, TLS and all, as
+// much as serving them would.
 func (k *keyLimiter) Limit(ctx context.Context) error {
 	if k.off {
 		return nil
@@ -183,19 +186,29 @@ func (k *keyLimiter) Limit(ctx context.Context) error {
 	if delay == 0 {
 		return nil
 	}
-	if delay <= k.queue {
-		t := time.NewTimer(delay)
+	wait, ok := delay, true
+	if delay > k.queue {
+		// Refused: its token goes back at once (a refused call spends
+		// none), the answer after the queue wait.
+		r.CancelAt(now)
+		wait, ok = max(k.queue, 0), false
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
 		case <-t.C:
-			return nil
 		case <-ctx.Done():
-			r.Cancel()
+			if ok {
+				r.Cancel()
+			}
 			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
-	r.CancelAt(now) // a refused call spends no token
-	return rateLimited(delay)
+	if ok {
+		return nil
+	}
+	return rateLimited(delay - wait)
 }
 
 func rateLimited(delay time.Duration) error {

@@ -64,6 +64,18 @@ func TestRateLimitQueue(t *testing.T) {
 	if took := time.Since(start); took < 40*time.Millisecond {
 		t.Errorf("6 calls at 100/s with a burst of 1 took %v: they did not wait for their tokens", took)
 	}
+	// A call whose token is not due within the queue wait is refused at
+	// its end, not at once: a flood's refusals come no faster than its
+	// calls in flight per queue wait.
+	s = newTestServer(t, withMemory(), withLimits(server.Limits{Rate: 1, Burst: 1, QueueWait: 150 * time.Millisecond}))
+	if _, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")}); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	_, err := s.Recognition.Lookup(ctxT(t), &herkenv1.LookupRequest{Identifier: phone("06-12345678")})
+	if took := time.Since(start); status.Code(err) != codes.ResourceExhausted || took < 150*time.Millisecond {
+		t.Errorf("over the rate: %v after %v, want RESOURCE_EXHAUSTED after the 150ms queue wait", err, took)
+	}
 	// Never waiting: the second call at once is refused.
 	s = newTestServer(t, withMemory(), withLimits(server.Limits{Rate: 100, Burst: 1, QueueWait: -1}))
 	var refused int

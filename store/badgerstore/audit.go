@@ -73,7 +73,7 @@ func decodeAudit(v []byte) (herken.AuditRecord, error) {
 // path (free-space reserve, SyncWrites, conflict retries). A batch split
 // by the limits is not atomic, but a retry of all of it is harmless: a
 // record already stored under the same key (customer, time, id: a retried
-// record is the same record) is skipped.
+// record is the same record) is written again unchanged.
 func (s *Store) AppendAudit(ctx context.Context, recs []herken.AuditRecord) error {
 	type kv struct{ key, age, val []byte }
 	all := make([]kv, 0, len(recs))
@@ -91,14 +91,11 @@ func (s *Store) AppendAudit(ctx context.Context, recs []herken.AuditRecord) erro
 	for len(all) > 0 {
 		part := all[:min(batch, len(all))]
 		err := s.update(ctx, func(txn *tx) error {
+			// No read first: a record's keys and value follow from the
+			// record, so writing a retried batch again stores the same keys
+			// with the same values, never a duplicate; and a read would add
+			// every key to the transaction's conflict set.
 			for _, e := range part {
-				_, err := txn.Get(e.key) // sees this transaction's own writes too
-				if err == nil {
-					continue
-				}
-				if !errors.Is(err, badger.ErrKeyNotFound) {
-					return err
-				}
 				if err := txn.Set(e.key, e.val); err != nil {
 					return err
 				}
