@@ -142,6 +142,11 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 		t.Fatalf("normalizer: %v", err)
 	}
 	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: tc.now})
+	if tc.cfg.Limits == (server.Limits{}) {
+		// Tests call faster than any key may by default (the fuzz targets,
+		// the bad-input table); limits_test.go sets limits to test them.
+		tc.cfg.Limits.Unlimited = true
+	}
 	srv, err := server.New(svc, tc.cfg)
 	if err != nil {
 		ts.data.Close()

@@ -22,7 +22,10 @@ import (
 // excess. The zero value takes the defaults.
 type Limits struct {
 	// Rate is the sustained calls per second each key may make (a token
-	// bucket per key name; all anonymous callers share one); default 1000.
+	// bucket per key name; all anonymous callers share one); default 200:
+	// above a large contact centre's ring rate, and a small share of one
+	// node's capacity (about 6,000 Lookups/s on 2 cores), so that one key
+	// cannot take the node from the others.
 	// Beyond it calls fail RESOURCE_EXHAUSTED / RATE_LIMITED with RetryInfo.
 	Rate float64
 	// Burst is how many calls a key may make at once above Rate; default
@@ -52,7 +55,7 @@ type Limits struct {
 // Validate fills defaults and checks l.
 func (l *Limits) Validate() error {
 	if l.Rate == 0 {
-		l.Rate = 1000
+		l.Rate = 200
 	}
 	if l.Burst == 0 {
 		l.Burst = int(2 * l.Rate)

@@ -176,7 +176,7 @@ func TestLimitsValidate(t *testing.T) {
 		}
 	}
 	var l server.Limits
-	if err := l.Validate(); err != nil || l.Rate != 1000 || l.Burst != 2000 || l.MaxDeadline != 30*time.Second || l.MaxConcurrentStreams != 256 {
+	if err := l.Validate(); err != nil || l.Rate != 200 || l.Burst != 400 || l.MaxDeadline != 30*time.Second || l.MaxConcurrentStreams != 256 {
 		t.Errorf("defaults: %+v, %v", l, err)
 	}
 }

@@ -211,9 +211,9 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 
 	// The neighbour experiment, on the production stack with its default
 	// per-key limit.
-	// herken's default limits: 1000 calls/s per key, burst 2000, calls over
+	// herken's default limits: 200 calls/s per key, burst 400, calls over
 	// the rate wait up to 50ms for their token before they are refused.
-	nb := &neighbours{IdleConns: 2000, Stalled: 4, RateLimit: "the defaults: 1000/s, burst 2000 per key"}
+	nb := &neighbours{IdleConns: 2000, Stalled: 4, RateLimit: "the defaults: 200/s, burst 400 per key, 50ms queue wait"}
 	args := append(append([]string{}, base...), production...)
 	err = withServer(ctx, bin, args, log, dialFor(tlsCreds, ""), func(addr string, pid int) error {
 		victim, err := newDriver(addr, pid, cfg, ds, dialFor(tlsCreds, keys.victim)...)
@@ -224,9 +224,11 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 		if err := victim.warmup(ctx, cfg.Warmup); err != nil {
 			return err
 		}
-		nb.Rate = 500
+		// The victim stays within its own key's default rate; its phases
+		// run four times as long as the others, for enough samples.
+		nb.Rate = 150
 		for r := range cfg.Reps {
-			p := victim.open(ctx, kindKnown, nb.Rate, 2*cfg.PhaseDuration, 64)
+			p := victim.open(ctx, kindKnown, nb.Rate, 4*cfg.PhaseDuration, 64)
 			p.Rep = r + 1
 			nb.Alone = append(nb.Alone, p)
 			fmt.Fprintf(log, "herken-bench: victim alone, rep %d: %s\n", r+1, p.brief())
@@ -234,7 +236,7 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 			if err != nil {
 				return err
 			}
-			p = victim.open(ctx, kindKnown, nb.Rate, 2*cfg.PhaseDuration, 64)
+			p = victim.open(ctx, kindKnown, nb.Rate, 4*cfg.PhaseDuration, 64)
 			stop()
 			p.Rep = r + 1
 			nb.Crowded = append(nb.Crowded, p)

@@ -103,8 +103,10 @@ func TestCrash(t *testing.T) {
 		srv := h.start()
 		h.verify(srv, false)
 		if cycle%checkEvery == 0 {
+			backup := h.backup(srv)
 			h.stop(srv)
 			h.check()
+			h.restoreBackup(backup)
 			srv = h.start()
 		}
 		d := time.Duration(50+h.rng.IntN(451)) * time.Millisecond
@@ -134,9 +136,9 @@ func TestCrash(t *testing.T) {
 		h.cycle, s.acked.Load(), s.lost.Load(), s.integrity.Load(), s.auditChecked.Load(), s.auditLost.Load())
 	details := fmt.Sprintf("crashtest: %d customers, %d interactions, %d promises (%d kept or cancelled) acknowledged; "+
 		"%d writes in doubt at a kill, resolved by retry (%d had been written); %d rejected by a rule (share limit); "+
-		"%d reads; %d integrity checks; %d kills during startup; %s",
+		"%d reads; %d integrity checks; %d online backups restored clean; %d kills during startup; %s",
 		s.customers.Load(), s.interactions.Load(), s.promises.Load(), s.closes.Load(),
-		s.inDoubt.Load(), s.inDoubtWritten.Load(), s.rejected.Load(), s.reads.Load(), s.checks.Load(), s.startupKills.Load(),
+		s.inDoubt.Load(), s.inDoubtWritten.Load(), s.rejected.Load(), s.reads.Load(), s.checks.Load(), s.backups.Load(), s.startupKills.Load(),
 		time.Since(start).Round(100*time.Millisecond))
 	t.Log(summary)
 	t.Log(details)
@@ -198,6 +200,7 @@ type server struct {
 	exited  chan struct{} // closed when the process has exited; then err is its exit
 	err     error
 	logPath string
+	addr    string
 	conn    *grpc.ClientConn
 
 	customers    herkenv1.CustomerServiceClient
@@ -237,7 +240,7 @@ func (h *harness) spawn() (*server, string) {
 	if err := cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}
-	srv := &server{cmd: cmd, exited: make(chan struct{}), logPath: logPath}
+	srv := &server{cmd: cmd, exited: make(chan struct{}), logPath: logPath, addr: addr}
 	go func() {
 		srv.err = cmd.Wait()
 		close(srv.exited)
@@ -344,6 +347,34 @@ func (h *harness) stop(srv *server) {
 	}
 }
 
+// backup takes an online backup of the running server through
+// BackupService (`herken backup`), after the writes of the cycles so far.
+func (h *harness) backup(srv *server) string {
+	h.t.Helper()
+	out := filepath.Join(h.logDir, fmt.Sprintf("backup-%03d.hbk", h.cycle))
+	cmd := exec.Command(h.bin, "backup", "--addr", srv.addr, "--out", out)
+	cmd.Env = append(os.Environ(), "HERKEN_API_KEY="+h.key)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		h.fatalf(srv, "herken backup: %v\n%s", err, b)
+	}
+	h.m.stats.backups.Add(1)
+	return out
+}
+
+// restoreBackup restores a backup into a new directory, applying the
+// stopped store's erasures, and requires it clean (`herken restore` runs
+// the check and exits 1 on any problem).
+func (h *harness) restoreBackup(file string) {
+	h.t.Helper()
+	dir := filepath.Join(h.logDir, fmt.Sprintf("restored-%03d", h.cycle))
+	b, err := exec.Command(h.bin, "restore", "--from", file, "--data-dir", dir, "--erasures-from", h.dir).CombinedOutput()
+	if err != nil {
+		h.m.stats.integrity.Add(1)
+		h.t.Errorf("cycle %d: herken restore of an online backup: %v\n%s", h.cycle, err, b)
+	}
+	os.RemoveAll(dir)
+}
+
 // check runs herken check on the stopped store and counts its problems.
 func (h *harness) check() {
 	h.t.Helper()
@@ -372,6 +403,7 @@ type stats struct {
 	inDoubt, inDoubtWritten, rejected, reads  atomic.Int64
 	checks, startupKills                      atomic.Int64
 	auditChecked, auditLost                   atomic.Int64
+	backups                                   atomic.Int64
 }
 
 type customer struct {

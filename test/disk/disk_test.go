@@ -370,7 +370,7 @@ func start(t *testing.T, bin, dataDir, logDir string) *process {
 	}
 	defer logFile.Close()
 	p.cmd = exec.Command(bin, "serve", "--addr", p.addr, "--data-dir", dataDir, "--log-format", "json", "--block-cache-mb", "8",
-		"--min-free-mb", strconv.Itoa(minFreeMB))
+		"--min-free-mb", strconv.Itoa(minFreeMB), "--no-rate-limit") // it writes as fast as it can until the disk is full
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	p.cmd.Env = append(os.Environ(), "HERKEN_DEMO=false")
 	if err := p.cmd.Start(); err != nil {
