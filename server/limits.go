@@ -35,7 +35,7 @@ type Limits struct {
 	Unlimited bool
 	// QueueWait is how long a call over the rate waits: served if its
 	// token comes due by then, refused at the end of the wait otherwise;
-	// default 50ms, negative: refused at once.
+	// default 100ms, negative: refused at once.
 	QueueWait time.Duration
 	// MaxConcurrentStreams bounds the calls in flight on one connection;
 	// default 256. A client that opens more waits for one to finish.
@@ -61,7 +61,7 @@ func (l *Limits) Validate() error {
 		l.Burst = int(2 * l.Rate)
 	}
 	if l.QueueWait == 0 {
-		l.QueueWait = 50 * time.Millisecond
+		l.QueueWait = 100 * time.Millisecond
 	}
 	if l.MaxConcurrentStreams == 0 {
 		l.MaxConcurrentStreams = 256

@@ -70,6 +70,7 @@ type config struct {
 	MaxOtherCPU   float64
 	Out           string
 	Stacks        bool
+	Main          bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.SettleTimeout, "settle-timeout", 10*time.Minute, "how long the server may stay busy (compacting the new store) after SERVING before the phases start")
 	fs.StringVar(&c.LoadProfile, "load-cpuprofile", "", "write a CPU profile of the generation and load step (this process) to this file")
 	fs.Float64Var(&c.MaxOtherCPU, "max-other-cpu", 0.25, "repeat a phase (twice at most) during which other processes used more than this many cores")
+	fs.BoolVar(&c.Main, "main", true, "run the main closed- and open-loop phases (-main=false with -stacks measures the production stack alone)")
 	fs.BoolVar(&c.Stacks, "stacks", true, "after the main phases, compare the bare server with audit on and with the production stack (API keys, TLS, audit, metrics, rate limits), and measure a misbehaving neighbour")
 	fs.StringVar(&c.Out, "out", "", "results file (default bench-results/<timestamp>.md)")
 	fs.Usage = func() {
@@ -325,34 +327,36 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	if err := d.warmup(ctx, cfg.Warmup); err != nil {
 		return nil, err
 	}
-	total := cfg.Reps * len(cfg.InFlight) * len(kinds)
-	n := 0
-	for r := range cfg.Reps {
-		for _, c := range cfg.InFlight {
-			for _, k := range kinds {
+	if cfg.Main {
+		total := cfg.Reps * len(cfg.InFlight) * len(kinds)
+		n := 0
+		for r := range cfg.Reps {
+			for _, c := range cfg.InFlight {
+				for _, k := range kinds {
+					if err := ctx.Err(); err != nil {
+						return rep, err
+					}
+					res := quiet(ctx, cfg, log, func() phaseResult { return d.closed(ctx, k, c, cfg.PhaseDuration) })
+					res.Rep = r + 1
+					rep.Phases = append(rep.Phases, res)
+					n++
+					fmt.Fprintf(log, "herken-bench: [%d/%d] rep %d, %2d in flight, %-22s %s\n", n, total, r+1, c, k.name(), res.brief())
+				}
+			}
+		}
+		maxRate := rep.maxLookupRate()
+		rate := cfg.OpenFraction * maxRate
+		rep.OpenRate = rate
+		for r := range cfg.Reps {
+			for _, k := range []kind{kindBaseline, kindKnown} {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
-				res := quiet(ctx, cfg, log, func() phaseResult { return d.closed(ctx, k, c, cfg.PhaseDuration) })
+				res := quiet(ctx, cfg, log, func() phaseResult { return d.open(ctx, k, rate, 2*cfg.PhaseDuration, cfg.OpenWorkers) })
 				res.Rep = r + 1
 				rep.Phases = append(rep.Phases, res)
-				n++
-				fmt.Fprintf(log, "herken-bench: [%d/%d] rep %d, %2d in flight, %-22s %s\n", n, total, r+1, c, k.name(), res.brief())
+				fmt.Fprintf(log, "herken-bench: open loop rep %d at %.0f/s, %-22s %s\n", r+1, rate, k.name(), res.brief())
 			}
-		}
-	}
-	maxRate := rep.maxLookupRate()
-	rate := cfg.OpenFraction * maxRate
-	rep.OpenRate = rate
-	for r := range cfg.Reps {
-		for _, k := range []kind{kindBaseline, kindKnown} {
-			if err := ctx.Err(); err != nil {
-				return rep, err
-			}
-			res := quiet(ctx, cfg, log, func() phaseResult { return d.open(ctx, k, rate, 2*cfg.PhaseDuration, cfg.OpenWorkers) })
-			res.Rep = r + 1
-			rep.Phases = append(rep.Phases, res)
-			fmt.Fprintf(log, "herken-bench: open loop rep %d at %.0f/s, %-22s %s\n", r+1, rate, k.name(), res.brief())
 		}
 	}
 	if m, err := srv.memory(); err == nil {

@@ -212,8 +212,8 @@ func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base 
 	// The neighbour experiment, on the production stack with its default
 	// per-key limit.
 	// herken's default limits: 200 calls/s per key, burst 400, calls over
-	// the rate wait up to 50ms for their token before they are refused.
-	nb := &neighbours{IdleConns: 2000, Stalled: 4, RateLimit: "the defaults: 200/s, burst 400 per key, 50ms queue wait"}
+	// the rate wait up to 100ms: served if their token comes due, refused then.
+	nb := &neighbours{IdleConns: 2000, Stalled: 4, RateLimit: "the defaults: 200/s, burst 400 per key, 100ms queue wait"}
 	args := append(append([]string{}, base...), production...)
 	err = withServer(ctx, bin, args, log, dialFor(tlsCreds, ""), func(addr string, pid int) error {
 		victim, err := newDriver(addr, pid, cfg, ds, dialFor(tlsCreds, keys.victim)...)

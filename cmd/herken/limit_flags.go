@@ -28,7 +28,7 @@ type limitFlags struct {
 func (f *limitFlags) addFlags(e *envFlags) {
 	e.Float(&f.Rate, "rate-limit", 200, "calls per second each API key may make on average (a token bucket per key); beyond it calls fail RESOURCE_EXHAUSTED with RetryInfo")
 	e.Int(&f.Burst, "rate-burst", 400, "calls an API key may make at once above --rate-limit")
-	e.Duration(&f.RateQueueWait, "rate-queue-wait", 50*time.Millisecond, "a call over a key's rate waits this long at most: served if its token comes due by then, refused at the end of the wait otherwise (0 refuses at once)")
+	e.Duration(&f.RateQueueWait, "rate-queue-wait", 100*time.Millisecond, "a call over a key's rate waits this long at most: served if its token comes due by then, refused at the end of the wait otherwise (0 refuses at once)")
 	e.Bool(&f.NoRateLimit, "no-rate-limit", false, "turn per-key rate limiting off (benchmarks)")
 	e.Int(&f.MaxStreams, "max-streams", 256, "calls in flight on one connection at most; more wait")
 	e.Duration(&f.MaxConnectionIdle, "max-connection-idle", 5*time.Minute, "close a connection after this long without a call")
