@@ -49,7 +49,7 @@ Flags:`)
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("%s exists: a backup never overwrites a file", out)
 	}
-	c, err := conn.dial(addr)
+	c, err := conn.dial(ctx, addr)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 
 	"google.golang.org/grpc"
@@ -29,7 +30,8 @@ func (f *clientFlags) addFlags(e *envFlags) {
 // dial connects to addr as the flags say (client.New's options): TLS when
 // --tls-ca, --client-cert or --tls-server-name is set, the key when
 // --api-key is.
-func (f *clientFlags) dial(addr string) (*client.Client, error) {
+func (f *clientFlags) dial(ctx context.Context, addr string) (*client.Client, error) {
+	_ = ctx // client.New takes it (client helper)
 	var opts []grpc.DialOption
 	if f.CA != "" || f.Cert != "" || f.Key != "" || f.ServerName != "" {
 		ca := f.CA

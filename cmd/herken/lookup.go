@@ -34,7 +34,7 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errUsage
 	}
-	c, err := conn.dial(addr)
+	c, err := conn.dial(ctx, addr)
 	if err != nil {
 		return err
 	}

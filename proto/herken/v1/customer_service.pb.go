@@ -23,6 +23,66 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// What happened to a record.
+type ImportResult_Outcome int32
+
+const (
+	ImportResult_OUTCOME_UNSPECIFIED ImportResult_Outcome = 0
+	// A customer was created (validate_only: would be).
+	ImportResult_OUTCOME_CREATED ImportResult_Outcome = 1
+	// The customer holding the external id was changed.
+	ImportResult_OUTCOME_UPDATED ImportResult_Outcome = 2
+	// The customer already was as the record says.
+	ImportResult_OUTCOME_UNCHANGED ImportResult_Outcome = 3
+	// Nothing was written; problems say why.
+	ImportResult_OUTCOME_FAILED ImportResult_Outcome = 4
+)
+
+// Enum value maps for ImportResult_Outcome.
+var (
+	ImportResult_Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "OUTCOME_CREATED",
+		2: "OUTCOME_UPDATED",
+		3: "OUTCOME_UNCHANGED",
+		4: "OUTCOME_FAILED",
+	}
+	ImportResult_Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED": 0,
+		"OUTCOME_CREATED":     1,
+		"OUTCOME_UPDATED":     2,
+		"OUTCOME_UNCHANGED":   3,
+		"OUTCOME_FAILED":      4,
+	}
+)
+
+func (x ImportResult_Outcome) Enum() *ImportResult_Outcome {
+	p := new(ImportResult_Outcome)
+	*p = x
+	return p
+}
+
+func (x ImportResult_Outcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportResult_Outcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_herken_v1_customer_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportResult_Outcome) Type() protoreflect.EnumType {
+	return &file_herken_v1_customer_service_proto_enumTypes[0]
+}
+
+func (x ImportResult_Outcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportResult_Outcome.Descriptor instead.
+func (ImportResult_Outcome) EnumDescriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{26, 0}
+}
+
 // Request for CreateCustomer.
 type CreateCustomerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1251,6 +1311,508 @@ func (x *Merge) GetSurvivorBefore() *Customer {
 	return nil
 }
 
+// Request for ImportCustomers: the first message carries the settings (a
+// later message must not), every message some records.
+type ImportCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How the stream's records are applied; read from the first message only.
+	Settings *ImportSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Records, in the order their results come back.
+	Records       []*ImportRecord `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCustomersRequest) Reset() {
+	*x = ImportCustomersRequest{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCustomersRequest) ProtoMessage() {}
+
+func (x *ImportCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCustomersRequest.ProtoReflect.Descriptor instead.
+func (*ImportCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ImportCustomersRequest) GetSettings() *ImportSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *ImportCustomersRequest) GetRecords() []*ImportRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+// How ImportCustomers applies records.
+type ImportSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Provenance of the identifiers the records link (LinkedIdentifier.source),
+	// "crm" when empty. On an update, the customer's identifiers with this
+	// source are replaced by the record's; identifiers from other sources
+	// (an agent, a phone call) are kept.
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The fields the import sets on an existing customer: display_name,
+	// preferred_language, tags, handover_note and identifiers. Empty means
+	// all five. A field left out keeps the customer's value (a CSV without a
+	// notes column must not clear every note); a new customer gets every
+	// field the record has.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Check every record and say what an import would do; write nothing.
+	ValidateOnly bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// Fail a record with a bad identifier instead of importing it without.
+	SkipRecordOnBadIdentifier bool `protobuf:"varint,4,opt,name=skip_record_on_bad_identifier,json=skipRecordOnBadIdentifier,proto3" json:"skip_record_on_bad_identifier,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
+}
+
+func (x *ImportSettings) Reset() {
+	*x = ImportSettings{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportSettings) ProtoMessage() {}
+
+func (x *ImportSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportSettings.ProtoReflect.Descriptor instead.
+func (*ImportSettings) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ImportSettings) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ImportSettings) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *ImportSettings) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *ImportSettings) GetSkipRecordOnBadIdentifier() bool {
+	if x != nil {
+		return x.SkipRecordOnBadIdentifier
+	}
+	return false
+}
+
+// One customer as a CRM knows it; also each line of `herken export`.
+type ImportRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's id of the customer: the key of the upsert, linked as an
+	// external_id identifier. Required.
+	ExternalId        string   `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	DisplayName       string   `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	PreferredLanguage string   `protobuf:"bytes,3,opt,name=preferred_language,json=preferredLanguage,proto3" json:"preferred_language,omitempty"`
+	Tags              []string `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
+	HandoverNote      string   `protobuf:"bytes,5,opt,name=handover_note,json=handoverNote,proto3" json:"handover_note,omitempty"`
+	// The customer's other identifiers (an external_id among them is a
+	// problem: the record has one key).
+	Identifiers   []*ImportIdentifier `protobuf:"bytes,6,rep,name=identifiers,proto3" json:"identifiers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRecord) Reset() {
+	*x = ImportRecord{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRecord) ProtoMessage() {}
+
+func (x *ImportRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRecord.ProtoReflect.Descriptor instead.
+func (*ImportRecord) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ImportRecord) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *ImportRecord) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *ImportRecord) GetPreferredLanguage() string {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return ""
+}
+
+func (x *ImportRecord) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ImportRecord) GetHandoverNote() string {
+	if x != nil {
+		return x.HandoverNote
+	}
+	return ""
+}
+
+func (x *ImportRecord) GetIdentifiers() []*ImportIdentifier {
+	if x != nil {
+		return x.Identifiers
+	}
+	return nil
+}
+
+// An identifier of an ImportRecord, with what agents see of it.
+type ImportIdentifier struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Identifier *Identifier            `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	// For agents: "mobiel", "werk".
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// The customer proved they hold it.
+	Verified      bool `protobuf:"varint,3,opt,name=verified,proto3" json:"verified,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportIdentifier) Reset() {
+	*x = ImportIdentifier{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportIdentifier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportIdentifier) ProtoMessage() {}
+
+func (x *ImportIdentifier) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportIdentifier.ProtoReflect.Descriptor instead.
+func (*ImportIdentifier) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ImportIdentifier) GetIdentifier() *Identifier {
+	if x != nil {
+		return x.Identifier
+	}
+	return nil
+}
+
+func (x *ImportIdentifier) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ImportIdentifier) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+// Response of ImportCustomers.
+type ImportCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per record, in the order received.
+	Results []*ImportResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// Counts of results by outcome, and of identifiers dropped.
+	Created            int64 `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	Updated            int64 `protobuf:"varint,3,opt,name=updated,proto3" json:"updated,omitempty"`
+	Unchanged          int64 `protobuf:"varint,4,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Failed             int64 `protobuf:"varint,5,opt,name=failed,proto3" json:"failed,omitempty"`
+	IdentifiersDropped int64 `protobuf:"varint,6,opt,name=identifiers_dropped,json=identifiersDropped,proto3" json:"identifiers_dropped,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ImportCustomersResponse) Reset() {
+	*x = ImportCustomersResponse{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCustomersResponse) ProtoMessage() {}
+
+func (x *ImportCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCustomersResponse.ProtoReflect.Descriptor instead.
+func (*ImportCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ImportCustomersResponse) GetResults() []*ImportResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *ImportCustomersResponse) GetCreated() int64 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportCustomersResponse) GetUpdated() int64 {
+	if x != nil {
+		return x.Updated
+	}
+	return 0
+}
+
+func (x *ImportCustomersResponse) GetUnchanged() int64 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+func (x *ImportCustomersResponse) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *ImportCustomersResponse) GetIdentifiersDropped() int64 {
+	if x != nil {
+		return x.IdentifiersDropped
+	}
+	return 0
+}
+
+// What ImportCustomers did with one record.
+type ImportResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Outcome ImportResult_Outcome   `protobuf:"varint,1,opt,name=outcome,proto3,enum=herken.v1.ImportResult_Outcome" json:"outcome,omitempty"`
+	// The customer ("customers/{customer}"); empty when failed, and for a
+	// create with validate_only.
+	Customer string `protobuf:"bytes,2,opt,name=customer,proto3" json:"customer,omitempty"`
+	// Why the record failed, or which identifiers were dropped. Never holds
+	// the value.
+	Problems      []*ImportProblem `protobuf:"bytes,3,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResult) Reset() {
+	*x = ImportResult{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResult) ProtoMessage() {}
+
+func (x *ImportResult) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResult.ProtoReflect.Descriptor instead.
+func (*ImportResult) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ImportResult) GetOutcome() ImportResult_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ImportResult_OUTCOME_UNSPECIFIED
+}
+
+func (x *ImportResult) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ImportResult) GetProblems() []*ImportProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+// One problem with a record: the field ("display_name",
+// "identifiers[2]"), the ErrorInfo reason and a description.
+type ImportProblem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Field         string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportProblem) Reset() {
+	*x = ImportProblem{}
+	mi := &file_herken_v1_customer_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportProblem) ProtoMessage() {}
+
+func (x *ImportProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_herken_v1_customer_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportProblem.ProtoReflect.Descriptor instead.
+func (*ImportProblem) Descriptor() ([]byte, []int) {
+	return file_herken_v1_customer_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ImportProblem) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportProblem) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ImportProblem) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 var File_herken_v1_customer_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_customer_service_proto_rawDesc = "" +
@@ -1336,7 +1898,51 @@ const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\n" +
 	"merge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tmergeTime\x12<\n" +
 	"\x0fmerged_customer\x18\x03 \x01(\v2\x13.herken.v1.CustomerR\x0emergedCustomer\x12<\n" +
-	"\x0fsurvivor_before\x18\x04 \x01(\v2\x13.herken.v1.CustomerR\x0esurvivorBefore2\xf1\x06\n" +
+	"\x0fsurvivor_before\x18\x04 \x01(\v2\x13.herken.v1.CustomerR\x0esurvivorBefore\"\x82\x01\n" +
+	"\x16ImportCustomersRequest\x125\n" +
+	"\bsettings\x18\x01 \x01(\v2\x19.herken.v1.ImportSettingsR\bsettings\x121\n" +
+	"\arecords\x18\x02 \x03(\v2\x17.herken.v1.ImportRecordR\arecords\"\xcc\x01\n" +
+	"\x0eImportSettings\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12#\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\x12@\n" +
+	"\x1dskip_record_on_bad_identifier\x18\x04 \x01(\bR\x19skipRecordOnBadIdentifier\"\xf9\x01\n" +
+	"\fImportRecord\x12\x1f\n" +
+	"\vexternal_id\x18\x01 \x01(\tR\n" +
+	"externalId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12-\n" +
+	"\x12preferred_language\x18\x03 \x01(\tR\x11preferredLanguage\x12\x12\n" +
+	"\x04tags\x18\x04 \x03(\tR\x04tags\x12#\n" +
+	"\rhandover_note\x18\x05 \x01(\tR\fhandoverNote\x12=\n" +
+	"\videntifiers\x18\x06 \x03(\v2\x1b.herken.v1.ImportIdentifierR\videntifiers\"{\n" +
+	"\x10ImportIdentifier\x125\n" +
+	"\n" +
+	"identifier\x18\x01 \x01(\v2\x15.herken.v1.IdentifierR\n" +
+	"identifier\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1a\n" +
+	"\bverified\x18\x03 \x01(\bR\bverified\"\xe7\x01\n" +
+	"\x17ImportCustomersResponse\x121\n" +
+	"\aresults\x18\x01 \x03(\v2\x17.herken.v1.ImportResultR\aresults\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\x03R\acreated\x12\x18\n" +
+	"\aupdated\x18\x03 \x01(\x03R\aupdated\x12\x1c\n" +
+	"\tunchanged\x18\x04 \x01(\x03R\tunchanged\x12\x16\n" +
+	"\x06failed\x18\x05 \x01(\x03R\x06failed\x12/\n" +
+	"\x13identifiers_dropped\x18\x06 \x01(\x03R\x12identifiersDropped\"\x94\x02\n" +
+	"\fImportResult\x129\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2\x1f.herken.v1.ImportResult.OutcomeR\aoutcome\x12\x1a\n" +
+	"\bcustomer\x18\x02 \x01(\tR\bcustomer\x124\n" +
+	"\bproblems\x18\x03 \x03(\v2\x18.herken.v1.ImportProblemR\bproblems\"w\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fOUTCOME_CREATED\x10\x01\x12\x13\n" +
+	"\x0fOUTCOME_UPDATED\x10\x02\x12\x15\n" +
+	"\x11OUTCOME_UNCHANGED\x10\x03\x12\x12\n" +
+	"\x0eOUTCOME_FAILED\x10\x04\"_\n" +
+	"\rImportProblem\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription2\xcd\a\n" +
 	"\x0fCustomerService\x12U\n" +
 	"\x0eCreateCustomer\x12 .herken.v1.CreateCustomerRequest\x1a!.herken.v1.CreateCustomerResponse\x12L\n" +
 	"\vGetCustomer\x12\x1d.herken.v1.GetCustomerRequest\x1a\x1e.herken.v1.GetCustomerResponse\x12U\n" +
@@ -1347,7 +1953,8 @@ const file_herken_v1_customer_service_proto_rawDesc = "" +
 	"\x0eMergeCustomers\x12 .herken.v1.MergeCustomersRequest\x1a!.herken.v1.MergeCustomersResponse\x12[\n" +
 	"\x10UnmergeCustomers\x12\".herken.v1.UnmergeCustomersRequest\x1a#.herken.v1.UnmergeCustomersResponse\x12R\n" +
 	"\rEraseCustomer\x12\x1f.herken.v1.EraseCustomerRequest\x1a .herken.v1.EraseCustomerResponse\x12U\n" +
-	"\x0eExportCustomer\x12 .herken.v1.ExportCustomerRequest\x1a!.herken.v1.ExportCustomerResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\x0eExportCustomer\x12 .herken.v1.ExportCustomerRequest\x1a!.herken.v1.ExportCustomerResponse\x12Z\n" +
+	"\x0fImportCustomers\x12!.herken.v1.ImportCustomersRequest\x1a\".herken.v1.ImportCustomersResponse(\x01B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_customer_service_proto_rawDescOnce sync.Once
@@ -1361,90 +1968,109 @@ func file_herken_v1_customer_service_proto_rawDescGZIP() []byte {
 	return file_herken_v1_customer_service_proto_rawDescData
 }
 
-var file_herken_v1_customer_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_herken_v1_customer_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_herken_v1_customer_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_herken_v1_customer_service_proto_goTypes = []any{
-	(*CreateCustomerRequest)(nil),    // 0: herken.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil),   // 1: herken.v1.CreateCustomerResponse
-	(*GetCustomerRequest)(nil),       // 2: herken.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),      // 3: herken.v1.GetCustomerResponse
-	(*UpdateCustomerRequest)(nil),    // 4: herken.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil),   // 5: herken.v1.UpdateCustomerResponse
-	(*ListCustomersRequest)(nil),     // 6: herken.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),    // 7: herken.v1.ListCustomersResponse
-	(*AddIdentifierRequest)(nil),     // 8: herken.v1.AddIdentifierRequest
-	(*AddIdentifierResponse)(nil),    // 9: herken.v1.AddIdentifierResponse
-	(*RemoveIdentifierRequest)(nil),  // 10: herken.v1.RemoveIdentifierRequest
-	(*RemoveIdentifierResponse)(nil), // 11: herken.v1.RemoveIdentifierResponse
-	(*MergeCustomersRequest)(nil),    // 12: herken.v1.MergeCustomersRequest
-	(*MergeCustomersResponse)(nil),   // 13: herken.v1.MergeCustomersResponse
-	(*UnmergeCustomersRequest)(nil),  // 14: herken.v1.UnmergeCustomersRequest
-	(*UnmergeCustomersResponse)(nil), // 15: herken.v1.UnmergeCustomersResponse
-	(*EraseCustomerRequest)(nil),     // 16: herken.v1.EraseCustomerRequest
-	(*EraseCustomerResponse)(nil),    // 17: herken.v1.EraseCustomerResponse
-	(*ExportCustomerRequest)(nil),    // 18: herken.v1.ExportCustomerRequest
-	(*ExportCustomerResponse)(nil),   // 19: herken.v1.ExportCustomerResponse
-	(*Merge)(nil),                    // 20: herken.v1.Merge
-	(*Customer)(nil),                 // 21: herken.v1.Customer
-	(*Identifier)(nil),               // 22: herken.v1.Identifier
-	(*fieldmaskpb.FieldMask)(nil),    // 23: google.protobuf.FieldMask
-	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
-	(*Interaction)(nil),              // 25: herken.v1.Interaction
-	(*Promise)(nil),                  // 26: herken.v1.Promise
-	(*AuditRecord)(nil),              // 27: herken.v1.AuditRecord
+	(ImportResult_Outcome)(0),        // 0: herken.v1.ImportResult.Outcome
+	(*CreateCustomerRequest)(nil),    // 1: herken.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),   // 2: herken.v1.CreateCustomerResponse
+	(*GetCustomerRequest)(nil),       // 3: herken.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),      // 4: herken.v1.GetCustomerResponse
+	(*UpdateCustomerRequest)(nil),    // 5: herken.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),   // 6: herken.v1.UpdateCustomerResponse
+	(*ListCustomersRequest)(nil),     // 7: herken.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),    // 8: herken.v1.ListCustomersResponse
+	(*AddIdentifierRequest)(nil),     // 9: herken.v1.AddIdentifierRequest
+	(*AddIdentifierResponse)(nil),    // 10: herken.v1.AddIdentifierResponse
+	(*RemoveIdentifierRequest)(nil),  // 11: herken.v1.RemoveIdentifierRequest
+	(*RemoveIdentifierResponse)(nil), // 12: herken.v1.RemoveIdentifierResponse
+	(*MergeCustomersRequest)(nil),    // 13: herken.v1.MergeCustomersRequest
+	(*MergeCustomersResponse)(nil),   // 14: herken.v1.MergeCustomersResponse
+	(*UnmergeCustomersRequest)(nil),  // 15: herken.v1.UnmergeCustomersRequest
+	(*UnmergeCustomersResponse)(nil), // 16: herken.v1.UnmergeCustomersResponse
+	(*EraseCustomerRequest)(nil),     // 17: herken.v1.EraseCustomerRequest
+	(*EraseCustomerResponse)(nil),    // 18: herken.v1.EraseCustomerResponse
+	(*ExportCustomerRequest)(nil),    // 19: herken.v1.ExportCustomerRequest
+	(*ExportCustomerResponse)(nil),   // 20: herken.v1.ExportCustomerResponse
+	(*Merge)(nil),                    // 21: herken.v1.Merge
+	(*ImportCustomersRequest)(nil),   // 22: herken.v1.ImportCustomersRequest
+	(*ImportSettings)(nil),           // 23: herken.v1.ImportSettings
+	(*ImportRecord)(nil),             // 24: herken.v1.ImportRecord
+	(*ImportIdentifier)(nil),         // 25: herken.v1.ImportIdentifier
+	(*ImportCustomersResponse)(nil),  // 26: herken.v1.ImportCustomersResponse
+	(*ImportResult)(nil),             // 27: herken.v1.ImportResult
+	(*ImportProblem)(nil),            // 28: herken.v1.ImportProblem
+	(*Customer)(nil),                 // 29: herken.v1.Customer
+	(*Identifier)(nil),               // 30: herken.v1.Identifier
+	(*fieldmaskpb.FieldMask)(nil),    // 31: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
+	(*Interaction)(nil),              // 33: herken.v1.Interaction
+	(*Promise)(nil),                  // 34: herken.v1.Promise
+	(*AuditRecord)(nil),              // 35: herken.v1.AuditRecord
 }
 var file_herken_v1_customer_service_proto_depIdxs = []int32{
-	21, // 0: herken.v1.CreateCustomerRequest.customer:type_name -> herken.v1.Customer
-	22, // 1: herken.v1.CreateCustomerRequest.identifiers:type_name -> herken.v1.Identifier
-	21, // 2: herken.v1.CreateCustomerResponse.customer:type_name -> herken.v1.Customer
-	21, // 3: herken.v1.GetCustomerResponse.customer:type_name -> herken.v1.Customer
-	21, // 4: herken.v1.UpdateCustomerRequest.customer:type_name -> herken.v1.Customer
-	23, // 5: herken.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	21, // 6: herken.v1.UpdateCustomerResponse.customer:type_name -> herken.v1.Customer
-	24, // 7: herken.v1.ListCustomersRequest.updated_since:type_name -> google.protobuf.Timestamp
-	21, // 8: herken.v1.ListCustomersResponse.customers:type_name -> herken.v1.Customer
-	22, // 9: herken.v1.AddIdentifierRequest.identifier:type_name -> herken.v1.Identifier
-	21, // 10: herken.v1.AddIdentifierResponse.customer:type_name -> herken.v1.Customer
-	22, // 11: herken.v1.RemoveIdentifierRequest.identifier:type_name -> herken.v1.Identifier
-	21, // 12: herken.v1.RemoveIdentifierResponse.customer:type_name -> herken.v1.Customer
-	23, // 13: herken.v1.MergeCustomersRequest.take_from_merged:type_name -> google.protobuf.FieldMask
-	21, // 14: herken.v1.MergeCustomersResponse.survivor:type_name -> herken.v1.Customer
-	21, // 15: herken.v1.UnmergeCustomersResponse.merged:type_name -> herken.v1.Customer
-	21, // 16: herken.v1.UnmergeCustomersResponse.survivor:type_name -> herken.v1.Customer
-	24, // 17: herken.v1.EraseCustomerResponse.erase_time:type_name -> google.protobuf.Timestamp
-	21, // 18: herken.v1.ExportCustomerResponse.customer:type_name -> herken.v1.Customer
-	25, // 19: herken.v1.ExportCustomerResponse.interactions:type_name -> herken.v1.Interaction
-	26, // 20: herken.v1.ExportCustomerResponse.promises:type_name -> herken.v1.Promise
-	20, // 21: herken.v1.ExportCustomerResponse.merges:type_name -> herken.v1.Merge
-	24, // 22: herken.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
-	27, // 23: herken.v1.ExportCustomerResponse.audit_records:type_name -> herken.v1.AuditRecord
-	24, // 24: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
-	21, // 25: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
-	21, // 26: herken.v1.Merge.survivor_before:type_name -> herken.v1.Customer
-	0,  // 27: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
-	2,  // 28: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
-	4,  // 29: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
-	6,  // 30: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
-	8,  // 31: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
-	10, // 32: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
-	12, // 33: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
-	14, // 34: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
-	16, // 35: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
-	18, // 36: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
-	1,  // 37: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
-	3,  // 38: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
-	5,  // 39: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
-	7,  // 40: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
-	9,  // 41: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
-	11, // 42: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
-	13, // 43: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
-	15, // 44: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
-	17, // 45: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
-	19, // 46: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
-	37, // [37:47] is the sub-list for method output_type
-	27, // [27:37] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	29, // 0: herken.v1.CreateCustomerRequest.customer:type_name -> herken.v1.Customer
+	30, // 1: herken.v1.CreateCustomerRequest.identifiers:type_name -> herken.v1.Identifier
+	29, // 2: herken.v1.CreateCustomerResponse.customer:type_name -> herken.v1.Customer
+	29, // 3: herken.v1.GetCustomerResponse.customer:type_name -> herken.v1.Customer
+	29, // 4: herken.v1.UpdateCustomerRequest.customer:type_name -> herken.v1.Customer
+	31, // 5: herken.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	29, // 6: herken.v1.UpdateCustomerResponse.customer:type_name -> herken.v1.Customer
+	32, // 7: herken.v1.ListCustomersRequest.updated_since:type_name -> google.protobuf.Timestamp
+	29, // 8: herken.v1.ListCustomersResponse.customers:type_name -> herken.v1.Customer
+	30, // 9: herken.v1.AddIdentifierRequest.identifier:type_name -> herken.v1.Identifier
+	29, // 10: herken.v1.AddIdentifierResponse.customer:type_name -> herken.v1.Customer
+	30, // 11: herken.v1.RemoveIdentifierRequest.identifier:type_name -> herken.v1.Identifier
+	29, // 12: herken.v1.RemoveIdentifierResponse.customer:type_name -> herken.v1.Customer
+	31, // 13: herken.v1.MergeCustomersRequest.take_from_merged:type_name -> google.protobuf.FieldMask
+	29, // 14: herken.v1.MergeCustomersResponse.survivor:type_name -> herken.v1.Customer
+	29, // 15: herken.v1.UnmergeCustomersResponse.merged:type_name -> herken.v1.Customer
+	29, // 16: herken.v1.UnmergeCustomersResponse.survivor:type_name -> herken.v1.Customer
+	32, // 17: herken.v1.EraseCustomerResponse.erase_time:type_name -> google.protobuf.Timestamp
+	29, // 18: herken.v1.ExportCustomerResponse.customer:type_name -> herken.v1.Customer
+	33, // 19: herken.v1.ExportCustomerResponse.interactions:type_name -> herken.v1.Interaction
+	34, // 20: herken.v1.ExportCustomerResponse.promises:type_name -> herken.v1.Promise
+	21, // 21: herken.v1.ExportCustomerResponse.merges:type_name -> herken.v1.Merge
+	32, // 22: herken.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	35, // 23: herken.v1.ExportCustomerResponse.audit_records:type_name -> herken.v1.AuditRecord
+	32, // 24: herken.v1.Merge.merge_time:type_name -> google.protobuf.Timestamp
+	29, // 25: herken.v1.Merge.merged_customer:type_name -> herken.v1.Customer
+	29, // 26: herken.v1.Merge.survivor_before:type_name -> herken.v1.Customer
+	23, // 27: herken.v1.ImportCustomersRequest.settings:type_name -> herken.v1.ImportSettings
+	24, // 28: herken.v1.ImportCustomersRequest.records:type_name -> herken.v1.ImportRecord
+	31, // 29: herken.v1.ImportSettings.update_mask:type_name -> google.protobuf.FieldMask
+	25, // 30: herken.v1.ImportRecord.identifiers:type_name -> herken.v1.ImportIdentifier
+	30, // 31: herken.v1.ImportIdentifier.identifier:type_name -> herken.v1.Identifier
+	27, // 32: herken.v1.ImportCustomersResponse.results:type_name -> herken.v1.ImportResult
+	0,  // 33: herken.v1.ImportResult.outcome:type_name -> herken.v1.ImportResult.Outcome
+	28, // 34: herken.v1.ImportResult.problems:type_name -> herken.v1.ImportProblem
+	1,  // 35: herken.v1.CustomerService.CreateCustomer:input_type -> herken.v1.CreateCustomerRequest
+	3,  // 36: herken.v1.CustomerService.GetCustomer:input_type -> herken.v1.GetCustomerRequest
+	5,  // 37: herken.v1.CustomerService.UpdateCustomer:input_type -> herken.v1.UpdateCustomerRequest
+	7,  // 38: herken.v1.CustomerService.ListCustomers:input_type -> herken.v1.ListCustomersRequest
+	9,  // 39: herken.v1.CustomerService.AddIdentifier:input_type -> herken.v1.AddIdentifierRequest
+	11, // 40: herken.v1.CustomerService.RemoveIdentifier:input_type -> herken.v1.RemoveIdentifierRequest
+	13, // 41: herken.v1.CustomerService.MergeCustomers:input_type -> herken.v1.MergeCustomersRequest
+	15, // 42: herken.v1.CustomerService.UnmergeCustomers:input_type -> herken.v1.UnmergeCustomersRequest
+	17, // 43: herken.v1.CustomerService.EraseCustomer:input_type -> herken.v1.EraseCustomerRequest
+	19, // 44: herken.v1.CustomerService.ExportCustomer:input_type -> herken.v1.ExportCustomerRequest
+	22, // 45: herken.v1.CustomerService.ImportCustomers:input_type -> herken.v1.ImportCustomersRequest
+	2,  // 46: herken.v1.CustomerService.CreateCustomer:output_type -> herken.v1.CreateCustomerResponse
+	4,  // 47: herken.v1.CustomerService.GetCustomer:output_type -> herken.v1.GetCustomerResponse
+	6,  // 48: herken.v1.CustomerService.UpdateCustomer:output_type -> herken.v1.UpdateCustomerResponse
+	8,  // 49: herken.v1.CustomerService.ListCustomers:output_type -> herken.v1.ListCustomersResponse
+	10, // 50: herken.v1.CustomerService.AddIdentifier:output_type -> herken.v1.AddIdentifierResponse
+	12, // 51: herken.v1.CustomerService.RemoveIdentifier:output_type -> herken.v1.RemoveIdentifierResponse
+	14, // 52: herken.v1.CustomerService.MergeCustomers:output_type -> herken.v1.MergeCustomersResponse
+	16, // 53: herken.v1.CustomerService.UnmergeCustomers:output_type -> herken.v1.UnmergeCustomersResponse
+	18, // 54: herken.v1.CustomerService.EraseCustomer:output_type -> herken.v1.EraseCustomerResponse
+	20, // 55: herken.v1.CustomerService.ExportCustomer:output_type -> herken.v1.ExportCustomerResponse
+	26, // 56: herken.v1.CustomerService.ImportCustomers:output_type -> herken.v1.ImportCustomersResponse
+	46, // [46:57] is the sub-list for method output_type
+	35, // [35:46] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_herken_v1_customer_service_proto_init() }
@@ -1462,13 +2088,14 @@ func file_herken_v1_customer_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herken_v1_customer_service_proto_rawDesc), len(file_herken_v1_customer_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   21,
+			NumEnums:      1,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_herken_v1_customer_service_proto_goTypes,
 		DependencyIndexes: file_herken_v1_customer_service_proto_depIdxs,
+		EnumInfos:         file_herken_v1_customer_service_proto_enumTypes,
 		MessageInfos:      file_herken_v1_customer_service_proto_msgTypes,
 	}.Build()
 	File_herken_v1_customer_service_proto = out.File

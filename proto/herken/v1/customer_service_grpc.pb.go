@@ -29,6 +29,7 @@ const (
 	CustomerService_UnmergeCustomers_FullMethodName = "/herken.v1.CustomerService/UnmergeCustomers"
 	CustomerService_EraseCustomer_FullMethodName    = "/herken.v1.CustomerService/EraseCustomer"
 	CustomerService_ExportCustomer_FullMethodName   = "/herken.v1.CustomerService/ExportCustomer"
+	CustomerService_ImportCustomers_FullMethodName  = "/herken.v1.CustomerService/ImportCustomers"
 )
 
 // CustomerServiceClient is the client API for CustomerService service.
@@ -187,6 +188,29 @@ type CustomerServiceClient interface {
 	//
 	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
 	ExportCustomer(ctx context.Context, in *ExportCustomerRequest, opts ...grpc.CallOption) (*ExportCustomerResponse, error)
+	// ImportCustomers loads or syncs customers from a CRM: an upsert keyed by
+	// the CRM's external id. The client streams requests whose records the
+	// server applies when the stream closes, each through the lifecycle rules
+	// (a record whose external id no customer holds creates one; otherwise
+	// the holder's fields named in settings.update_mask and its identifiers
+	// from settings.source are set to the record's). A record that changes
+	// nothing writes nothing, so a re-run of the same file changes nothing,
+	// and a stream that failed may simply be sent again.
+	//
+	// Bad data never stops the rest: a record that cannot be imported fails
+	// alone, and an identifier that is invalid, blocked, withheld, over the
+	// share limit or held by another customer is dropped (the record is
+	// imported without it) unless settings.skip_record_on_bad_identifier. The
+	// response has one result per record, in order, with its problems.
+	//
+	// One stream carries at most 10,000 records (clients open one stream per
+	// chunk, several at once for speed); with settings.validate_only nothing
+	// is written and the results say what an import would do.
+	//
+	// Errors (the whole stream, nothing written): INVALID_ARGUMENT /
+	// TOO_MANY_VALUES over 10,000 records; FIELD_INVALID for bad settings
+	// (an update_mask path, the source) or settings on a later message.
+	ImportCustomers(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCustomersRequest, ImportCustomersResponse], error)
 }
 
 type customerServiceClient struct {
@@ -296,6 +320,19 @@ func (c *customerServiceClient) ExportCustomer(ctx context.Context, in *ExportCu
 	}
 	return out, nil
 }
+
+func (c *customerServiceClient) ImportCustomers(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCustomersRequest, ImportCustomersResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &CustomerService_ServiceDesc.Streams[0], CustomerService_ImportCustomers_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportCustomersRequest, ImportCustomersResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type CustomerService_ImportCustomersClient = grpc.ClientStreamingClient[ImportCustomersRequest, ImportCustomersResponse]
 
 // CustomerServiceServer is the server API for CustomerService service.
 // All implementations must embed UnimplementedCustomerServiceServer
@@ -453,6 +490,29 @@ type CustomerServiceServer interface {
 	//
 	// Errors: NOT_FOUND / CUSTOMER_NOT_FOUND, CUSTOMER_ERASED.
 	ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error)
+	// ImportCustomers loads or syncs customers from a CRM: an upsert keyed by
+	// the CRM's external id. The client streams requests whose records the
+	// server applies when the stream closes, each through the lifecycle rules
+	// (a record whose external id no customer holds creates one; otherwise
+	// the holder's fields named in settings.update_mask and its identifiers
+	// from settings.source are set to the record's). A record that changes
+	// nothing writes nothing, so a re-run of the same file changes nothing,
+	// and a stream that failed may simply be sent again.
+	//
+	// Bad data never stops the rest: a record that cannot be imported fails
+	// alone, and an identifier that is invalid, blocked, withheld, over the
+	// share limit or held by another customer is dropped (the record is
+	// imported without it) unless settings.skip_record_on_bad_identifier. The
+	// response has one result per record, in order, with its problems.
+	//
+	// One stream carries at most 10,000 records (clients open one stream per
+	// chunk, several at once for speed); with settings.validate_only nothing
+	// is written and the results say what an import would do.
+	//
+	// Errors (the whole stream, nothing written): INVALID_ARGUMENT /
+	// TOO_MANY_VALUES over 10,000 records; FIELD_INVALID for bad settings
+	// (an update_mask path, the source) or settings on a later message.
+	ImportCustomers(grpc.ClientStreamingServer[ImportCustomersRequest, ImportCustomersResponse]) error
 	mustEmbedUnimplementedCustomerServiceServer()
 }
 
@@ -492,6 +552,9 @@ func (UnimplementedCustomerServiceServer) EraseCustomer(context.Context, *EraseC
 }
 func (UnimplementedCustomerServiceServer) ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) ImportCustomers(grpc.ClientStreamingServer[ImportCustomersRequest, ImportCustomersResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportCustomers not implemented")
 }
 func (UnimplementedCustomerServiceServer) mustEmbedUnimplementedCustomerServiceServer() {}
 func (UnimplementedCustomerServiceServer) testEmbeddedByValue()                         {}
@@ -694,6 +757,13 @@ func _CustomerService_ExportCustomer_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_ImportCustomers_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(CustomerServiceServer).ImportCustomers(&grpc.GenericServerStream[ImportCustomersRequest, ImportCustomersResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type CustomerService_ImportCustomersServer = grpc.ClientStreamingServer[ImportCustomersRequest, ImportCustomersResponse]
+
 // CustomerService_ServiceDesc is the grpc.ServiceDesc for CustomerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -742,6 +812,12 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CustomerService_ExportCustomer_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportCustomers",
+			Handler:       _CustomerService_ImportCustomers_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "herken/v1/customer_service.proto",
 }
