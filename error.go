@@ -68,6 +68,7 @@ const (
 	ReasonCustomerNotMerged     = "CUSTOMER_NOT_MERGED"
 	ReasonMergeIntoSelf         = "MERGE_INTO_SELF"
 	ReasonBackupUnsupported     = "BACKUP_UNSUPPORTED"
+	ReasonExternalIDDuplicate   = "EXTERNAL_ID_DUPLICATE"
 )
 
 // Error is a domain error: a class (Code), a machine reason, and optionally the

@@ -55,6 +55,9 @@ var auditRules = map[string]auditRule{
 	// The customer, and every customer merged into it: their records as
 	// they were are in the export.
 	herkenv1.CustomerService_ExportCustomer_FullMethodName: {herken.AuditRead, exportNames},
+	// Each customer an import created or changed (a stream: the handler
+	// records them, importAudit). An unchanged one was compared, not shown.
+	herkenv1.CustomerService_ImportCustomers_FullMethodName: {herken.AuditChange, importNames},
 
 	herkenv1.InteractionService_RecordInteraction_FullMethodName: {herken.AuditChange, one(func(r *herkenv1.RecordInteractionResponse) string { return r.GetInteraction().GetName() })},
 	// Each customer whose interactions the page holds (with customers/-:
@@ -83,7 +86,8 @@ func (s *Server) auditInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.Stre
 	if s.cfg.Audit == nil {
 		return nil, nil
 	}
-	// The only streaming RPC (Backup) touches no single customer.
+	// The streaming RPCs record their own (ImportCustomers) or touch no
+	// single customer (Backup).
 	return []grpc.UnaryServerInterceptor{s.auditUnary}, nil
 }
 
@@ -300,4 +304,16 @@ func listPromisesNames(_, resp any, i int) (string, bool) {
 		return "", false
 	}
 	return r.GetPromises()[i].GetName(), true
+}
+
+func importNames(_, resp any, i int) (string, bool) {
+	r, ok := resp.(*herkenv1.ImportCustomersResponse)
+	if !ok || i >= len(r.GetResults()) {
+		return "", false
+	}
+	switch res := r.GetResults()[i]; res.GetOutcome() {
+	case herkenv1.ImportResult_OUTCOME_CREATED, herkenv1.ImportResult_OUTCOME_UPDATED:
+		return res.GetCustomer(), true
+	}
+	return "", true // failed or unchanged: the audit skips an empty name
 }

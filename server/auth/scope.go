@@ -87,6 +87,8 @@ var methodScopes = map[string]Scope{
 	herkenv1.CustomerService_UnmergeCustomers_FullMethodName: ScopeWrite,
 	herkenv1.CustomerService_EraseCustomer_FullMethodName:    ScopeAdmin,
 	herkenv1.CustomerService_ExportCustomer_FullMethodName:   ScopeAdmin,
+	// A CRM sync writes customers as CreateCustomer and UpdateCustomer do.
+	herkenv1.CustomerService_ImportCustomers_FullMethodName: ScopeWrite,
 
 	herkenv1.InteractionService_RecordInteraction_FullMethodName: ScopeWrite,
 	herkenv1.InteractionService_ListInteractions_FullMethodName:  ScopeWrite,

@@ -149,6 +149,10 @@ const (
 	// FAILED_PRECONDITION: the store behind this server cannot take a backup
 	// (the in-memory store, or a store that is backed up by its own tools).
 	ErrorReason_ERROR_REASON_BACKUP_UNSUPPORTED ErrorReason = 46
+	// An ImportCustomers problem (never a call's status): the record's
+	// external id is on an earlier record of the same import, which wins;
+	// the file holds the customer twice.
+	ErrorReason_ERROR_REASON_EXTERNAL_ID_DUPLICATE ErrorReason = 47
 )
 
 // Enum value maps for ErrorReason.
@@ -201,6 +205,7 @@ var (
 		44: "ERROR_REASON_SCOPE_MISSING",
 		45: "ERROR_REASON_RATE_LIMITED",
 		46: "ERROR_REASON_BACKUP_UNSUPPORTED",
+		47: "ERROR_REASON_EXTERNAL_ID_DUPLICATE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                0,
@@ -250,6 +255,7 @@ var (
 		"ERROR_REASON_SCOPE_MISSING":              44,
 		"ERROR_REASON_RATE_LIMITED":               45,
 		"ERROR_REASON_BACKUP_UNSUPPORTED":         46,
+		"ERROR_REASON_EXTERNAL_ID_DUPLICATE":      47,
 	}
 )
 
@@ -284,7 +290,7 @@ var File_herken_v1_errors_proto protoreflect.FileDescriptor
 
 const file_herken_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16herken/v1/errors.proto\x12\therken.v1*\xb4\r\n" +
+	"\x16herken/v1/errors.proto\x12\therken.v1*\xdc\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!ERROR_REASON_PHONE_NUMBER_INVALID\x10\x01\x12\x1e\n" +
@@ -333,7 +339,8 @@ const file_herken_v1_errors_proto_rawDesc = "" +
 	"\x1cERROR_REASON_API_KEY_INVALID\x10+\x12\x1e\n" +
 	"\x1aERROR_REASON_SCOPE_MISSING\x10,\x12\x1d\n" +
 	"\x19ERROR_REASON_RATE_LIMITED\x10-\x12#\n" +
-	"\x1fERROR_REASON_BACKUP_UNSUPPORTED\x10.B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\x1fERROR_REASON_BACKUP_UNSUPPORTED\x10.\x12&\n" +
+	"\"ERROR_REASON_EXTERNAL_ID_DUPLICATE\x10/B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_errors_proto_rawDescOnce sync.Once

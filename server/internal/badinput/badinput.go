@@ -673,6 +673,7 @@ func Rows(f Fixture) []Row {
 	rows = append(rows, noFieldRows(mMaintenance, garbage, huge)...)
 	rows = append(rows, auditRows(f)...)
 	rows = append(rows, noFieldRows(mBackup, garbage, huge)...)
+	rows = append(rows, importRows(garbage, huge)...)
 	return append(rows, lifecycleRows(f)...)
 }
 

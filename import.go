@@ -1,0 +1,574 @@
+package herken
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/herken/herken/identity"
+)
+
+// Import: loading and syncing customers from a CRM, keyed by the CRM's
+// external id. One record becomes one customer; a record whose external id
+// a customer already holds updates that customer through the same rules as
+// UpdateCustomer and AddIdentifier. Bad data never stops the rest: a
+// record fails alone, and a bad identifier is dropped from its record (or
+// fails it, ImportOptions.SkipRecordOnBadIdentifier) with a problem saying
+// why.
+
+// DefaultImportSource is the provenance of imported identifiers when the
+// import names none.
+const DefaultImportSource = "crm"
+
+// MaxImportAttempts bounds how often one record is tried again after a
+// race (a customer created, merged or erased between the read and the
+// write) or an identifier another writer linked meanwhile.
+const MaxImportAttempts = 8
+
+// ImportRecord is one customer as a CRM knows it.
+type ImportRecord struct {
+	ExternalID        string // the key; linked as an external id identifier
+	DisplayName       string
+	PreferredLanguage string
+	Tags              []string
+	HandoverNote      string
+	Identifiers       []ImportIdentifier
+}
+
+// ImportIdentifier is one identifier of an ImportRecord as the caller sent
+// it; Field names it in problems ("identifiers[2]").
+type ImportIdentifier struct {
+	Input    identity.Input
+	Missing  bool // the caller sent no value (an empty oneof): a problem
+	Label    string
+	Verified bool
+	Field    string
+}
+
+// ImportOptions say how records are applied.
+type ImportOptions struct {
+	Source string // provenance of imported identifiers; "" is DefaultImportSource
+	// Fields is what an import sets on an existing customer; Identifiers
+	// says whether it also replaces the customer's identifiers from Source.
+	Fields      CustomerField
+	Identifiers bool
+	// ValidateOnly checks and reads, and writes nothing.
+	ValidateOnly bool
+	// SkipRecordOnBadIdentifier fails a record with a bad identifier
+	// instead of importing it without.
+	SkipRecordOnBadIdentifier bool
+}
+
+// CheckImportOptions validates o and fills in its default source.
+func CheckImportOptions(o ImportOptions) (ImportOptions, error) {
+	if o.Source == "" {
+		o.Source = DefaultImportSource
+	}
+	src, err := cleanSource(o.Source, "settings.source")
+	if err != nil {
+		return o, err
+	}
+	if src == "" {
+		return o, invalid(ReasonFieldInvalid, "settings.source", "must contain a letter or digit")
+	}
+	o.Source = src
+	return o, nil
+}
+
+// ImportOutcome is what an import did with one record.
+type ImportOutcome uint8
+
+const (
+	ImportFailed ImportOutcome = iota
+	ImportCreated
+	ImportUpdated
+	ImportUnchanged
+)
+
+// ImportProblem is one problem with a record: never the value.
+type ImportProblem struct {
+	Field, Reason, Description string
+}
+
+// ImportResult is what happened to one record.
+type ImportResult struct {
+	Outcome    ImportOutcome
+	CustomerID string // "" when failed, and for a create with ValidateOnly
+	Problems   []ImportProblem
+	Dropped    int // identifiers dropped from the record
+}
+
+// importPlan is a record checked and cleaned: the customer's fields and the
+// identifiers to link, the external id first.
+type importPlan struct {
+	fields Customer // DisplayName, PreferredLanguage, Tags, HandoverNote
+	ids    []plannedIdentifier
+}
+
+type plannedIdentifier struct {
+	id       identity.Identifier
+	label    string
+	verified bool
+	field    string
+}
+
+// PlanImportCreate is ImportCustomer for a store known to hold none of the
+// records' customers: the offline import, a bulk load into an empty store.
+// It checks rec and returns the customer a create would store (ID, times
+// and Revision set), dropping each identifier that LinkHolder refuses
+// given holders (the load's own index of the customers before this one).
+// ok is false when the record cannot be imported.
+func (s *Service) PlanImportCreate(rec ImportRecord, o ImportOptions, holders func(identity.Identifier) []string) (c Customer, res ImportResult, ok bool) {
+	plan, res, ok := s.planImport(rec, o)
+	if !ok {
+		return Customer{}, res, false
+	}
+	c.ID = NewID()
+	for i := len(plan.ids) - 1; i >= 1; i-- {
+		if _, err := LinkHolder(plan.ids[i].id, holders(plan.ids[i].id), c.ID, i); err != nil {
+			plan.drop(i, err, &res)
+		}
+	}
+	if res.Dropped > 0 && o.SkipRecordOnBadIdentifier {
+		return Customer{}, res, false
+	}
+	now := s.now().UTC()
+	id := c.ID
+	c = plan.fields
+	c.ID = id
+	c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
+	c.Identifiers = plan.linked(o.Source, now)
+	res.Outcome, res.CustomerID = ImportCreated, c.ID
+	return c, res, true
+}
+
+func (s *Service) planImport(rec ImportRecord, o ImportOptions) (importPlan, ImportResult, bool) {
+	var res ImportResult
+	var plan importPlan
+	var errs []error
+	check := func(v string, err error) string {
+		errs = append(errs, err)
+		return v
+	}
+	plan.fields.DisplayName = check(cleanLine(rec.DisplayName, "display_name", MaxDisplayNameRunes))
+	plan.fields.PreferredLanguage = check(canonicalLanguage(rec.PreferredLanguage))
+	plan.fields.HandoverNote = check(cleanText(rec.HandoverNote, "handover_note", MaxHandoverNoteRunes))
+	tags, err := cleanTags(rec.Tags)
+	plan.fields.Tags, errs = tags, append(errs, err)
+	ext, err := s.importKey(rec.ExternalID)
+	errs = append(errs, err)
+	for _, e := range flatten(errors.Join(errs...)) {
+		res.Problems = append(res.Problems, problemOf(e, ""))
+	}
+	if len(res.Problems) > 0 {
+		return plan, res, false
+	}
+	plan.ids = append(plan.ids, plannedIdentifier{id: ext, field: "external_id"})
+	for _, in := range rec.Identifiers {
+		p, err := s.planIdentifier(in, ext)
+		switch {
+		case err != nil:
+			res.Problems = append(res.Problems, problemOf(err, in.Field))
+			res.Dropped++
+		case p.id == ext || slices.ContainsFunc(plan.ids, func(q plannedIdentifier) bool { return q.id == p.id }):
+			// Listed twice (or the key again): linked once.
+		case len(plan.ids) >= MaxIdentifiers:
+			res.Problems = append(res.Problems, problemOf(ErrIdentifierLimit, in.Field))
+			res.Dropped++
+		default:
+			plan.ids = append(plan.ids, p)
+		}
+	}
+	if res.Dropped > 0 && o.SkipRecordOnBadIdentifier {
+		return plan, res, false
+	}
+	return plan, res, true
+}
+
+// importKey reads a record's external id.
+func (s *Service) importKey(raw string) (identity.Identifier, error) {
+	if raw == "" {
+		return identity.Identifier{}, invalid(ReasonFieldRequired, "external_id", "required: the CRM's id of the customer is the key of the import")
+	}
+	n, err := s.Normalize(identity.Input{Kind: identity.KindExternalID, Value: raw})
+	if err != nil {
+		if de, ok := AsError(err); ok {
+			e := *de
+			e.Field = "external_id"
+			return identity.Identifier{}, &e
+		}
+		return identity.Identifier{}, err
+	}
+	if err := s.checkLinkable(n, "external_id"); err != nil {
+		return identity.Identifier{}, err
+	}
+	return n.Identifier, nil
+}
+
+func (s *Service) planIdentifier(in ImportIdentifier, ext identity.Identifier) (plannedIdentifier, error) {
+	if in.Missing {
+		return plannedIdentifier{}, invalid(ReasonIdentifierMissing, "", "required: set exactly one identifier field")
+	}
+	n, err := s.Normalize(in.Input)
+	if err != nil {
+		return plannedIdentifier{}, err
+	}
+	if err := s.checkLinkable(n, ""); err != nil {
+		return plannedIdentifier{}, err
+	}
+	if n.Identifier.Kind == identity.KindExternalID && n.Identifier != ext {
+		return plannedIdentifier{}, invalid(ReasonFieldInvalid, "", "a record has one external id, its key (external_id)")
+	}
+	label, err := cleanLine(in.Label, "label", MaxLabelRunes)
+	if err != nil {
+		return plannedIdentifier{}, err
+	}
+	return plannedIdentifier{id: n.Identifier, label: label, verified: in.Verified, field: in.Field}, nil
+}
+
+// ImportCustomer applies one record: it creates the customer when no one
+// holds rec's external id and otherwise updates the holder, writing nothing
+// when nothing changes. Record problems are in the result; the error is
+// for what fails the whole import (the store, the context).
+func (s *Service) ImportCustomer(ctx context.Context, rec ImportRecord, o ImportOptions, w Write) (ImportResult, error) {
+	plan, res, ok := s.planImport(rec, o)
+	if !ok {
+		res.Outcome = ImportFailed
+		return res, nil
+	}
+	opts, err := s.writeOptions(Write{Actor: w.Actor, CallID: w.CallID}, nil)
+	if err != nil {
+		return res, err
+	}
+	for range MaxImportAttempts {
+		lookup := make([]identity.Identifier, len(plan.ids))
+		for i, p := range plan.ids {
+			lookup[i] = p.id
+		}
+		snap, err := s.store.Match(ctx, lookup, MatchOptions{}, func([][]string) string { return "" })
+		if err != nil {
+			return res, err
+		}
+		holder := ""
+		if len(snap.Holders[0]) > 0 {
+			holder = snap.Holders[0][0]
+		}
+		// Drop what cannot be linked as the index stands now: the write
+		// checks again, and a drop it finds is retried from here.
+		var dropped []error
+		for i := len(plan.ids) - 1; i >= 1 && (holder == "" || o.Identifiers); i-- {
+			if _, err := LinkHolder(plan.ids[i].id, snap.Holders[i], holderOrNew(holder), i); err != nil {
+				dropped = append(dropped, err)
+				if !plan.drop(i, err, &res) {
+					return res, nil
+				}
+			}
+		}
+		if len(dropped) > 0 && o.SkipRecordOnBadIdentifier {
+			res.Outcome = ImportFailed
+			return res, nil
+		}
+		if holder == "" {
+			done, err := s.importCreate(ctx, &plan, o, opts, &res)
+			if done || err != nil {
+				return res, err
+			}
+			continue
+		}
+		cur, found := snap.Customers[holder]
+		if !found {
+			continue
+		}
+		_, changed, tooMany := plan.apply(cur, o, s.now().UTC())
+		if tooMany >= 1 {
+			if !plan.drop(tooMany, ErrIdentifierLimit, &res) || o.SkipRecordOnBadIdentifier {
+				res.Outcome = ImportFailed
+				return res, nil
+			}
+			continue
+		}
+		if !changed {
+			res.Outcome, res.CustomerID = ImportUnchanged, holder
+			return res, nil
+		}
+		if o.ValidateOnly {
+			res.Outcome, res.CustomerID = ImportUpdated, holder
+			return res, nil
+		}
+		done, err := s.importUpdate(ctx, holder, &plan, o, opts, &res)
+		if done || err != nil {
+			return res, err
+		}
+	}
+	res.Outcome = ImportFailed
+	res.Problems = append(res.Problems, ImportProblem{Reason: ReasonStoreUnavailable, Description: "the customer kept changing while it was imported; import it again"})
+	return res, nil
+}
+
+func holderOrNew(holder string) string {
+	if holder == "" {
+		return "\x00new" // no real id has this shape
+	}
+	return holder
+}
+
+// importCreate creates plan's customer. done is false when the store found
+// the external id or an identifier taken meanwhile: the caller reads again.
+func (s *Service) importCreate(ctx context.Context, plan *importPlan, o ImportOptions, opts WriteOptions, res *ImportResult) (done bool, err error) {
+	if o.ValidateOnly {
+		res.Outcome = ImportCreated
+		return true, nil
+	}
+	now := s.now().UTC()
+	c := plan.fields
+	c.ID = NewID()
+	c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
+	c.Identifiers = plan.linked(o.Source, now)
+	out, err := s.store.CreateCustomer(ctx, c, opts)
+	var ie *IdentifierError
+	switch {
+	case err == nil:
+		res.Outcome, res.CustomerID = ImportCreated, out.ID
+		return true, nil
+	case errors.As(err, &ie):
+		if ie.Index == 0 {
+			return false, nil // the key was linked meanwhile: update that one
+		}
+		if !plan.drop(ie.Index, ie.Err, res) || o.SkipRecordOnBadIdentifier {
+			res.Outcome = ImportFailed
+			return true, nil
+		}
+		return false, nil
+	}
+	return true, err
+}
+
+// importUpdate applies plan to the customer id inside the store's
+// transaction (the same pure apply as the read-time check).
+func (s *Service) importUpdate(ctx context.Context, id string, plan *importPlan, o ImportOptions, opts WriteOptions, res *ImportResult) (done bool, err error) {
+	now := s.now().UTC()
+	var changed bool
+	var tried Customer // the last list the store was asked to link
+	out, err := s.store.UpdateCustomer(ctx, id, func(c *Customer) error {
+		next, ch, tooMany := plan.apply(*c, o, now)
+		if tooMany >= 1 {
+			return &IdentifierError{Index: -1 - tooMany, Err: ErrIdentifierLimit}
+		}
+		changed, tried = ch, next
+		*c = next
+		return nil
+	}, opts)
+	var ie *IdentifierError
+	switch {
+	case err == nil:
+		res.Outcome, res.CustomerID = ImportUpdated, out.ID
+		if !changed {
+			res.Outcome = ImportUnchanged
+		}
+		return true, nil
+	case errors.Is(err, ErrCustomerNotFound), errors.Is(err, ErrCustomerErased), errors.Is(err, ErrCustomerMerged):
+		return false, nil // merged or erased since the read: read again
+	case errors.As(err, &ie):
+		// The store's index is the position in the new list; find the
+		// planned identifier by value.
+		i := -1
+		switch {
+		case ie.Index < -1: // apply's own limit, a plan index
+			i = -1 - ie.Index
+		case ie.Index >= 0 && ie.Index < len(tried.Identifiers):
+			i = plan.index(tried.Identifiers[ie.Index].Identifier)
+		}
+		if i <= 0 || !plan.drop(i, ie.Err, res) || o.SkipRecordOnBadIdentifier {
+			res.Outcome = ImportFailed
+			if i <= 0 {
+				res.Problems = append(res.Problems, problemOf(ie.Err, "identifiers"))
+			}
+			return true, nil
+		}
+		return false, nil
+	}
+	return true, err
+}
+
+// drop removes plan.ids[i] (never the key) with a problem; false when the
+// record is left with nothing to import.
+func (p *importPlan) drop(i int, err error, res *ImportResult) bool {
+	if i <= 0 || i >= len(p.ids) {
+		return false
+	}
+	res.Problems = append(res.Problems, problemOf(err, p.ids[i].field))
+	res.Dropped++
+	p.ids = slices.Delete(p.ids, i, i+1)
+	return true
+}
+
+func (p *importPlan) index(id identity.Identifier) int {
+	return slices.IndexFunc(p.ids, func(q plannedIdentifier) bool { return q.id == id })
+}
+
+// linked is the identifiers a new customer links, in plan order.
+func (p *importPlan) linked(source string, now time.Time) []LinkedIdentifier {
+	out := make([]LinkedIdentifier, len(p.ids))
+	for i, q := range p.ids {
+		out[i] = LinkedIdentifier{Identifier: q.id, LinkTime: now, Source: source, Label: q.label, Verified: q.verified}
+	}
+	return out
+}
+
+// apply returns c as the import leaves it and whether that differs. The
+// fields in o.Fields take the record's values; with o.Identifiers the
+// customer's identifiers from o.Source that the record no longer lists are
+// unlinked, the ones it lists get its label (when it has one) and verified
+// (never taken back: a customer who proved a number keeps it proved), and
+// new ones are linked at the end. tooMany is the plan index of the first
+// identifier past MaxIdentifiers, 0 if none.
+func (p *importPlan) apply(c Customer, o ImportOptions, now time.Time) (out Customer, changed bool, tooMany int) {
+	before := c
+	c.Tags = slices.Clone(c.Tags)
+	copyFields(&c, p.fields, o.Fields)
+	ids := make([]LinkedIdentifier, 0, len(c.Identifiers)+len(p.ids))
+	for _, li := range c.Identifiers {
+		i := p.index(li.Identifier)
+		if i < 0 {
+			if o.Identifiers && li.Source == o.Source {
+				continue // the CRM no longer lists it
+			}
+			ids = append(ids, li)
+			continue
+		}
+		if o.Identifiers {
+			if q := p.ids[i]; q.label != "" {
+				li.Label = q.label
+			}
+			li.Verified = li.Verified || p.ids[i].verified
+		}
+		ids = append(ids, li)
+	}
+	if o.Identifiers {
+		for i, q := range p.ids {
+			if slices.ContainsFunc(ids, func(li LinkedIdentifier) bool { return li.Identifier == q.id }) {
+				continue
+			}
+			if len(ids) >= MaxIdentifiers {
+				return before, false, i
+			}
+			ids = append(ids, LinkedIdentifier{Identifier: q.id, LinkTime: now, Source: o.Source, Label: q.label, Verified: q.verified})
+		}
+	}
+	c.Identifiers = ids
+	if sameFields(before, c) && slices.Equal(before.Identifiers, c.Identifiers) {
+		return before, false, 0
+	}
+	if c.DisplayName == "" && len(c.Identifiers) == 0 {
+		return before, false, 0 // cannot happen: the key stays linked
+	}
+	c.Revision++
+	c.UpdateTime = now
+	return c, true, 0
+}
+
+// problemOf turns an error about a record into a problem on field (the
+// error's own field, if any, is kept below it).
+func problemOf(err error, field string) ImportProblem {
+	de, ok := AsError(err)
+	if !ok {
+		return ImportProblem{Field: field, Reason: ReasonInternal, Description: "unexpected error"}
+	}
+	f := de.Field
+	switch {
+	case field == "":
+	case f == "":
+		f = field
+	default:
+		f = field + "." + f
+	}
+	msg := de.Message
+	if msg == "" {
+		msg = de.Reason
+	}
+	return ImportProblem{Field: f, Reason: de.Reason, Description: msg}
+}
+
+// flatten lists the errors errors.Join put together.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// ImportCustomers applies recs with up to workers at once, and returns one
+// result per record in order. A record whose external id is on an earlier
+// record of recs fails with EXTERNAL_ID_DUPLICATE: the earlier one wins,
+// so the outcome never depends on which worker ran first. The error is
+// the first that fails the whole import (the store, the context); results
+// are then incomplete.
+func (s *Service) ImportCustomers(ctx context.Context, recs []ImportRecord, o ImportOptions, w Write, workers int) ([]ImportResult, error) {
+	o, err := CheckImportOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportResult, len(recs))
+	seen := make(map[identity.Identifier]int, len(recs))
+	skip := make([]bool, len(recs))
+	for i, r := range recs {
+		key, err := s.importKey(r.ExternalID)
+		if err != nil {
+			continue // ImportCustomer reports it
+		}
+		if _, dup := seen[key]; dup {
+			skip[i] = true
+			out[i] = ImportResult{Outcome: ImportFailed, Problems: []ImportProblem{{
+				Field: "external_id", Reason: ReasonExternalIDDuplicate,
+				Description: "the external id is on an earlier record of this import, which was applied instead",
+			}}}
+			continue
+		}
+		seen[key] = i
+	}
+	workers = max(1, min(workers, len(recs)))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res, err := s.ImportCustomer(ctx, recs[i], o, w)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				out[i] = res
+			}
+		}()
+	}
+feed:
+	for i := range recs {
+		if skip[i] {
+			continue
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return out, err
+	}
+	return out, nil
+}
