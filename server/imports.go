@@ -166,4 +166,3 @@ func importResponseToPB(results []herken.ImportResult) *herkenv1.ImportCustomers
 	}
 	return out
 }
-
