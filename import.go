@@ -506,59 +506,173 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// ImportCustomers applies recs with up to workers at once, and returns one
-// result per record in order. A record whose external id is on an earlier
-// record of recs fails with EXTERNAL_ID_DUPLICATE: the earlier one wins,
-// so the outcome never depends on which worker ran first. The error is
-// the first that fails the whole import (the store, the context); results
-// are then incomplete.
+// importBatch is how many records one Store.ImportCustomers call
+// carries: enough that a transaction's fixed costs (a commit, a sync, a
+// wait for earlier commits) are shared, few enough that a rerun after a
+// record that fails is cheap.
+const importBatch = 256
+
+// ImportCustomers applies recs and returns one result per record in
+// order. A record whose external id is on an earlier record of recs fails
+// with EXTERNAL_ID_DUPLICATE: the earlier one wins, so the outcome never
+// depends on timing. Records go to the store in batches, workers batches
+// at once (Store.ImportCustomers); an identifier the store cannot link is
+// dropped with a problem and the record sent again. With ValidateOnly
+// each record is checked against the store as it is, and nothing is
+// written. The error is the first that fails the whole import (the store,
+// the context); results are then incomplete.
 func (s *Service) ImportCustomers(ctx context.Context, recs []ImportRecord, o ImportOptions, w Write, workers int) ([]ImportResult, error) {
 	o, err := CheckImportOptions(o)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ImportResult, len(recs))
-	seen := make(map[identity.Identifier]int, len(recs))
-	skip := make([]bool, len(recs))
+	seen := make(map[identity.Identifier]bool, len(recs))
+	var todo []int
 	for i, r := range recs {
-		key, err := s.importKey(r.ExternalID)
-		if err != nil {
-			continue // ImportCustomer reports it
+		if key, err := s.importKey(r.ExternalID); err == nil {
+			if seen[key] {
+				out[i] = ImportResult{Outcome: ImportFailed, Problems: []ImportProblem{{
+					Field: "external_id", Reason: ReasonExternalIDDuplicate,
+					Description: "the external id is on an earlier record of this import, which was applied instead",
+				}}}
+				continue
+			}
+			seen[key] = true
 		}
-		if _, dup := seen[key]; dup {
-			skip[i] = true
-			out[i] = ImportResult{Outcome: ImportFailed, Problems: []ImportProblem{{
-				Field: "external_id", Reason: ReasonExternalIDDuplicate,
-				Description: "the external id is on an earlier record of this import, which was applied instead",
-			}}}
-			continue
-		}
-		seen[key] = i
+		todo = append(todo, i)
 	}
-	workers = max(1, min(workers, len(recs)))
+	workers = max(1, workers)
+	if o.ValidateOnly {
+		return out, parallel(ctx, len(todo), workers, func(ctx context.Context, k int) error {
+			res, err := s.ImportCustomer(ctx, recs[todo[k]], o, w)
+			out[todo[k]] = res
+			return err
+		})
+	}
+	plans := make([]importPlan, len(recs))
+	var pending []int
+	for _, i := range todo {
+		plan, res, ok := s.planImport(recs[i], o)
+		out[i] = res
+		if ok {
+			plans[i] = plan
+			pending = append(pending, i)
+		}
+	}
+	opts, err := s.writeOptions(Write{Actor: w.Actor, CallID: w.CallID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == MaxImportAttempts {
+			for _, i := range pending {
+				out[i].Outcome = ImportFailed
+				out[i].Problems = append(out[i].Problems, ImportProblem{Reason: ReasonStoreUnavailable, Description: "the customer kept changing while it was imported; import it again"})
+			}
+			break
+		}
+		now := s.now().UTC()
+		ops := make([]ImportOp, len(pending))
+		tried := make([][]LinkedIdentifier, len(pending))
+		for k, i := range pending {
+			p := &plans[i]
+			c := p.fields
+			c.ID = NewID()
+			c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
+			c.Identifiers = p.linked(o.Source, now)
+			ops[k] = ImportOp{Key: p.ids[0].id, New: c, Update: func(c *Customer) (bool, error) {
+				next, changed, tooMany := p.apply(*c, o, now)
+				if tooMany >= 1 {
+					return false, &IdentifierError{Index: -1 - tooMany, Err: ErrIdentifierLimit}
+				}
+				if changed {
+					*c, tried[k] = next, next.Identifiers
+				}
+				return changed, nil
+			}}
+		}
+		results := make([]ImportOpResult, len(ops))
+		batches := (len(ops) + importBatch - 1) / importBatch
+		err := parallel(ctx, batches, workers, func(ctx context.Context, b int) error {
+			lo, hi := b*importBatch, min((b+1)*importBatch, len(ops))
+			r, err := s.store.ImportCustomers(ctx, ops[lo:hi], opts)
+			copy(results[lo:hi], r)
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		var again []int
+		for k, i := range pending {
+			if s.importApplied(&plans[i], ops[k], tried[k], results[k], o, &out[i]) {
+				again = append(again, i)
+			}
+		}
+		pending = again
+	}
+	return out, nil
+}
+
+// importApplied records what the store did with one record's op in res;
+// true when the record must be sent again (an identifier was dropped).
+func (s *Service) importApplied(p *importPlan, op ImportOp, tried []LinkedIdentifier, r ImportOpResult, o ImportOptions, res *ImportResult) bool {
+	var ie *IdentifierError
+	switch {
+	case r.Err == nil:
+		res.CustomerID = r.CustomerID
+		switch {
+		case r.Created:
+			res.Outcome = ImportCreated
+		case r.Changed:
+			res.Outcome = ImportUpdated
+		default:
+			res.Outcome = ImportUnchanged
+		}
+		return false
+	case errors.As(r.Err, &ie):
+		j := -1
+		switch {
+		case ie.Index < -1: // apply's own limit: a plan index
+			j = -1 - ie.Index
+		case r.Created && ie.Index >= 0 && ie.Index < len(op.New.Identifiers):
+			j = p.index(op.New.Identifiers[ie.Index].Identifier)
+		case !r.Created && ie.Index >= 0 && ie.Index < len(tried):
+			j = p.index(tried[ie.Index].Identifier)
+		}
+		if p.drop(j, ie.Err, res) && !o.SkipRecordOnBadIdentifier {
+			return true
+		}
+		if j <= 0 {
+			res.Problems = append(res.Problems, problemOf(ie.Err, "external_id"))
+		}
+	default:
+		res.Problems = append(res.Problems, problemOf(r.Err, ""))
+	}
+	res.Outcome, res.CustomerID = ImportFailed, ""
+	return false
+}
+
+// parallel runs fn(0..n-1) on up to workers goroutines and returns the
+// first error (after which no new call starts).
+func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range workers {
+	for range max(1, min(workers, n)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				res, err := s.ImportCustomer(ctx, recs[i], o, w)
-				if err != nil {
+				if err := fn(ctx, i); err != nil {
 					cancel(err)
-					return
 				}
-				out[i] = res
 			}
 		}()
 	}
 feed:
-	for i := range recs {
-		if skip[i] {
-			continue
-		}
+	for i := range n {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -567,8 +681,5 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return out, err
-	}
-	return out, nil
+	return context.Cause(ctx)
 }

@@ -187,6 +187,19 @@ type Store interface {
 	// oldest first, at most limit: what a restored backup must apply again.
 	Erasures(ctx context.Context, since time.Time, limit int) ([]Erasure, error)
 
+	// ImportCustomers applies ops in order, each atomically (all of its
+	// writes or none), in as few transactions as the store likes (an import
+	// is a bulk write: one transaction per record cannot keep up); each op
+	// sees the ops before it. For each op: when no customer holds op.Key,
+	// the store stores op.New as CreateCustomer does (linking every
+	// identifier through LinkHolder); otherwise it applies op.Update to the
+	// holder as UpdateCustomer does, and writes nothing when Update reports
+	// no change. An op that fails (an *IdentifierError, Update's error)
+	// writes nothing and does not stop the others: its error is in its
+	// result. The returned error fails the whole call (the store, the
+	// context); transactions committed before it stay applied.
+	ImportCustomers(ctx context.Context, ops []ImportOp, w WriteOptions) ([]ImportOpResult, error)
+
 	AuditStore
 
 	// Close releases the store. Calls after Close fail.
@@ -349,4 +362,29 @@ type Idempotency struct {
 	Key         string
 	Fingerprint []byte        // hash of the request, to tell a retry from a reuse
 	TTL         time.Duration // how long the key is remembered
+}
+
+// ImportOp is one upsert of Store.ImportCustomers.
+type ImportOp struct {
+	// Key is the exclusive identifier that finds the customer (the CRM's
+	// external id); New lists it.
+	Key identity.Identifier
+	// New is the customer to create when nobody holds Key (ID, times and
+	// Revision set by the caller).
+	New Customer
+	// Update changes the holder's record (the store's copy is not
+	// reached); changed false writes nothing. Like every callback it must
+	// be pure: the store may run it more than once.
+	Update func(c *Customer) (changed bool, err error)
+}
+
+// ImportOpResult is what Store.ImportCustomers did with one op.
+type ImportOpResult struct {
+	CustomerID string // the customer created or updated; "" when Err
+	// Created is true when the op created the customer, or (with Err)
+	// failed creating it: an *IdentifierError's Index is then a position
+	// in New.Identifiers, otherwise in the list Update returned.
+	Created bool
+	Changed bool // an update wrote
+	Err     error
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) herken.Store) {
 	tests = append(tests, unmergeTests...)
 	tests = append(tests, eraseTests...)
 	tests = append(tests, auditTests...)
+	tests = append(tests, importTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
