@@ -2,8 +2,8 @@ package server_test
 
 import (
 	"context"
-	"os"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
