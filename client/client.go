@@ -1,21 +1,34 @@
-// Package client is the Go client for herken: a thin layer over the
-// generated stubs that sets sensible defaults (retries of idempotent reads on
-// UNAVAILABLE), turns error statuses back into typed errors and offers
-// shorthands for common calls (customers.go). It imports gRPC, genproto,
-// protobuf and the generated API (proto/herken/v1) only, never the domain or
-// a store: a client author needs nothing else.
+// Package client is the Go client for herken: a layer over the generated
+// stubs that
+//
+//   - connects with the options a deployment needs (New: TLS, an API key,
+//     a default per-call deadline, keepalive) and retries reads on
+//     UNAVAILABLE with backoff (ServiceConfig);
+//   - has a typed method for every RPC of every herken.v1 service
+//     (recognition.go, customers.go, import.go, interactions.go,
+//     promises.go, admin.go), with shorthands taking plain arguments where
+//     a request has only a few fields, and iterators over paged lists
+//     (AllCustomers, AllInteractions, AllPromises, AllAuditRecords);
+//   - turns error statuses back into typed errors (*Error, errors.go) as
+//     they arrive: errors.Is(err, client.ErrNotFound) and the ErrorInfo
+//     reason need no extra call.
+//
+// The generated stubs stay available as fields (Client.Customers, ...) and
+// share the defaults: the deadline and the typed errors apply to them too.
+//
+// It imports gRPC, genproto, protobuf and the generated API
+// (proto/herken/v1) only, never the domain or a store: a client author
+// needs nothing else.
 package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
@@ -23,8 +36,10 @@ import (
 // ServiceConfig is the gRPC service config New dials with: it retries the
 // read-only calls (RecognitionService and MaintenanceService, and the Get,
 // List and Export methods of the other services) on UNAVAILABLE (a restarting
-// server, a store hiccup); writes are retried only by the caller, with a
-// request_id.
+// server, a store hiccup), up to three attempts with backoff; writes
+// (ImportCustomers included) are retried only by the caller, with a
+// request_id where the request has one (an import may simply be sent
+// again: it is an upsert).
 const ServiceConfig = `{
   "methodConfig": [{
     "name": [
@@ -49,7 +64,8 @@ const ServiceConfig = `{
 }`
 
 // Client talks to one herken server: one generated stub per herken.v1
-// service, sharing one connection.
+// service, sharing one connection, and the typed methods over them. It is
+// safe for concurrent use.
 type Client struct {
 	conn         *grpc.ClientConn
 	Recognition  herkenv1.RecognitionServiceClient
@@ -61,114 +77,109 @@ type Client struct {
 	Backup       herkenv1.BackupServiceClient // admin: online backup stream
 }
 
-// New connects to target ("localhost:50051"). Without options it uses a
-// plaintext connection, fit for loopback and a trusted network; pass
-// WithTLS (or WithTLSConfig) for TLS and WithAPIKey for a server that
-// requires a key (security.go).
-func New(target string, opts ...grpc.DialOption) (*Client, error) {
-	base := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// New makes a client of the server at target ("localhost:50051", or any
+// gRPC target such as "dns:///herken.internal:50051"). Without options it
+// uses a plaintext connection, fit for loopback and a trusted network;
+// pass WithTLS (or WithTLSConfig) for TLS and WithAPIKey for a server that
+// requires a key. Calls without a deadline get DefaultTimeout (10s;
+// WithTimeout), the connection is kept alive with pings every 30s
+// (WithKeepalive), and reads are retried on UNAVAILABLE (ServiceConfig).
+//
+// New does not connect: the first call does, so New succeeds while the
+// server is down, and ctx is not used, unless WithWaitForReady is given:
+// then New connects at once and waits for the connection, for as long as
+// ctx allows (DefaultTimeout, or WithTimeout's, if ctx has no deadline).
+// ctx is never kept: every call takes its own.
+//
+// Close the client when done with it.
+func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.tlsErr != nil {
+		return nil, o.tlsErr
+	}
+	creds := o.creds
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	dial := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(ServiceConfig),
 	}
-	conn, err := grpc.NewClient(target, append(base, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("herken client: %w", err)
+	if o.apiKey != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(apiKey(o.apiKey)))
 	}
-	return NewFromConn(conn), nil
+	if o.keepalive.Time > 0 {
+		dial = append(dial, grpc.WithKeepaliveParams(o.keepalive))
+	}
+	conn, err := grpc.NewClient(target, append(dial, o.dial...)...)
+	if err != nil {
+		return nil, fmt.Errorf("server address %q: %w", target, err)
+	}
+	if o.waitForReady {
+		if err := waitForReady(ctx, conn, o); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return newClient(conn, o), nil
+}
+
+// waitForReady connects conn and waits until it is ready or ctx (with the
+// default timeout if it has no deadline) ends.
+func waitForReady(ctx context.Context, conn *grpc.ClientConn, o options) error {
+	if _, ok := ctx.Deadline(); !ok && o.unaryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.unaryTimeout)
+		defer cancel()
+	}
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		if s == connectivity.Ready {
+			return nil
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			return &Error{Code: codes.Unavailable, Message: fmt.Sprintf("no connection to %s: %v, connection %s", conn.Target(), ctx.Err(), s)}
+		}
+	}
 }
 
 // NewFromConn wraps an existing connection (bufconn in tests, a shared
-// connection in a larger program). Close closes conn. The retries of
-// idempotent reads are part of the connection's service config, which New
-// sets: a connection made elsewhere retries only if its maker passed
-// grpc.WithDefaultServiceConfig(ServiceConfig).
-func NewFromConn(conn *grpc.ClientConn) *Client {
+// connection in a larger program). Close closes conn. Of the options only
+// WithTimeout and WithStreamTimeout apply (the defaults as in New); the
+// rest (TLS, the key, keepalive, retries) are the connection's and its
+// maker's business: a connection made elsewhere retries reads only if its
+// maker passed grpc.WithDefaultServiceConfig(ServiceConfig), and sends a
+// key only with grpc.WithPerRPCCredentials(APIKeyCredentials(key)).
+func NewFromConn(conn *grpc.ClientConn, opts ...Option) *Client {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return newClient(conn, o)
+}
+
+func newClient(conn *grpc.ClientConn, o options) *Client {
+	cc := &callConn{cc: conn, unaryTimeout: o.unaryTimeout, streamTimeout: o.streamTimeout}
 	return &Client{
 		conn:         conn,
-		Recognition:  herkenv1.NewRecognitionServiceClient(conn),
-		Customers:    herkenv1.NewCustomerServiceClient(conn),
-		Interactions: herkenv1.NewInteractionServiceClient(conn),
-		Promises:     herkenv1.NewPromiseServiceClient(conn),
-		Maintenance:  herkenv1.NewMaintenanceServiceClient(conn),
-		Audit:        herkenv1.NewAuditServiceClient(conn),
-		Backup:       herkenv1.NewBackupServiceClient(conn),
+		Recognition:  herkenv1.NewRecognitionServiceClient(cc),
+		Customers:    herkenv1.NewCustomerServiceClient(cc),
+		Interactions: herkenv1.NewInteractionServiceClient(cc),
+		Promises:     herkenv1.NewPromiseServiceClient(cc),
+		Maintenance:  herkenv1.NewMaintenanceServiceClient(cc),
+		Audit:        herkenv1.NewAuditServiceClient(cc),
+		Backup:       herkenv1.NewBackupServiceClient(cc),
 	}
 }
 
-// Close closes the connection.
+// Conn is the underlying connection, for services herken serves beside
+// its own (grpc.health.v1, reflection). Calls on it bypass the client's
+// defaults.
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// Close closes the connection; calls in flight fail with CANCELLED.
 func (c *Client) Close() error { return c.conn.Close() }
-
-// LookupPhone looks up a caller's number as the PBX delivers it.
-func (c *Client) LookupPhone(ctx context.Context, number string) (*herkenv1.LookupResponse, error) {
-	return c.Recognition.Lookup(ctx, &herkenv1.LookupRequest{
-		Identifier: &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: number}},
-	})
-}
-
-// LookupQuery looks up a free-form string whose kind herken detects.
-func (c *Client) LookupQuery(ctx context.Context, query string, interactionLimit int32) (*herkenv1.LookupResponse, error) {
-	return c.Recognition.Lookup(ctx, &herkenv1.LookupRequest{
-		Identifier:       &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: query}},
-		InteractionLimit: interactionLimit,
-	})
-}
-
-// Error is a herken error status in typed form.
-type Error struct {
-	Code            codes.Code
-	Reason          string // ErrorInfo reason, e.g. "PHONE_NUMBER_INVALID"
-	Message         string
-	Metadata        map[string]string
-	FieldViolations []FieldViolation
-}
-
-// FieldViolation names one invalid request field.
-type FieldViolation struct {
-	Field, Reason, Description string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("herken: %s (%s): %s", e.Code, e.Reason, e.Message)
-}
-
-// Is matches a *Error target on Reason, so errors.Is(err, &client.Error{Reason: "CUSTOMER_NOT_FOUND"}) works.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Reason == e.Reason
-}
-
-// AsError converts an error returned by a herken RPC into *Error. It returns
-// nil for nil and for errors that are not gRPC statuses.
-func AsError(err error) *Error {
-	if err == nil {
-		return nil
-	}
-	var ce *Error
-	if errors.As(err, &ce) {
-		return ce
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return nil
-	}
-	e := &Error{Code: st.Code(), Message: st.Message()}
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			e.Reason, e.Metadata = d.GetReason(), d.GetMetadata()
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				e.FieldViolations = append(e.FieldViolations, FieldViolation{Field: v.GetField(), Reason: v.GetReason(), Description: v.GetDescription()})
-			}
-		}
-	}
-	return e
-}
-
-// Reason returns the ErrorInfo reason of err, or "" if it has none.
-func Reason(err error) string {
-	if e := AsError(err); e != nil {
-		return e.Reason
-	}
-	return ""
-}

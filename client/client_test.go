@@ -30,35 +30,46 @@ import (
 
 // serveHerken serves a real herken (in-memory Badger) over bufconn and
 // returns a client made by client.New, so the client's own defaults (the
-// retry policy) are in force. Extra dial options (a stats handler) go to New.
-func serveHerken(t *testing.T, cfg server.Config, opts ...grpc.DialOption) (*client.Client, *badgerstore.Store) {
+// retry policy, the default deadline) are in force. Extra options go to New.
+func serveHerken(t *testing.T, cfg server.Config, opts ...client.Option) (*client.Client, *badgerstore.Store) {
 	t.Helper()
 	store, err := badgerstore.Open(badgerstore.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close() })
 	norm, err := identity.NewNormalizer(identity.NormalizerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(herken.NewService(store, norm, herken.ServiceConfig{}), cfg)
+	return serveService(t, herken.NewService(store, norm, herken.ServiceConfig{}), cfg, opts...), store
+}
+
+// serveService serves svc over bufconn and returns a client made by
+// client.New with opts.
+func serveService(t *testing.T, svc *herken.Service, cfg server.Config, opts ...client.Option) *client.Client {
+	t.Helper()
+	srv, err := server.New(svc, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)
 	srv.SetServing(true)
+	t.Cleanup(srv.Shutdown)
+	return dialBufconn(t, lis, opts...)
+}
+
+// dialBufconn is client.New of the server behind lis.
+func dialBufconn(t *testing.T, lis *bufconn.Listener, opts ...client.Option) *client.Client {
+	t.Helper()
 	dial := grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) })
-	c, err := client.New("passthrough:///bufnet", append([]grpc.DialOption{dial}, opts...)...)
+	c, err := client.New(context.Background(), "passthrough:///bufnet", append([]client.Option{client.WithDialOptions(dial)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c.Close()
-		srv.Shutdown()
-		store.Close()
-	})
-	return c, store
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func newClient(t *testing.T) *client.Client {
@@ -244,7 +255,7 @@ func (*attempts) HandleConn(context.Context, stats.ConnStats)                   
 // retries the reads (three attempts) and never a write (one attempt).
 func TestRetries(t *testing.T) {
 	a := &attempts{n: map[string]int{}}
-	c, store := serveHerken(t, server.Config{}, grpc.WithStatsHandler(a))
+	c, store := serveHerken(t, server.Config{}, client.WithDialOptions(grpc.WithStatsHandler(a)))
 	ctx := context.Background()
 	cust, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{Customer: &herkenv1.Customer{DisplayName: "Jan de Vries"}})
 	if err != nil {

@@ -5,21 +5,35 @@ import (
 	"iter"
 
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
 
-// Shorthands for the CustomerService calls of a customer's life: each
-// builds the request from plain arguments. The stubs on Client.Customers
-// take the full requests.
+// CustomerService: a customer's life. Methods whose request has a few
+// plain fields take them as arguments; the others take the request. Those
+// whose response is one customer return the customer.
+
+// CreateCustomer creates a customer with the identifiers of req and
+// returns it. Set req.RequestId to make a retry safe.
+func (c *Client) CreateCustomer(ctx context.Context, req *herkenv1.CreateCustomerRequest) (*herkenv1.Customer, error) {
+	resp, err := c.Customers.CreateCustomer(ctx, req)
+	return resp.GetCustomer(), err
+}
+
+// GetCustomer returns the customer named name ("customers/{id}"). For a
+// customer merged into another it returns the survivor: its Name then
+// differs from name. NOT_FOUND: ErrCustomerNotFound, ErrCustomerErased.
+func (c *Client) GetCustomer(ctx context.Context, name string) (*herkenv1.Customer, error) {
+	resp, err := c.Customers.GetCustomer(ctx, &herkenv1.GetCustomerRequest{Name: name})
+	return resp.GetCustomer(), err
+}
 
 // UpdateCustomer changes the fields of cust named by paths (display_name,
 // preferred_language, tags, handover_note; "*" all four; none means the
-// fields cust sets, AIP-134) on the
-// customer cust.Name names. With cust.Etag set (as read) the update is
-// refused with ABORTED / ETAG_MISMATCH when the customer changed since.
+// fields cust sets, AIP-134) on the customer cust.Name names. With
+// cust.Etag set (as read) the update is refused with ABORTED /
+// ETAG_MISMATCH (ErrEtagMismatch) when the customer changed since.
 func (c *Client) UpdateCustomer(ctx context.Context, cust *herkenv1.Customer, paths ...string) (*herkenv1.Customer, error) {
 	req := &herkenv1.UpdateCustomerRequest{Customer: cust}
 	if len(paths) > 0 {
@@ -29,29 +43,24 @@ func (c *Client) UpdateCustomer(ctx context.Context, cust *herkenv1.Customer, pa
 	return resp.GetCustomer(), err
 }
 
+// ListCustomers returns one page of the customers req's filters match;
+// AllCustomers walks every page.
+func (c *Client) ListCustomers(ctx context.Context, req *herkenv1.ListCustomersRequest) (*herkenv1.ListCustomersResponse, error) {
+	return c.Customers.ListCustomers(ctx, req)
+}
+
 // AllCustomers yields every customer the filters of req match, fetching
 // page after page (req's page_size; its page_token is ignored). It stops
-// at the first error, which it yields.
+// at the first error, which it yields. Each page is a call of its own,
+// with its own default deadline.
 func (c *Client) AllCustomers(ctx context.Context, req *herkenv1.ListCustomersRequest) iter.Seq2[*herkenv1.Customer, error] {
-	return func(yield func(*herkenv1.Customer, error) bool) {
-		page := proto.Clone(req).(*herkenv1.ListCustomersRequest)
-		page.PageToken = ""
-		for {
-			resp, err := c.Customers.ListCustomers(ctx, page)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, cust := range resp.GetCustomers() {
-				if !yield(cust, nil) {
-					return
-				}
-			}
-			if page.PageToken = resp.GetNextPageToken(); page.PageToken == "" {
-				return
-			}
-		}
-	}
+	req = cloneOf(req)
+	return pages(func(token string) ([]*herkenv1.Customer, string, error) {
+		page := cloneOf(req)
+		page.PageToken = token
+		resp, err := c.Customers.ListCustomers(ctx, page)
+		return resp.GetCustomers(), resp.GetNextPageToken(), err
+	})
 }
 
 // Provenance says where an identifier linked by AddIdentifier came from.

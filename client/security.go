@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
 
@@ -22,50 +21,31 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("herken client: TLS CA: %w", err)
+			return nil, fmt.Errorf("TLS CA: %w", err)
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("herken client: TLS CA %s: no PEM certificate in it", caFile)
+			return nil, fmt.Errorf("TLS CA %s: no PEM certificate in it", caFile)
 		}
 	}
 	if (certFile == "") != (keyFile == "") {
-		return nil, errors.New("herken client: a client certificate needs both its certificate and its key file")
+		return nil, errors.New("a client certificate needs both its certificate and its key file")
 	}
 	if certFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
-			return nil, fmt.Errorf("herken client: TLS client certificate: %w", err)
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
 }
 
-// WithTLS connects over TLS configured as TLSConfig does. It replaces New's
-// plaintext default.
-func WithTLS(caFile, certFile, keyFile string) (grpc.DialOption, error) {
-	cfg, err := TLSConfig(caFile, certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	return WithTLSConfig(cfg), nil
-}
-
-// WithTLSConfig connects over TLS with cfg. It replaces New's plaintext
-// default.
-func WithTLSConfig(cfg *tls.Config) grpc.DialOption {
-	return grpc.WithTransportCredentials(credentials.NewTLS(cfg))
-}
-
-// WithAPIKey sends key as "authorization: Bearer <key>" on every call.
-//
-// It does not insist on TLS, so it also works against a server on
-// loopback in plaintext (a sidecar, a test). Over any other network use
-// it with WithTLS: on a plaintext connection the key travels in clear.
-func WithAPIKey(key string) grpc.DialOption {
-	return grpc.WithPerRPCCredentials(apiKey(key))
-}
+// APIKeyCredentials are the per-call credentials WithAPIKey installs
+// ("authorization: Bearer <key>"), for a connection made without New:
+// grpc.WithPerRPCCredentials(client.APIKeyCredentials(key)). Like
+// WithAPIKey they do not insist on TLS.
+func APIKeyCredentials(key string) credentials.PerRPCCredentials { return apiKey(key) }
 
 type apiKey string
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/herken/herken"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/herken/herken/client"
@@ -65,15 +64,11 @@ func TestTLSAndAPIKeyOptions(t *testing.T) {
 		if certName != "" {
 			certFile, keyFile = ca.Client(t, certName).Write(t, dir, certName)
 		}
-		tlsOpt, err := client.WithTLS(caFile, certFile, keyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts := []grpc.DialOption{tlsOpt}
+		opts := []client.Option{client.WithTLS(caFile, certFile, keyFile)}
 		if withKey {
 			opts = append(opts, client.WithAPIKey(key))
 		}
-		c, err := client.New(lis.Addr().String(), opts...)
+		c, err := client.New(context.Background(), lis.Addr().String(), opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +97,8 @@ func TestTLSAndAPIKeyOptions(t *testing.T) {
 		"cert without key": {caFile, srvCert, ""},
 		"bad key pair":     {caFile, srvCert, keysFile},
 	} {
-		if _, err := client.WithTLS(args[0], args[1], args[2]); err == nil {
+		if c, err := client.New(context.Background(), lis.Addr().String(), client.WithTLS(args[0], args[1], args[2])); err == nil {
+			c.Close()
 			t.Errorf("WithTLS %s: no error", name)
 		}
 	}

@@ -139,7 +139,7 @@ func selfSigned(dir string) (certFile, keyFile string, pool *x509.CertPool, err 
 
 // keyed dials over TLS with creds, sending key with every call.
 func keyed(creds credentials.TransportCredentials, key string) []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithTransportCredentials(creds), client.WithAPIKey(key)}
+	return []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(client.APIKeyCredentials(key))}
 }
 
 // benchStacks runs the three configurations and the neighbour experiment.

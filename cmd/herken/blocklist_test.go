@@ -67,7 +67,7 @@ func TestServeBlocklistFile(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--in-memory", "--addr", "127.0.0.1:0", "--log-format", "json", "--blocklist-file", file}, &logs, &logs)
 	}()
 	addr := servingAddr(t, &logs, done)
-	c, err := client.New(addr)
+	c, err := client.New(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func TestCheckCommandProblems(t *testing.T) {
 
 func TestCheckCommandUsage(t *testing.T) {
 	dir := newStoreDir(t, nil)
-	for _, args := range [][]string{{"--data-dir", dir, "extra"}, {"--nope"}, {"--data-dir", ""}, {"--help"}} {
+	for _, args := range [][]string{{"--data-dir", dir, "extra"}, {"--nope"}, {"--data-dir", ""}} {
 		if code, _, errOut := runCheck(args...); code != 2 {
 			t.Fatalf("%q: exit %d, want 2 (%s)", args, code, errOut)
 		}

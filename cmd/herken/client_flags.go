@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-
-	"google.golang.org/grpc"
 
 	"github.com/herken/herken/client"
 )
@@ -27,12 +24,12 @@ func (f *clientFlags) addFlags(e *envFlags) {
 	e.String(&f.APIKey, "api-key", "", "API key sent as \"authorization: Bearer <key>\" (prefer the environment variable to the flag: flags show in ps)")
 }
 
-// dial connects to addr as the flags say (client.New's options): TLS when
-// --tls-ca, --client-cert or --tls-server-name is set, the key when
-// --api-key is.
+// dial makes a client of the server at addr as the flags say (client.New's
+// options): TLS when --tls-ca, --client-cert or --tls-server-name is set,
+// the key when --api-key is. It does not connect: the first call does
+// (ctx is for client.New, which does not block without WithWaitForReady).
 func (f *clientFlags) dial(ctx context.Context, addr string) (*client.Client, error) {
-	_ = ctx // client.New takes it (client helper)
-	var opts []grpc.DialOption
+	var opts []client.Option
 	if f.CA != "" || f.Cert != "" || f.Key != "" || f.ServerName != "" {
 		ca := f.CA
 		if ca == "system" {
@@ -48,14 +45,17 @@ func (f *clientFlags) dial(ctx context.Context, addr string) (*client.Client, er
 	if f.APIKey != "" {
 		opts = append(opts, client.WithAPIKey(f.APIKey))
 	}
-	return client.New(addr, opts...)
+	return client.New(ctx, addr, opts...)
 }
 
 // callError is how a command reports a failed call: a herken error status
-// as its code, reason and message (client.Error), anything else as is.
+// as a *client.Error, whose text is its message, code and reason
+// ("customer not found (NOT_FOUND / CUSTOMER_NOT_FOUND)") and which
+// errors.Is matches against client.ErrNotFound and the like; anything
+// else as is.
 func callError(err error) error {
 	if ce := client.AsError(err); ce != nil {
-		return errors.New(ce.Error())
+		return ce
 	}
 	return err
 }

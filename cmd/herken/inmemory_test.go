@@ -38,7 +38,7 @@ func TestServeInMemory(t *testing.T) {
 			go func() { done <- run(ctx, args, &logs, &logs) }()
 			addr := servingAddr(t, &logs, done)
 
-			c, err := client.New(addr)
+			c, err := client.New(ctx, addr)
 			if err != nil {
 				t.Fatal(err)
 			}

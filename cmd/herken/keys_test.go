@@ -145,7 +145,7 @@ func TestLookupWithTLSAndKey(t *testing.T) {
 		code, out, errOut := runCmd(t, append(args, "+31612345678")...)
 		return code, out + errOut
 	}
-	if code, out := lookup("--tls-ca", caFile, "--api-key", key); code != 0 || !strings.Contains(out, "MATCH_OUTCOME_NOT_FOUND") {
+	if code, out := lookup("--tls-ca", caFile, "--api-key", key); code != 3 || !strings.Contains(out, "Unknown caller") {
 		t.Fatalf("lookup with TLS and key: exit %d\n%s", code, out)
 	}
 	if code, out := lookup("--tls-ca", caFile); code == 0 || !strings.Contains(out, "API_KEY_MISSING") {
@@ -156,7 +156,7 @@ func TestLookupWithTLSAndKey(t *testing.T) {
 	}
 	t.Setenv("HERKEN_API_KEY", key)
 	t.Setenv("HERKEN_TLS_CA", caFile)
-	if code, out := lookup("--tls-server-name", "localhost"); code != 0 {
+	if code, out := lookup("--tls-server-name", "localhost"); code != 3 {
 		t.Errorf("lookup with key and CA from the environment: exit %d\n%s", code, out)
 	}
 	if code, out := lookup("--tls-server-name", "other.example"); code == 0 {
