@@ -218,9 +218,6 @@ func (s *Service) planIdentifier(in ImportIdentifier, ext identity.Identifier) (
 	if err := s.checkLinkable(n, ""); err != nil {
 		return plannedIdentifier{}, err
 	}
-	if n.Identifier.Kind == identity.KindExternalID && n.Identifier != ext {
-		return plannedIdentifier{}, invalid(ReasonFieldInvalid, "", "a record has one external id, its key (external_id)")
-	}
 	label, err := cleanLine(in.Label, "label", MaxLabelRunes)
 	if err != nil {
 		return plannedIdentifier{}, err

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/herken/herken"
+
+	"github.com/herken/herken/identity"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server"
+	"github.com/herken/herken/store/badgerstore"
+)
+
+// offlineConfig is what the offline import shares with herken serve: the
+// rules that decide how identifiers read, so that a file loaded offline
+// gives the customers an online import of it gives.
+type offlineConfig struct {
+	region, blocklistFile string
+}
+
+// offline loads the file into a stopped, empty Badger store with the bulk
+// loader (sorted runs into Badger's StreamWriter), through the same rules
+// as ImportCustomers: Service.PlanImportCreate checks and cleans each
+// record, and the holders map below stands in for the identifier index,
+// so an identifier another row took is dropped as online.
+func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlags, cfg offlineConfig) error {
+	if err := enc.validate(false); err != nil {
+		return err
+	}
+	blocklist, err := loadBlocklist(cfg.blocklistFile)
+	if err != nil {
+		return err
+	}
+	norm, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: cfg.region})
+	if err != nil {
+		return err
+	}
+	store, err := badgerstore.Open(badgerstore.Options{Dir: dir, SyncWrites: true, EncryptionKey: enc.Key(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	loader, err := store.NewLoader(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (an offline import fills a new store; import into a running server to sync an existing one)", err)
+	}
+	defer loader.Cancel()
+	svc := herken.NewService(store, norm, herken.ServiceConfig{Blocklist: blocklist})
+	o, err := server.ImportOptionsFromPB(imp.settings)
+	if err != nil {
+		return err
+	}
+	o, err = herken.CheckImportOptions(o)
+	if err != nil {
+		return err
+	}
+	held := newHolderIndex()
+	imp.seen = map[string]int{}
+	for ctx.Err() == nil {
+		recs, rows, err := imp.next()
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		results := make([]*herkenv1.ImportResult, len(recs))
+		for i, rec := range recs {
+			c, res, ok := svc.PlanImportCreate(server.ImportRecordFromPB(rec), o, held.holders)
+			if ok {
+				if err := loader.Add(c, nil, nil); err != nil {
+					return err
+				}
+				held.link(c)
+			}
+			results[i] = server.ImportResultToPB(res)
+		}
+		imp.apply(rows, results)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := loader.Finish(); err != nil {
+		return err
+	}
+	return store.Close()
+}
+
+// holderIndex is the load's identifier index: who holds each identifier,
+// in link order, kept compact (a customer is its position in ids).
+type holderIndex struct {
+	ids []string
+	by  map[identity.Identifier][]int32
+	buf []string
+}
+
+func newHolderIndex() *holderIndex {
+	return &holderIndex{by: make(map[identity.Identifier][]int32)}
+}
+
+// holders lists the customers holding id (LinkHolder's input).
+func (h *holderIndex) holders(id identity.Identifier) []string {
+	hs := h.by[id]
+	h.buf = h.buf[:0]
+	for _, i := range hs {
+		h.buf = append(h.buf, h.ids[i])
+	}
+	return h.buf
+}
+
+func (h *holderIndex) link(c herken.Customer) {
+	n := int32(len(h.ids))
+	h.ids = append(h.ids, c.ID)
+	for _, li := range c.Identifiers {
+		h.by[li.Identifier] = append(h.by[li.Identifier], n)
+	}
+}
