@@ -134,10 +134,10 @@ func TestCrash(t *testing.T) {
 	s := &h.m.stats
 	summary := fmt.Sprintf("crashtest: %d cycles, %d acknowledged writes, %d lost, %d integrity errors; audit: %d creates checked, %d records lost",
 		h.cycle, s.acked.Load(), s.lost.Load(), s.integrity.Load(), s.auditChecked.Load(), s.auditLost.Load())
-	details := fmt.Sprintf("crashtest: %d customers, %d interactions, %d promises (%d kept or cancelled) acknowledged; "+
+	details := fmt.Sprintf("crashtest: %d customers (%d through ImportCustomers), %d interactions, %d promises (%d kept or cancelled) acknowledged; "+
 		"%d writes in doubt at a kill, resolved by retry (%d had been written); %d rejected by a rule (share limit); "+
 		"%d reads; %d integrity checks; %d online backups restored clean; %d kills during startup; %s",
-		s.customers.Load(), s.interactions.Load(), s.promises.Load(), s.closes.Load(),
+		s.customers.Load(), s.imported.Load(), s.interactions.Load(), s.promises.Load(), s.closes.Load(),
 		s.inDoubt.Load(), s.inDoubtWritten.Load(), s.rejected.Load(), s.reads.Load(), s.checks.Load(), s.backups.Load(), s.startupKills.Load(),
 		time.Since(start).Round(100*time.Millisecond))
 	t.Log(summary)
@@ -146,6 +146,9 @@ func TestCrash(t *testing.T) {
 	fmt.Println(h.lifeSummary())
 	fmt.Println(summary)
 	fmt.Println(details)
+	if s.imported.Load() == 0 {
+		t.Error("no customer was imported: the ImportCustomers writer did not run")
+	}
 	if s.auditChecked.Load() == 0 {
 		t.Error("no audit record was checked: the audit part of the crash test did not run")
 	}
@@ -404,6 +407,7 @@ type stats struct {
 	checks, startupKills                      atomic.Int64
 	auditChecked, auditLost                   atomic.Int64
 	backups                                   atomic.Int64
+	imported                                  atomic.Int64
 }
 
 type customer struct {
@@ -447,6 +451,8 @@ type pending struct {
 	cp   *herkenv1.CreatePromiseRequest
 	// create only: the identifiers it links
 	phone, email, landline string
+	// import only: its records
+	imports []importedRec
 }
 
 type model struct {
@@ -552,8 +558,10 @@ func (h *harness) op(srv *server, rng *rand.Rand) {
 	defer cancel()
 	m := h.m
 	switch r := rng.IntN(100); {
-	case r < 30 || len(m.snapshot()) < 5:
+	case r < 26 || len(m.snapshot()) < 5:
 		h.create(ctx, srv, rng)
+	case r < 30:
+		h.importBatch(ctx, srv, rng)
 	case r < 60:
 		h.record(ctx, srv, rng)
 	case r < 75:
@@ -878,6 +886,8 @@ func (h *harness) resolve(srv *server, p *pending) {
 	ctx, cancel := vctx()
 	defer cancel()
 	switch p.kind {
+	case "import":
+		h.resolveImport(srv, p)
 	case "create":
 		// All or nothing: both unique identifiers name the same customer,
 		// or neither exists; the shared landline lists it when it exists.
