@@ -93,3 +93,25 @@ func FuzzFastPhone(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPhoneFastPath: Phone (which skips the parser for plain numbers of
+// the default region) gives exactly what the parser alone gives, result and
+// error alike.
+func FuzzPhoneFastPath(f *testing.F) {
+	for _, s := range []string{"06 12345678", "+31612345678", "0031 6 12345678", "+31 (0)6 12345678", "06-00012345",
+		"+31 6 00193084", "020-1234567", "0800-1234", "+3161234567", "+316123456789", "0612345678;ext=12", "anonymous", "000",
+		"+31 970 12345678", "088 1234567", "+31 85 1234567", "+32 470 12 34 56", "0031 06 12345678"} {
+		f.Add(s)
+	}
+	n, err := NewNormalizer(NormalizerConfig{DefaultRegion: "NL"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fast, fmsg := n.phone(raw)
+		slow, smsg := n.phoneSlow(raw)
+		if fast != slow || fmsg != smsg {
+			t.Fatalf("Phone(%q) = %+v %q, the parser says %+v %q", raw, fast, fmsg, slow, smsg)
+		}
+	})
+}

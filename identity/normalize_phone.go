@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -89,8 +90,41 @@ func (r phoneResult) normalized() Normalized {
 	return Normalized{Identifier: Identifier{Kind: KindPhone, Value: r.e164}, Extension: r.ext}
 }
 
-// phone returns the result or a rule message.
+// phone returns the result or a rule message. The plain forms of the
+// default region's numbers ("06 12345678", "+31 6 1234 5678") skip the
+// parser: FastPhone's candidate, when it is a valid number of that region
+// that formats back to itself, is what the parser gives (FuzzFastPhone and
+// FuzzPhoneFastPath check this), at a third of the cost — what makes a bulk
+// import of a customer base fast.
 func (n *Normalizer) phone(raw string) (phoneResult, string) {
+	if len(raw) > maxPhoneInput {
+		return phoneResult{}, msgPhoneTooLong
+	}
+	if cand, ok := n.FastPhone(raw); ok && n.validHome(cand.Value) {
+		return phoneResult{e164: cand.Value}, ""
+	}
+	return n.phoneSlow(raw)
+}
+
+// validHome reports whether e164 is a valid number of the default region's
+// country code, without a national number starting with 0, that formats
+// back to e164.
+func (n *Normalizer) validHome(e164 string) bool {
+	rest, ok := strings.CutPrefix(e164, "+"+n.fastCC)
+	if !ok || rest == "" || rest[0] == '0' || len(rest) > maxE164Digits {
+		return false
+	}
+	nn, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return false
+	}
+	cc := int32(phonenumbers.GetCountryCodeForRegion(n.region))
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}
+	return phonenumbers.IsValidNumber(num) && phonenumbers.Format(num, phonenumbers.E164) == e164
+}
+
+// phoneSlow is phone by the parser alone.
+func (n *Normalizer) phoneSlow(raw string) (phoneResult, string) {
 	if len(raw) > maxPhoneInput {
 		return phoneResult{}, msgPhoneTooLong
 	}

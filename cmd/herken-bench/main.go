@@ -71,6 +71,9 @@ type config struct {
 	Out           string
 	Stacks        bool
 	Main          bool
+	Imports       bool
+	ImportRows    int
+	WriteCSV      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -98,6 +101,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.MaxOtherCPU, "max-other-cpu", 0.25, "repeat a phase (twice at most) during which other processes used more than this many cores")
 	fs.BoolVar(&c.Main, "main", true, "run the main closed- and open-loop phases (-main=false with -stacks measures the production stack alone)")
 	fs.BoolVar(&c.Stacks, "stacks", true, "after the main phases, compare the bare server with audit on and with the production stack (API keys, TLS, audit, metrics, rate limits), and measure a misbehaving neighbour")
+	fs.BoolVar(&c.Imports, "imports", true, "at the end, time `herken import` of a CRM CSV offline (--data-dir) and online (ImportCustomers), with the loader's peak RSS")
+	fs.StringVar(&c.WriteCSV, "write-csv", "", "only write the import benchmark's CSV (-import-rows rows of a Dutch CRM export: ';', BOM, CRLF, ~1% bad rows) to this file, and exit")
+	fs.IntVar(&c.ImportRows, "import-rows", 0, "rows of the import benchmark's file (default: -customers)")
 	fs.StringVar(&c.Out, "out", "", "results file (default bench-results/<timestamp>.md)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: herken-bench [flags]\n\nLoad benchmark of herken: synthetic base, bulk load, `herken serve` on loopback, closed- and open-loop phases. Flags:")
@@ -152,6 +158,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.Keep && c.DataDir != "" {
 		errs = append(errs, errors.New("-keep applies to the temporary directory only; a -data-dir is always kept"))
 	}
+	if c.ImportRows == 0 {
+		c.ImportRows = c.Customers
+	}
+	if c.ImportRows < 100 || c.ImportRows > 50_000_000 {
+		errs = append(errs, errors.New("-import-rows must be between 100 and 50,000,000"))
+	}
 	if c.Reuse && c.DataDir == "" {
 		errs = append(errs, errors.New("-reuse needs -data-dir"))
 	}
@@ -166,6 +178,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "herken-bench:", err)
 		return 2
+	}
+	if cfg.WriteCSV != "" {
+		if err := writeCSV(cfg.WriteCSV, cfg.ImportRows, cfg.Seed); err != nil {
+			fmt.Fprintln(stderr, "herken-bench:", err)
+			return 1
+		}
+		return 0
 	}
 	rep, err := bench(ctx, cfg, stderr)
 	if rep != nil {
@@ -378,6 +397,12 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	}
 	if sz, err := diskUsage(ds.StoreDir); err == nil {
 		rep.StoreSizeAfter = sz
+	}
+	if cfg.Imports {
+		rep.Imports, err = benchImports(ctx, cfg, herken, dir, log)
+		if err != nil {
+			return rep, fmt.Errorf("import benchmark: %w", err)
+		}
 	}
 	rep.Finished = time.Now()
 	return rep, rep.failures()

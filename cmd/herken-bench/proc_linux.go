@@ -2,6 +2,7 @@ package main
 
 import (
 	"io/fs"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -28,4 +29,16 @@ func dieWithParent(cmd *exec.Cmd) {
 func preciseSleep(d time.Duration) {
 	ts := syscall.NsecToTimespec(int64(d))
 	_ = syscall.Nanosleep(&ts, nil)
+}
+
+// maxRSS is a finished process's peak resident set (ru_maxrss, KiB on
+// Linux).
+func maxRSS(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
+	}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss << 10
+	}
+	return 0
 }

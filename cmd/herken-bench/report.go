@@ -27,8 +27,9 @@ type report struct {
 	SettleCPU         float64       // core-seconds the server used meanwhile
 	Phases            []phaseResult
 	OpenRate          float64
-	Stacks            []stack     // production.go
-	Neighbours        *neighbours // production.go
+	Stacks            []stack       // production.go
+	Neighbours        *neighbours   // production.go
+	Imports           *importReport // imports.go
 	Notes             []string
 	OutPath           string
 }
@@ -305,7 +306,7 @@ func (r *report) markdown(full bool) string {
 		fmt.Fprintf(&b, " (defined at 1,000,000 customers; this run has %s)", commas(float64(c.Customers)))
 	}
 	b.WriteString("\n\n| target | measured | |\n|---|---|---|\n")
-	for _, t := range append(r.targets(), r.stackTargets()...) {
+	for _, t := range slices.Concat(r.targets(), r.stackTargets(), r.importTargets()) {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
 	}
 	b.WriteString(r.stackMarkdown())

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ type importFlags struct {
 	dataDir                     string
 	enc                         encryptionFlags
 	offline                     offlineConfig
+	cpuProfile                  string
 }
 
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -99,11 +101,23 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.enc.addFlags(c.e)
 	c.e.String(&f.offline.region, "region", "NL", "with --data-dir: the region herken serve runs with (--region): numbers without country code")
 	c.e.String(&f.offline.blocklistFile, "blocklist-file", "", "with --data-dir: the blocklist file herken serve runs with")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
 	if err := c.wantArgs(1, 1); err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if f.chunk < 1 || f.chunk > client.MaxImportRecords {
 		return c.usageError("--chunk must be 1..%d", client.MaxImportRecords)

@@ -126,11 +126,17 @@ func GenerateCSV(w io.Writer, n int, opts GenOptions) (GenStats, error) {
 		infix := genInfix[rng.IntN(len(genInfix))]
 		last := genLast[rng.IntN(len(genLast))]
 		// Unique numbers and addresses: bijections of k.
-		m := (uint64(k) * 48271) % 100_000_000
+		// 06 numbers are valid from 061 to 065 and 068 (6[1-58] after +31):
+		// 10,000,000 + a permutation of 0..49,999,999 stays in 061..065.
+		m := 10_000_000 + (uint64(k)*48271)%50_000_000
 		mobile := formatMobile(m, rng.IntN(5))
 		email := strings.ToLower(asciiFold(firstName)+"."+strings.ReplaceAll(asciiFold(infix+last), " ", "")) + strconv.Itoa(k) + "@" + genDomain[rng.IntN(len(genDomain))]
 		a := (uint64(k) * 7919) % 6_084_000
-		postcode := fmt.Sprintf("%04d %c%c", 1000+a%9000, 'A'+byte(a/9000%26), 'A'+byte(a/9000/26%26))
+		l1, l2 := 'A'+byte(a/9000%26), 'A'+byte(a/9000/26%26)
+		if l1 == 'S' && (l2 == 'A' || l2 == 'D' || l2 == 'S') {
+			l1 = 'T' // SA, SD and SS are not used in Dutch postcodes
+		}
+		postcode := fmt.Sprintf("%04d %c%c", 1000+a%9000, l1, l2)
 		if rng.IntN(3) == 0 {
 			postcode = strings.ReplaceAll(postcode, " ", "")
 		}
