@@ -114,32 +114,41 @@ type plannedIdentifier struct {
 	field    string
 }
 
-// PlanImportCreate is ImportCustomer for a store known to hold none of the
-// records' customers: the offline import, a bulk load into an empty store.
-// It checks rec and returns the customer a create would store (ID, times
-// and Revision set), dropping each identifier that LinkHolder refuses
-// given holders (the load's own index of the customers before this one).
-// ok is false when the record cannot be imported.
-func (s *Service) PlanImportCreate(rec ImportRecord, o ImportOptions, holders func(identity.Identifier) []string) (c Customer, res ImportResult, ok bool) {
-	plan, res, ok := s.planImport(rec, o)
-	if !ok {
-		return Customer{}, res, false
-	}
-	c.ID = NewID()
-	for i := len(plan.ids) - 1; i >= 1; i-- {
-		if _, err := LinkHolder(plan.ids[i].id, holders(plan.ids[i].id), c.ID, i); err != nil {
-			plan.drop(i, err, &res)
+// ImportPlan is a record checked and cleaned by PlanImport.
+type ImportPlan struct{ p importPlan }
+
+// PlanImport checks rec as ImportCustomers does, reading no store: the
+// first half of the offline import (a bulk load into an empty store),
+// which runs it on every core. ok is false when the record cannot be
+// imported; res has its problems.
+func (s *Service) PlanImport(rec ImportRecord, o ImportOptions) (plan ImportPlan, res ImportResult, ok bool) {
+	p, res, ok := s.planImport(rec, o)
+	return ImportPlan{p}, res, ok
+}
+
+// ImportedCustomer is the second half, run in record order: the customer a
+// create would store (ID, times and Revision set), without each identifier
+// that LinkHolder refuses given holders (the load's own index of the
+// customers before this one), each dropped with a problem in res. ok is
+// false when the record fails.
+func (s *Service) ImportedCustomer(plan ImportPlan, res ImportResult, o ImportOptions, holders func(identity.Identifier) []string) (Customer, ImportResult, bool) {
+	p := plan.p
+	p.ids = slices.Clone(p.ids)
+	id := NewID()
+	for i := len(p.ids) - 1; i >= 1; i-- {
+		if _, err := LinkHolder(p.ids[i].id, holders(p.ids[i].id), id, i); err != nil {
+			p.drop(i, err, &res)
 		}
 	}
 	if res.Dropped > 0 && o.SkipRecordOnBadIdentifier {
+		res.Outcome = ImportFailed
 		return Customer{}, res, false
 	}
 	now := s.now().UTC()
-	id := c.ID
-	c = plan.fields
+	c := p.fields
 	c.ID = id
 	c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
-	c.Identifiers = plan.linked(o.Source, now)
+	c.Identifiers = p.linked(o.Source, now)
 	res.Outcome, res.CustomerID = ImportCreated, c.ID
 	return c, res, true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 
 	"github.com/herken/herken"
 
@@ -66,14 +68,38 @@ func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlag
 		if len(recs) == 0 {
 			break
 		}
-		results := make([]*herkenv1.ImportResult, len(recs))
-		for i, rec := range recs {
-			c, res, ok := svc.PlanImportCreate(server.ImportRecordFromPB(rec), o, held.holders)
-			if ok {
-				if err := loader.Add(c, nil, nil); err != nil {
-					return err
+		// Checking and normalising is most of the work and needs no order:
+		// every core takes a share. Linking (the holder index) and loading
+		// go in row order, so the first row to claim an identifier keeps it.
+		plans := make([]plannedRow, len(recs))
+		parts := runtime.GOMAXPROCS(0)
+		var wg sync.WaitGroup
+		for w := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(recs); i += parts {
+					p := &plans[i]
+					p.plan, p.res, p.ok = svc.PlanImport(server.ImportRecordFromPB(recs[i]), o)
 				}
-				held.link(c)
+			}()
+		}
+		wg.Wait()
+		results := make([]*herkenv1.ImportResult, len(recs))
+		for i, p := range plans {
+			res := p.res
+			if p.ok {
+				var c herken.Customer
+				var ok bool
+				c, res, ok = svc.ImportedCustomer(p.plan, p.res, o, held.holders)
+				if ok {
+					if err := loader.Add(c, nil, nil); err != nil {
+						return err
+					}
+					held.link(c)
+				}
+			} else {
+				res.Outcome = herken.ImportFailed
 			}
 			results[i] = server.ImportResultToPB(res)
 		}
@@ -86,6 +112,13 @@ func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlag
 		return err
 	}
 	return store.Close()
+}
+
+// plannedRow is one row checked by Service.PlanImport.
+type plannedRow struct {
+	plan herken.ImportPlan
+	res  herken.ImportResult
+	ok   bool
 }
 
 // holderIndex is the load's identifier index: who holds each identifier,
