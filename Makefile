@@ -106,5 +106,10 @@ bench: build
 bench-quick: build
 	$(GO) run ./cmd/herken-bench -herken bin/herken -customers 100000 $(BENCH_FLAGS)
 
+## clients-check: generate the TypeScript client from proto/ with buf (local plugins, npm ci) and call a real herken with it (clients/typescript/check.sh)
+.PHONY: clients-check
+clients-check:
+	GO=$(GO) clients/typescript/check.sh
+
 clean:
 	rm -rf bin
