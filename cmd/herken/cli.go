@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -169,14 +171,22 @@ func (c *cmdline) output(msg proto.Message, text func(w io.Writer)) error {
 // jsonOptions is how every command prints JSON: protojson with the proto
 // field names (snake_case), the same names as the NDJSON of herken export
 // and import.
-var jsonOptions = protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}
+var jsonOptions = protojson.MarshalOptions{UseProtoNames: true}
 
+// printJSON prints msg indented by encoding/json: protojson varies its
+// whitespace from build to build on purpose, and scripts (and tests)
+// deserve the same bytes for the same answer.
 func printJSON(w io.Writer, msg proto.Message) error {
 	b, err := jsonOptions.Marshal(msg)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(w, string(b))
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
 	return err
 }
 
