@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -196,29 +197,32 @@ func restoreMergedFields(c *Customer, rec MergeRecord) {
 const MaxIndexedPrefixRunes = 32
 
 // NamePrefixes returns the prefixes a store indexes for display-name
-// search: every prefix of 1 to MaxIndexedPrefixRunes runes of the folded
-// name from each word's start ("mehmet yilmaz": "m" … "mehmet yilmaz",
-// and "y" … "yilmaz"), without duplicates. An agent types a surname as
-// often as a first name.
+// search: every prefix of 1 to MaxIndexedPrefixRunes runes of each word of
+// the folded name ("mehmet yilmaz": "m" … "mehmet", and "y" … "yilmaz"),
+// without duplicates. An agent types a surname as often as a first name.
+// Prefixes stay within a word: "van den hendriks" indexes 14 prefixes, not
+// the 37 that spanning words would (the index is most of what creating a
+// customer writes); a query of several words is found through one of them
+// (IndexedPrefix) and matched on the rest by reading the records.
 func NamePrefixes(displayName string) []string {
 	f := FoldName(displayName)
 	var out []string
 	seen := map[string]bool{}
-	for _, start := range wordStarts(f) {
-		w := f[start:]
+	for w := range strings.SplitSeq(f, " ") {
 		n := 0
 		for i := range w {
+			if n == MaxIndexedPrefixRunes {
+				break
+			}
 			if i > 0 && !seen[w[:i]] {
 				seen[w[:i]] = true
 				out = append(out, w[:i])
 			}
-			if n++; n > MaxIndexedPrefixRunes {
-				break
-			}
+			n++
 		}
-		if n <= MaxIndexedPrefixRunes && !seen[w] {
-			seen[w] = true
-			out = append(out, w)
+		if p := IndexedPrefix(w); p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
 	}
 	return out
@@ -249,17 +253,26 @@ func NameHasPrefix(folded, prefix string) bool {
 	return false
 }
 
-// IndexedPrefix is the part of a folded query prefix a store looks up in its
-// name index: at most MaxIndexedPrefixRunes runes.
+// IndexedPrefix is what a store looks up in its name index for a folded
+// query prefix: its longest word (the most selective; any word of the
+// query starts a word of every name it matches), at most
+// MaxIndexedPrefixRunes runes. The store then keeps the customers whose
+// name NameHasPrefix the whole query.
 func IndexedPrefix(folded string) string {
+	best := ""
+	for w := range strings.SplitSeq(folded, " ") {
+		if utf8.RuneCountInString(w) > utf8.RuneCountInString(best) {
+			best = w
+		}
+	}
 	n := 0
-	for i := range folded {
+	for i := range best {
 		if n == MaxIndexedPrefixRunes {
-			return folded[:i]
+			return best[:i]
 		}
 		n++
 	}
-	return folded
+	return best
 }
 
 // foldSpecial maps letters that Unicode decomposition leaves alone to what

@@ -52,7 +52,7 @@ func (s *Store) openCheckKeys(dir string) error {
 	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 		return err
 	}
-	if format == currentFormat {
+	if sealedFormat(format) {
 		return fmt.Errorf("badgerstore: the key file of %s is missing: no sealed record can be read without it (restore it from the backup it was taken with)", dir)
 	}
 	s.plain = true

@@ -51,6 +51,13 @@ func (s *Store) initFormat(opts Options) error {
 		if err := s.openKeys(opts, false); err != nil {
 			return err
 		}
+	case sealedV5:
+		if err := s.openKeys(opts, false); err != nil {
+			return err
+		}
+		if err := s.migrateV5(); err != nil {
+			return err
+		}
 	case "1", "2", "3", "4":
 		// The key file may exist already: a migration that was interrupted.
 		if err := s.openKeys(opts, true); err != nil {
@@ -63,6 +70,9 @@ func (s *Store) initFormat(opts Options) error {
 			return err
 		}
 		if err := s.migrateV4(); err != nil {
+			return err
+		}
+		if err := s.migrateV5(); err != nil {
 			return err
 		}
 	default:

@@ -18,9 +18,10 @@ import (
 // (herken.ValidID: lowercase letters and digits, never '/'); {time} parts
 // are 16 hex digits of Unix nanoseconds, so keys sort by time.
 //
-//	m/format                     store format version (decimal); "5" since
+//	m/format                     store format version (decimal); "6" since
+//	                             the name index keeps to words, "5" since
 //	                             personal data is sealed per customer (Open
-//	                             migrates "1" to "4" stores)
+//	                             migrates "1" to "5" stores)
 //	c/{customer}                 CustomerRecord, sealed
 //	i/{kind}#{hash}              IndexRecord: the holders of one identifier, in
 //	                             link order ({kind} is one byte: p phone, e
@@ -62,7 +63,7 @@ import (
 //	w/{tag}/{update}/{customer}  (empty) customers by tag, then update time
 //	                             and id: a tag with updated-since in its order
 //	u/{update}/{customer}        (empty) customers by update time, then id
-//	s/#{hash}/{customer}         (empty) one per herken.NamePrefixes of the
+//	s/#{hash}/{customer}         (empty) one per herken.NamePrefixes (each word's prefixes) of the
 //	                             display name; {hash} is 32 hex digits of the
 //	                             prefix's keyed hash (built by namePrefixKey only)
 //
@@ -232,11 +233,11 @@ const (
 	prefixAuditAge = "v/"
 	keySecret      = prefixMeta + "secret"
 	keyFormat      = prefixMeta + "format"
-	// 5: personal data sealed per customer, index keys hashed (x/, the key
-	// file); 4: customer lifecycle (list indexes, merges, erasures, y/); 3:
+	// 6: the display-name index (s/) by word; 5: personal data sealed per
+	// customer, index keys hashed (x/, the key file); 4: customer lifecycle (list indexes, merges, erasures, y/); 3:
 	// domain ids, order in the keys; 2: customer records carry recent
 	// copies and counts.
-	currentFormat = "5"
+	currentFormat = "6"
 	// plainFormat is what a plain store (no sealing, readable index keys:
 	// the test hook that proves the sealing, and every store before format
 	// 5) is: format 4.

@@ -89,7 +89,8 @@ func (s *Store) migrateV4() error {
 	if orphans > 0 {
 		s.log.Warn("records of customers that do not exist were left unsealed; herken check lists them", "records", orphans)
 	}
-	if err := s.stamp(currentFormat); err != nil {
+	// Format 5 (its name index is then rebuilt by word: migrateV5).
+	if err := s.stamp(sealedV5); err != nil {
 		return err
 	}
 	s.log.Info("store migration finished", "keys", keys, "records_sealed", sealed, "index_keys_hashed", rekeyed,

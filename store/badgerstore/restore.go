@@ -109,8 +109,10 @@ func wipe(dir string) {
 func load(dir string, r io.Reader, opts Options) (backupHeader, []herken.Erasure, error) {
 	b := newBackupReader(r)
 	hdr := b.header()
-	if b.err == nil && hdr.StoreFormat != currentFormat {
-		b.err = fmt.Errorf("badgerstore: the backup is of store format %q, this build restores %q", hdr.StoreFormat, currentFormat)
+	// A format-5 backup is restored as it was and migrated when the
+	// restored store opens.
+	if b.err == nil && !sealedFormat(hdr.StoreFormat) {
+		b.err = fmt.Errorf("badgerstore: the backup is of store format %q, this build restores %q and %q", hdr.StoreFormat, sealedV5, currentFormat)
 	}
 	kf := b.keyFile()
 	defer clear(kf)
