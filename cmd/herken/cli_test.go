@@ -243,7 +243,7 @@ func TestCLIWrites(t *testing.T) {
 // cliSubcommands lists every command and subcommand with --help of its own
 // (import and export are the lead's; serve ... are checked below).
 var cliSubcommands = [][]string{
-	{"lookup"}, {"resolve"}, {"version"},
+	{"lookup"}, {"resolve"}, {"version"}, {"import"}, {"export"},
 	{"customer", "get"}, {"customer", "create"}, {"customer", "update"}, {"customer", "list"},
 	{"customer", "add-identifier"}, {"customer", "remove-identifier"}, {"customer", "merge"},
 	{"customer", "unmerge"}, {"customer", "erase"}, {"customer", "export"},

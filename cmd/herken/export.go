@@ -31,8 +31,8 @@ refuses (give it one with herken customer add-identifier --external-id).
 Every customer exported is on its audit trail as read (ListCustomers).`,
 	examples: `
 herken export --out klanten.ndjson
-herken export customers/$(herken lookup -q --external-id K-100001 | cut -d/ -f2)
-herken export | wc -l`,
+herken export $(herken lookup -q --external-id K-100001)
+herken export --page-size 1000 > klanten.ndjson`,
 }
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
