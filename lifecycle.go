@@ -284,6 +284,14 @@ var foldSpecial = strings.NewReplacer("ı", "i", "ß", "ss", "ø", "o", "æ", "a
 // space. "  Yılmaz " and "yilmaz" fold alike, as do "De  Vries" and "de
 // vries".
 func FoldName(s string) string {
+	if f, ok := foldASCII(s); ok {
+		return f
+	}
+	return foldFull(s)
+}
+
+// foldFull is FoldName by the Unicode transforms.
+func foldFull(s string) string {
 	s = strings.ToLower(s)
 	s = foldSpecial.Replace(s)
 	// A transform.Chain keeps state: one per call, never shared.
@@ -292,4 +300,31 @@ func FoldName(s string) string {
 		s = t
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// foldASCII is FoldName for a name of printable ASCII, most of a Dutch
+// customer base: lowercase and single spaces, without the Unicode
+// transforms (which allocate kilobytes a call). ok is false for anything
+// else, which takes the full path.
+func foldASCII(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			space = len(b) > 0
+			continue
+		case c < 0x20 || c >= 0x7f:
+			return "", false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b), true
 }

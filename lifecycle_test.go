@@ -482,3 +482,15 @@ func TestExportMergeChain(t *testing.T) {
 		t.Fatalf("export merges %q, want C (into B) then B (into A)", merged)
 	}
 }
+
+// FuzzFoldName: the ASCII fast path folds as the full path does.
+func FuzzFoldName(f *testing.F) {
+	for _, s := range []string{"Jan de Vries", "  De  Vries\t", "Yılmaz", "O\u0308zil", "a\x00b", "ĳssel", "Mc\x7fDonald", "\u00a0x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := herken.FoldName(s), herken.FoldNameSlow(s); got != want {
+			t.Fatalf("FoldName(%q) = %q, the full path says %q", s, got, want)
+		}
+	})
+}
