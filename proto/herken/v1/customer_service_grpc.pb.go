@@ -90,9 +90,12 @@ type CustomerServiceClient interface {
 	// oldest first, then name (a CRM sync keeps the last update_time it saw);
 	// otherwise by name (the opaque id, so in no meaningful order: display
 	// names are indexed as keyed hashes of their prefixes, never as text, so
-	// that an erased customer's name leaves no trace in the index). A prefix
-	// longer than 32 characters is matched on its first 32 by the index and
-	// on the rest by reading the records.
+	// that an erased customer's name leaves no trace in the index). The index
+	// holds the prefixes of each word of a name: a display_name_prefix of
+	// several words is looked up by its longest word (its first 32
+	// characters) and matched on the rest by reading the records, so a
+	// rare combination of common words ("jan z") reads more records than a
+	// distinctive one ("zwart").
 	//
 	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or a
 	// malformed tag, FIELD_TOO_LONG for a display_name_prefix over 200
@@ -392,9 +395,12 @@ type CustomerServiceServer interface {
 	// oldest first, then name (a CRM sync keeps the last update_time it saw);
 	// otherwise by name (the opaque id, so in no meaningful order: display
 	// names are indexed as keyed hashes of their prefixes, never as text, so
-	// that an erased customer's name leaves no trace in the index). A prefix
-	// longer than 32 characters is matched on its first 32 by the index and
-	// on the rest by reading the records.
+	// that an erased customer's name leaves no trace in the index). The index
+	// holds the prefixes of each word of a name: a display_name_prefix of
+	// several words is looked up by its longest word (its first 32
+	// characters) and matched on the rest by reading the records, so a
+	// rare combination of common words ("jan z") reads more records than a
+	// distinctive one ("zwart").
 	//
 	// Errors: INVALID_ARGUMENT / FIELD_INVALID for a negative page_size or a
 	// malformed tag, FIELD_TOO_LONG for a display_name_prefix over 200
