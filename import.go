@@ -130,9 +130,16 @@ func (s *Service) PlanImport(rec ImportRecord, o ImportOptions) (plan ImportPlan
 // create would store (ID, times and Revision set), without each identifier
 // that LinkHolder refuses given holders (the load's own index of the
 // customers before this one), each dropped with a problem in res. ok is
-// false when the record fails.
+// false when the record fails: also when an earlier record holds its
+// external id (EXTERNAL_ID_DUPLICATE, as ImportCustomers).
 func (s *Service) ImportedCustomer(plan ImportPlan, res ImportResult, o ImportOptions, holders func(identity.Identifier) []string) (Customer, ImportResult, bool) {
 	p := plan.p
+	if len(holders(p.ids[0].id)) > 0 {
+		res.Outcome = ImportFailed
+		res.Problems = append(res.Problems, ImportProblem{Field: "external_id", Reason: ReasonExternalIDDuplicate,
+			Description: "the external id is on an earlier record of this import, which was applied instead"})
+		return Customer{}, res, false
+	}
 	p.ids = slices.Clone(p.ids)
 	id := NewID()
 	for i := len(p.ids) - 1; i >= 1; i-- {
@@ -518,6 +525,11 @@ func flatten(err error) []error {
 // record that fails is cheap.
 const importBatch = 256
 
+// importBatchWorkers is how many batches of one call go to the store at
+// once: two keep a store's writer busy while the next is built; more only
+// add conflict checks between large transactions.
+const importBatchWorkers = 2
+
 // ImportCustomers applies recs and returns one result per record in
 // order. A record whose external id is on an earlier record of recs fails
 // with EXTERNAL_ID_DUPLICATE: the earlier one wins, so the outcome never
@@ -600,7 +612,7 @@ func (s *Service) ImportCustomers(ctx context.Context, recs []ImportRecord, o Im
 		}
 		results := make([]ImportOpResult, len(ops))
 		batches := (len(ops) + importBatch - 1) / importBatch
-		err := parallel(ctx, batches, workers, func(ctx context.Context, b int) error {
+		err := parallel(ctx, batches, importBatchWorkers, func(ctx context.Context, b int) error {
 			lo, hi := b*importBatch, min((b+1)*importBatch, len(ops))
 			r, err := s.store.ImportCustomers(ctx, ops[lo:hi], opts)
 			copy(results[lo:hi], r)

@@ -329,14 +329,16 @@ func (imp *importer) next() ([]*herkenv1.ImportRecord, []chunkRow, error) {
 			}
 		}
 		key := strings.TrimSpace(row.Record.GetExternalId())
-		if first, dup := imp.seen[key]; dup {
+		if first, dup := imp.seen[key]; dup && imp.seen != nil {
 			imp.counts.Failed++
 			imp.problems = append(imp.problems, problemLine{Row: row.Number, Line: row.Line, Field: "external_id", Reason: "EXTERNAL_ID_DUPLICATE",
 				Description: "the external id is on row " + strconv.Itoa(first) + " too, which was imported instead"})
 			imp.mu.Unlock()
 			continue
 		}
-		imp.seen[key] = row.Number
+		if imp.seen != nil {
+			imp.seen[key] = row.Number
+		}
 		imp.mu.Unlock()
 		recs = append(recs, row.Record)
 		rows = append(rows, chunkRow{number: row.Number, line: row.Line, columns: row.Columns})

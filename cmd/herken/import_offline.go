@@ -24,9 +24,9 @@ type offlineConfig struct {
 
 // offline loads the file into a stopped, empty Badger store with the bulk
 // loader (sorted runs into Badger's StreamWriter), through the same rules
-// as ImportCustomers: Service.PlanImportCreate checks and cleans each
-// record, and the holders map below stands in for the identifier index,
-// so an identifier another row took is dropped as online.
+// as ImportCustomers: Service.PlanImport checks and cleans each record,
+// and Service.ImportedCustomer links it against the loader's identifier
+// index, so an identifier another row took is dropped as online.
 func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlags, cfg offlineConfig) error {
 	if err := enc.validate(false); err != nil {
 		return err
@@ -58,8 +58,8 @@ func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlag
 	if err != nil {
 		return err
 	}
-	held := newHolderIndex()
-	imp.seen = map[string]int{}
+	// The loader's identifier index answers who holds what (and so finds a
+	// repeated external id); imp.seen stays nil.
 	for ctx.Err() == nil {
 		recs, rows, err := imp.next()
 		if err != nil {
@@ -91,12 +91,11 @@ func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlag
 			if p.ok {
 				var c herken.Customer
 				var ok bool
-				c, res, ok = svc.ImportedCustomer(p.plan, p.res, o, held.holders)
+				c, res, ok = svc.ImportedCustomer(p.plan, p.res, o, loader.Holders)
 				if ok {
 					if err := loader.Add(c, nil, nil); err != nil {
 						return err
 					}
-					held.link(c)
 				}
 			} else {
 				res.Outcome = herken.ImportFailed
@@ -119,34 +118,4 @@ type plannedRow struct {
 	plan herken.ImportPlan
 	res  herken.ImportResult
 	ok   bool
-}
-
-// holderIndex is the load's identifier index: who holds each identifier,
-// in link order, kept compact (a customer is its position in ids).
-type holderIndex struct {
-	ids []string
-	by  map[identity.Identifier][]int32
-	buf []string
-}
-
-func newHolderIndex() *holderIndex {
-	return &holderIndex{by: make(map[identity.Identifier][]int32)}
-}
-
-// holders lists the customers holding id (LinkHolder's input).
-func (h *holderIndex) holders(id identity.Identifier) []string {
-	hs := h.by[id]
-	h.buf = h.buf[:0]
-	for _, i := range hs {
-		h.buf = append(h.buf, h.ids[i])
-	}
-	return h.buf
-}
-
-func (h *holderIndex) link(c herken.Customer) {
-	n := int32(len(h.ids))
-	h.ids = append(h.ids, c.ID)
-	for _, li := range c.Identifiers {
-		h.by[li.Identifier] = append(h.by[li.Identifier], n)
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/herken/herken"
+	"github.com/herken/herken/identity"
 
 	"github.com/herken/herken/store/badgerstore/internal/shred"
 )
@@ -193,6 +194,24 @@ func (l *Loader) workerErr() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.failed
+}
+
+// Holders returns the customers the load has linked id to so far, in link
+// order: what the identifier index will hold for it. An import asks before
+// Add, to drop an identifier the rules refuse instead of failing the load.
+func (l *Loader) Holders(id identity.Identifier) []string {
+	hk := l.holderKey(l.s.identifierKey(id))
+	if ns, ok := l.shared[hk]; ok {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			out[i] = l.custs.id(n)
+		}
+		return out
+	}
+	if n, ok := l.single[hk]; ok {
+		return []string{l.custs.id(n)}
+	}
+	return nil
 }
 
 func (l *Loader) add(c herken.Customer, history []herken.Interaction, promises []herken.Promise) error {
