@@ -145,12 +145,25 @@ func TestImportThenLookupForAPerson(t *testing.T) {
 // exports are equal), and the offline store checks clean.
 func TestImportOfflineMatchesOnline(t *testing.T) {
 	path, _ := genCSV(t, 2500)
+	// A CRM export that lists one customer twice: the first row wins, the
+	// second is a problem, online and offline alike.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("K-0000002;Dubbel;;Dubbel;;0612121212;dubbel@example.nl;;;;;;\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	dir := t.TempDir()
-	off := herkenCLI("import", "--data-dir", dir, "--json", "--progress", "none", "--errors", filepath.Join(t.TempDir(), "e.csv"), path)
+	off := herkenCLI("import", "--data-dir", dir, "--json", "--progress", "none", "--errors", filepath.Join(filepath.Dir(path), "off.csv"), path)
 	if off.code != 6 {
 		t.Fatalf("offline: exit %d\n%s\n%s", off.code, off.stdout, off.stderr)
 	}
 	offSum := decodeSummary(t, off.stdout)
+	if errs := readCSV(t, filepath.Join(filepath.Dir(path), "off.csv")); !slices.ContainsFunc(errs, func(r []string) bool { return r[4] == "EXTERNAL_ID_DUPLICATE" }) {
+		t.Fatalf("offline: no EXTERNAL_ID_DUPLICATE in %v", errs)
+	}
 	if !offSum.Offline || offSum.Created == 0 {
 		t.Fatalf("offline summary %+v", offSum)
 	}
