@@ -218,14 +218,16 @@ func recognitionOutcome(resp any) (method, outcome string) {
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := h(ctx, req)
-	s.logCall(ctx, info.FullMethod, start, err)
+	s.logCall(ctx, info.FullMethod, start, err, true)
 	return resp, err
 }
 
 func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	start := time.Now()
 	err := h(srv, ss)
-	s.logCall(ss.Context(), info.FullMethod, start, err)
+	// A stream's length is its work (an import of 10,000 records, a
+	// backup, a health watch), not a slow call: a success is DEBUG.
+	s.logCall(ss.Context(), info.FullMethod, start, err, false)
 	return err
 }
 
@@ -236,14 +238,14 @@ func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServe
 // level is enabled: a fast successful Lookup pays for the clock alone.
 // Never a payload: requests and responses hold personal data, and status
 // messages never do.
-func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error, slowWarns bool) {
 	d := time.Since(start)
 	code := status.Code(err)
 	lvl, msg := slog.LevelDebug, "call"
 	switch {
 	case err != nil:
 		lvl, msg = codeToLevel(code), "call failed"
-	case d > s.cfg.SlowCall:
+	case slowWarns && d > s.cfg.SlowCall:
 		lvl, msg = slog.LevelWarn, "slow call"
 	}
 	if !s.log.Enabled(ctx, lvl) {

@@ -274,6 +274,19 @@ func TestSlowCallWarns(t *testing.T) {
 	}
 }
 
+// TestLongStreamIsNotSlow: a stream's length is its work: a successful
+// import stream slower than SlowCall writes no line at INFO.
+func TestLongStreamIsNotSlow(t *testing.T) {
+	l, logs := captureLogs(slog.LevelInfo)
+	s := newTestServer(t, withLogger(l), withSlowCall(time.Nanosecond))
+	if _, err := sendImport(ctxT(t), s, &herkenv1.ImportCustomersRequest{Records: []*herkenv1.ImportRecord{importRec("K-1", "Een")}}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := logLines(t, logs.String()); len(lines) != 0 {
+		t.Fatalf("a successful stream logged:\n%s", logs.String())
+	}
+}
+
 // TestNoPersonalDataInCallLogs: even at DEBUG, with every successful and
 // failed call logged, no number, email or name the calls carried appears.
 func TestNoPersonalDataInCallLogs(t *testing.T) {
