@@ -249,3 +249,19 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+// TestImportProgress: --progress bar draws a bar with the rate (a terminal
+// gets it by default), lines prints plain lines, none nothing.
+func TestImportProgress(t *testing.T) {
+	addr := emptyServer(t)
+	path, _ := genCSV(t, 1500)
+	errs := filepath.Join(t.TempDir(), "e.csv")
+	bar := herkenCLI("import", "--addr", addr, "--progress", "bar", "--chunk", "500", "--parallel", "1", "--errors", errs, path)
+	if !strings.Contains(bar.stderr, "rows/s") || !strings.Contains(bar.stderr, "%") {
+		t.Fatalf("--progress bar drew no bar:\n%q", bar.stderr)
+	}
+	none := herkenCLI("import", "--addr", addr, "--progress", "none", "--errors", errs, path)
+	if strings.Contains(none.stderr, "rows/s") {
+		t.Fatalf("--progress none printed progress:\n%s", none.stderr)
+	}
+}
