@@ -294,6 +294,11 @@ func (s *Service) ImportCustomer(ctx context.Context, rec ImportRecord, o Import
 		if !found {
 			continue
 		}
+		if err := plan.mergedKey(cur); err != nil {
+			res.Outcome = ImportFailed
+			res.Problems = append(res.Problems, problemOf(err, ""))
+			return res, nil
+		}
 		_, changed, tooMany := plan.apply(cur, o, s.now().UTC())
 		if tooMany >= 1 {
 			if !plan.drop(tooMany, ErrIdentifierLimit, &res) || o.SkipRecordOnBadIdentifier {
@@ -445,8 +450,11 @@ func (p *importPlan) apply(c Customer, o ImportOptions, now time.Time) (out Cust
 	for _, li := range c.Identifiers {
 		i := p.index(li.Identifier)
 		if i < 0 {
-			if o.Identifiers && li.Source == o.Source {
-				continue // the CRM no longer lists it
+			// The CRM no longer lists it: unlinked, unless a merge brought
+			// it (another CRM record's, which that record's import and an
+			// unmerge own).
+			if o.Identifiers && li.Source == o.Source && li.MergedFrom == "" {
+				continue
 			}
 			ids = append(ids, li)
 			continue
@@ -480,6 +488,24 @@ func (p *importPlan) apply(c Customer, o ImportOptions, now time.Time) (out Cust
 	c.Revision++
 	c.UpdateTime = now
 	return c, true, 0
+}
+
+// errKeyOfAnother is the problem of an extra external id that is another
+// record's key.
+var errKeyOfAnother = &Error{Code: CodeInvalidArgument, Reason: ReasonExternalIDDuplicate,
+	Message: "this external id is the key of another record of this import; it was left out here"}
+
+// mergedKey refuses to apply a record to the customer holding its key
+// when a merge brought that key: the holder is another CRM record's
+// customer, whose fields and identifiers this record must not overwrite.
+func (p *importPlan) mergedKey(c Customer) error {
+	if i := c.IdentifierIndex(p.ids[0].id); i >= 0 && c.Identifiers[i].MergedFrom != "" {
+		e := *ErrCustomerMerged
+		e.Field = "external_id"
+		e.Message = "the customer with this external id was merged into another; the record is not applied (merge the records in the CRM too, or unmerge in herken)"
+		return &e
+	}
+	return nil
 }
 
 // problemOf turns an error about a record into a problem on field (the
@@ -578,12 +604,25 @@ func (s *Service) ImportCustomers(ctx context.Context, recs []ImportRecord, o Im
 			pending = append(pending, i)
 		}
 	}
+	// An external id a record lists besides its key, which is another
+	// record's key, would be taken from one by the other: dropped.
+	for _, i := range pending {
+		p := &plans[i]
+		for j := len(p.ids) - 1; j >= 1; j-- {
+			if id := p.ids[j].id; id.Kind == identity.KindExternalID && seen[id] {
+				p.drop(j, errKeyOfAnother, &out[i])
+			}
+		}
+	}
 	opts, err := s.writeOptions(Write{Actor: w.Actor, CallID: w.CallID}, nil)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; len(pending) > 0; attempt++ {
-		if attempt == MaxImportAttempts {
+	// Each round after the first drops an identifier of every record it
+	// sends again, so the rounds are bounded by the identifiers a record
+	// may hold.
+	for round := 0; len(pending) > 0; round++ {
+		if round == MaxImportAttempts+MaxIdentifiers {
 			for _, i := range pending {
 				out[i].Outcome = ImportFailed
 				out[i].Problems = append(out[i].Problems, ImportProblem{Reason: ReasonStoreUnavailable, Description: "the customer kept changing while it was imported; import it again"})
@@ -600,6 +639,9 @@ func (s *Service) ImportCustomers(ctx context.Context, recs []ImportRecord, o Im
 			c.CreateTime, c.UpdateTime, c.Revision = now, now, 1
 			c.Identifiers = p.linked(o.Source, now)
 			ops[k] = ImportOp{Key: p.ids[0].id, New: c, Update: func(c *Customer) (bool, error) {
+				if err := p.mergedKey(*c); err != nil {
+					return false, err
+				}
 				next, changed, tooMany := p.apply(*c, o, now)
 				if tooMany >= 1 {
 					return false, &IdentifierError{Index: -1 - tooMany, Err: ErrIdentifierLimit}

@@ -226,3 +226,80 @@ func TestImportOptionsSource(t *testing.T) {
 		t.Fatalf("%+v %v", o, err)
 	}
 }
+
+// A re-sync after herken merged two CRM records does not undo the merge:
+// the merged record's identifiers stay with the survivor, and the record
+// whose key a merge brought is not applied to the survivor (it fails with
+// CUSTOMER_MERGED) — whatever order the records run in.
+func TestImportKeepsMerges(t *testing.T) {
+	e := newEnv(t)
+	recs := []herken.ImportRecord{
+		{ExternalID: "K-1", DisplayName: "Jan de Vries", Identifiers: []herken.ImportIdentifier{phoneIn("0612345678", "identifiers[0]")}},
+		{ExternalID: "K-2", DisplayName: "J. de Vries", Identifiers: []herken.ImportIdentifier{emailIn("j@example.nl", "identifiers[0]")}},
+	}
+	res, err := e.svc.ImportCustomers(bg, recs, allImport, herken.Write{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jan, dup := res[0].CustomerID, res[1].CustomerID
+	if _, err := e.svc.MergeCustomers(bg, jan, dup, 0, herken.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.svc.GetCustomer(bg, jan)
+	for _, order := range [][]herken.ImportRecord{recs, {recs[1], recs[0]}} {
+		res, err := e.svc.ImportCustomers(bg, order, allImport, herken.Write{}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			switch {
+			case r.Outcome == herken.ImportUnchanged && r.CustomerID == jan:
+			case r.Outcome == herken.ImportFailed && len(r.Problems) == 1 && r.Problems[0].Reason == herken.ReasonCustomerMerged:
+			default:
+				t.Fatalf("re-sync after a merge: %+v", res)
+			}
+		}
+	}
+	after, _ := e.svc.GetCustomer(bg, jan)
+	if len(after.Identifiers) != len(before.Identifiers) || after.DisplayName != before.DisplayName || after.Revision != before.Revision {
+		t.Fatalf("the re-sync changed the survivor:\n%+v\n%+v", before, after)
+	}
+}
+
+// Many refused identifiers in one record are all dropped, however many.
+func TestImportManyRefusedIdentifiers(t *testing.T) {
+	e := newEnv(t)
+	var mine []herken.ImportIdentifier
+	for i := range 9 {
+		ext := "X-" + string(rune('a'+i))
+		e.importOne(herken.ImportRecord{ExternalID: ext, DisplayName: "Ander"}, allImport)
+		mine = append(mine, herken.ImportIdentifier{Input: identity.Input{Kind: identity.KindExternalID, Value: ext}, Field: "identifiers[" + string(rune('0'+i)) + "]"})
+	}
+	res := e.importOne(herken.ImportRecord{ExternalID: "K-1", DisplayName: "Jan", Identifiers: mine}, allImport)
+	if res.Outcome != herken.ImportCreated || res.Dropped != 9 {
+		t.Fatalf("9 taken external ids: %+v", res)
+	}
+	for _, p := range res.Problems {
+		if p.Reason != herken.ReasonIdentifierLinked {
+			t.Fatalf("problem %+v", p)
+		}
+	}
+}
+
+// An extra external id that is another record's key is left out of the
+// record that lists it; both customers are created.
+func TestImportExtraKeyOfAnotherRecord(t *testing.T) {
+	e := newEnv(t)
+	recs := []herken.ImportRecord{
+		{ExternalID: "K-1", DisplayName: "Jan", Identifiers: []herken.ImportIdentifier{{Input: identity.Input{Kind: identity.KindExternalID, Value: "K-2"}, Field: "identifiers[0]"}}},
+		{ExternalID: "K-2", DisplayName: "Piet"},
+	}
+	res, err := e.svc.ImportCustomers(bg, recs, allImport, herken.Write{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Outcome != herken.ImportCreated || res[0].Dropped != 1 || res[0].Problems[0].Reason != herken.ReasonExternalIDDuplicate ||
+		res[1].Outcome != herken.ImportCreated || res[0].CustomerID == res[1].CustomerID {
+		t.Fatalf("results: %+v", res)
+	}
+}

@@ -33,9 +33,10 @@ const (
 // ImportMessageBytes. A record that cannot be imported fails alone (its
 // result says why); the call fails as a whole only for the stream: bad
 // settings (INVALID_ARGUMENT / FIELD_INVALID), too many records (TOO_MANY_VALUES,
-// refused here before anything is sent), an unreachable server. Nothing is
-// written then, and since an import is an upsert the call may simply be
-// made again.
+// refused here before anything is sent), an unreachable server. A stream
+// refused for its settings or size wrote nothing; one that failed later
+// (the store, the deadline) may have written some records. Either way an
+// import is an upsert, so the call may simply be made again.
 //
 // The stream has no deadline unless ctx has one or the client was made
 // WithStreamTimeout.

@@ -59,12 +59,14 @@ func (s customerServer) ImportCustomers(stream grpc.ClientStreamingServer[herken
 		in[i] = importRecordFromPB(r)
 	}
 	results, err := s.svc.ImportCustomers(ctx, in, o, write(ctx, ""), importWorkers)
-	if err != nil {
-		return toStatus(ctx, s.log, err, "")
-	}
 	resp := importResponseToPB(results)
+	// Batches committed before a failure changed customers all the same:
+	// they are on the trail even when the stream fails.
 	if s.cfg.Audit != nil && !o.ValidateOnly {
 		s.audit(ctx, herkenv1.CustomerService_ImportCustomers_FullMethodName, auditRules[herkenv1.CustomerService_ImportCustomers_FullMethodName], nil, resp)
+	}
+	if err != nil {
+		return toStatus(ctx, s.log, err, "")
 	}
 	return stream.SendAndClose(resp)
 }

@@ -169,15 +169,21 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		err = imp.online(ctx, c)
 	}
 	imp.progress.done()
+	// The problems found so far are written even when the import stops
+	// early (a stream the server refused, a read error, Ctrl-C): the rows
+	// already sent were imported, and a stale file would mislead.
+	written, werr := writeProblems(errPath, imp.problems, stderr)
 	if err != nil {
+		if written != "" {
+			fmt.Fprintf(stderr, "herken import: stopped; the problems of the rows read so far are in %s\n", written)
+		}
 		return err
 	}
-	sum := imp.summary(time.Since(start), f.dryRun)
-	sum.Offline = f.dataDir != ""
-	written, werr := writeProblems(errPath, imp.problems, stderr)
 	if werr != nil {
 		return werr
 	}
+	sum := imp.summary(time.Since(start), f.dryRun)
+	sum.Offline = f.dataDir != ""
 	if c.json {
 		b, _ := json.MarshalIndent(sum, "", "  ")
 		fmt.Fprintln(stdout, string(b))

@@ -265,3 +265,22 @@ func TestImportProgress(t *testing.T) {
 		t.Fatalf("--progress none printed progress:\n%s", none.stderr)
 	}
 }
+
+// TestImportStoppedEarlyWritesProblems: an import the server refuses
+// still writes the problems of the rows it read (here a row without a
+// customer number) and says where.
+func TestImportStoppedEarlyWritesProblems(t *testing.T) {
+	addr := emptyServer(t)
+	path := filepath.Join(t.TempDir(), "klanten.csv")
+	if err := os.WriteFile(path, []byte("Klantnummer;Naam\r\n;Zonder nummer\r\nK-1;Jan\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errFile := filepath.Join(t.TempDir(), "fouten.csv")
+	r := herkenCLI("import", "--addr", addr, "--progress", "none", "--source", "not a source", "--errors", errFile, path)
+	if r.code != 1 || !strings.Contains(r.stderr, "FIELD_INVALID") || !strings.Contains(r.stderr, errFile) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if rows := readCSV(t, errFile); len(rows) != 2 || rows[1][4] != "FIELD_REQUIRED" {
+		t.Fatalf("error file: %v", rows)
+	}
+}

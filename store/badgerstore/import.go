@@ -14,10 +14,10 @@ import (
 // ImportCustomers implements herken.Store: all ops in one transaction
 // (halved while Badger finds it too big), so that an import commits, syncs
 // and waits for Badger's read watermark once per batch instead of once
-// per record. An op that fails cannot be undone inside a Badger
-// transaction (it may have written some of its keys), so the transaction
-// is dropped and run again without it; the domain checks identifiers
-// against the index before it sends them, which makes that rare.
+// per record. Each op checks every identifier it would link before it
+// writes a key, so an op the rules refuse fails without touching the
+// transaction. An op that fails after writing (which a Badger transaction
+// cannot undo) has the transaction dropped and run again without it.
 func (s *Store) ImportCustomers(ctx context.Context, ops []herken.ImportOp, _ herken.WriteOptions) ([]herken.ImportOpResult, error) {
 	out := make([]herken.ImportOpResult, len(ops))
 	return out, s.importOps(ctx, ops, out, make([]bool, len(ops)))
@@ -36,10 +36,10 @@ func (e *opFailed) Error() string { return "import op failed: " + e.err.Error() 
 func (s *Store) importOps(ctx context.Context, ops []herken.ImportOp, out []herken.ImportOpResult, done []bool) error {
 	for {
 		var refs []shred.Ref
-		var used bool
+		var used, fnOK bool
 		err := s.update(ctx, func(txn *tx) error {
 			s.returnRefs(refs...) // an earlier attempt's: nothing sealed under them was committed
-			refs, used = refs[:0], false
+			refs, used, fnOK = refs[:0], false, false
 			for i, op := range ops {
 				if done[i] {
 					continue
@@ -50,6 +50,7 @@ func (s *Store) importOps(ctx context.Context, ops []herken.ImportOp, out []herk
 				}
 				out[i] = r
 			}
+			fnOK = true
 			return nil
 		})
 		var f *opFailed
@@ -67,8 +68,8 @@ func (s *Store) importOps(ctx context.Context, ops []herken.ImportOp, out []herk
 				return err
 			}
 			return s.importOps(ctx, ops[half:], out[half:], done[half:])
-		case !used:
-			s.returnRefs(refs...)
+		case !used || !fnOK:
+			s.returnRefs(refs...) // nothing under them reached a commit
 		}
 		// A failed commit may have happened all the same: its keys are
 		// left to Reclaim, which knows from x/ whether they are in use.
@@ -84,6 +85,9 @@ func importOp(txn *tx, i int, op herken.ImportOp, refs *[]shred.Ref, used *bool)
 		return herken.ImportOpResult{}, err
 	}
 	if len(hs) == 0 {
+		if err := checkLinks(txn, op.New.ID, nil, op.New.Identifiers); err != nil {
+			return herken.ImportOpResult{Created: true, Err: err}, nil
+		}
 		ref, err := txn.s.takeRef()
 		if err != nil {
 			return herken.ImportOpResult{}, storeError(err)
@@ -108,13 +112,16 @@ func importOp(txn *tx, i int, op herken.ImportOp, refs *[]shred.Ref, used *bool)
 	c := cloneCustomer(old.Customer)
 	changed, err := op.Update(&c)
 	if err != nil {
-		return herken.ImportOpResult{}, &opFailed{i: i, err: err}
+		return herken.ImportOpResult{Err: err}, nil // nothing of this op written yet
 	}
 	if !changed {
 		return herken.ImportOpResult{CustomerID: id}, nil
 	}
 	c.ID, c.CreateTime = old.ID, old.CreateTime
 	c.LastContactTime, c.LastContactChannel = old.LastContactTime, old.LastContactChannel
+	if err := checkLinks(txn, id, old.Identifiers, c.Identifiers); err != nil {
+		return herken.ImportOpResult{Err: err}, nil
+	}
 	if err := relink(txn, id, old.Identifiers, c.Identifiers); err != nil {
 		var ie *herken.IdentifierError
 		if errors.As(err, &ie) {
@@ -131,4 +138,22 @@ func importOp(txn *tx, i int, op herken.ImportOp, refs *[]shred.Ref, used *bool)
 		return herken.ImportOpResult{}, err
 	}
 	return herken.ImportOpResult{CustomerID: id, Changed: true}, nil
+}
+
+// checkLinks runs herken.LinkHolder for every identifier in after that
+// before lacks, reading only: the first it refuses is the op's error.
+func checkLinks(txn *tx, customerID string, before, after []herken.LinkedIdentifier) error {
+	for i, l := range after {
+		if holds(before, l.Identifier) {
+			continue
+		}
+		hs, err := holders(txn, l.Identifier)
+		if err != nil {
+			return err
+		}
+		if _, err := herken.LinkHolder(l.Identifier, hs, customerID, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -51,7 +51,7 @@ func (s *Store) initFormat(opts Options) error {
 		if err := s.openKeys(opts, false); err != nil {
 			return err
 		}
-	case sealedV5:
+	case sealedV5, migratingV5:
 		if err := s.openKeys(opts, false); err != nil {
 			return err
 		}

@@ -15,21 +15,29 @@ import (
 // start across the words after it (herken.NamePrefixes before format 6).
 const sealedV5 = "5"
 
+// migratingV5 is stamped while migrateV5 runs: a build before format 6
+// refuses it (it would search a half-rebuilt index), this one resumes.
+const migratingV5 = "5-6"
+
 // sealedFormat reports whether a store of format f seals its records (and
 // so cannot be read without its key file).
-func sealedFormat(f string) bool { return f == sealedV5 || f == currentFormat }
+func sealedFormat(f string) bool { return f == sealedV5 || f == migratingV5 || f == currentFormat }
 
 // migrateV5 upgrades a format-5 store to format 6: the display-name index
 // gets one key per prefix of each word (herken.NamePrefixes), a third of
 // what prefixes across words took for a Dutch name with a tussenvoegsel. It
 // deletes every s/ key, then writes every live customer's again from its
-// record; an interrupted run starts over at the next open (the format is
-// stamped last), so nothing is ever half-indexed once it is stamped. It
+// record. It stamps migratingV5 first, which older builds refuse, and the
+// new format last: an interrupted run starts over at the next open, and
+// nothing is ever served from a half-rebuilt index. It
 // reads every customer record once: about a minute per million customers.
 func (s *Store) migrateV5() error {
 	ctx := context.Background()
 	start := time.Now()
 	s.log.Info("migrating store format 5 to 6: rebuilding the display-name index by word (one-time)")
+	if err := s.stamp(migratingV5); err != nil {
+		return err
+	}
 	removed, err := s.migratePrefix(ctx, prefixName, func(_ *tx, item *badger.Item) (*badger.Entry, []byte, error) {
 		return nil, item.KeyCopy(nil), nil
 	})

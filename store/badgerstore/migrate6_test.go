@@ -30,6 +30,13 @@ func spanningPrefixes(name string) []string {
 // opens as format 6 with the index by word only, checks clean, and finds
 // its customers by prefixes of one word and of several.
 func TestMigrateV5NameIndex(t *testing.T) {
+	// A format-5 store, and one whose migration was interrupted.
+	for _, format := range []string{sealedV5, migratingV5} {
+		t.Run(format, func(t *testing.T) { testMigrateV5NameIndex(t, format) })
+	}
+}
+
+func testMigrateV5NameIndex(t *testing.T, format string) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s, err := Open(Options{Dir: dir})
@@ -52,7 +59,7 @@ func TestMigrateV5NameIndex(t *testing.T) {
 				}
 			}
 		}
-		return txn.Set([]byte(keyFormat), []byte(sealedV5))
+		return txn.Set([]byte(keyFormat), []byte(format))
 	})
 	if err != nil {
 		t.Fatal(err)
