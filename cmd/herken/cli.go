@@ -142,6 +142,18 @@ func printExamples(w io.Writer, head, examples string) {
 	}
 }
 
+// open parses a command with min to max arguments (max -1: any) and
+// connects; the caller closes the client.
+func (c *cmdline) open(ctx context.Context, args []string, min, max int) (*client.Client, error) {
+	if err := c.parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.wantArgs(min, max); err != nil {
+		return nil, err
+	}
+	return c.dial(ctx)
+}
+
 // dial connects as the flags say. The caller closes the client.
 func (c *cmdline) dial(ctx context.Context) (*client.Client, error) {
 	cl, err := c.conn.dial(ctx, c.addr)

@@ -64,6 +64,27 @@ func (c *cmdline) customerTarget(ids *idFlags) error {
 	return nil
 }
 
+// openCustomer parses a command that names one customer, connects, and
+// returns the client (the caller closes it) and the customer's name.
+func (c *cmdline) openCustomer(ctx context.Context, args []string, ids *idFlags) (*client.Client, string, error) {
+	if err := c.parse(args); err != nil {
+		return nil, "", err
+	}
+	if err := c.customerTarget(ids); err != nil {
+		return nil, "", err
+	}
+	cl, err := c.dial(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := c.resolveCustomer(ctx, cl, ids)
+	if err != nil {
+		cl.Close()
+		return nil, "", err
+	}
+	return cl, name, nil
+}
+
 // resolveCustomer returns the customer's resource name: the CUSTOMER
 // argument, or the one customer holding the identifier flag (a Lookup).
 func (c *cmdline) resolveCustomer(ctx context.Context, cl *client.Client, ids *idFlags) (string, error) {
@@ -106,21 +127,11 @@ herken customer get $(herken lookup -q --email jan@example.nl)`,
 	c.serverFlags()
 	var ids idFlags
 	ids.register(c, "an identifier of the customer", false)
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := c.customerTarget(&ids); err != nil {
-		return err
-	}
-	cl, err := c.dial(ctx)
+	cl, name, err := c.openCustomer(ctx, args, &ids)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	name, err := c.resolveCustomer(ctx, cl, &ids)
-	if err != nil {
-		return err
-	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	resp, err := cl.Customers.GetCustomer(cctx, &herkenv1.GetCustomerRequest{Name: name})
@@ -494,13 +505,7 @@ herken customer unmerge $B
 herken customer unmerge $B --json                     # again: FAILED_PRECONDITION / CUSTOMER_NOT_MERGED`,
 	}, stdout, stderr)
 	c.serverFlags()
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := c.wantArgs(1, 1); err != nil {
-		return err
-	}
-	cl, err := c.dial(ctx)
+	cl, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -581,21 +586,11 @@ herken customer export --email sophie.jansen@example.com --json > sophie.json`,
 	c.serverFlags()
 	var ids idFlags
 	ids.register(c, "an identifier of the customer", false)
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := c.customerTarget(&ids); err != nil {
-		return err
-	}
-	cl, err := c.dial(ctx)
+	cl, name, err := c.openCustomer(ctx, args, &ids)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	name, err := c.resolveCustomer(ctx, cl, &ids)
-	if err != nil {
-		return err
-	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	resp, err := cl.Customers.ExportCustomer(cctx, &herkenv1.ExportCustomerRequest{Name: name})

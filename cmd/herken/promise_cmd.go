@@ -124,13 +124,7 @@ owner, description, who changed it.`,
 		examples: `herken promise get $(herken promise list --external-id K-100001 -q | head -1)`,
 	}, stdout, stderr)
 	c.serverFlags()
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := c.wantArgs(1, 1); err != nil {
-		return err
-	}
-	cl, err := c.dial(ctx)
+	cl, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
 	}
