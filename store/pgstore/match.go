@@ -1,0 +1,216 @@
+package pgstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herken/herken"
+	"github.com/herken/herken/identity"
+)
+
+// matchSQL reads everything a Lookup needs in one statement, so in one
+// snapshot and one round trip: each identifier's holders (at most $2), the
+// holders' records and — for the candidates named in $3, or when $3 is
+// null for every candidate if there are at most matchEager of them — their
+// newest $4 interactions, their contacts since $5 (counted up to $6) and
+// their first $7 OPEN promises. Rows are tagged by kind:
+// 0 holder (ord: identifier, pos: place), 1 customer, 2 interaction (pos:
+// place), 3 contact count (pos), 4 promise (pos: place).
+const matchSQL = `
+WITH want AS (
+	SELECT k, ord FROM unnest($1::text[]) WITH ORDINALITY AS w(k, ord)
+), h AS (
+	SELECT want.ord, hs.cid, hs.pos FROM want JOIN holders ON holders.ident = want.k
+	CROSS JOIN LATERAL unnest(holders.holders[1:$2]) WITH ORDINALITY AS hs(cid, pos)
+), c AS (
+	SELECT DISTINCT cid FROM h
+), x AS (
+	SELECT cid FROM c WHERE CASE WHEN $3::text[] IS NULL THEN (SELECT count(*) FROM c) <= 4 ELSE cid = ANY($3) END
+)
+SELECT 0 AS kind, h.ord::int, h.pos::int, h.cid, NULL::json FROM h
+UNION ALL
+SELECT 1, 0, 0, cu.id, cu.data FROM c JOIN customers cu ON cu.id = c.cid
+UNION ALL
+SELECT 2, 0, i.n::int, x.cid, i.data FROM x CROSS JOIN LATERAL (
+	SELECT data, row_number() OVER (ORDER BY occur_ns DESC, id) AS n FROM (
+		SELECT data, occur_ns, id FROM interactions WHERE customer_id = x.cid ORDER BY occur_ns DESC, id LIMIT $4) q) i
+UNION ALL
+SELECT 3, 0, (SELECT count(*) FROM (SELECT 1 FROM interactions
+	WHERE customer_id = x.cid AND contact AND occur_ns >= $5 ORDER BY occur_ns DESC LIMIT $6) z)::int, x.cid, NULL FROM x WHERE $6 > 0
+UNION ALL
+SELECT 4, 0, p.n::int, x.cid, p.data FROM x CROSS JOIN LATERAL (
+	SELECT data, row_number() OVER (ORDER BY due_ns, id) AS n FROM (
+		SELECT data, due_ns, id FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT $7) q) p`
+
+// matchRows is what one matchSQL read.
+type matchRows struct {
+	holders   [][]string
+	customers map[string]herken.Customer
+	extras    map[string]bool // candidates whose history and promises were read
+	history   map[string][]herken.Interaction
+	counted   map[string]int
+	promises  map[string][]herken.Promise
+}
+
+// Match implements herken.Store in one statement when focus picks a
+// candidate whose extras that statement read (at most 4 candidates: every
+// Lookup and almost every Resolve); otherwise it reads again in one
+// REPEATABLE READ transaction, for the focus only.
+func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herken.MatchOptions, focus func(holders [][]string) string) (herken.Snapshot, error) {
+	m, err := s.matchOnce(ctx, s.pool, ids, opts, nil)
+	if err != nil {
+		return herken.Snapshot{}, storeError(err)
+	}
+	snap, ok, err := m.snapshot(opts, focus)
+	if err != nil || ok {
+		return snap, err
+	}
+	err = s.read(ctx, func(t *tx) error {
+		m, err := s.matchOnce(ctx, t, ids, opts, []string{snap.Focus})
+		if err != nil {
+			return err
+		}
+		snap, ok, err = m.snapshot(opts, focus)
+		if err == nil && !ok {
+			err = corrupt("match: focus changed within one snapshot")
+		}
+		return err
+	})
+	return snap, err
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identifier, opts herken.MatchOptions, extras []string) (*matchRows, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = identKey(id)
+	}
+	since := int64(-1 << 63)
+	if !opts.CountSince.IsZero() {
+		since = ns(opts.CountSince)
+	}
+	rows, err := q.Query(ctx, matchSQL, keys, herken.MaxHoldersPerIdentity, extras,
+		max(opts.HistoryLimit, 0), since, max(opts.CountMax, 0), max(opts.OpenPromiseLimit, 0))
+	if err != nil {
+		return nil, err
+	}
+	m := &matchRows{
+		holders: make([][]string, len(ids)), customers: map[string]herken.Customer{}, extras: map[string]bool{},
+		history: map[string][]herken.Interaction{}, counted: map[string]int{}, promises: map[string][]herken.Promise{},
+	}
+	type placed struct {
+		pos int
+		cid string
+	}
+	held := make([][]placed, len(ids))
+	hist := map[string][]placed{}
+	prom := map[string][]placed{}
+	histData := map[placed][]byte{}
+	promData := map[placed][]byte{}
+	var kind, ord, pos int
+	var cid string
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&kind, &ord, &pos, &cid, &data}, func() error {
+		switch kind {
+		case 0:
+			held[ord-1] = append(held[ord-1], placed{pos, cid})
+		case 1:
+			c, err := decode[herken.Customer](data)
+			if err != nil {
+				return err
+			}
+			m.customers[cid] = c
+		case 2:
+			p := placed{pos, cid}
+			hist[cid] = append(hist[cid], p)
+			histData[p] = slices.Clone(data)
+		case 3:
+			m.counted[cid] = pos
+			m.extras[cid] = true
+		case 4:
+			p := placed{pos, cid}
+			prom[cid] = append(prom[cid], p)
+			promData[p] = slices.Clone(data)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byPos := func(a, b placed) int { return a.pos - b.pos }
+	for i, hs := range held {
+		slices.SortFunc(hs, byPos)
+		for _, p := range hs {
+			m.holders[i] = append(m.holders[i], p.cid)
+		}
+	}
+	for cid, ps := range hist {
+		slices.SortFunc(ps, byPos)
+		for _, p := range ps {
+			in, err := decode[herken.Interaction](histData[p])
+			if err != nil {
+				return nil, err
+			}
+			m.history[cid] = append(m.history[cid], in)
+		}
+		m.extras[cid] = true
+	}
+	for cid, ps := range prom {
+		slices.SortFunc(ps, byPos)
+		for _, p := range ps {
+			pr, err := decode[herken.Promise](promData[p])
+			if err != nil {
+				return nil, err
+			}
+			m.promises[cid] = append(m.promises[cid], pr)
+		}
+		m.extras[cid] = true
+	}
+	// A candidate with no history, count or promises leaves no extra rows:
+	// it was read all the same when it was asked for.
+	eager := extras == nil && len(m.customers) <= 4
+	for cid := range m.customers {
+		if eager || slices.Contains(extras, cid) {
+			m.extras[cid] = true
+		}
+	}
+	return m, nil
+}
+
+// snapshot runs focus on what m read: ok false when focus picked a
+// customer whose extras m did not read (snap.Focus says which).
+func (m *matchRows) snapshot(opts herken.MatchOptions, focus func(holders [][]string) string) (herken.Snapshot, bool, error) {
+	snap := herken.Snapshot{Holders: m.holders, Customers: m.customers}
+	for _, hs := range m.holders {
+		for _, cid := range hs {
+			if _, ok := m.customers[cid]; !ok {
+				return herken.Snapshot{}, false, corrupt("identifier index names a missing customer")
+			}
+		}
+	}
+	if focus == nil {
+		return snap, true, nil
+	}
+	if snap.Focus = focus(snap.Holders); snap.Focus == "" {
+		return snap, true, nil
+	}
+	if _, held := m.customers[snap.Focus]; !held {
+		return herken.Snapshot{}, false, corrupt("focus picked a customer no identifier holds")
+	}
+	if !m.extras[snap.Focus] {
+		return snap, false, nil
+	}
+	snap.History = m.history[snap.Focus]
+	snap.Counted = m.counted[snap.Focus]
+	snap.Promises = m.promises[snap.Focus]
+	return snap, true, nil
+}
+
+var _ = time.Time{}
