@@ -169,7 +169,7 @@ func TestEncryptionCommands(t *testing.T) {
 
 func TestEncryptionFlagsInMemory(t *testing.T) {
 	f := encryptionFlags{KeyFile: "/nonexistent"}
-	if err := f.validate(true); err == nil || !strings.Contains(err.Error(), "--in-memory") {
+	if err := f.validate("memory"); err == nil || !strings.Contains(err.Error(), "--in-memory") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/pgstore"
 )
 
 // errProblems is the exit status of a check that found problems (exit 1);
@@ -23,9 +24,10 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("herken check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	e := &envFlags{fs: fs}
-	var dir string
+	var dir, pgURL string
 	var asJSON bool
 	e.String(&dir, "data-dir", "./data", "Badger data directory of the store to check")
+	e.String(&pgURL, "postgres-url", "", "check the PostgreSQL store at this URL instead (it may be in use: the check reads one snapshot)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	var enc encryptionFlags
 	enc.addFlags(e)
@@ -37,6 +39,8 @@ exclusive and shared identifiers, orphans, undecodable records, unknown keys)
 and prints counts per record kind and the problems found, without personal
 data. The store is opened read-only: stop herken serve on it first. A store
 left by a crash must be opened once by herken serve (which recovers it).
+With --postgres-url it checks a PostgreSQL store's tables against each
+other instead, in one snapshot, while replicas serve it.
 Exit status: 0 clean, 1 problems found (or the check could not run), 2 usage.
 
 Flags:`)
@@ -53,7 +57,10 @@ Flags:`)
 		fmt.Fprintln(stderr, "herken check: --data-dir is required")
 		return errUsage
 	}
-	if err := enc.validate(false); err != nil {
+	if pgURL != "" {
+		return checkPostgres(ctx, pgURL, asJSON, stdout)
+	}
+	if err := enc.validate("badger"); err != nil {
 		return err
 	}
 	rep, err := badgerstore.CheckDirKey(ctx, dir, enc.Key())
@@ -70,6 +77,37 @@ Flags:`)
 		}
 	} else {
 		fmt.Fprintf(stdout, "herken check %s\n", dir)
+		if err := rep.WriteText(stdout); err != nil {
+			return err
+		}
+	}
+	if !rep.OK() {
+		return fmt.Errorf("%w: %d", errProblems, rep.Total())
+	}
+	return nil
+}
+
+// checkPostgres checks the PostgreSQL store at url (pgstore.Check).
+func checkPostgres(ctx context.Context, url string, asJSON bool, stdout io.Writer) error {
+	s, err := pgstore.Open(ctx, pgstore.Options{URL: url, MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := s.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(stdout, string(b)); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(stdout, "herken check (PostgreSQL)")
 		if err := rep.WriteText(stdout); err != nil {
 			return err
 		}

@@ -25,12 +25,15 @@ func (f *encryptionFlags) addFlags(e *envFlags) {
 // validate reads and checks the key file. A key file that group or others
 // can read is refused, not warned about: the key guards every byte of the
 // store, and a warning in a log is easy to miss.
-func (f *encryptionFlags) validate(inMemory bool) error {
+func (f *encryptionFlags) validate(store string) error {
 	if f.KeyFile == "" {
 		return nil
 	}
-	if inMemory {
+	switch store {
+	case "memory":
 		return errors.New("--encryption-key-file does not apply to --in-memory (nothing is written to disk)")
+	case "postgres":
+		return errors.New("--encryption-key-file applies to the Badger store only: encrypt a PostgreSQL database's disks and backups with PostgreSQL's own means")
 	}
 	k, err := readKeyFile(f.KeyFile)
 	if err != nil {

@@ -28,7 +28,7 @@ type offlineConfig struct {
 // and Service.ImportedCustomer links it against the loader's identifier
 // index, so an identifier another row took is dropped as online.
 func (imp *importer) offline(ctx context.Context, dir string, enc encryptionFlags, cfg offlineConfig) error {
-	if err := enc.validate(false); err != nil {
+	if err := enc.validate("badger"); err != nil {
 		return err
 	}
 	blocklist, err := loadBlocklist(cfg.blocklistFile)

@@ -49,7 +49,7 @@ Flags:`)
 		fs.Usage()
 		return errUsage
 	}
-	if err := enc.validate(false); err != nil {
+	if err := enc.validate("badger"); err != nil {
 		return err
 	}
 	var erasures []herken.Erasure

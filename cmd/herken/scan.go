@@ -48,7 +48,7 @@ Flags:
 		fs.Usage()
 		return errUsage
 	}
-	if err := enc.validate(false); err != nil {
+	if err := enc.validate("badger"); err != nil {
 		return err
 	}
 	found, err := badgerstore.ScanDirKey(dir, fs.Args(), enc.Key())

@@ -19,6 +19,7 @@ import (
 	"github.com/herken/herken/server"
 	"github.com/herken/herken/store/badgerstore"
 	"github.com/herken/herken/store/memstore"
+	"github.com/herken/herken/store/pgstore"
 )
 
 // serveConfig is everything `herken serve` can be told.
@@ -26,6 +27,9 @@ type serveConfig struct {
 	Addr            string
 	DataDir         string
 	InMemory        bool
+	Store           string // badger, memory or postgres
+	PostgresURL     string
+	PostgresConns   int
 	Region          string
 	Demo            bool
 	DemoSize        int
@@ -54,7 +58,10 @@ type serveConfig struct {
 func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.Addr, "addr", "localhost:50051", "address to listen on")
 	e.String(&c.DataDir, "data-dir", "./data", "Badger data directory (created if missing)")
-	e.Bool(&c.InMemory, "in-memory", false, "serve from the in-memory store: nothing is persisted and everything is lost on exit (tests, throw-away demos); --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
+	e.String(&c.Store, "store", "badger", "where customers are kept: badger (embedded, in --data-dir; the default), postgres (a PostgreSQL database at --postgres-url, which several herken replicas may share), or memory (nothing persisted)")
+	e.String(&c.PostgresURL, "postgres-url", "", "with --store postgres: the database's URL or DSN, e.g. postgres://herken@db:5432/herken (a password is better in PGPASSWORD or ~/.pgpass than in the URL)")
+	e.Int(&c.PostgresConns, "postgres-conns", 0, "with --store postgres: connections to the database at most; 0 means pgx's default (4 per core, at least 8)")
+	e.Bool(&c.InMemory, "in-memory", false, "the same as --store memory: nothing is persisted and everything is lost on exit (tests, throw-away demos); --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
 	e.String(&c.Region, "region", "NL", "ISO 3166 region for phone numbers written without country code")
 	e.Bool(&c.Demo, "demo", false, "seed the demo dataset when the store is empty")
 	e.Int(&c.DemoSize, "demo-size", 300, "number of generated demo customers (besides the fixed fixtures)")
@@ -87,8 +94,28 @@ func (c *serveConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
 	}
-	if !c.InMemory && c.DataDir == "" {
-		errs = append(errs, errors.New("--data-dir is required unless --in-memory is set"))
+	if c.InMemory {
+		if c.Store != "badger" && c.Store != "memory" {
+			errs = append(errs, fmt.Errorf("--in-memory and --store %s: choose one", c.Store))
+		}
+		c.Store = "memory"
+	}
+	switch c.Store {
+	case "badger":
+		if c.DataDir == "" {
+			errs = append(errs, errors.New("--data-dir is required with --store badger"))
+		}
+	case "memory":
+		c.InMemory = true
+	case "postgres":
+		if err := (pgstore.Options{URL: c.PostgresURL, MaxConns: int32(c.PostgresConns)}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--store postgres: %w (set --postgres-url or HERKEN_POSTGRES_URL)", err))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--store %q: want badger, postgres or memory", c.Store))
+	}
+	if c.PostgresURL != "" && c.Store != "postgres" {
+		errs = append(errs, errors.New("--postgres-url needs --store postgres"))
 	}
 	if _, err := identity.NewNormalizer(identity.NormalizerConfig{DefaultRegion: c.Region}); err != nil {
 		errs = append(errs, fmt.Errorf("--region %q: not a known phone region", c.Region))
@@ -120,7 +147,7 @@ func (c *serveConfig) validate() error {
 	if err := c.Maintenance.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.InMemory))
+	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.Store))
 	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
 		errs = append(errs, fmt.Errorf("--debug-addr %q: must be a loopback host:port (profiles are not for the network)", c.DebugAddr))
 	}
@@ -177,7 +204,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg, log)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -196,7 +223,17 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 			return err
 		}
 	}
-	sweepers := maintenance.New(svc, cfg.Maintenance, log)
+	var sweeps maintenance.Sweeps = svc
+	if pg, ok := store.(*pgstore.Store); ok {
+		// Replicas share the database: one of them runs the sweepers.
+		leader := pg.SweepLeader()
+		leadCtx, stopLeading := context.WithCancel(ctx)
+		leadDone := make(chan struct{})
+		go func() { leader.Run(leadCtx, sweepLeaderPeriod); close(leadDone) }()
+		defer func() { stopLeading(); <-leadDone }()
+		sweeps = ledSweeps{Sweeps: svc, leader: leader}
+	}
+	sweepers := maintenance.New(sweeps, cfg.Maintenance, log)
 	// Every production piece starts before gRPC serves, so a keys file,
 	// certificate or metrics address that cannot be had stops the start.
 	keys, err := cfg.Auth.keyring(log)
@@ -273,8 +310,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		log.Error("store not fully healthy at startup", "health", health.String(), "error", probeErr)
 	}
 	where := slog.String("data_dir", cfg.DataDir)
-	if cfg.InMemory {
+	switch cfg.Store {
+	case "memory":
 		where = slog.String("store", "memory, nothing persisted")
+	case "postgres":
+		where = slog.String("store", "postgres")
 	}
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
 		"auth", keys != nil, "tls", creds != nil, "audit", auditRec != nil, "metrics_addr", cfg.Obs.MetricsAddr,
@@ -327,12 +367,22 @@ type servedStore interface {
 	Empty(context.Context) (bool, error)
 }
 
-// openStore opens the Badger store at --data-dir, or with --in-memory the
-// memory store, which persists nothing and ignores the Badger-only flags.
-func openStore(cfg serveConfig, log *slog.Logger) (servedStore, error) {
-	if cfg.InMemory {
+// openStore opens the store --store names: the Badger store at
+// --data-dir, the PostgreSQL store at --postgres-url, or the memory store,
+// which persists nothing. The Badger-only flags are ignored by the others.
+func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (servedStore, error) {
+	switch cfg.Store {
+	case "memory":
 		log.Warn("in-memory store: nothing is persisted and every change is lost on exit; --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
 		return memstore.New(memstore.Options{}), nil
+	case "postgres":
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s, err := pgstore.Open(octx, pgstore.Options{URL: cfg.PostgresURL, MaxConns: int32(cfg.PostgresConns), Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("opening the PostgreSQL store: %w", err)
+		}
+		return s, nil
 	}
 	s, err := badgerstore.Open(badgerstore.Options{
 		Dir: cfg.DataDir, SyncWrites: cfg.SyncWrites,
@@ -344,6 +394,38 @@ func openStore(cfg serveConfig, log *slog.Logger) (servedStore, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sweepLeaderPeriod is how often a PostgreSQL replica tries to take the
+// sweep lock (or checks it still holds it): a dead leader's work is taken
+// over within about this long.
+const sweepLeaderPeriod = 2 * time.Second
+
+// ledSweeps runs a sweep only on the replica that holds the sweep lock.
+type ledSweeps struct {
+	maintenance.Sweeps
+	leader *pgstore.Leader
+}
+
+func (l ledSweeps) SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error) {
+	if !l.leader.Held(ctx) {
+		return 0, false, nil
+	}
+	return l.Sweeps.SweepPromises(ctx, grace, limit)
+}
+
+func (l ledSweeps) PurgeHistory(ctx context.Context, retention time.Duration, limit int) (int, bool, error) {
+	if !l.leader.Held(ctx) {
+		return 0, false, nil
+	}
+	return l.Sweeps.PurgeHistory(ctx, retention, limit)
+}
+
+func (l ledSweeps) PurgeAudit(ctx context.Context, retention time.Duration, limit int) (int, bool, error) {
+	if !l.leader.Held(ctx) {
+		return 0, false, nil
+	}
+	return l.Sweeps.PurgeAudit(ctx, retention, limit)
 }
 
 // minFreeBytes is badgerstore's MinFreeBytes for --min-free-mb (0: off).

@@ -1,0 +1,90 @@
+package pgstore
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sweepLock is the advisory lock the replica that runs the background
+// sweepers holds.
+const sweepLock = 0x6865726b656e0002 // "herken" 0002
+
+// Leader decides which replica runs the background sweepers: the one that
+// holds a session-level advisory lock on a connection of its own. When that
+// replica dies, its connection closes, PostgreSQL releases the lock, and
+// another replica takes it at its next attempt (Run tries every few
+// seconds). A sweep is safe to run twice (every write re-checks inside its
+// transaction); the lock keeps replicas from doing the same work at once.
+type Leader struct {
+	cfg *pgx.ConnConfig
+	log *slog.Logger
+
+	mu   sync.Mutex
+	conn *pgx.Conn // holds the lock; nil when this replica does not
+}
+
+// SweepLeader returns the store's Leader (it holds nothing until Held or
+// Run is called).
+func (s *Store) SweepLeader() *Leader {
+	return &Leader{cfg: s.pool.Config().ConnConfig.Copy(), log: s.log}
+}
+
+// Held reports whether this replica holds the sweep lock now, trying to
+// take it when not, and checking the connection that holds it when it
+// does (a connection that died lost the lock with it).
+func (l *Leader) Held(ctx context.Context) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if l.conn != nil {
+		if err := l.conn.Ping(ctx); err == nil {
+			return true
+		}
+		l.log.Warn("lost the sweep lock (its connection failed); another replica may run the sweepers now")
+		l.conn.Close(context.Background())
+		l.conn = nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, l.cfg)
+	if err != nil {
+		return false
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(sweepLock)).Scan(&got); err != nil || !got {
+		conn.Close(context.Background())
+		return false
+	}
+	l.conn = conn
+	l.log.Info("this replica runs the background sweepers (it holds the sweep lock)")
+	return true
+}
+
+// Run tries to take or keep the lock every period until ctx is done, then
+// lets it go.
+func (l *Leader) Run(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		l.Held(ctx)
+		select {
+		case <-ctx.Done():
+			l.Close()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close lets the lock go.
+func (l *Leader) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		l.conn.Close(context.Background())
+		l.conn = nil
+	}
+}
