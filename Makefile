@@ -7,7 +7,7 @@ DATA_DIR ?= ./data
 FUZZTIME ?= 10s
 CYCLES   ?= 100
 
-.PHONY: run build test lint generate fuzz fuzz-short bench-micro bench bench-quick crashtest crashtest-short soak clean
+.PHONY: run build test lint generate fuzz fuzz-short bench-micro bench bench-quick crashtest crashtest-short crashtest-postgres crashtest-postgres-short soak clean
 
 ## run: build and start herken on $(ADDR) with data in $(DATA_DIR), seeded with demo data on first start
 run: build
@@ -29,6 +29,14 @@ crashtest:
 ## crashtest-short: the crash test with 10 cycles (not part of make test; .ci/run runs it)
 crashtest-short:
 	HERKEN_CRASH_IMPORT=0 $(MAKE) crashtest CYCLES=10
+
+## crashtest-postgres: the crash test on the PostgreSQL store (a throwaway server, internal/pgtest)
+crashtest-postgres:
+	HERKEN_CRASH_STORE=postgres $(MAKE) crashtest CYCLES=$(CYCLES)
+
+## crashtest-postgres-short: 10 cycles on PostgreSQL (.ci/run)
+crashtest-postgres-short:
+	HERKEN_CRASH_STORE=postgres HERKEN_CRASH_IMPORT=0 $(MAKE) crashtest CYCLES=10
 
 ## generate: regenerate *.pb.go from proto/
 generate:

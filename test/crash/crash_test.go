@@ -50,7 +50,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/internal/pgtest"
 	"github.com/herken/herken/store/badgerstore"
+	"github.com/herken/herken/store/pgstore"
 )
 
 const (
@@ -92,6 +94,12 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	h := &harness{t: t, bin: bin, dir: filepath.Join(tmp, "data"), logDir: tmp, rng: rand.New(rand.NewPCG(seed, 1)), m: newModel(seed)}
+	if os.Getenv("HERKEN_CRASH_STORE") == "postgres" {
+		// The same kills, writers and model on the PostgreSQL store: herken
+		// dies, the database does not.
+		h.pgURL = pgtest.NewDatabase(t)
+		t.Logf("crashtest: on PostgreSQL (HERKEN_CRASH_STORE=postgres)")
+	}
 	h.keysFile = filepath.Join(tmp, "keys")
 	h.key = createKey(t, bin, h.keysFile)
 
@@ -103,11 +111,17 @@ func TestCrash(t *testing.T) {
 		srv := h.start()
 		h.verify(srv, false)
 		if cycle%checkEvery == 0 {
-			backup := h.backup(srv)
-			h.stop(srv)
-			h.check()
-			h.restoreBackup(backup)
-			srv = h.start()
+			if h.pgURL != "" {
+				// Backups of PostgreSQL are PostgreSQL's (pg_dump, base
+				// backups); check runs on the live database.
+				h.check()
+			} else {
+				backup := h.backup(srv)
+				h.stop(srv)
+				h.check()
+				h.restoreBackup(backup)
+				srv = h.start()
+			}
 		}
 		d := time.Duration(50+h.rng.IntN(451)) * time.Millisecond
 		if cycle%3 == 0 {
@@ -170,6 +184,8 @@ type harness struct {
 	starts int
 	// keysFile holds the one API key the writers use (key).
 	keysFile, key string
+	// pgURL is the PostgreSQL database the server runs on; "" for Badger.
+	pgURL string
 }
 
 // crashKeyName is the name of the writers' API key: every audit record of
@@ -235,9 +251,12 @@ func (h *harness) spawn() (*server, string) {
 	}
 	defer logFile.Close()
 	// The production stack is on: API keys, audit (the default), metrics.
-	cmd := exec.Command(h.bin, "serve", "--addr", addr, "--data-dir", h.dir, "--log-format", "json",
-		"--sync-writes=true", "--block-cache-mb", "16", "--shutdown-timeout", "5s",
-		"--keys-file", h.keysFile, "--metrics-addr", freeAddr(h.t), "--audit=true", "--no-rate-limit")
+	where := []string{"--data-dir", h.dir, "--sync-writes=true", "--block-cache-mb", "16"}
+	if h.pgURL != "" {
+		where = []string{"--store", "postgres", "--postgres-url", h.pgURL}
+	}
+	cmd := exec.Command(h.bin, append([]string{"serve", "--addr", addr, "--log-format", "json", "--shutdown-timeout", "5s",
+		"--keys-file", h.keysFile, "--metrics-addr", freeAddr(h.t), "--audit=true", "--no-rate-limit"}, where...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), "HERKEN_DEMO=false")
 	if err := cmd.Start(); err != nil {
@@ -384,8 +403,24 @@ func (h *harness) check() {
 	h.m.stats.checks.Add(1)
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(h.bin, "check", "--data-dir", h.dir, "--json")
+	if h.pgURL != "" {
+		cmd = exec.Command(h.bin, "check", "--postgres-url", h.pgURL, "--json")
+	}
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if h.pgURL != "" {
+		var rep pgstore.Report
+		if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+			h.t.Fatalf("herken check (cycle %d): %v %v\n%s%s", h.cycle, err, jerr, out.String(), errOut.String())
+		}
+		if err != nil || !rep.OK() {
+			h.m.stats.integrity.Add(int64(max(rep.Total(), 1)))
+			var text bytes.Buffer
+			_ = rep.WriteText(&text)
+			h.t.Errorf("herken check after cycle %d: %v\n%s", h.cycle, err, text.String())
+		}
+		return
+	}
 	var rep badgerstore.Report
 	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
 		h.t.Fatalf("herken check (cycle %d): %v %v\n%s%s", h.cycle, err, jerr, out.String(), errOut.String())
