@@ -74,6 +74,8 @@ type config struct {
 	Imports       bool
 	ImportRows    int
 	WriteCSV      string
+	Postgres      bool
+	PostgresURL   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -104,6 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.Imports, "imports", true, "at the end, time `herken import` of a CRM CSV offline (--data-dir) and online (ImportCustomers), with the loader's peak RSS")
 	fs.StringVar(&c.WriteCSV, "write-csv", "", "only write the import benchmark's CSV (-import-rows rows of a Dutch CRM export: ';', BOM, CRLF, ~1% bad rows) to this file, and exit")
 	fs.IntVar(&c.ImportRows, "import-rows", 0, "rows of the import benchmark's file (default: -customers)")
+	fs.BoolVar(&c.Postgres, "postgres", true, "after the main phases, load the same base into PostgreSQL with COPY and measure Lookup at the same concurrencies beside Badger (a throwaway server from the installed PostgreSQL, or -postgres-url)")
+	fs.StringVar(&c.PostgresURL, "postgres-url", "", "with -postgres: an empty PostgreSQL database to use instead of a throwaway server")
 	fs.StringVar(&c.Out, "out", "", "results file (default bench-results/<timestamp>.md)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: herken-bench [flags]\n\nLoad benchmark of herken: synthetic base, bulk load, `herken serve` on loopback, closed- and open-loop phases. Flags:")
@@ -388,6 +392,12 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	srv = nil
 	if stopErr != nil {
 		rep.Notes = append(rep.Notes, "herken serve did not stop cleanly: "+stopErr.Error())
+	}
+	if cfg.Postgres {
+		rep.Postgres, err = benchPostgres(ctx, cfg, herken, dir, ds, log)
+		if err != nil {
+			return rep, fmt.Errorf("PostgreSQL: %w", err)
+		}
 	}
 	if cfg.Stacks {
 		rep.Stacks, rep.Neighbours, err = benchStacks(ctx, cfg, herken, ds, baseArgs, log)

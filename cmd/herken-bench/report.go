@@ -30,6 +30,7 @@ type report struct {
 	Stacks            []stack       // production.go
 	Neighbours        *neighbours   // production.go
 	Imports           *importReport // imports.go
+	Postgres          *pgReport     // postgres.go
 	Notes             []string
 	OutPath           string
 }
@@ -144,6 +145,9 @@ func (r *report) failures() error {
 	}
 	if nb := r.Neighbours; nb != nil {
 		all = append(append(all, nb.Alone...), nb.Crowded...)
+	}
+	if r.Postgres != nil {
+		all = append(all, r.Postgres.Phases...)
 	}
 	for _, p := range all {
 		errs += p.Errors
@@ -310,6 +314,7 @@ func (r *report) markdown(full bool) string {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
 	}
 	b.WriteString(r.stackMarkdown())
+	r.markdownPostgres(&b)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", n)
 	}

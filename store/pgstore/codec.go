@@ -1,8 +1,8 @@
 package pgstore
 
 import (
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +14,9 @@ import (
 // Records are stored as the domain's values in JSON (json columns): no
 // mapping layer to keep in step with the domain, and an operator can read
 // them with psql. Times marshal as RFC 3339 with nanoseconds, in UTC.
+// github.com/goccy/go-json encodes and decodes them, compatible with
+// encoding/json: a Lookup decodes a customer and its recent history, and
+// encoding/json's decoding was half of a Lookup's time in herken.
 
 func encode(v any) []byte {
 	b, err := json.Marshal(v)

@@ -96,6 +96,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	} else {
 		cfg.MaxConns = max(cfg.MaxConns, 8)
 	}
+	// Every statement is prepared once per connection (pgx's statement
+	// cache) and runs on its generic plan: planning Lookup's statement
+	// afresh took longer than running it (0.9 ms against 0.3 ms), and every
+	// statement here is an index lookup whose plan does not depend on its
+	// parameters. A URL that sets plan_cache_mode keeps its own.
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	// Failed connections are noticed by the next query; keep the pool's
 	// own health check short so a restarted database is found again soon.
 	cfg.HealthCheckPeriod = 5 * time.Second

@@ -115,4 +115,4 @@ CREATE TABLE audit (
 	PRIMARY KEY (customer_id, time_ns, id)
 );
 CREATE INDEX audit_newest ON audit (customer_id, time_ns DESC, id);
-CREATE INDEX audit_by_time ON audit (time_ns);
+CREATE INDEX audit_by_time ON audit (time_ns, customer_id, id);
