@@ -310,10 +310,10 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		log.Error("store not fully healthy at startup", "health", health.String(), "error", probeErr)
 	}
 	where := slog.String("data_dir", cfg.DataDir)
-	switch cfg.Store {
-	case "memory":
+	switch {
+	case cfg.InMemory:
 		where = slog.String("store", "memory, nothing persisted")
-	case "postgres":
+	case cfg.Store == "postgres":
 		where = slog.String("store", "postgres")
 	}
 	log.Info("herken serving", "addr", lis.Addr().String(), "region", cfg.Region, "health", health.String(),
@@ -371,11 +371,11 @@ type servedStore interface {
 // --data-dir, the PostgreSQL store at --postgres-url, or the memory store,
 // which persists nothing. The Badger-only flags are ignored by the others.
 func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (servedStore, error) {
-	switch cfg.Store {
-	case "memory":
+	switch {
+	case cfg.InMemory || cfg.Store == "memory":
 		log.Warn("in-memory store: nothing is persisted and every change is lost on exit; --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
 		return memstore.New(memstore.Options{}), nil
-	case "postgres":
+	case cfg.Store == "postgres":
 		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		s, err := pgstore.Open(octx, pgstore.Options{URL: cfg.PostgresURL, MaxConns: int32(cfg.PostgresConns), Logger: log})
