@@ -50,7 +50,9 @@ func TestNoTableScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Merged and erased names, as a store that has run a while has them.
-	merge := func(a, b herken.Customer) (herken.Customer, herken.Interaction, error) { return herken.PlanMerge(a, b, 0, now) }
+	merge := func(a, b herken.Customer) (herken.Customer, herken.Interaction, error) {
+		return herken.PlanMerge(a, b, 0, now)
+	}
 	for i := 1; i < 600; i += 2 {
 		if (i+1)%500 == 0 {
 			continue // keep the probed customers live
