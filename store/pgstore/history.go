@@ -378,17 +378,20 @@ func (s *Store) PurgeInteractions(ctx context.Context, cutoff time.Time, limit i
 	}
 }
 
-// purgeSQL deletes up to $2 interactions that occurred before $1, oldest
-// first (interactions_by_occur), and reports how many and whether older
-// ones are left: it reads one candidate more than it deletes.
-const purgeSQL = `WITH cand AS (
+// purgeSQL deletes up to $2 (at most purgeBatch) interactions that
+// occurred before $1, oldest first (interactions_by_occur), and reports
+// how many and whether older ones are left: it reads one candidate more
+// than it may delete. The candidates' LIMIT is a constant so that even a
+// generic plan knows the delete is small and deletes by primary key.
+var purgeSQL = `WITH cand AS (
 	SELECT customer_id, id, row_number() OVER (ORDER BY occur_ns, customer_id, id) AS n FROM (
-		SELECT customer_id, id, occur_ns FROM interactions WHERE occur_ns < $1::bigint ORDER BY occur_ns, customer_id, id LIMIT $2::bigint + 1) q
+		SELECT customer_id, id, occur_ns FROM interactions WHERE occur_ns < $1::bigint
+		ORDER BY occur_ns, customer_id, id LIMIT ` + strconv.Itoa(purgeBatch+1) + `) q
 ), gone AS (
 	DELETE FROM interactions i USING cand WHERE cand.n <= $2::bigint AND i.customer_id = cand.customer_id AND i.id = cand.id
 	RETURNING 1
 )
-SELECT (SELECT count(*) FROM gone)::int, (SELECT count(*) FROM cand) > $2::bigint`
+SELECT (SELECT count(*) FROM gone)::int, (SELECT count(*) FROM cand WHERE n <= $2::bigint + 1) > $2::bigint`
 
 // purge deletes up to limit interactions that occurred before cutoff in
 // one transaction and reports whether older ones are left.
