@@ -103,7 +103,10 @@ func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	// An ICU en-US default collation, as production databases have (not
+	// the server's C): the store must order ids by bytes whatever the
+	// database's collation is.
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
 		return "", err
 	}
 	return WithDatabase(s.URL, name)

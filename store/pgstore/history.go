@@ -288,10 +288,15 @@ func (s *Store) listHistory(ctx context.Context, q herken.InteractionQuery, hash
 
 // unansweredSQL pages through the unanswered feedback of every customer,
 // oldest submission first (ties by customer, then id), from a position,
-// on interactions_feedback; q's other filters apply.
+// on interactions_feedback; q's other filters apply. The occur-time bounds
+// are written occur_ns + 0 so that no plan can serve them from
+// interactions_by_occur: under a generic plan (store.go) PostgreSQL would
+// otherwise combine both indexes and sort every unanswered feedback,
+// instead of walking interactions_feedback in order and stopping at the
+// page's end.
 const unansweredSQL = `SELECT data, feedback_ns, customer_id, id FROM interactions
 	WHERE feedback_ns IS NOT NULL AND (feedback_ns, customer_id, id) >= ($1, $2, $3)
-	AND occur_ns >= $4 AND occur_ns < $5 AND (cardinality($6::int[]) = 0 OR (data->>'Channel')::int = ANY ($6))
+	AND occur_ns + 0 >= $4 AND occur_ns + 0 < $5 AND (cardinality($6::int[]) = 0 OR (data->>'Channel')::int = ANY ($6))
 	ORDER BY feedback_ns, customer_id, id LIMIT $7`
 
 func (s *Store) listUnanswered(ctx context.Context, q herken.InteractionQuery, hash []byte, pos []string) ([]herken.Interaction, string, error) {
