@@ -60,7 +60,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	e.String(&c.DataDir, "data-dir", "./data", "Badger data directory (created if missing)")
 	e.String(&c.Store, "store", "badger", "where customers are kept: badger (embedded, in --data-dir; the default), postgres (a PostgreSQL database at --postgres-url, which several herken replicas may share), or memory (nothing persisted)")
 	e.String(&c.PostgresURL, "postgres-url", "", "with --store postgres: the database's URL or DSN, e.g. postgres://herken@db:5432/herken (a password is better in PGPASSWORD or ~/.pgpass than in the URL)")
-	e.Int(&c.PostgresConns, "postgres-conns", 0, "with --store postgres: connections to the database at most; 0 means pgx's default (4 per core, at least 8)")
+	e.Int(&c.PostgresConns, "postgres-conns", 0, "with --store postgres: connections to the database at most; 0 means 8, or the number of cores where that is more")
 	e.Bool(&c.InMemory, "in-memory", false, "the same as --store memory: nothing is persisted and everything is lost on exit (tests, throw-away demos); --data-dir, --min-free-mb, --sync-writes and --block-cache-mb are ignored")
 	e.String(&c.Region, "region", "NL", "ISO 3166 region for phone numbers written without country code")
 	e.Bool(&c.Demo, "demo", false, "seed the demo dataset when the store is empty")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,10 +14,12 @@ import (
 
 // Loader bulk-loads customers into an empty store with COPY, the way
 // PostgreSQL takes data fastest: rows are buffered and copied a chunk at a
-// time, and the identifier index, which needs every customer's links, is
-// built in memory under the same rules as online writes (LinkHolder) and
-// copied at Finish. Not safe for concurrent use; nobody else may write to
-// the store during a load.
+// time into tables whose secondary indexes and foreign keys were dropped
+// (Finish builds them again), and the identifier index, which needs every
+// customer's links, is built in memory under the same rules as online
+// writes (LinkHolder) and copied at Finish. Not safe for concurrent use;
+// nobody else may use the store during a load, and a load that fails
+// leaves a database to drop, not to serve.
 type Loader struct {
 	s     *Store
 	ctx   context.Context
@@ -24,8 +27,9 @@ type Loader struct {
 	err   error
 	done  bool
 
-	holders map[string][]string // identKey -> holders in link order
-	ids     map[string]bool     // customer ids loaded
+	holders  map[string][]string // identKey -> holders in link order
+	recreate []string            // the indexes and foreign keys dropped for the load
+	ids      map[string]bool     // customer ids loaded
 
 	customers, tags, names, interactions, promises [][]any
 }
@@ -49,7 +53,49 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 	if used {
 		return nil, errors.New("pgstore: a bulk load needs an empty store")
 	}
-	return &Loader{s: s, ctx: ctx, holders: map[string][]string{}, ids: map[string]bool{}}, nil
+	l := &Loader{s: s, ctx: ctx, holders: map[string][]string{}, ids: map[string]bool{}}
+	if err := l.dropIndexes(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// loadedTables are the tables a load fills.
+var loadedTables = []string{"customers", "customer_tags", "customer_names", "holders", "interactions", "promises"}
+
+// dropIndexes drops the loaded tables' secondary indexes and foreign keys,
+// remembering their definitions for Finish: building an index once over
+// all rows is far cheaper than keeping it in step row by row, and a
+// foreign key checked per row costs a lookup per name-index row (dozens
+// per customer). Primary keys stay: they refuse duplicates as the load
+// goes.
+func (l *Loader) dropIndexes() error {
+	rows, err := l.s.pool.Query(l.ctx, `SELECT 'ALTER TABLE ' || quote_ident(conrelid::regclass::text) || ' ADD CONSTRAINT ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid),
+			'ALTER TABLE ' || quote_ident(conrelid::regclass::text) || ' DROP CONSTRAINT ' || quote_ident(conname)
+		FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY($1)
+		UNION ALL
+		SELECT indexdef, 'DROP INDEX ' || quote_ident(indexname) FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = ANY($1)
+		AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))`, loadedTables)
+	if err != nil {
+		return storeError(err)
+	}
+	var create, drop string
+	var drops []string
+	_, err = pgx.ForEachRow(rows, []any{&create, &drop}, func() error {
+		l.recreate = append(l.recreate, create)
+		drops = append(drops, drop)
+		return nil
+	})
+	if err != nil {
+		return storeError(err)
+	}
+	for _, d := range drops {
+		if _, err := l.s.pool.Exec(l.ctx, d); err != nil {
+			return storeError(err)
+		}
+	}
+	return nil
 }
 
 // Add queues one customer with its history and promises. A customer the
@@ -110,6 +156,13 @@ func (l *Loader) Add(c herken.Customer, history []herken.Interaction, promises [
 	return l.err
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func cmpErr(err, otherwise error) error {
 	if err != nil {
 		return err
@@ -163,6 +216,24 @@ func (l *Loader) Finish() (LoadStats, error) {
 	if _, err := l.s.pool.CopyFrom(l.ctx, pgx.Identifier{"holders"}, []string{"ident", "holders"}, pgx.CopyFromRows(rows)); err != nil {
 		return l.stats, storeError(fmt.Errorf("pgstore: load: COPY holders: %w", err))
 	}
+	// Indexes first, then the foreign keys (whose check uses them).
+	conn, err := l.s.pool.Acquire(l.ctx)
+	if err != nil {
+		return l.stats, storeError(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(l.ctx, `SET maintenance_work_mem = '256MB'`); err != nil {
+		return l.stats, storeError(err)
+	}
+	slices.SortStableFunc(l.recreate, func(a, b string) int {
+		return boolInt(strings.HasPrefix(a, "ALTER")) - boolInt(strings.HasPrefix(b, "ALTER"))
+	})
+	for _, q := range l.recreate {
+		if _, err := conn.Exec(l.ctx, q); err != nil {
+			return l.stats, storeError(fmt.Errorf("pgstore: load: %s: %w", q, err))
+		}
+	}
+	_, _ = conn.Exec(l.ctx, `RESET maintenance_work_mem`)
 	if _, err := l.s.pool.Exec(l.ctx, `ANALYZE`); err != nil {
 		return l.stats, storeError(err)
 	}

@@ -14,6 +14,17 @@ import (
 // writes would have stored them: Match, history, promises, Check clean.
 func TestLoader(t *testing.T) {
 	s := newStore(t)
+	schema := func() string {
+		var out string
+		err := s.pool.QueryRow(ctx, `SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+			SELECT indexdef AS d FROM pg_indexes WHERE schemaname = current_schema()
+			UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) x`).Scan(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := schema()
 	l, err := s.NewLoader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +53,10 @@ func TestLoader(t *testing.T) {
 	stats, err := l.Finish()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The indexes and foreign keys the load dropped are all back.
+	if after := schema(); after != before {
+		t.Fatalf("indexes and constraints after the load:\n%s\nbefore:\n%s", after, before)
 	}
 	if stats.Customers != 3 || stats.Interactions != 1 || stats.Promises != 1 {
 		t.Fatalf("stats %+v", stats)

@@ -49,7 +49,7 @@ import (
 // Options configures a Store.
 type Options struct {
 	URL      string           // a PostgreSQL connection URL or DSN (required)
-	MaxConns int32            // pool size; 0 means 4 per core, at least 8
+	MaxConns int32            // pool size; 0 means 8, or the number of cores where that is more
 	Logger   *slog.Logger     // nil means discard
 	Now      func() time.Time // the clock idempotency keys expire by; nil means time.Now
 }
