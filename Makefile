@@ -24,11 +24,11 @@ test:
 ## crashtest: kill -9 the real server $(CYCLES) times under concurrent writes (test/crash):
 ## nothing acknowledged may be lost, nothing unacknowledged half-written, herken check clean
 crashtest:
-	HERKEN_CRASH_CYCLES=$(CYCLES) $(GO) test -count=1 -run '^TestCrash$$' -v -timeout 60m ./test/crash
+	HERKEN_CRASH_CYCLES=$(CYCLES) $(GO) test -count=1 -run '^TestCrash' -v -timeout 60m ./test/crash
 
 ## crashtest-short: the crash test with 10 cycles (not part of make test; .ci/run runs it)
 crashtest-short:
-	HERKEN_CRASH_IMPORT=0 $(MAKE) crashtest CYCLES=10
+	$(MAKE) crashtest CYCLES=10
 
 ## crashtest-postgres: the crash test on the PostgreSQL store (a throwaway server, internal/pgtest)
 crashtest-postgres:
@@ -36,7 +36,7 @@ crashtest-postgres:
 
 ## crashtest-postgres-short: 10 cycles on PostgreSQL (.ci/run)
 crashtest-postgres-short:
-	HERKEN_CRASH_STORE=postgres HERKEN_CRASH_IMPORT=0 $(MAKE) crashtest CYCLES=10
+	HERKEN_CRASH_STORE=postgres $(MAKE) crashtest CYCLES=10
 
 ## generate: regenerate *.pb.go from proto/
 generate:

@@ -49,8 +49,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/internal/pgtest"
+	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/store/badgerstore"
 	"github.com/herken/herken/store/pgstore"
 )
@@ -569,6 +569,7 @@ func (h *harness) workload(srv *server, d time.Duration) {
 	// Audit records of calls acknowledged more than a second before the
 	// kill must be on disk (at most the last second may be lost).
 	auditBefore := time.Now().Add(-time.Second)
+	h.trace("KILL")
 	_ = srv.cmd.Process.Signal(syscall.SIGKILL)
 	stop.Store(true)
 	wg.Wait()
@@ -597,9 +598,7 @@ func (h *harness) op(srv *server, rng *rand.Rand) {
 		h.create(ctx, srv, rng)
 	case r < 30:
 		// The ImportCustomers writer; HERKEN_CRASH_IMPORT=0 (make
-		// crashtest-short) runs creates instead: with imports, the
-		// lifecycle model sometimes finds a merge it did not make (see
-		// importWriter).
+		// crashtest-short) runs creates instead (see importWriter).
 		if importWriter() {
 			h.importBatch(ctx, srv, rng)
 		} else {
@@ -861,6 +860,7 @@ func (h *harness) verify(srv *server, full bool) {
 	pend := m.pending
 	m.pending = nil
 	m.mu.Unlock()
+	h.trace("verify: %d pending", len(pend))
 	for _, p := range pend {
 		h.resolve(srv, p)
 	}

@@ -46,6 +46,14 @@ type lifeCustomer struct {
 	into   *lifeCustomer // lifeMerged: the direct survivor
 	busy   bool          // a writer holds it
 	doubt  bool          // a write on it is in doubt: read it back before checking
+	// What the write in doubt may have done to it besides nothing: read
+	// back, its state must be the model's or this one. A GetCustomer
+	// answer is flat (the live end of a chain of merges), so it cannot
+	// tell the direct survivor: that comes from the model, never from the
+	// answer.
+	mayMergeInto *lifeCustomer // merged into this (live) survivor
+	mayUnmerge   bool          // live again
+	mayErase     bool          // erased (itself, or its target with it)
 }
 
 type lifeModel struct {
@@ -103,6 +111,7 @@ func (h *harness) lifeCreate(ctx context.Context, srv *server) {
 		return
 	}
 	c.name = resp.GetCustomer().GetName()
+	h.trace("life create %s %s", c.name, c.email)
 	m.mu.Lock()
 	m.life.pool = append(m.life.pool, c)
 	m.mu.Unlock()
@@ -187,6 +196,7 @@ func (h *harness) lifeLink(ctx context.Context, srv *server, rng *rand.Rand) {
 	_, err := srv.customers.AddIdentifier(ctx, &herkenv1.AddIdentifierRequest{
 		Customer: c.name, Identifier: phoneID(phone), Source: "crash", Label: "mobiel",
 	})
+	h.trace("life link %s %s: %v", c.name, phone, err)
 	h.settle(err, "AddIdentifier", func() { c.phones = append(c.phones, phone); h.m.life.stats.links.Add(1) }, nil, c)
 }
 
@@ -214,6 +224,12 @@ func (h *harness) lifeMerge(ctx context.Context, srv *server, rng *rand.Rand) {
 		return
 	}
 	_, err := srv.customers.MergeCustomers(ctx, &herkenv1.MergeCustomersRequest{Survivor: a.name, Merged: b.name})
+	h.trace("life merge %s into %s: %v", b.name, a.name, err)
+	if classify(err) == inDoubt {
+		h.m.mu.Lock()
+		b.mayMergeInto = a
+		h.m.mu.Unlock()
+	}
 	h.settle(err, "MergeCustomers", func() {
 		b.state, b.into = lifeMerged, a
 		// b's numbers now go with a; the model keeps them on b and checks
@@ -244,6 +260,12 @@ func (h *harness) lifeUnmerge(ctx context.Context, srv *server, rng *rand.Rand) 
 	a.busy, b.busy = true, true
 	m.mu.Unlock()
 	_, err := srv.customers.UnmergeCustomers(ctx, &herkenv1.UnmergeCustomersRequest{Merged: b.name})
+	h.trace("life unmerge %s from %s: %v", b.name, a.name, err)
+	if classify(err) == inDoubt {
+		m.mu.Lock()
+		b.mayUnmerge = true
+		m.mu.Unlock()
+	}
 	h.settle(err, "UnmergeCustomers", func() {
 		b.state, b.into = lifeLive, nil
 		m.life.stats.unmerges.Add(1)
@@ -267,6 +289,14 @@ func (h *harness) lifeErase(ctx context.Context, srv *server, rng *rand.Rand) {
 	}
 	m.mu.Unlock()
 	_, err := srv.customers.EraseCustomer(ctx, &herkenv1.EraseCustomerRequest{Name: c.name})
+	h.trace("life erase %s (gone %d): %v", c.name, len(gone), err)
+	if classify(err) == inDoubt {
+		m.mu.Lock()
+		for _, o := range append(gone, c) {
+			o.mayErase = true
+		}
+		m.mu.Unlock()
+	}
 	h.settle(err, "EraseCustomer", func() {
 		c.state = lifeErased
 		for _, o := range gone {
@@ -287,11 +317,8 @@ func (h *harness) verifyLife(srv *server) {
 	m.mu.Lock()
 	pool := slices.Clone(m.life.pool)
 	m.mu.Unlock()
-	byName := map[string]*lifeCustomer{}
-	for _, c := range pool {
-		byName[c.name] = c
-	}
-	// Settle doubts first: each customer's state is what the server says.
+	// Settle doubts first: each customer's state is what the server says,
+	// among what the model allows.
 	for _, c := range pool {
 		if !c.doubt {
 			continue
@@ -299,19 +326,33 @@ func (h *harness) verifyLife(srv *server) {
 		ctx, cancel := vctx()
 		resp, err := srv.customers.GetCustomer(ctx, &herkenv1.GetCustomerRequest{Name: c.name})
 		cancel()
+		h.trace("life doubt %s (model state %d into %v): server %s merged_name %q %v", c.name, c.state, c.into != nil, resp.GetCustomer().GetName(), resp.GetMergedName(), err)
 		switch {
 		case status.Code(err) == codes.NotFound && reasonOf(err) == "CUSTOMER_ERASED":
+			if !c.mayErase {
+				h.lost("%s is erased; no erasure of it was in doubt", c.name)
+			}
 			c.state, c.into = lifeErased, nil
 		case err != nil:
 			h.fatalf(srv, "read back %s: %v", c.name, err)
 		case resp.GetMergedName() != "":
-			into := byName[resp.GetCustomer().GetName()]
-			if into == nil {
-				h.lost("%s was merged into %s, which no pool writer made", c.name, resp.GetCustomer().GetName())
+			// Its merged name leads to the live end of its chain: either
+			// the chain the model has (a write on it did not happen: an
+			// erasure, an unmerge) or the survivor of its merge in doubt.
+			got := resp.GetCustomer().GetName()
+			switch {
+			case c.state == lifeMerged && c.target().name == got:
+				// unchanged: c.into stays its direct survivor
+			case c.mayMergeInto != nil && c.mayMergeInto.name == got:
+				c.state, c.into = lifeMerged, c.mayMergeInto
+			default:
+				h.lost("%s was merged into %s, which no write made or left in doubt", c.name, got)
 				continue
 			}
-			c.state, c.into = lifeMerged, into
 		default:
+			if c.state != lifeLive && !c.mayUnmerge {
+				h.lost("%s is live; no unmerge of it was in doubt", c.name)
+			}
 			c.state, c.into = lifeLive, nil
 			// Which of its tags an UpdateCustomer set cannot be told from
 			// the ones a merge in doubt joined in (an unmerge takes those
@@ -325,7 +366,7 @@ func (h *harness) verifyLife(srv *server) {
 				}
 			}
 		}
-		c.doubt = false
+		c.doubt, c.mayMergeInto, c.mayUnmerge, c.mayErase = false, nil, false, false
 	}
 	for _, c := range pool {
 		h.verifyLifeCustomer(srv, c)
