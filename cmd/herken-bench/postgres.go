@@ -32,7 +32,9 @@ func benchPostgres(ctx context.Context, cfg config, herken, dir string, ds *data
 	rep := &pgReport{}
 	url := cfg.PostgresURL
 	if url == "" {
-		srv, err := pgtest.Start(dir)
+		// A quarter of a small server's memory for PostgreSQL's own
+		// cache, as PostgreSQL's tuning guides start from.
+		srv, err := pgtest.Start(dir, "shared_buffers=2GB", "effective_cache_size=8GB")
 		if err != nil {
 			return nil, fmt.Errorf("starting a throwaway PostgreSQL (or give -postgres-url): %w", err)
 		}
@@ -40,7 +42,7 @@ func benchPostgres(ctx context.Context, cfg config, herken, dir string, ds *data
 		if url, err = srv.CreateDatabase(ctx); err != nil {
 			return nil, err
 		}
-		rep.Server = "a throwaway PostgreSQL on loopback TCP started by the bench (internal/pgtest: fsync off, shared_buffers 128MB)"
+		rep.Server = "a throwaway PostgreSQL on loopback TCP started by the bench (internal/pgtest: fsync off, shared_buffers 2GB)"
 	} else {
 		rep.Server = "the PostgreSQL at -postgres-url"
 	}

@@ -155,9 +155,10 @@ func BinDir() (string, error) {
 
 // Start initialises and starts a throwaway server in a new temporary
 // directory under parent ("" for the system's), listening on a free
-// loopback port and a unix socket in that directory. Its data is not
-// fsynced: tests kill herken, never the database's machine.
-func Start(parent string) (*Server, error) {
+// loopback port and a unix socket in that directory, with settings
+// ("name=value") on top of the tests' own. Its data is not fsynced: tests
+// kill herken, never the database's machine.
+func Start(parent string, settings ...string) (*Server, error) {
 	bindir, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -195,6 +196,9 @@ func Start(parent string) (*Server, error) {
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+s.dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "max_pred_locks_per_transaction=256")
+	for _, kv := range settings {
+		s.cmd.Args = append(s.cmd.Args, "-c", kv)
+	}
 	logf, err := os.Create(filepath.Join(s.dir, "postgres.log"))
 	if err != nil {
 		return nil, err

@@ -195,8 +195,8 @@ func (l *Loader) flush() error {
 	return nil
 }
 
-// Finish copies what is buffered and the identifier index, and updates
-// the planner's statistics.
+// Finish copies what is buffered and the identifier index, builds the
+// indexes again, and vacuums and analyzes the tables.
 func (l *Loader) Finish() (LoadStats, error) {
 	if l.err != nil {
 		return l.stats, l.err
@@ -234,7 +234,10 @@ func (l *Loader) Finish() (LoadStats, error) {
 		}
 	}
 	_, _ = conn.Exec(l.ctx, `RESET maintenance_work_mem`)
-	if _, err := l.s.pool.Exec(l.ctx, `ANALYZE`); err != nil {
+	// VACUUM as well as ANALYZE: the visibility map lets index-only scans
+	// skip the heap, and autovacuum does not start on the new rows in the
+	// middle of the first calls.
+	if _, err := l.s.pool.Exec(l.ctx, `VACUUM (ANALYZE) `+strings.Join(loadedTables, ", ")); err != nil {
 		return l.stats, storeError(err)
 	}
 	return l.stats, nil

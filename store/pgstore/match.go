@@ -1,9 +1,11 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
-	"time"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,38 +14,43 @@ import (
 )
 
 // matchSQL reads everything a Lookup needs in one statement, so in one
-// snapshot and one round trip: each identifier's holders (at most $2), the
-// holders' records and — for the candidates named in $3, or when $3 is
-// null for every candidate if there are at most matchEager of them — their
-// newest $4 interactions, their contacts since $5 (counted up to $6) and
-// their first $7 OPEN promises. Rows are tagged by kind:
-// 0 holder (ord: identifier, pos: place), 1 customer, 2 interaction (pos:
-// place), 3 contact count (pos), 4 promise (pos: place).
+// snapshot and one round trip: each identifier's holders (at most
+// MaxHoldersPerIdentity), the holders' records and — for the candidates
+// named in $2, or when $2 is null for every candidate if there are at most
+// four — their newest interactions, their contacts since $3 (counted up to
+// $4) and their first OPEN promises. Rows are tagged by kind: 0 holder
+// (ord: identifier, pos: place), 1 customer, 2 interaction (pos: occur
+// time), 3 contact count (pos), 4 promise (pos: due time); Go puts them in
+// order. The two history limits are literals (matchQuery), not parameters:
+// with a LIMIT it can see, the generic plan walks the per-customer indexes
+// in order and stops, instead of sorting a customer's whole history.
 const matchSQL = `
-WITH want AS (
-	SELECT k, ord FROM unnest($1::text[]) WITH ORDINALITY AS w(k, ord)
-), h AS (
-	SELECT want.ord, hs.cid, hs.pos FROM want JOIN holders ON holders.ident = want.k
-	CROSS JOIN LATERAL unnest(holders.holders[1:$2]) WITH ORDINALITY AS hs(cid, pos)
+WITH h AS (
+	SELECT w.ord, hs.cid, hs.pos FROM unnest($1::text[]) WITH ORDINALITY AS w(k, ord)
+	JOIN holders ON holders.ident = w.k
+	CROSS JOIN LATERAL unnest(holders.holders[1:%d]) WITH ORDINALITY AS hs(cid, pos)
 ), c AS (
 	SELECT DISTINCT cid FROM h
 ), x AS (
-	SELECT cid FROM c WHERE CASE WHEN $3::text[] IS NULL THEN (SELECT count(*) FROM c) <= 4 ELSE cid = ANY($3) END
+	SELECT cid FROM c WHERE CASE WHEN $2::text[] IS NULL THEN (SELECT count(*) FROM c) <= 4 ELSE cid = ANY($2) END
 )
-SELECT 0 AS kind, h.ord::int, h.pos::int, h.cid, NULL::json FROM h
+SELECT 0 AS kind, h.ord::int, h.pos::bigint, h.cid, ''::text, NULL::json FROM h
 UNION ALL
-SELECT 1, 0, 0, cu.id, cu.data FROM c JOIN customers cu ON cu.id = c.cid
+SELECT 1, 0, 0, cu.id, '', cu.data FROM c JOIN customers cu ON cu.id = c.cid
 UNION ALL
-SELECT 2, 0, i.n::int, x.cid, i.data FROM x CROSS JOIN LATERAL (
-	SELECT data, row_number() OVER (ORDER BY occur_ns DESC, id) AS n FROM (
-		SELECT data, occur_ns, id FROM interactions WHERE customer_id = x.cid ORDER BY occur_ns DESC, id LIMIT $4) q) i
+SELECT 2, 0, i.occur_ns, x.cid, i.id, i.data FROM x CROSS JOIN LATERAL (
+	SELECT occur_ns, id, data FROM interactions WHERE customer_id = x.cid ORDER BY occur_ns DESC, id LIMIT %d) i
 UNION ALL
 SELECT 3, 0, (SELECT count(*) FROM (SELECT 1 FROM interactions
-	WHERE customer_id = x.cid AND contact AND occur_ns >= $5 ORDER BY occur_ns DESC LIMIT $6) z)::int, x.cid, NULL FROM x WHERE $6 > 0
+	WHERE customer_id = x.cid AND contact AND occur_ns >= $3 ORDER BY occur_ns DESC LIMIT $4) z), x.cid, '', NULL FROM x WHERE $4 > 0
 UNION ALL
-SELECT 4, 0, p.n::int, x.cid, p.data FROM x CROSS JOIN LATERAL (
-	SELECT data, row_number() OVER (ORDER BY due_ns, id) AS n FROM (
-		SELECT data, due_ns, id FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT $7) q) p`
+SELECT 4, 0, p.due_ns, x.cid, p.id, p.data FROM x CROSS JOIN LATERAL (
+	SELECT due_ns, id, data FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT %d) p`
+
+// matchQuery is matchSQL with its limits.
+func matchQuery(history, promises int) string {
+	return fmt.Sprintf(matchSQL, herken.MaxHoldersPerIdentity, max(history, 0), max(promises, 0))
+}
 
 // matchRows is what one matchSQL read.
 type matchRows struct {
@@ -96,8 +103,7 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 	if !opts.CountSince.IsZero() {
 		since = ns(opts.CountSince)
 	}
-	rows, err := q.Query(ctx, matchSQL, keys, herken.MaxHoldersPerIdentity, extras,
-		max(opts.HistoryLimit, 0), since, max(opts.CountMax, 0), max(opts.OpenPromiseLimit, 0))
+	rows, err := q.Query(ctx, matchQuery(opts.HistoryLimit, opts.OpenPromiseLimit), keys, extras, since, max(opts.CountMax, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -106,21 +112,23 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 		history: map[string][]herken.Interaction{}, counted: map[string]int{}, promises: map[string][]herken.Promise{},
 	}
 	type placed struct {
-		pos int
+		pos int64
 		cid string
+		id  string
 	}
 	held := make([][]placed, len(ids))
 	hist := map[string][]placed{}
 	prom := map[string][]placed{}
 	histData := map[placed][]byte{}
 	promData := map[placed][]byte{}
-	var kind, ord, pos int
-	var cid string
+	var kind, ord int
+	var pos int64
+	var cid, id string
 	var data []byte
-	_, err = pgx.ForEachRow(rows, []any{&kind, &ord, &pos, &cid, &data}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&kind, &ord, &pos, &cid, &id, &data}, func() error {
 		switch kind {
 		case 0:
-			held[ord-1] = append(held[ord-1], placed{pos, cid})
+			held[ord-1] = append(held[ord-1], placed{pos: pos, cid: cid})
 		case 1:
 			c, err := decode[herken.Customer](data)
 			if err != nil {
@@ -128,14 +136,14 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 			}
 			m.customers[cid] = c
 		case 2:
-			p := placed{pos, cid}
+			p := placed{pos: pos, cid: cid, id: id}
 			hist[cid] = append(hist[cid], p)
 			histData[p] = slices.Clone(data)
 		case 3:
-			m.counted[cid] = pos
+			m.counted[cid] = int(pos)
 			m.extras[cid] = true
 		case 4:
-			p := placed{pos, cid}
+			p := placed{pos: pos, cid: cid, id: id}
 			prom[cid] = append(prom[cid], p)
 			promData[p] = slices.Clone(data)
 		}
@@ -144,7 +152,9 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 	if err != nil {
 		return nil, err
 	}
-	byPos := func(a, b placed) int { return a.pos - b.pos }
+	byPos := func(a, b placed) int { return cmp.Or(cmp.Compare(a.pos, b.pos), strings.Compare(a.id, b.id)) }
+	// Newest first, ties by id (herken.NewestFirst).
+	newest := func(a, b placed) int { return cmp.Or(cmp.Compare(b.pos, a.pos), strings.Compare(a.id, b.id)) }
 	for i, hs := range held {
 		slices.SortFunc(hs, byPos)
 		for _, p := range hs {
@@ -152,7 +162,7 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 		}
 	}
 	for cid, ps := range hist {
-		slices.SortFunc(ps, byPos)
+		slices.SortFunc(ps, newest)
 		for _, p := range ps {
 			in, err := decode[herken.Interaction](histData[p])
 			if err != nil {
@@ -212,5 +222,3 @@ func (m *matchRows) snapshot(opts herken.MatchOptions, focus func(holders [][]st
 	snap.Promises = m.promises[snap.Focus]
 	return snap, true, nil
 }
-
-var _ = time.Time{}
