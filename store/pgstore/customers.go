@@ -266,14 +266,14 @@ func (t *tx) recall(idem herken.Idempotency) (request, bool, error) {
 }
 
 // remember queues storing what a request made under its idempotency key
-// for idem.TTL (replacing an expired entry of the same key), and the
-// removal of a few expired keys.
+// for idem.TTL (replacing an expired entry of the same key). Expired keys
+// are deleted by forgetRequests, outside the writes: deleting them here
+// made unrelated writes conflict over the same expired rows.
 func (t *tx) remember(b *pgx.Batch, idem herken.Idempotency, customerID, id string) {
 	if idem.Key == "" || idem.TTL <= 0 {
 		return
 	}
 	now := t.s.now()
-	b.Queue(`DELETE FROM requests WHERE key IN (SELECT key FROM requests WHERE expires_ns <= $1 ORDER BY expires_ns LIMIT 8)`, ns(now))
 	b.Queue(`INSERT INTO requests (key, fingerprint, customer_id, item_id, expires_ns) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, customer_id = excluded.customer_id,
 		item_id = excluded.item_id, expires_ns = excluded.expires_ns`,

@@ -131,7 +131,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 		}
 		in := cloneInteraction(stored)
 		if err := fn(&in); err != nil {
-			return err
+			return callerError{err}
 		}
 		// The keys of its place in history and the indexes are fixed.
 		in.ID, in.CustomerID, in.OccurTime = stored.ID, stored.CustomerID, stored.OccurTime

@@ -30,7 +30,17 @@ type Leader struct {
 // SweepLeader returns the store's Leader (it holds nothing until Held or
 // Run is called).
 func (s *Store) SweepLeader() *Leader {
-	return &Leader{cfg: s.pool.Config().ConnConfig.Copy(), log: s.log}
+	cfg := s.pool.Config().ConnConfig.Copy()
+	// The lock is released when PostgreSQL notices the connection is gone:
+	// at once when the process dies, but only through TCP keepalives when
+	// its machine does (the system default waits two hours). Probe every
+	// 5 s after 10 s idle, give up after 3 misses: about 25 s.
+	for k, v := range map[string]string{"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"} {
+		if _, ok := cfg.RuntimeParams[k]; !ok {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	return &Leader{cfg: cfg, log: s.log}
 }
 
 // Held reports whether this replica holds the sweep lock now, trying to

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -135,7 +136,16 @@ func (l *links) relink(customerID string, old, next herken.Customer) error {
 // commit queues the staged changes that differ from what was read; an
 // identifier nobody holds leaves the index.
 func (l *links) commit(b *pgx.Batch) {
-	for id, hs := range l.staged {
+	// In key order: two writers that change the same identifiers lock
+	// their rows in the same order, so they cannot deadlock (a deadlock
+	// costs deadlock_timeout, a second, before one of them retries).
+	ids := make([]identity.Identifier, 0, len(l.staged))
+	for id := range l.staged {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b identity.Identifier) int { return strings.Compare(identKey(a), identKey(b)) })
+	for _, id := range ids {
+		hs := l.staged[id]
 		if slices.Equal(hs, l.read[id]) {
 			continue
 		}

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/herken/herken"
@@ -98,7 +99,7 @@ func nameListSQL(q herken.CustomerQuery, op string, p listPos, limit int) (strin
 	sql := `SELECT 0::bigint, c.id, c.data FROM customer_names n JOIN customers c ON c.id = n.customer_id
 		WHERE n.prefix = ` + arg(herken.IndexedPrefix(q.NamePrefix)) + ` AND n.customer_id ` + op + ` ` + arg(p.id)
 	if !q.UpdatedSince.IsZero() {
-		sql += ` AND c.update_ns >= ` + arg(ns(q.UpdatedSince))
+		sql += ` AND c.update_ns >= ` + arg(timeBound(q.UpdatedSince, math.MinInt64))
 	}
 	if q.Tag != "" {
 		sql += ` AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.tag = ` + arg(q.Tag) + ` AND t.customer_id = n.customer_id)`
@@ -118,7 +119,7 @@ func (p customerPlan) start(s *Store, q herken.CustomerQuery, hash []byte) (list
 	case err != nil:
 		return listPos{}, err
 	case parts == nil && p.byUpdate:
-		return listPos{ns: ns(q.UpdatedSince)}, nil
+		return listPos{ns: timeBound(q.UpdatedSince, math.MinInt64)}, nil
 	case parts == nil:
 		return listPos{}, nil
 	case parts[n-1] == "":

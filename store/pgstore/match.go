@@ -75,16 +75,25 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herke
 	if err != nil || ok {
 		return snap, err
 	}
+	// Both reads in one snapshot: focus may pick differently once writes
+	// landed since the first read, so it runs on this snapshot's holders
+	// and the extras are read for whom it picks (a second pick there is
+	// final: the snapshot does not move).
 	err = s.read(ctx, func(t *tx) error {
-		m, err := s.matchOnce(ctx, t, ids, opts, []string{snap.Focus})
+		m, err := s.matchOnce(ctx, t, ids, opts, nil)
 		if err != nil {
 			return err
 		}
-		snap, ok, err = m.snapshot(opts, focus)
-		if err == nil && !ok {
-			err = corrupt("match: focus changed within one snapshot")
+		for range 2 {
+			var ok bool
+			if snap, ok, err = m.snapshot(opts, focus); err != nil || ok {
+				return err
+			}
+			if m, err = s.matchOnce(ctx, t, ids, opts, []string{snap.Focus}); err != nil {
+				return err
+			}
 		}
-		return err
+		return corrupt("match: focus changed within one snapshot")
 	})
 	return snap, err
 }

@@ -113,7 +113,7 @@ func (s *Store) UpdatePromise(ctx context.Context, customerID, promiseID string,
 		}
 		p := stored
 		if err := fn(&p); err != nil {
-			return err
+			return callerError{err}
 		}
 		p.ID, p.CustomerID, p.CustomerDisplayName = stored.ID, stored.CustomerID, "" // the promise's identity
 		b := &pgx.Batch{}

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,8 @@ func (o Options) Validate() error {
 
 // Store is the PostgreSQL implementation of herken.Store.
 type Store struct {
+	stop   context.CancelFunc // stops forgetRequests
+	done   chan struct{}      // closed when forgetRequests has returned
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	now    func() time.Time
@@ -91,10 +94,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		opts.Now = time.Now
 	}
 	cfg, _ := pgxpool.ParseConfig(opts.URL)
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
-	} else {
-		cfg.MaxConns = max(cfg.MaxConns, 8)
+	case !strings.Contains(opts.URL, "pool_max_conns"):
+		cfg.MaxConns = max(cfg.MaxConns, 8) // a pool_max_conns in the URL is the operator's
 	}
 	// Every statement is prepared once per connection (pgx's statement
 	// cache) and runs on its generic plan: planning Lookup's statement
@@ -104,6 +108,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
+	// Single statements (Match, lists) run outside s.write, so they must
+	// not inherit a serializable default they would have to retry.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
+
 	// Failed connections are noticed by the next query; keep the pool's
 	// own health check short so a restarted database is found again soon.
 	cfg.HealthCheckPeriod = 5 * time.Second
@@ -127,7 +135,34 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, storeError(err)
 	}
+	bg, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go s.forgetRequests(bg, time.Minute)
 	return s, nil
+}
+
+// forgetRequests deletes expired idempotency keys every period, a
+// thousand per statement, in plain READ COMMITTED statements outside
+// every write (recall ignores an expired key meanwhile). Every replica
+// runs it; deleting a row twice is harmless.
+func (s *Store) forgetRequests(ctx context.Context, period time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			tag, err := s.pool.Exec(ctx, `DELETE FROM requests WHERE key IN
+				(SELECT key FROM requests WHERE expires_ns <= $1 ORDER BY expires_ns LIMIT 1000)`, ns(s.now()))
+			if err != nil || tag.RowsAffected() < 1000 {
+				break
+			}
+		}
+	}
 }
 
 // loadSecret returns the store's page-token secret, made by whichever
@@ -148,6 +183,8 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close implements herken.Store.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.done
 	s.pool.Close()
 	return nil
 }
@@ -207,6 +244,9 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(ptx pgx.Tx) error {
 			return fn(&tx{Tx: ptx, ctx: ctx, s: s})
 		})
+		if ce, ok := errors.AsType[callerError](err); ok {
+			return ce.err
+		}
 		if !retryable(err) {
 			return storeError(err)
 		}
@@ -225,6 +265,14 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 		}
 	}
 }
+
+// callerError carries an error a caller's callback returned (fn of
+// UpdatePromise...) through write, which returns it as it is: whatever it
+// is, it is the caller's answer, not a storage failure.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
 
 // read runs fn in a REPEATABLE READ read-only transaction: one snapshot
 // for several statements.
@@ -253,9 +301,16 @@ func storeError(err error) error {
 	}
 	var he *herken.Error
 	var ie *herken.IdentifierError
+	var ce *pgconn.ConnectError
 	switch {
 	case errors.As(err, &ie), errors.As(err, &he):
 		return err
+	case errors.As(err, &ce):
+		// Also a connect timeout, which pgconn reports as a deadline:
+		// the database did not answer, the caller's deadline is fine.
+		e := *herken.ErrUnavailable
+		e.Err = err
+		return &e
 	case errors.Is(err, context.Canceled):
 		return context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
@@ -264,7 +319,7 @@ func storeError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code[:2] {
-		case "42", "23", "22", "2B", "P0", "XX":
+		case "42", "23", "22", "2B", "P0", "XX", "25", "0A", "54":
 			return &herken.Error{Code: herken.CodeInternal, Reason: herken.ReasonInternal, Message: "database error", Err: err}
 		}
 	}
