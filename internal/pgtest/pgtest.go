@@ -195,7 +195,7 @@ func Start(parent string, settings ...string) (*Server, error) {
 	s.cmd = s.run(filepath.Join(bindir, "postgres"), "-D", data, "-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+s.dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "max_pred_locks_per_transaction=256")
+		"-c", "max_connections=300", "-c", "shared_buffers=128MB")
 	for _, kv := range settings {
 		s.cmd.Args = append(s.cmd.Args, "-c", kv)
 	}

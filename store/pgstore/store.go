@@ -236,12 +236,23 @@ type tx struct {
 // write runs fn in a SERIALIZABLE transaction, retrying on serialization
 // failures and deadlocks. fn must be safe to run again.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	return s.writeOn(ctx, s.pool, fn)
+}
+
+// beginner is a pool or one connection.
+type beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// writeOn is write on db: the pool, or a connection that holds a session
+// lock.
+func (s *Store) writeOn(ctx context.Context, db beginner, fn func(t *tx) error) error {
 	backoff := 200 * time.Microsecond
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(ptx pgx.Tx) error {
+		err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(ptx pgx.Tx) error {
 			return fn(&tx{Tx: ptx, ctx: ctx, s: s})
 		})
 		if ce, ok := errors.AsType[callerError](err); ok {
