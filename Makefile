@@ -3,15 +3,16 @@
 GO       ?= go
 BUF      := $(GO) tool -modfile=tools/go.mod buf
 ADDR     ?= localhost:50051
+HTTP_ADDR ?= localhost:8080
 DATA_DIR ?= ./data
 FUZZTIME ?= 10s
 CYCLES   ?= 100
 
 .PHONY: run build test lint generate fuzz fuzz-short bench-micro bench bench-quick crashtest crashtest-short crashtest-postgres crashtest-postgres-short soak clean
 
-## run: build and start herken on $(ADDR) with data in $(DATA_DIR), seeded with demo data on first start
+## run: build and start herken on $(ADDR) (HTTP/JSON on $(HTTP_ADDR)) with data in $(DATA_DIR), seeded with demo data on first start
 run: build
-	./bin/herken serve --addr=$(ADDR) --data-dir=$(DATA_DIR) --demo
+	./bin/herken serve --addr=$(ADDR) --http-addr=$(HTTP_ADDR) --data-dir=$(DATA_DIR) --demo
 
 build:
 	$(GO) build -o bin/herken ./cmd/herken

@@ -50,6 +50,7 @@ type serveConfig struct {
 	Obs        obsFlags        // obs_flags.go: metrics address, slow-call log, tracing
 	Audit      auditFlags      // audit_flags.go: audit on/off, flush interval, buffer
 	Encryption encryptionFlags // encryption_flags.go: Badger encryption at rest
+	HTTP       httpFlags       // http_flags.go: the HTTP/JSON gateway
 
 	diskFree   func() (uint64, error) // tests: the data directory's free space; nil means statfs
 	probeEvery time.Duration          // tests: store probe period; 0 means storeProbeInterval
@@ -86,6 +87,7 @@ func (c *serveConfig) addFlags(e *envFlags) {
 	c.Obs.addFlags(e)
 	c.Audit.addFlags(e)
 	c.Encryption.addFlags(e)
+	c.HTTP.addFlags(e)
 	e.String(&c.DebugAddr, "debug-addr", "", "if set, serve Go's pprof profiles over HTTP on this loopback address (e.g. 127.0.0.1:6060); off by default")
 }
 
@@ -147,7 +149,7 @@ func (c *serveConfig) validate() error {
 	if err := c.Maintenance.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.Store))
+	errs = append(errs, c.Auth.validate(c.Addr), c.TLS.validate(), c.Limits.validate(), c.Obs.validate(), c.Audit.validate(), c.Encryption.validate(c.Store), c.HTTP.validate(c.TLS))
 	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
 		errs = append(errs, fmt.Errorf("--debug-addr %q: must be a loopback host:port (profiles are not for the network)", c.DebugAddr))
 	}
@@ -301,6 +303,12 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 	if err != nil {
 		return err
 	}
+	stopHTTP, err := cfg.HTTP.startGateway(ctx, srv, cfg.TLS, creds != nil, log)
+	if err != nil {
+		lis.Close()
+		return fmt.Errorf("HTTP gateway: %w", err)
+	}
+	defer stopHTTP()
 	lis = cfg.Limits.listener(lis)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
