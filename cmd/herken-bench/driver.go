@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"runtime"
 	"slices"
 	"sync"
@@ -29,13 +34,14 @@ const (
 	kindUnknown              // Lookup of a mobile nobody holds
 	kindEmail                // Lookup of a customer's email
 	kindResolve              // Resolve of one customer's mobile and email
+	kindHTTP                 // GET /v1/lookup?phone= of a known number, over HTTP/JSON
 )
 
 // kinds in the order the closed-loop phases alternate.
-var kinds = []kind{kindBaseline, kindKnown, kindUnknown, kindEmail, kindResolve}
+var kinds = []kind{kindBaseline, kindKnown, kindUnknown, kindEmail, kindResolve, kindHTTP}
 
 func (k kind) name() string {
-	return [...]string{"empty RPC (Health/Check)", "Lookup known number", "Lookup unknown number", "Lookup email", "Resolve phone+email"}[k]
+	return [...]string{"empty RPC (Health/Check)", "Lookup known number", "Lookup unknown number", "Lookup email", "Resolve phone+email", "Lookup known, HTTP/JSON"}[k]
 }
 
 const (
@@ -53,6 +59,8 @@ const (
 type target struct {
 	health healthpb.HealthClient
 	rec    herkenv1.RecognitionServiceClient
+	http   *http.Client // the gateway's, when the server serves one
+	base   string       // http://host:port
 }
 
 type driver struct {
@@ -80,7 +88,13 @@ func newDriver(addr string, serverPid int, cfg config, ds *dataset, dial ...grpc
 		conn.Connect()
 		c := client.NewFromConn(conn)
 		d.conns = append(d.conns, conn)
-		d.targets = append(d.targets, target{health: healthpb.NewHealthClient(conn), rec: c.Recognition})
+		t := target{health: healthpb.NewHealthClient(conn), rec: c.Recognition}
+		if cfg.httpAddr != "" {
+			// One keep-alive pool per target, like one gRPC connection.
+			t.base = "http://" + cfg.httpAddr
+			t.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}
+		}
+		d.targets = append(d.targets, t)
 	}
 	return d, nil
 }
@@ -100,6 +114,7 @@ type requests struct {
 	health   *healthpb.HealthCheckRequest
 	lookups  []*herkenv1.LookupRequest
 	resolves []*herkenv1.ResolveRequest
+	urls     []string // kindHTTP: paths with their query
 }
 
 func phoneID(number string) *herkenv1.Identifier {
@@ -126,6 +141,8 @@ func (d *driver) build(k kind, n int) *requests {
 		case kindEmail:
 			s := d.ds.Sample[r.IntN(len(d.ds.Sample))]
 			rs.lookups = append(rs.lookups, &herkenv1.LookupRequest{Identifier: emailID(s.Email)})
+		case kindHTTP:
+			rs.urls = append(rs.urls, "/v1/lookup?phone="+url.QueryEscape(typedForms(r.IntN(d.ds.Customers))[j%3]))
 		case kindResolve:
 			s := d.ds.Sample[r.IntN(len(d.ds.Sample))]
 			rs.resolves = append(rs.resolves, &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{
@@ -152,6 +169,24 @@ func (rs *requests) call(ctx context.Context, t *target, j int) (bool, error) {
 	case kindResolve:
 		res, err := t.rec.Resolve(ctx, rs.resolves[j%len(rs.resolves)])
 		return err == nil && res.GetOutcome() == herkenv1.ResolveOutcome_RESOLVE_OUTCOME_MATCHED, err
+	case kindHTTP:
+		if t.http == nil {
+			return false, errors.New("the server serves no HTTP/JSON gateway")
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+rs.urls[j%len(rs.urls)], nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := t.http.Do(req)
+		if err != nil {
+			return false, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, body)
+		}
+		return err == nil && bytes.Contains(body, []byte(`"MATCH_OUTCOME_FOUND"`)), err
 	}
 	panic("unknown kind")
 }
@@ -201,6 +236,9 @@ func (d *driver) warmup(ctx context.Context, total time.Duration) error {
 		return nil
 	}
 	for _, k := range kinds {
+		if k == kindHTTP && d.targets[0].http == nil {
+			continue
+		}
 		res := d.closed(ctx, k, 8, total/time.Duration(len(kinds)))
 		if res.Errors > 0 || res.Wrong > 0 {
 			return fmt.Errorf("warm-up %s: %d errors, %d wrong outcomes; first: %s", k.name(), res.Errors, res.Wrong, res.FirstError)

@@ -76,6 +76,8 @@ type config struct {
 	WriteCSV      string
 	Postgres      bool
 	PostgresURL   string
+
+	httpAddr string // the main server's HTTP/JSON gateway (set by bench)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -298,7 +300,12 @@ func bench(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	// The main phases measure the bare server (no rate limit, no audit), as
 	// before the production issue; the stacks compare it with the rest.
 	baseArgs := append([]string{"--data-dir", ds.StoreDir, "--log-level", "warn", "--sync-writes=false"}, cfg.ServerArgs...)
-	serverArgs := append([]string{"serve", "--addr", addr, "--no-rate-limit", "--audit=false"}, baseArgs...)
+	httpAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	cfg.httpAddr = httpAddr
+	serverArgs := append([]string{"serve", "--addr", addr, "--http-addr", httpAddr, "--no-rate-limit", "--audit=false"}, baseArgs...)
 	rep.ServerArgs = serverArgs
 	var srv *serverProc
 	defer func() {

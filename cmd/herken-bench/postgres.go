@@ -30,6 +30,7 @@ type pgReport struct {
 // the store's, so phases are not repeated for it (quiet).
 func benchPostgres(ctx context.Context, cfg config, herken, dir string, ds *dataset, log io.Writer) (*pgReport, error) {
 	rep := &pgReport{}
+	cfg.httpAddr = "" // this server serves gRPC only
 	url := cfg.PostgresURL
 	if url == "" {
 		// A quarter of a small server's memory for PostgreSQL's own
@@ -159,4 +160,27 @@ func (r *report) markdownPostgres(b *strings.Builder) {
 	if p64, b64 := findRow(post, kindKnown, 64, false), findRow(badger, kindKnown, 64, false); p64 != nil && b64 != nil {
 		fmt.Fprintf(b, "- Target: PostgreSQL ≥ 0.5 × Badger's Lookup throughput at 64 in flight: %.2f ×, **%s**.\n", p64.Rate/b64.Rate, verdict(p64.Rate >= 0.5*b64.Rate))
 	}
+}
+
+// markdownHTTP compares Lookup over the HTTP/JSON gateway with Lookup over
+// gRPC on the same server, same numbers, same phases: what the gateway's
+// in-process hop and JSON cost.
+func (r *report) markdownHTTP(b *strings.Builder) {
+	rows := r.rows()
+	var lines []string
+	for _, c := range r.Config.InFlight {
+		g, h := findRow(rows, kindKnown, c, false), findRow(rows, kindHTTP, c, false)
+		if g == nil || h == nil || g.P50 == 0 || g.Rate == 0 {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("| %d | %s | %s / %s | %s | %s / %s | %.2f | %.2f | %.2f |", c,
+			commas(g.Rate), ms(g.P50), ms(g.P99), commas(h.Rate), ms(h.P50), ms(h.P99),
+			float64(h.P50)/float64(g.P50), float64(h.P99)/float64(g.P99), h.Rate/g.Rate))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\n### Lookup over HTTP/JSON beside gRPC\n\n`GET /v1/lookup?phone=` through the gateway (`--http-addr`: one in-process gRPC hop, JSON both ways) against gRPC Lookup of the same numbers, same server, same run.\n\n")
+	b.WriteString("| in flight | gRPC calls/s | gRPC p50 / p99 ms | HTTP calls/s | HTTP p50 / p99 ms | HTTP/gRPC p50 | HTTP/gRPC p99 | HTTP/gRPC calls/s |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n")
 }

@@ -144,6 +144,7 @@ func keyed(creds credentials.TransportCredentials, key string) []grpc.DialOption
 
 // benchStacks runs the three configurations and the neighbour experiment.
 func benchStacks(ctx context.Context, cfg config, bin string, ds *dataset, base []string, log io.Writer) ([]stack, *neighbours, error) {
+	cfg.httpAddr = "" // these servers serve gRPC only
 	dir, err := os.MkdirTemp("", "herken-bench-stack-*")
 	if err != nil {
 		return nil, nil, err

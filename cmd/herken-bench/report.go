@@ -314,6 +314,7 @@ func (r *report) markdown(full bool) string {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
 	}
 	b.WriteString(r.stackMarkdown())
+	r.markdownHTTP(&b)
 	r.markdownPostgres(&b)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", n)
