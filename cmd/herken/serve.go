@@ -496,6 +496,17 @@ func watchStore(ctx context.Context, store prober, srv *server.Server, log *slog
 }
 
 func seedDemo(ctx context.Context, store servedStore, svc *herken.Service, n int, log *slog.Logger) error {
+	// Replicas started together on one database must not both find it
+	// empty and both seed it.
+	if ex, ok := store.(interface {
+		Exclusively(ctx context.Context, fn func() error) error
+	}); ok {
+		return ex.Exclusively(ctx, func() error { return seedDemoOnce(ctx, store, svc, n, log) })
+	}
+	return seedDemoOnce(ctx, store, svc, n, log)
+}
+
+func seedDemoOnce(ctx context.Context, store servedStore, svc *herken.Service, n int, log *slog.Logger) error {
 	empty, err := store.Empty(ctx)
 	if err != nil {
 		return err

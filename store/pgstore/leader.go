@@ -98,3 +98,27 @@ func (l *Leader) Close() {
 		l.conn = nil
 	}
 }
+
+// setupLock serialises one-time setup across replicas (Exclusively).
+const setupLock = 0x6865726b656e0004 // "herken" 0004
+
+// Exclusively runs fn while this replica holds a session advisory lock
+// that every replica's Exclusively takes: one-time setup (seeding the demo
+// data into an empty database) runs on one replica at a time, and the
+// next finds it done.
+func (s *Store) Exclusively(ctx context.Context, fn func() error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return storeError(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(setupLock)); err != nil {
+		return storeError(err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(setupLock)); err != nil {
+			conn.Conn().Close(context.Background())
+		}
+	}()
+	return fn()
+}

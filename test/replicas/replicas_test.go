@@ -229,6 +229,32 @@ func TestWriteOneReadOther(t *testing.T) {
 	}
 }
 
+// TestDemoSeededOnce: replicas started together with --demo on an empty
+// database seed it once between them.
+func TestDemoSeededOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	rs := make([]*replica, 3)
+	for i := range rs {
+		wg.Add(1)
+		go func() { defer wg.Done(); rs[i] = start(t, url, "--demo", "--demo-size", "20") }()
+	}
+	wg.Wait()
+	seeded := 0
+	for _, r := range rs {
+		if strings.Contains(r.log.String(), "seeded demo dataset") {
+			seeded++
+		}
+	}
+	if seeded != 1 {
+		t.Fatalf("%d of 3 replicas seeded the demo data", seeded)
+	}
+	got, err := rs[0].c.LookupPhone(ctx, "06-12345678")
+	if err != nil || got.GetCustomer().GetCustomer().GetDisplayName() != "Jan de Vries" {
+		t.Fatalf("Jan after a seed by three replicas: %v %v", got, err)
+	}
+}
+
 // TestMergeRace: two replicas merge the same customers in opposite
 // directions at once; exactly one merge wins and the data stays whole.
 func TestMergeRace(t *testing.T) {
