@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,9 +18,8 @@ import (
 // named in $2, or when $2 is null for every candidate if there are at most
 // four — their newest interactions, their contacts since $3 (counted up to
 // $4) and their first OPEN promises. Rows are tagged by kind: 0 holder
-// (ord: identifier, pos: place), 1 customer, 2 interaction (pos: occur
-// time), 3 contact count (pos), 4 promise (pos: due time); Go puts them in
-// order. The two history limits are literals (matchQuery), not parameters:
+// (ord: identifier, pos: place), 1 customer, 2 interaction, 3 contact
+// count (pos), 4 promise; Go puts them in order. The two history limits are literals (matchQuery), not parameters:
 // with a LIMIT it can see, the generic plan walks the per-customer indexes
 // in order and stops, instead of sorting a customer's whole history.
 const matchSQL = `
@@ -34,18 +32,18 @@ WITH h AS (
 ), x AS (
 	SELECT cid FROM c WHERE CASE WHEN $2::text[] IS NULL THEN (SELECT count(*) FROM c) <= 4 ELSE cid = ANY($2) END
 )
-SELECT 0 AS kind, h.ord::int, h.pos::bigint, h.cid, ''::text, NULL::json FROM h
+SELECT 0 AS kind, h.ord::int, h.pos::bigint, h.cid, NULL::json FROM h
 UNION ALL
-SELECT 1, 0, 0, cu.id, '', cu.data FROM c JOIN customers cu ON cu.id = c.cid
+SELECT 1, 0, 0, cu.id, cu.data FROM c JOIN customers cu ON cu.id = c.cid
 UNION ALL
-SELECT 2, 0, i.occur_ns, x.cid, i.id, i.data FROM x CROSS JOIN LATERAL (
-	SELECT occur_ns, id, data FROM interactions WHERE customer_id = x.cid ORDER BY occur_ns DESC, id LIMIT %d) i
+SELECT 2, 0, 0, x.cid, i.data FROM x CROSS JOIN LATERAL (
+	SELECT data FROM interactions WHERE customer_id = x.cid ORDER BY occur_ns DESC, id LIMIT %d) i
 UNION ALL
 SELECT 3, 0, (SELECT count(*) FROM (SELECT 1 FROM interactions
-	WHERE customer_id = x.cid AND contact AND occur_ns >= $3 ORDER BY occur_ns DESC LIMIT $4) z), x.cid, '', NULL FROM x WHERE $4 > 0
+	WHERE customer_id = x.cid AND contact AND occur_ns >= $3 ORDER BY occur_ns DESC LIMIT $4) z), x.cid, NULL FROM x WHERE $4 > 0
 UNION ALL
-SELECT 4, 0, p.due_ns, x.cid, p.id, p.data FROM x CROSS JOIN LATERAL (
-	SELECT due_ns, id, data FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT %d) p`
+SELECT 4, 0, 0, x.cid, p.data FROM x CROSS JOIN LATERAL (
+	SELECT data FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT %d) p`
 
 // matchQuery is matchSQL with its limits.
 func matchQuery(history, promises int) string {
@@ -123,74 +121,51 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 	type placed struct {
 		pos int64
 		cid string
-		id  string
 	}
 	held := make([][]placed, len(ids))
-	hist := map[string][]placed{}
-	prom := map[string][]placed{}
-	histData := map[placed][]byte{}
-	promData := map[placed][]byte{}
 	var kind, ord int
 	var pos int64
-	var cid, id string
+	var cid string
 	var data []byte
-	_, err = pgx.ForEachRow(rows, []any{&kind, &ord, &pos, &cid, &id, &data}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&kind, &ord, &pos, &cid, &data}, func() error {
 		switch kind {
 		case 0:
 			held[ord-1] = append(held[ord-1], placed{pos: pos, cid: cid})
 		case 1:
 			c, err := decode[herken.Customer](data)
-			if err != nil {
-				return err
-			}
 			m.customers[cid] = c
+			return err
 		case 2:
-			p := placed{pos: pos, cid: cid, id: id}
-			hist[cid] = append(hist[cid], p)
-			histData[p] = slices.Clone(data)
+			in, err := decode[herken.Interaction](data)
+			m.history[cid] = append(m.history[cid], in)
+			m.extras[cid] = true
+			return err
 		case 3:
 			m.counted[cid] = int(pos)
 			m.extras[cid] = true
 		case 4:
-			p := placed{pos: pos, cid: cid, id: id}
-			prom[cid] = append(prom[cid], p)
-			promData[p] = slices.Clone(data)
+			p, err := decode[herken.Promise](data)
+			m.promises[cid] = append(m.promises[cid], p)
+			m.extras[cid] = true
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	byPos := func(a, b placed) int { return cmp.Or(cmp.Compare(a.pos, b.pos), strings.Compare(a.id, b.id)) }
-	// Newest first, ties by id (herken.NewestFirst).
-	newest := func(a, b placed) int { return cmp.Or(cmp.Compare(b.pos, a.pos), strings.Compare(a.id, b.id)) }
+	// UNION ALL keeps no order: the domain's orders decide.
 	for i, hs := range held {
-		slices.SortFunc(hs, byPos)
+		slices.SortFunc(hs, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
 		for _, p := range hs {
 			m.holders[i] = append(m.holders[i], p.cid)
 		}
 	}
-	for cid, ps := range hist {
-		slices.SortFunc(ps, newest)
-		for _, p := range ps {
-			in, err := decode[herken.Interaction](histData[p])
-			if err != nil {
-				return nil, err
-			}
-			m.history[cid] = append(m.history[cid], in)
-		}
-		m.extras[cid] = true
+	for _, h := range m.history {
+		slices.SortFunc(h, herken.NewestFirst)
 	}
-	for cid, ps := range prom {
-		slices.SortFunc(ps, byPos)
-		for _, p := range ps {
-			pr, err := decode[herken.Promise](promData[p])
-			if err != nil {
-				return nil, err
-			}
-			m.promises[cid] = append(m.promises[cid], pr)
-		}
-		m.extras[cid] = true
+	for _, ps := range m.promises {
+		slices.SortFunc(ps, herken.ByDue)
 	}
 	// A candidate with no history, count or promises leaves no extra rows:
 	// it was read all the same when it was asked for.
