@@ -225,7 +225,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 			return err
 		}
 	}
-	var sweeps maintenance.Sweeps = svc
+	sweepers := maintenance.New(svc, cfg.Maintenance, log)
 	if pg, ok := store.(*pgstore.Store); ok {
 		// Replicas share the database: one of them runs the sweepers.
 		leader := pg.SweepLeader()
@@ -233,9 +233,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 		leadDone := make(chan struct{})
 		go func() { leader.Run(leadCtx, sweepLeaderPeriod); close(leadDone) }()
 		defer func() { stopLeading(); <-leadDone }()
-		sweeps = ledSweeps{Sweeps: svc, leader: leader}
+		sweepers.LeadWith(leader.Held)
 	}
-	sweepers := maintenance.New(sweeps, cfg.Maintenance, log)
 	// Every production piece starts before gRPC serves, so a keys file,
 	// certificate or metrics address that cannot be had stops the start.
 	keys, err := cfg.Auth.keyring(log)
@@ -408,33 +407,6 @@ func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (servedSt
 // sweep lock (or checks it still holds it): a dead leader's work is taken
 // over within about this long.
 const sweepLeaderPeriod = 2 * time.Second
-
-// ledSweeps runs a sweep only on the replica that holds the sweep lock.
-type ledSweeps struct {
-	maintenance.Sweeps
-	leader *pgstore.Leader
-}
-
-func (l ledSweeps) SweepPromises(ctx context.Context, grace time.Duration, limit int) (int, bool, error) {
-	if !l.leader.Held(ctx) {
-		return 0, false, nil
-	}
-	return l.Sweeps.SweepPromises(ctx, grace, limit)
-}
-
-func (l ledSweeps) PurgeHistory(ctx context.Context, retention time.Duration, limit int) (int, bool, error) {
-	if !l.leader.Held(ctx) {
-		return 0, false, nil
-	}
-	return l.Sweeps.PurgeHistory(ctx, retention, limit)
-}
-
-func (l ledSweeps) PurgeAudit(ctx context.Context, retention time.Duration, limit int) (int, bool, error) {
-	if !l.leader.Held(ctx) {
-		return 0, false, nil
-	}
-	return l.Sweeps.PurgeAudit(ctx, retention, limit)
-}
 
 // minFreeBytes is badgerstore's MinFreeBytes for --min-free-mb (0: off).
 func minFreeBytes(mb int) int64 {

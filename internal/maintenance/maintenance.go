@@ -101,6 +101,7 @@ type Runner struct {
 	// runs again: a backlog drains batch by batch, not one batch per
 	// interval (1000 an hour would never keep up with a large store).
 	backlogPause time.Duration
+	lead         func(context.Context) bool // nil: always
 
 	mu        sync.Mutex
 	promises  Status
@@ -172,6 +173,9 @@ func (r *Runner) Run(ctx context.Context) {
 // SweepPromises runs the promise sweeper once and reports whether more
 // promises are waiting (a failed run reports none: it waits its interval).
 func (r *Runner) SweepPromises(ctx context.Context) bool {
+	if !r.leads(ctx) {
+		return false
+	}
 	n, more, err := r.sweeps.SweepPromises(ctx, r.cfg.PromiseGrace, r.cfg.BatchLimit)
 	r.record(&r.promises, "promise sweeper", "promises_broken", n, more, err)
 	return more && err == nil
@@ -180,6 +184,9 @@ func (r *Runner) SweepPromises(ctx context.Context) bool {
 // PurgeHistory runs the retention sweeper once and reports whether more
 // interactions are waiting, as SweepPromises.
 func (r *Runner) PurgeHistory(ctx context.Context) bool {
+	if !r.leads(ctx) {
+		return false
+	}
 	n, more, err := r.sweeps.PurgeHistory(ctx, r.cfg.Retention, r.cfg.BatchLimit)
 	r.record(&r.retention, "retention sweeper", "interactions_purged", n, more, err)
 	return more && err == nil
@@ -189,10 +196,20 @@ func (r *Runner) PurgeHistory(ctx context.Context) bool {
 // audit retention go. It reports whether more are waiting, as
 // SweepPromises.
 func (r *Runner) PurgeAudit(ctx context.Context) bool {
+	if !r.leads(ctx) {
+		return false
+	}
 	n, more, err := r.sweeps.PurgeAudit(ctx, r.cfg.AuditRetention, r.cfg.BatchLimit)
 	r.record(&r.audit, "audit sweeper", "audit_records_purged", n, more, err)
 	return more && err == nil
 }
+
+// LeadWith makes the runner sweep only while lead says this process
+// should: replicas sharing one store take turns (a PostgreSQL advisory
+// lock), and a skipped run records nothing. Call it before Run.
+func (r *Runner) LeadWith(lead func(context.Context) bool) { r.lead = lead }
+
+func (r *Runner) leads(ctx context.Context) bool { return r.lead == nil || r.lead(ctx) }
 
 func (r *Runner) record(st *Status, name, countKey string, n int, more bool, err error) {
 	r.mu.Lock()

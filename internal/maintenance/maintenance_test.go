@@ -177,3 +177,26 @@ func TestRunDrainsBacklog(t *testing.T) {
 		t.Fatalf("retention total %d, audit total %d, want 40", h.Total, a.Total)
 	}
 }
+
+// TestLeadWith: a runner that does not lead sweeps nothing and records
+// nothing; once it leads, it sweeps.
+func TestLeadWith(t *testing.T) {
+	cfg := Config{}
+	_ = cfg.Validate()
+	f := &fakeSweeps{promises: []int{4}, purged: []int{1}}
+	r := New(f, cfg, nil)
+	leading := false
+	r.LeadWith(func(context.Context) bool { return leading })
+	ctx := context.Background()
+	r.SweepPromises(ctx)
+	r.PurgeHistory(ctx)
+	r.PurgeAudit(ctx)
+	if p, h, a := r.Status(); !p.LastRun.IsZero() || !h.LastRun.IsZero() || !a.LastRun.IsZero() || len(f.promises) != 1 {
+		t.Fatalf("a runner that does not lead swept: %+v %+v %+v", p, h, a)
+	}
+	leading = true
+	r.SweepPromises(ctx)
+	if p, _, _ := r.Status(); p.Total != 4 || len(f.promises) != 0 {
+		t.Fatalf("a leading runner did not sweep: %+v", p)
+	}
+}
