@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/herken/herken"
 	"github.com/herken/herken/identity"
@@ -37,30 +38,20 @@ func (s *Store) ImportCustomers(ctx context.Context, ops []herken.ImportOp, _ he
 	// writes. The lock is a session lock taken before the transaction
 	// begins: a lock taken inside it would come after its snapshot, which
 	// would then miss the chunk it waited for.
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return out, storeError(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(importLock)); err != nil {
-		return out, storeError(err)
-	}
-	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(importLock)); err != nil {
-			conn.Conn().Close(context.Background()) // the lock must not stay with a pooled connection
+	err := s.withLock(ctx, importLock, func(conn *pgxpool.Conn) error {
+		for lo := 0; lo < len(ops); lo += importChunk {
+			hi := min(lo+importChunk, len(ops))
+			err := s.writeOn(ctx, conn, func(t *tx) error {
+				return t.importOps(ops[lo:hi], out[lo:hi])
+			})
+			if err != nil {
+				clear(out[lo:]) // that chunk was not committed
+				return err
+			}
 		}
-	}()
-	for lo := 0; lo < len(ops); lo += importChunk {
-		hi := min(lo+importChunk, len(ops))
-		err := s.writeOn(ctx, conn, func(t *tx) error {
-			return t.importOps(ops[lo:hi], out[lo:hi])
-		})
-		if err != nil {
-			clear(out[lo:]) // that chunk was not committed
-			return out, err
-		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // importer is one chunk's staged state.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // sweepLock is the advisory lock the replica that runs the background
@@ -107,18 +108,26 @@ const setupLock = 0x6865726b656e0004 // "herken" 0004
 // data into an empty database) runs on one replica at a time, and the
 // next finds it done.
 func (s *Store) Exclusively(ctx context.Context, fn func() error) error {
+	return s.withLock(ctx, setupLock, func(*pgxpool.Conn) error { return fn() })
+}
+
+// withLock runs fn with a connection that holds the session advisory lock
+// key, taken before fn begins any transaction on it (a lock taken inside a
+// SERIALIZABLE transaction comes after its snapshot). A connection that
+// cannot let the lock go is closed, not pooled with the lock.
+func (s *Store) withLock(ctx context.Context, key int64, fn func(conn *pgxpool.Conn) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return storeError(err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(setupLock)); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		return storeError(err)
 	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(setupLock)); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); err != nil {
 			conn.Conn().Close(context.Background())
 		}
 	}()
-	return fn()
+	return fn(conn)
 }
