@@ -71,3 +71,13 @@ const (
 	MaxLabelRunes         = 32 // LinkedIdentifier.Label
 	MaxHoldersPerIdentity = 20 // customers sharing one shareable identifier
 )
+
+// IdentifierSet is the set of identifiers c lists: what the stores compare
+// when a write changes them.
+func (c Customer) IdentifierSet() map[identity.Identifier]bool {
+	set := make(map[identity.Identifier]bool, len(c.Identifiers))
+	for _, l := range c.Identifiers {
+		set[l.Identifier] = true
+	}
+	return set
+}

@@ -97,3 +97,17 @@ func ByDue(a, b Promise) int {
 func (p Promise) Breakable(dueBefore time.Time) bool {
 	return p.State == PromiseOpen && p.DueTime.Before(dueBefore)
 }
+
+// HandOver is an identifier's holders after a merge of from into to: to
+// takes from's place, or from is dropped where to holds the identifier
+// already, so the link order of the rest is kept.
+func HandOver(holders []string, from, to string) []string {
+	hs := slices.Clone(holders)
+	if slices.Contains(hs, to) {
+		return slices.DeleteFunc(hs, func(h string) bool { return h == from })
+	}
+	if i := slices.Index(hs, from); i >= 0 {
+		hs[i] = to
+	}
+	return hs
+}

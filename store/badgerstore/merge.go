@@ -185,17 +185,10 @@ func handOver(txn *tx, id identity.Identifier, from, to string) error {
 	if err != nil {
 		return err
 	}
-	i := slices.Index(hs, from)
-	if i < 0 {
-		return nil
+	if !slices.Contains(hs, from) {
+		return nil // nothing to write
 	}
-	hs = slices.Clone(hs)
-	if slices.Contains(hs, to) {
-		hs = slices.Delete(hs, i, i+1)
-	} else {
-		hs[i] = to
-	}
-	return putHolders(txn, id, hs)
+	return putHolders(txn, id, herken.HandOver(hs, from, to))
 }
 
 // moveHistory moves every interaction of from to to (ids kept), counting

@@ -47,13 +47,7 @@ func (l *links) unlink(id identity.Identifier, customerID string) {
 // handOver gives from's place among id's holders to to, or drops from
 // where to holds id already: a merge keeps the link order of the rest.
 func (l *links) handOver(id identity.Identifier, from, to string) {
-	hs := slices.Clone(l.holders(id))
-	if slices.Contains(hs, to) {
-		hs = slices.DeleteFunc(hs, func(h string) bool { return h == from })
-	} else if i := slices.Index(hs, from); i >= 0 {
-		hs[i] = to
-	}
-	l.staged[id] = hs
+	l.staged[id] = herken.HandOver(l.holders(id), from, to)
 }
 
 // commit writes what was staged; an identifier nobody holds leaves the
@@ -68,20 +62,11 @@ func (l *links) commit() {
 	}
 }
 
-// identifierSet is the set of identifiers c lists.
-func identifierSet(c herken.Customer) map[identity.Identifier]bool {
-	set := make(map[identity.Identifier]bool, len(c.Identifiers))
-	for _, l := range c.Identifiers {
-		set[l.Identifier] = true
-	}
-	return set
-}
-
 // relink stages the change of customerID's identifiers from old to next:
 // the new ones are linked (index: position in next), the gone ones
 // unlinked; those in both keep their place among the holders.
 func (l *links) relink(customerID string, old, next herken.Customer) error {
-	had, has := identifierSet(old), identifierSet(next)
+	had, has := old.IdentifierSet(), next.IdentifierSet()
 	for i, li := range next.Identifiers {
 		if !had[li.Identifier] {
 			if err := l.link(li.Identifier, customerID, i); err != nil {

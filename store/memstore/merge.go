@@ -80,7 +80,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 	for _, l := range m.Identifiers {
 		links.handOver(l.Identifier, m.ID, surv.ID)
 	}
-	has := identifierSet(next)
+	has := next.IdentifierSet()
 	for _, c := range []*customer{surv, m} {
 		for _, l := range c.Identifiers {
 			if !has[l.Identifier] {
@@ -273,7 +273,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 // survivor's unlinks: a third customer holding one exclusively refuses the
 // unmerge). Plan may not add identifiers to the survivor.
 func (s *Store) unmergeLinks(surv, nextSurv, nextMerged herken.Customer) (*links, error) {
-	had := identifierSet(surv)
+	had := surv.IdentifierSet()
 	for _, l := range nextSurv.Identifiers {
 		if !had[l.Identifier] {
 			return nil, corrupt("unmerge plan added an identifier to the survivor")

@@ -98,13 +98,7 @@ func (l *links) handOver(id identity.Identifier, from, to string) error {
 	if err != nil {
 		return err
 	}
-	hs = slices.Clone(hs)
-	if slices.Contains(hs, to) {
-		hs = slices.DeleteFunc(hs, func(h string) bool { return h == from })
-	} else if i := slices.Index(hs, from); i >= 0 {
-		hs[i] = to
-	}
-	l.staged[id] = hs
+	l.staged[id] = herken.HandOver(hs, from, to)
 	return nil
 }
 
@@ -115,7 +109,7 @@ func (l *links) relink(customerID string, old, next herken.Customer) error {
 	if err := l.load(append(identifiersOf(old), identifiersOf(next)...)...); err != nil {
 		return err
 	}
-	had, has := identifierSet(old), identifierSet(next)
+	had, has := old.IdentifierSet(), next.IdentifierSet()
 	for i, li := range next.Identifiers {
 		if !had[li.Identifier] {
 			if err := l.link(li.Identifier, customerID, i); err != nil {
@@ -160,13 +154,4 @@ func (l *links) commit(b *pgx.Batch) {
 	for id, hs := range l.staged {
 		l.read[id] = slices.Clone(hs)
 	}
-}
-
-// identifierSet is the set of identifiers c lists.
-func identifierSet(c herken.Customer) map[identity.Identifier]bool {
-	set := make(map[identity.Identifier]bool, len(c.Identifiers))
-	for _, l := range c.Identifiers {
-		set[l.Identifier] = true
-	}
-	return set
 }

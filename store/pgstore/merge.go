@@ -201,7 +201,7 @@ func (t *tx) mergeLinks(surv, m, next herken.Customer) (*links, error) {
 			return nil, err
 		}
 	}
-	has := identifierSet(next)
+	has := next.IdentifierSet()
 	for _, c := range []herken.Customer{surv, m} {
 		for _, l := range c.Identifiers {
 			if !has[l.Identifier] {
@@ -364,7 +364,7 @@ func (t *tx) unmergeState(mergedID string) (unmergeState, error) {
 // customer holding one exclusively refuses the unmerge). Plan may not add
 // identifiers to the survivor.
 func (t *tx) unmergeLinks(surv, nextSurv, nextMerged herken.Customer) (*links, error) {
-	had := identifierSet(surv)
+	had := surv.IdentifierSet()
 	for _, l := range nextSurv.Identifiers {
 		if !had[l.Identifier] {
 			return nil, corrupt("unmerge plan added an identifier to the survivor")
