@@ -21,6 +21,7 @@ const (
 	CodeAborted                        // optimistic concurrency lost (stale etag)
 	CodeResourceExhausted              // a documented limit was reached
 	CodeUnavailable                    // the store cannot serve right now; retry
+	CodePermissionDenied               // the caller may not see this resource
 )
 
 // Reasons are the machine-readable ErrorInfo reasons. They are part of the API
@@ -69,6 +70,7 @@ const (
 	ReasonMergeIntoSelf         = "MERGE_INTO_SELF"
 	ReasonBackupUnsupported     = "BACKUP_UNSUPPORTED"
 	ReasonExternalIDDuplicate   = "EXTERNAL_ID_DUPLICATE"
+	ReasonScreenPopNotAllowed   = "SCREEN_POP_CUSTOMER_NOT_ALLOWED"
 )
 
 // Error is a domain error: a class (Code), a machine reason, and optionally the

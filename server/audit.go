@@ -80,6 +80,13 @@ var auditRules = map[string]auditRule{
 	// A backup copies every customer at once: an operator's act, logged by
 	// the server, not a read of one customer to put on their trail.
 	herkenv1.BackupService_Backup_FullMethodName: noCustomer,
+
+	// A link is signed without a lookup: nobody's data is read.
+	herkenv1.ScreenPopService_CreateScreenPopLink_FullMethodName: noCustomer,
+	// A screen pop view, under the name of the key that signed the link
+	// (linkUnary): the customer shown, the candidates and the name
+	// search's results are on the agent's screen.
+	herkenv1.ScreenPopService_GetScreenPop_FullMethodName: {herken.AuditRead, screenPopNames},
 }
 
 func (s *Server) auditInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
@@ -238,6 +245,24 @@ func resolveNames(_, resp any, i int) (string, bool) {
 			return m.GetCustomers()[i], true
 		}
 		i -= len(m.GetCustomers())
+	}
+	return "", false
+}
+
+func screenPopNames(_, resp any, i int) (string, bool) {
+	r, ok := resp.(*herkenv1.GetScreenPopResponse)
+	if !ok {
+		return "", false
+	}
+	n := len(r.GetCandidates())
+	if r.GetCustomer() != nil {
+		n++
+	}
+	if i < n {
+		return recognizedOrCandidate(r.GetCustomer(), r.GetCandidates(), i)
+	}
+	if i -= n; i < len(r.GetSearchResults()) {
+		return r.GetSearchResults()[i].GetName(), true
 	}
 	return "", false
 }

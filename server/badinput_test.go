@@ -10,8 +10,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 
+	"github.com/herken/herken"
+	"github.com/herken/herken/identity"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server/internal/badinput"
+	"github.com/herken/herken/server/poplink"
 )
 
 // The bad-input suite: malformed requests to every RPC (the table is in
@@ -109,6 +112,18 @@ func seedBadInput(t testing.TB, s *testServer) badinput.Fixture {
 	if f.InteractionsToken == "" || f.PromisesToken == "" || f.CustomersToken == "" {
 		t.Fatalf("bad-input fixture: no page tokens (%q, %q, %q)", f.InteractionsToken, f.PromisesToken, f.CustomersToken)
 	}
+	seal := func(number string, exp time.Time) string {
+		t.Helper()
+		tok, err := s.Links.Seal(poplink.Claims{
+			Identifier: identity.Identifier{Kind: identity.KindPhone, Value: number},
+			Signer:     herken.AnonymousActor, Expires: exp,
+		})
+		must(err)
+		return tok
+	}
+	f.JanLink = seal("+31612345678", fixedNow.Add(2*time.Minute))
+	f.ExpiredLink = seal("+31612345678", fixedNow.Add(-time.Second))
+	f.UnknownLink = seal("+31687654321", fixedNow.Add(2*time.Minute))
 	return f
 }
 

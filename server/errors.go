@@ -26,6 +26,10 @@ const (
 	ReasonAPIKeyInvalid = "API_KEY_INVALID"
 	ReasonScopeMissing  = "SCOPE_MISSING"
 	ReasonRateLimited   = "RATE_LIMITED"
+
+	ReasonScreenPopLinkInvalid = "SCREEN_POP_LINK_INVALID"
+	ReasonScreenPopLinkExpired = "SCREEN_POP_LINK_EXPIRED"
+	ReasonScreenPopUnavailable = "SCREEN_POP_UNAVAILABLE"
 )
 
 // codeOf is the one table from domain error class to gRPC status code.
@@ -38,6 +42,7 @@ var codeOf = map[herken.Code]codes.Code{
 	herken.CodeAborted:            codes.Aborted,
 	herken.CodeResourceExhausted:  codes.ResourceExhausted,
 	herken.CodeUnavailable:        codes.Unavailable,
+	herken.CodePermissionDenied:   codes.PermissionDenied,
 }
 
 // toStatus turns any error a handler meets into the status the client sees:

@@ -32,6 +32,7 @@ import (
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
 	"github.com/herken/herken/server/internal/badinput"
+	"github.com/herken/herken/server/poplink"
 	"github.com/herken/herken/store/badgerstore"
 	"github.com/herken/herken/store/memstore"
 )
@@ -42,6 +43,16 @@ import (
 var fixedNow = badinput.Now
 
 func fixedClock() time.Time { return fixedNow }
+
+// testLinks is a screen pop signer with a fixed secret.
+func testLinks(t testing.TB) *poplink.Signer {
+	t.Helper()
+	s, err := poplink.NewSigner([]byte("herken screen pop test secret 32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // testServer is one herken server over bufconn, backed by a real Badger
 // store (or, withMemory, the memory store), with generated clients
@@ -60,19 +71,24 @@ type testServer struct {
 	Recognition  herkenv1.RecognitionServiceClient
 	Customers    herkenv1.CustomerServiceClient
 	Interactions herkenv1.InteractionServiceClient
+	ScreenPop    herkenv1.ScreenPopServiceClient
 	Health       healthpb.HealthClient
+	// Links is the signer of the server's screen pop links.
+	Links *poplink.Signer
 
 	closeOnce sync.Once
 	served    chan error
 }
 
 type testConfig struct {
-	dir      string
-	memory   bool
-	noServe  bool
-	now      func() time.Time
-	cfg      server.Config
-	register []func(*grpc.Server)
+	dir     string
+	memory  bool
+	noServe bool
+	// noScreenPop serves without a screen pop signer.
+	noScreenPop bool
+	now         func() time.Time
+	cfg         server.Config
+	register    []func(*grpc.Server)
 }
 
 type testOption func(*testConfig)
@@ -142,6 +158,11 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 		t.Fatalf("normalizer: %v", err)
 	}
 	svc := herken.NewService(store, norm, herken.ServiceConfig{Now: tc.now})
+	if tc.cfg.ScreenPop.Signer == nil && !tc.noScreenPop {
+		ts.Links = testLinks(t)
+		tc.cfg.ScreenPop = server.ScreenPop{Signer: ts.Links, PageURL: "https://herken.test"}
+	}
+	ts.Links = tc.cfg.ScreenPop.Signer
 	if tc.cfg.Limits == (server.Limits{}) {
 		// Tests call faster than any key may by default (the fuzz targets,
 		// the bad-input table); limits_test.go sets limits to test them.
@@ -176,6 +197,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	ts.Recognition = herkenv1.NewRecognitionServiceClient(conn)
 	ts.Customers = herkenv1.NewCustomerServiceClient(conn)
 	ts.Interactions = herkenv1.NewInteractionServiceClient(conn)
+	ts.ScreenPop = herkenv1.NewScreenPopServiceClient(conn)
 	ts.Health = healthpb.NewHealthClient(conn)
 	t.Cleanup(func() { ts.Close(t) })
 	return ts

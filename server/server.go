@@ -71,6 +71,9 @@ type Config struct {
 	// Tracing, if set, is installed as the gRPC stats handler
 	// (OpenTelemetry); nil traces nothing.
 	Tracing stats.Handler
+	// ScreenPop signs and opens the agents' screen pop links; its zero
+	// value serves no screen pop.
+	ScreenPop ScreenPop
 }
 
 // AuditRecorder takes audit records off the request path (internal/audit
@@ -101,6 +104,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SlowCall < 0 {
 		return errors.New("server: SlowCall must not be negative")
+	}
+	if err := c.ScreenPop.Validate(); err != nil {
+		return err
 	}
 	return c.Limits.Validate()
 }
@@ -138,6 +144,7 @@ func (s *Server) services() []service {
 		{&herkenv1.MaintenanceService_ServiceDesc, maintenanceServer{Server: s}},
 		{&herkenv1.AuditService_ServiceDesc, auditServer{Server: s}},
 		{&herkenv1.BackupService_ServiceDesc, backupServer{Server: s}},
+		{&herkenv1.ScreenPopService_ServiceDesc, screenPopServer{Server: s}},
 	}
 }
 
@@ -151,6 +158,7 @@ var (
 	_ herkenv1.MaintenanceServiceServer = maintenanceServer{}
 	_ herkenv1.AuditServiceServer       = auditServer{}
 	_ herkenv1.BackupServiceServer      = backupServer{}
+	_ herkenv1.ScreenPopServiceServer   = screenPopServer{}
 )
 
 // New builds a Server over svc. Health starts NOT_SERVING; call SetServing
@@ -162,7 +170,8 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 	s := &Server{svc: svc, log: cfg.Logger, cfg: cfg, health: health.NewServer()}
 	// Outermost first. Metrics and logging see every call, refused ones
 	// included, with its final code; auth puts the caller in the context
-	// for the rate limiter (per key), the audit and the handlers; the
+	// for the rate limiter (per key), the audit and the handlers (for a
+	// screen pop view, linkUnary names the key that signed its link); the
 	// deadline bound applies before any work; the codec and the
 	// undecodable interceptors make a request that does not decode (invalid
 	// UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL (codec.go);
@@ -171,7 +180,7 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 	authU, authS := s.authInterceptors()
 	limU, limS := s.limitInterceptors()
 	audU, audS := s.auditInterceptors()
-	s.unary = slices.Concat(obsU, authU, limU, audU, []grpc.UnaryServerInterceptor{
+	s.unary = slices.Concat(obsU, authU, []grpc.UnaryServerInterceptor{s.linkUnary}, limU, audU, []grpc.UnaryServerInterceptor{
 		undecodableUnary,
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 	})
@@ -213,6 +222,7 @@ func (s *Server) GRPC() *grpc.Server { return s.grpc }
 var readOnlyServices = []string{
 	herkenv1.RecognitionService_ServiceDesc.ServiceName,
 	herkenv1.MaintenanceService_ServiceDesc.ServiceName,
+	herkenv1.ScreenPopService_ServiceDesc.ServiceName,
 }
 
 // Health is the state the server reports through grpc.health.v1.

@@ -170,6 +170,17 @@ func (k *Keyring) Certificate(names []string) (Identity, bool) {
 	return Identity{}, false
 }
 
+// Named returns the entry named name, if it is in force: a screen pop
+// link, signed for a key, opens only while that key does.
+func (k *Keyring) Named(name string) (Identity, bool) {
+	for _, e := range *k.entries.Load() {
+		if e.Name == name {
+			return Identity{Name: e.Name, Scopes: e.Scopes, Certificate: e.Certificate}, true
+		}
+	}
+	return Identity{}, false
+}
+
 // Names lists the names in force (tests, diagnostics).
 func (k *Keyring) Names() []string {
 	entries := *k.entries.Load()

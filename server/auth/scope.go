@@ -22,6 +22,10 @@ const (
 	// ScopeAnyKey is what ScopeFor answers for RPCs that any valid key may
 	// call (server reflection): authentication, no scope.
 	ScopeAnyKey Scope = ""
+	// ScopeLink is what ScopeFor answers for GetScreenPop: no key at all;
+	// the request carries a screen pop link, which a key with the lookup
+	// scope signed. It is no scope a key can hold.
+	ScopeLink Scope = "(screen pop link)"
 )
 
 // scopes are every scope, in the order the keys file lists them.
@@ -104,6 +108,10 @@ var methodScopes = map[string]Scope{
 	herkenv1.AuditService_ListAuditRecords_FullMethodName:           ScopeAdmin,
 	herkenv1.BackupService_Backup_FullMethodName:                    ScopeAdmin,
 	herkenv1.MaintenanceService_GetMaintenanceStatus_FullMethodName: ScopeAdmin,
+
+	// A PBX or agent desktop asks for a link as it looks a caller up.
+	herkenv1.ScreenPopService_CreateScreenPopLink_FullMethodName: ScopeLookup,
+	herkenv1.ScreenPopService_GetScreenPop_FullMethodName:        ScopeLink,
 }
 
 // ScopeFor is the scope fullMethod ("/herken.v1.CustomerService/GetCustomer")

@@ -153,6 +153,19 @@ const (
 	// external id is on an earlier record of the same import, which wins;
 	// the file holds the customer twice.
 	ErrorReason_ERROR_REASON_EXTERNAL_ID_DUPLICATE ErrorReason = 47
+	// UNAUTHENTICATED: a screen pop link's token was not made by this
+	// service (tampered, truncated, or signed with another secret).
+	ErrorReason_ERROR_REASON_SCREEN_POP_LINK_INVALID ErrorReason = 48
+	// UNAUTHENTICATED: a screen pop link's token has expired; ask for a new
+	// link.
+	ErrorReason_ERROR_REASON_SCREEN_POP_LINK_EXPIRED ErrorReason = 49
+	// FAILED_PRECONDITION: this server has no screen pop configured (no
+	// signing secret or page address).
+	ErrorReason_ERROR_REASON_SCREEN_POP_UNAVAILABLE ErrorReason = 50
+	// PERMISSION_DENIED: a screen pop link may open only the customers who
+	// hold its identifier, or, for an unknown caller, the customers a name
+	// search found.
+	ErrorReason_ERROR_REASON_SCREEN_POP_CUSTOMER_NOT_ALLOWED ErrorReason = 51
 )
 
 // Enum value maps for ErrorReason.
@@ -206,56 +219,64 @@ var (
 		45: "ERROR_REASON_RATE_LIMITED",
 		46: "ERROR_REASON_BACKUP_UNSUPPORTED",
 		47: "ERROR_REASON_EXTERNAL_ID_DUPLICATE",
+		48: "ERROR_REASON_SCREEN_POP_LINK_INVALID",
+		49: "ERROR_REASON_SCREEN_POP_LINK_EXPIRED",
+		50: "ERROR_REASON_SCREEN_POP_UNAVAILABLE",
+		51: "ERROR_REASON_SCREEN_POP_CUSTOMER_NOT_ALLOWED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":                0,
-		"ERROR_REASON_PHONE_NUMBER_INVALID":       1,
-		"ERROR_REASON_EMAIL_INVALID":              2,
-		"ERROR_REASON_SOCIAL_HANDLE_INVALID":      3,
-		"ERROR_REASON_SOCIAL_PLATFORM_INVALID":    4,
-		"ERROR_REASON_EXTERNAL_ID_INVALID":        5,
-		"ERROR_REASON_POSTAL_ADDRESS_INVALID":     6,
-		"ERROR_REASON_QUERY_UNRECOGNIZED":         7,
-		"ERROR_REASON_IDENTIFIER_MISSING":         8,
-		"ERROR_REASON_IDENTIFIER_WITHHELD":        9,
-		"ERROR_REASON_IDENTIFIER_ALREADY_LINKED":  10,
-		"ERROR_REASON_IDENTIFIER_SHARE_LIMIT":     11,
-		"ERROR_REASON_IDENTIFIER_NOT_LINKED":      12,
-		"ERROR_REASON_IDENTIFIER_AMBIGUOUS":       13,
-		"ERROR_REASON_CUSTOMER_NOT_FOUND":         14,
-		"ERROR_REASON_RESOURCE_NAME_INVALID":      15,
-		"ERROR_REASON_FIELD_INVALID":              16,
-		"ERROR_REASON_FIELD_TOO_LONG":             17,
-		"ERROR_REASON_FIELD_REQUIRED":             18,
-		"ERROR_REASON_TOO_MANY_VALUES":            19,
-		"ERROR_REASON_ENUM_VALUE_INVALID":         20,
-		"ERROR_REASON_TIME_INVALID":               21,
-		"ERROR_REASON_REQUEST_ID_INVALID":         22,
-		"ERROR_REASON_REQUEST_ID_REUSED":          23,
-		"ERROR_REASON_STORE_UNAVAILABLE":          24,
-		"ERROR_REASON_INTERNAL":                   25,
-		"ERROR_REASON_INVALID_ARGUMENT":           26,
-		"ERROR_REASON_REGION_INVALID":             27,
-		"ERROR_REASON_PROMISE_NOT_FOUND":          28,
-		"ERROR_REASON_PROMISE_NOT_OPEN":           29,
-		"ERROR_REASON_INTERACTION_NOT_FOUND":      30,
-		"ERROR_REASON_PAGE_TOKEN_INVALID":         31,
-		"ERROR_REASON_FEEDBACK_ALREADY_SUBMITTED": 32,
-		"ERROR_REASON_FEEDBACK_MISSING":           33,
-		"ERROR_REASON_FEEDBACK_ALREADY_ANSWERED":  34,
-		"ERROR_REASON_ETAG_MISMATCH":              35,
-		"ERROR_REASON_IDENTIFIER_BLOCKED":         36,
-		"ERROR_REASON_IDENTIFIER_LIMIT":           37,
-		"ERROR_REASON_CUSTOMER_ERASED":            38,
-		"ERROR_REASON_CUSTOMER_MERGED":            39,
-		"ERROR_REASON_CUSTOMER_NOT_MERGED":        40,
-		"ERROR_REASON_MERGE_INTO_SELF":            41,
-		"ERROR_REASON_API_KEY_MISSING":            42,
-		"ERROR_REASON_API_KEY_INVALID":            43,
-		"ERROR_REASON_SCOPE_MISSING":              44,
-		"ERROR_REASON_RATE_LIMITED":               45,
-		"ERROR_REASON_BACKUP_UNSUPPORTED":         46,
-		"ERROR_REASON_EXTERNAL_ID_DUPLICATE":      47,
+		"ERROR_REASON_UNSPECIFIED":                     0,
+		"ERROR_REASON_PHONE_NUMBER_INVALID":            1,
+		"ERROR_REASON_EMAIL_INVALID":                   2,
+		"ERROR_REASON_SOCIAL_HANDLE_INVALID":           3,
+		"ERROR_REASON_SOCIAL_PLATFORM_INVALID":         4,
+		"ERROR_REASON_EXTERNAL_ID_INVALID":             5,
+		"ERROR_REASON_POSTAL_ADDRESS_INVALID":          6,
+		"ERROR_REASON_QUERY_UNRECOGNIZED":              7,
+		"ERROR_REASON_IDENTIFIER_MISSING":              8,
+		"ERROR_REASON_IDENTIFIER_WITHHELD":             9,
+		"ERROR_REASON_IDENTIFIER_ALREADY_LINKED":       10,
+		"ERROR_REASON_IDENTIFIER_SHARE_LIMIT":          11,
+		"ERROR_REASON_IDENTIFIER_NOT_LINKED":           12,
+		"ERROR_REASON_IDENTIFIER_AMBIGUOUS":            13,
+		"ERROR_REASON_CUSTOMER_NOT_FOUND":              14,
+		"ERROR_REASON_RESOURCE_NAME_INVALID":           15,
+		"ERROR_REASON_FIELD_INVALID":                   16,
+		"ERROR_REASON_FIELD_TOO_LONG":                  17,
+		"ERROR_REASON_FIELD_REQUIRED":                  18,
+		"ERROR_REASON_TOO_MANY_VALUES":                 19,
+		"ERROR_REASON_ENUM_VALUE_INVALID":              20,
+		"ERROR_REASON_TIME_INVALID":                    21,
+		"ERROR_REASON_REQUEST_ID_INVALID":              22,
+		"ERROR_REASON_REQUEST_ID_REUSED":               23,
+		"ERROR_REASON_STORE_UNAVAILABLE":               24,
+		"ERROR_REASON_INTERNAL":                        25,
+		"ERROR_REASON_INVALID_ARGUMENT":                26,
+		"ERROR_REASON_REGION_INVALID":                  27,
+		"ERROR_REASON_PROMISE_NOT_FOUND":               28,
+		"ERROR_REASON_PROMISE_NOT_OPEN":                29,
+		"ERROR_REASON_INTERACTION_NOT_FOUND":           30,
+		"ERROR_REASON_PAGE_TOKEN_INVALID":              31,
+		"ERROR_REASON_FEEDBACK_ALREADY_SUBMITTED":      32,
+		"ERROR_REASON_FEEDBACK_MISSING":                33,
+		"ERROR_REASON_FEEDBACK_ALREADY_ANSWERED":       34,
+		"ERROR_REASON_ETAG_MISMATCH":                   35,
+		"ERROR_REASON_IDENTIFIER_BLOCKED":              36,
+		"ERROR_REASON_IDENTIFIER_LIMIT":                37,
+		"ERROR_REASON_CUSTOMER_ERASED":                 38,
+		"ERROR_REASON_CUSTOMER_MERGED":                 39,
+		"ERROR_REASON_CUSTOMER_NOT_MERGED":             40,
+		"ERROR_REASON_MERGE_INTO_SELF":                 41,
+		"ERROR_REASON_API_KEY_MISSING":                 42,
+		"ERROR_REASON_API_KEY_INVALID":                 43,
+		"ERROR_REASON_SCOPE_MISSING":                   44,
+		"ERROR_REASON_RATE_LIMITED":                    45,
+		"ERROR_REASON_BACKUP_UNSUPPORTED":              46,
+		"ERROR_REASON_EXTERNAL_ID_DUPLICATE":           47,
+		"ERROR_REASON_SCREEN_POP_LINK_INVALID":         48,
+		"ERROR_REASON_SCREEN_POP_LINK_EXPIRED":         49,
+		"ERROR_REASON_SCREEN_POP_UNAVAILABLE":          50,
+		"ERROR_REASON_SCREEN_POP_CUSTOMER_NOT_ALLOWED": 51,
 	}
 )
 
@@ -290,7 +311,7 @@ var File_herken_v1_errors_proto protoreflect.FileDescriptor
 
 const file_herken_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16herken/v1/errors.proto\x12\therken.v1*\xdc\r\n" +
+	"\x16herken/v1/errors.proto\x12\therken.v1*\x8b\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!ERROR_REASON_PHONE_NUMBER_INVALID\x10\x01\x12\x1e\n" +
@@ -340,7 +361,11 @@ const file_herken_v1_errors_proto_rawDesc = "" +
 	"\x1aERROR_REASON_SCOPE_MISSING\x10,\x12\x1d\n" +
 	"\x19ERROR_REASON_RATE_LIMITED\x10-\x12#\n" +
 	"\x1fERROR_REASON_BACKUP_UNSUPPORTED\x10.\x12&\n" +
-	"\"ERROR_REASON_EXTERNAL_ID_DUPLICATE\x10/B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
+	"\"ERROR_REASON_EXTERNAL_ID_DUPLICATE\x10/\x12(\n" +
+	"$ERROR_REASON_SCREEN_POP_LINK_INVALID\x100\x12(\n" +
+	"$ERROR_REASON_SCREEN_POP_LINK_EXPIRED\x101\x12'\n" +
+	"#ERROR_REASON_SCREEN_POP_UNAVAILABLE\x102\x120\n" +
+	",ERROR_REASON_SCREEN_POP_CUSTOMER_NOT_ALLOWED\x103B3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"
 
 var (
 	file_herken_v1_errors_proto_rawDescOnce sync.Once

@@ -52,6 +52,9 @@ type Fixture struct {
 	// page_size 1, CustomersToken of ListCustomers with page_size 1 and no
 	// filter.
 	InteractionsToken, PromisesToken, CustomersToken string
+	// JanLink is a screen pop link's token for Jan's mobile, ExpiredLink
+	// one that has expired, UnknownLink one for a number nobody holds.
+	JanLink, ExpiredLink, UnknownLink string
 }
 
 // Placeholders is the fixture as the fuzz corpus names it: the ids are
@@ -66,6 +69,7 @@ func Placeholders() Fixture {
 		NoFeedback: "customers/$J/interactions/$N",
 		Merged:     "customers/$M", Survivor: "customers/$V", Erased: "customers/$E",
 		InteractionsToken: "$T", PromisesToken: "$P", CustomersToken: "$U",
+		JanLink: "$Q", ExpiredLink: "$X", UnknownLink: "$W",
 	}
 }
 
@@ -78,7 +82,8 @@ func Replacements(f Fixture) []string {
 		"$F", idOf(f.Answered), "$S", idOf(f.Submitted), "$N", idOf(f.NoFeedback),
 		"$M", idOf(f.Merged), "$V", idOf(f.Survivor), "$E", idOf(f.Erased),
 	}
-	out := []string{"$T", f.InteractionsToken, "$P", f.PromisesToken, "$U", f.CustomersToken}
+	out := []string{"$T", f.InteractionsToken, "$P", f.PromisesToken, "$U", f.CustomersToken,
+		"$Q", f.JanLink, "$X", f.ExpiredLink, "$W", f.UnknownLink}
 	for i := 0; i < len(ids); i += 2 {
 		out = append(out, ids[i], ids[i+1], upper(ids[i]), strings.ToUpper(ids[i+1]))
 	}
@@ -674,6 +679,7 @@ func Rows(f Fixture) []Row {
 	rows = append(rows, auditRows(f)...)
 	rows = append(rows, noFieldRows(mBackup, garbage, huge)...)
 	rows = append(rows, importRows(garbage, huge)...)
+	rows = append(rows, screenPopRows(f, garbage, huge)...)
 	return append(rows, lifecycleRows(f)...)
 }
 

@@ -1,0 +1,191 @@
+package herken
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/herken/herken/identity"
+)
+
+// Limits of a screen pop's lists.
+const (
+	ScreenPopListMax     = 10
+	ScreenPopBrokenSince = 30 * 24 * time.Hour
+	// MaxNamePrefixBytes bounds a screen pop's name search.
+	MaxNamePrefixBytes = 100
+)
+
+// ErrScreenPopNotAllowed: a screen pop link may show only the customers who
+// hold its identifier or, when nobody does, a customer the agent found.
+var ErrScreenPopNotAllowed = &Error{
+	Code: CodePermissionDenied, Reason: ReasonScreenPopNotAllowed,
+	Message: "this link may not open that customer: it opens the customers who hold its identifier",
+}
+
+// ScreenPopQuery asks for what an agent sees when a call rings.
+type ScreenPopQuery struct {
+	// Caller is the caller's identifier (a screen pop link's).
+	Caller identity.Normalized
+	// Pick is the customer id the agent chose among the candidates of a
+	// shared identifier, or among the name search's results for an unknown
+	// caller; "" for none.
+	Pick string
+	// NamePrefix searches display names when the caller is unknown.
+	NamePrefix   string
+	HistoryLimit int
+}
+
+// ScreenPop is what an agent sees.
+type ScreenPop struct {
+	// Lookup is the caller's identifier matched, as Lookup answers it.
+	Lookup LookupResult
+	// Shown is the customer on screen: the identifier's one holder, or the
+	// pick. nil when there is none (yet).
+	Shown *Recognized
+	// Broken are Shown's BROKEN promises due in the last 30 days, most
+	// recently due first; Unanswered its feedback nobody answered, newest
+	// first. At most ScreenPopListMax each.
+	Broken     []Promise
+	Unanswered []Interaction
+	// Search are the customers whose display name starts with NamePrefix,
+	// for an unknown caller.
+	Search []Customer
+}
+
+// ScreenPop answers q. The rule of what a link may show: the holders of
+// its identifier; any customer only when nobody holds it (the agent finds
+// the caller by name: the link's signer may look up anyone).
+func (s *Service) ScreenPop(ctx context.Context, q ScreenPopQuery) (ScreenPop, error) {
+	var out ScreenPop
+	prefix := ""
+	if q.NamePrefix != "" {
+		if len(q.NamePrefix) > MaxNamePrefixBytes {
+			return out, invalid(ReasonFieldTooLong, "name_prefix", "must be at most %d bytes", MaxNamePrefixBytes)
+		}
+		p, err := cleanLine(q.NamePrefix, "name_prefix", MaxDisplayNameRunes)
+		if err != nil {
+			return out, err
+		}
+		if FoldName(p) == "" {
+			return out, invalid(ReasonFieldInvalid, "name_prefix", "must contain a letter or digit")
+		}
+		prefix = p
+	}
+	if q.Pick != "" && !ValidID(q.Pick) {
+		return out, invalid(ReasonResourceNameInvalid, "customer", "must be customers/{customer}")
+	}
+	if _, err := pageSize(q.HistoryLimit); err != nil {
+		return out, invalid(ReasonFieldInvalid, "interaction_limit", "must not be negative")
+	}
+	res, err := s.Lookup(ctx, q.Caller, q.HistoryLimit)
+	if err != nil {
+		return out, err
+	}
+	out.Lookup = res
+	switch res.Outcome {
+	case MatchFound:
+		if q.Pick != "" && q.Pick != res.Customer.Customer.ID {
+			return out, ErrScreenPopNotAllowed
+		}
+		out.Shown = res.Customer
+	case MatchAmbiguous:
+		if q.Pick == "" {
+			break
+		}
+		if !slices.ContainsFunc(res.Candidates, func(c Customer) bool { return c.ID == q.Pick }) {
+			return out, ErrScreenPopNotAllowed
+		}
+		if out.Shown, err = s.recognize(ctx, q.Caller.Identifier, q.Pick, q.HistoryLimit); err != nil {
+			return out, err
+		}
+	default:
+		if prefix != "" {
+			out.Search, _, err = s.ListCustomers(ctx, ListCustomersRequest{NamePrefix: prefix, PageSize: ScreenPopListMax})
+			if err != nil {
+				return out, err
+			}
+		}
+		if q.Pick != "" {
+			c, err := s.GetCustomer(ctx, q.Pick)
+			if err != nil {
+				return out, err
+			}
+			if out.Shown, err = s.recognizeCustomer(ctx, c, q.HistoryLimit); err != nil {
+				return out, err
+			}
+		}
+	}
+	if out.Shown == nil {
+		return out, nil
+	}
+	id := out.Shown.Customer.ID
+	if out.Broken, err = s.recentBroken(ctx, id); err != nil {
+		return out, err
+	}
+	out.Unanswered, _, err = s.ListInteractions(ctx, InteractionQuery{CustomerID: id, UnansweredFeedback: true, PageSize: ScreenPopListMax})
+	return out, err
+}
+
+// recognize is what an agent sees of the holder pick of identifier ident:
+// one consistent read, as Lookup's.
+func (s *Service) recognize(ctx context.Context, ident identity.Identifier, pick string, historyLimit int) (*Recognized, error) {
+	now := s.now()
+	snap, err := s.store.Match(ctx, []identity.Identifier{ident}, matchOptions(historyLimit, now), func(h [][]string) string {
+		if slices.Contains(h[0], pick) {
+			return pick
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
+	}
+	if snap.Focus != pick {
+		// It let go of the identifier between the two reads.
+		return nil, ErrScreenPopNotAllowed
+	}
+	return recognized(snap, historyLimit, now), nil
+}
+
+// recognizeCustomer is what an agent sees of c, read through one of its
+// identifiers (the store reads a customer's history with its holders).
+func (s *Service) recognizeCustomer(ctx context.Context, c Customer, historyLimit int) (*Recognized, error) {
+	if len(c.Identifiers) == 0 {
+		return &Recognized{Customer: c, AsOf: s.now()}, nil
+	}
+	r, err := s.recognize(ctx, c.Identifiers[0].Identifier, c.ID, historyLimit)
+	if errors.Is(err, ErrScreenPopNotAllowed) {
+		return nil, ErrCustomerNotFound // changed between the reads; the agent tries again
+	}
+	return r, err
+}
+
+// recentBroken are customer id's BROKEN promises due in the last
+// ScreenPopBrokenSince, most recently due first. The store lists them by
+// due time, oldest first: it reads up to four pages (2,000 promises) and
+// keeps the end.
+func (s *Service) recentBroken(ctx context.Context, id string) ([]Promise, error) {
+	since := s.now().Add(-ScreenPopBrokenSince)
+	var out []Promise
+	token := ""
+	for range 4 {
+		page, next, err := s.ListPromises(ctx, ListPromisesRequest{PromiseQuery: PromiseQuery{
+			CustomerID: id, State: PromiseBroken, PageSize: MaxPageSize, PageToken: token,
+		}})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			if p.DueTime.After(since) {
+				out = append(out, p)
+			}
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	slices.SortFunc(out, func(a, b Promise) int { return b.DueTime.Compare(a.DueTime) })
+	return out[:min(len(out), ScreenPopListMax)], nil
+}
