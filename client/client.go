@@ -75,6 +75,8 @@ type Client struct {
 	Maintenance  herkenv1.MaintenanceServiceClient
 	Audit        herkenv1.AuditServiceClient  // admin: who read or changed a customer
 	Backup       herkenv1.BackupServiceClient // admin: online backup stream
+	// ScreenPop signs links to the agents' screen pop (lookup scope).
+	ScreenPop herkenv1.ScreenPopServiceClient
 }
 
 // New makes a client of the server at target ("localhost:50051", or any
@@ -167,6 +169,7 @@ func newClient(conn *grpc.ClientConn, o options) *Client {
 	return &Client{
 		conn:         conn,
 		Recognition:  herkenv1.NewRecognitionServiceClient(cc),
+		ScreenPop:    herkenv1.NewScreenPopServiceClient(cc),
 		Customers:    herkenv1.NewCustomerServiceClient(cc),
 		Interactions: herkenv1.NewInteractionServiceClient(cc),
 		Promises:     herkenv1.NewPromiseServiceClient(cc),

@@ -25,6 +25,7 @@ import (
 	"github.com/herken/herken/internal/maintenance"
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server"
+	"github.com/herken/herken/server/poplink"
 	"github.com/herken/herken/store/badgerstore"
 )
 
@@ -140,8 +141,8 @@ func TestClientExposesEveryService(t *testing.T) {
 			t.Errorf("client.Client has no %s field for %s", want, name)
 		}
 	}
-	if n != 7 {
-		t.Fatalf("server registers %d herken.v1 services, want 7", n)
+	if n != 8 {
+		t.Fatalf("server registers %d herken.v1 services, want 8", n)
 	}
 }
 
@@ -451,5 +452,40 @@ func TestCustomerLifecycle(t *testing.T) {
 	}
 	if _, err := c.ExportCustomer(ctx, kees.GetName()); client.Reason(err) != "CUSTOMER_ERASED" || client.AsError(err).Code != codes.NotFound {
 		t.Fatalf("ExportCustomer of an erased customer: %v", err)
+	}
+}
+
+// TestScreenPopLink: a link for a number opens the caller's screen pop; a
+// link cut short is ErrScreenPopLinkInvalid; a server without a screen pop
+// says so.
+func TestScreenPopLink(t *testing.T) {
+	signer, err := poplink.NewSigner([]byte("client test screen pop secret 32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := serveHerken(t, server.Config{ScreenPop: server.ScreenPop{Signer: signer, PageURL: "https://herken.example.nl"}})
+	ctx := context.Background()
+	if _, err := c.Customers.CreateCustomer(ctx, &herkenv1.CreateCustomerRequest{
+		Customer: &herkenv1.Customer{DisplayName: "Jan de Vries"}, Identifiers: []*herkenv1.Identifier{client.Phone("06-12345678")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := c.ScreenPopLink(ctx, "+31 6 1234 5678", time.Minute)
+	if err != nil || !strings.HasPrefix(link.GetUrl(), "https://herken.example.nl/screen-pop/") {
+		t.Fatalf("ScreenPopLink: %v, %v", link, err)
+	}
+	if d := time.Until(link.GetExpireTime().AsTime()); d > time.Minute || d < 50*time.Second {
+		t.Errorf("expires in %v, want a minute", d)
+	}
+	pop, err := c.ScreenPop.GetScreenPop(ctx, &herkenv1.GetScreenPopRequest{Token: link.GetToken()})
+	if err != nil || pop.GetCustomer().GetCustomer().GetDisplayName() != "Jan de Vries" {
+		t.Fatalf("GetScreenPop: %v, %v", pop, err)
+	}
+	_, err = c.ScreenPop.GetScreenPop(ctx, &herkenv1.GetScreenPopRequest{Token: link.GetToken()[:40]})
+	if !errors.Is(err, client.ErrScreenPopLinkInvalid) {
+		t.Errorf("a cut link: %v", err)
+	}
+	if _, err := newClient(t).ScreenPopLink(ctx, "06-12345678", 0); !errors.Is(err, client.ErrScreenPopUnavailable) {
+		t.Errorf("no screen pop: %v", err)
 	}
 }

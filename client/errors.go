@@ -272,6 +272,10 @@ var (
 	ErrScopeMissing             = reason(codes.PermissionDenied, "SCOPE_MISSING", "the API key lacks the scope this call needs")
 	ErrRateLimited              = reason(codes.ResourceExhausted, "RATE_LIMITED", "rate limit of this API key exceeded")
 	ErrBackupUnsupported        = reason(codes.FailedPrecondition, "BACKUP_UNSUPPORTED", "this store cannot be backed up online")
+	ErrScreenPopLinkInvalid     = reason(codes.Unauthenticated, "SCREEN_POP_LINK_INVALID", "not a valid screen pop link")
+	ErrScreenPopLinkExpired     = reason(codes.Unauthenticated, "SCREEN_POP_LINK_EXPIRED", "the screen pop link has expired")
+	ErrScreenPopUnavailable     = reason(codes.FailedPrecondition, "SCREEN_POP_UNAVAILABLE", "this server has no screen pop")
+	ErrScreenPopNotAllowed      = reason(codes.PermissionDenied, "SCREEN_POP_CUSTOMER_NOT_ALLOWED", "the screen pop link may not open that customer")
 )
 
 // reasonSentinels lists the reason sentinels (a test checks them against

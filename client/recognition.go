@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
 )
@@ -33,6 +36,17 @@ func (c *Client) LookupQuery(ctx context.Context, query string, interactionLimit
 // caller's number and the e-mail address they give, 1..10 identifiers).
 func (c *Client) Resolve(ctx context.Context, req *herkenv1.ResolveRequest) (*herkenv1.ResolveResponse, error) {
 	return c.Recognition.Resolve(ctx, req)
+}
+
+// ScreenPopLink asks for a short-lived link to the screen pop of a
+// caller's number, for the agent's browser to open as the phone rings (ttl
+// 0: the server's default, 2 minutes unless configured).
+func (c *Client) ScreenPopLink(ctx context.Context, number string, ttl time.Duration) (*herkenv1.CreateScreenPopLinkResponse, error) {
+	req := &herkenv1.CreateScreenPopLinkRequest{Identifier: Phone(number)}
+	if ttl != 0 {
+		req.Ttl = durationpb.New(ttl)
+	}
+	return c.ScreenPop.CreateScreenPopLink(ctx, req)
 }
 
 // Identifiers for requests, as a caller has them: herken normalises them

@@ -50,6 +50,7 @@ herken serve --addr 0.0.0.0:50051 --keys-file /etc/herken/keys --tls-cert server
 HERKEN_DATA_DIR=/var/lib/herken HERKEN_LOG_FORMAT=json herken serve`},
 		"lookup":      {run: lookup},
 		"resolve":     {run: resolveCmd},
+		"screen-pop":  {run: screenPopCmd},
 		"customer":    {run: customerCmd},
 		"interaction": {run: interactionCmd},
 		"promise":     {run: promiseCmd},

@@ -278,8 +278,13 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready cha
 			}
 		}()
 	}
+	pop, err := cfg.HTTP.screenPop(cfg.TLS, cfg.Store == "postgres", log)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(svc, server.Config{
-		Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status,
+		ScreenPop: pop,
+		Logger:    log, ShutdownTimeout: cfg.ShutdownTimeout, Maintenance: sweepers.Status,
 		Limits: cfg.Limits.limits(), MaxRecvMsgBytes: cfg.Limits.MaxRecvBytes,
 		Keys: keys, Creds: creds, Audit: auditor, Metrics: obs.Metrics, Tracing: obs.Tracing, SlowCall: obs.SlowCall,
 	})
