@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/herken/herken/client"
 	"github.com/herken/herken/internal/synth"
@@ -29,19 +30,20 @@ import (
 type kind int
 
 const (
-	kindBaseline kind = iota // grpc.health.v1.Health/Check: the empty RPC
-	kindKnown                // Lookup of a customer's mobile, typed three ways
-	kindUnknown              // Lookup of a mobile nobody holds
-	kindEmail                // Lookup of a customer's email
-	kindResolve              // Resolve of one customer's mobile and email
-	kindHTTP                 // GET /v1/lookup?phone= of a known number, over HTTP/JSON
+	kindBaseline  kind = iota // grpc.health.v1.Health/Check: the empty RPC
+	kindKnown                 // Lookup of a customer's mobile, typed three ways
+	kindUnknown               // Lookup of a mobile nobody holds
+	kindEmail                 // Lookup of a customer's email
+	kindResolve               // Resolve of one customer's mobile and email
+	kindHTTP                  // GET /v1/lookup?phone= of a known number, over HTTP/JSON
+	kindScreenPop             // GET /screen-pop/{token}: a known caller's screen pop page
 )
 
 // kinds in the order the closed-loop phases alternate.
-var kinds = []kind{kindBaseline, kindKnown, kindUnknown, kindEmail, kindResolve, kindHTTP}
+var kinds = []kind{kindBaseline, kindKnown, kindUnknown, kindEmail, kindResolve, kindHTTP, kindScreenPop}
 
 func (k kind) name() string {
-	return [...]string{"empty RPC (Health/Check)", "Lookup known number", "Lookup unknown number", "Lookup email", "Resolve phone+email", "Lookup known, HTTP/JSON"}[k]
+	return [...]string{"empty RPC (Health/Check)", "Lookup known number", "Lookup unknown number", "Lookup email", "Resolve phone+email", "Lookup known, HTTP/JSON", "Screen pop page, HTTP"}[k]
 }
 
 const (
@@ -59,6 +61,7 @@ const (
 type target struct {
 	health healthpb.HealthClient
 	rec    herkenv1.RecognitionServiceClient
+	pop    herkenv1.ScreenPopServiceClient
 	http   *http.Client // the gateway's, when the server serves one
 	base   string       // http://host:port
 }
@@ -88,7 +91,7 @@ func newDriver(addr string, serverPid int, cfg config, ds *dataset, dial ...grpc
 		conn.Connect()
 		c := client.NewFromConn(conn)
 		d.conns = append(d.conns, conn)
-		t := target{health: healthpb.NewHealthClient(conn), rec: c.Recognition}
+		t := target{health: healthpb.NewHealthClient(conn), rec: c.Recognition, pop: c.ScreenPop}
 		if cfg.httpAddr != "" {
 			// One keep-alive pool per target, like one gRPC connection.
 			t.base = "http://" + cfg.httpAddr
@@ -114,8 +117,13 @@ type requests struct {
 	health   *healthpb.HealthCheckRequest
 	lookups  []*herkenv1.LookupRequest
 	resolves []*herkenv1.ResolveRequest
-	urls     []string // kindHTTP: paths with their query
+	urls     []string // kindHTTP: paths with their query; kindScreenPop: the links' paths
+	err      error    // the requests could not be built (kindScreenPop: no link)
 }
+
+// screenPopLinks is how many links a screen pop phase cycles through:
+// asking for each is a call of its own, before the phase.
+const screenPopLinks = 2048
 
 func phoneID(number string) *herkenv1.Identifier {
 	return &herkenv1.Identifier{Value: &herkenv1.Identifier_PhoneNumber{PhoneNumber: number}}
@@ -143,6 +151,24 @@ func (d *driver) build(k kind, n int) *requests {
 			rs.lookups = append(rs.lookups, &herkenv1.LookupRequest{Identifier: emailID(s.Email)})
 		case kindHTTP:
 			rs.urls = append(rs.urls, "/v1/lookup?phone="+url.QueryEscape(typedForms(r.IntN(d.ds.Customers))[j%3]))
+		case kindScreenPop:
+			if j == screenPopLinks {
+				return rs
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			link, err := d.targets[0].pop.CreateScreenPopLink(ctx, &herkenv1.CreateScreenPopLinkRequest{
+				Identifier: phoneID(typedForms(r.IntN(d.ds.Customers))[j%3]), Ttl: durationpb.New(15 * time.Minute)})
+			cancel()
+			if err != nil {
+				rs.err = fmt.Errorf("CreateScreenPopLink: %w", err)
+				return rs
+			}
+			u, err := url.Parse(link.GetUrl())
+			if err != nil {
+				rs.err = err
+				return rs
+			}
+			rs.urls = append(rs.urls, u.Path)
 		case kindResolve:
 			s := d.ds.Sample[r.IntN(len(d.ds.Sample))]
 			rs.resolves = append(rs.resolves, &herkenv1.ResolveRequest{Identifiers: []*herkenv1.Identifier{
@@ -169,9 +195,12 @@ func (rs *requests) call(ctx context.Context, t *target, j int) (bool, error) {
 	case kindResolve:
 		res, err := t.rec.Resolve(ctx, rs.resolves[j%len(rs.resolves)])
 		return err == nil && res.GetOutcome() == herkenv1.ResolveOutcome_RESOLVE_OUTCOME_MATCHED, err
-	case kindHTTP:
+	case kindHTTP, kindScreenPop:
 		if t.http == nil {
 			return false, errors.New("the server serves no HTTP/JSON gateway")
+		}
+		if rs.err != nil {
+			return false, rs.err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+rs.urls[j%len(rs.urls)], nil)
 		if err != nil {
@@ -185,6 +214,9 @@ func (rs *requests) call(ctx context.Context, t *target, j int) (bool, error) {
 		resp.Body.Close()
 		if err == nil && resp.StatusCode != http.StatusOK {
 			err = fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, body)
+		}
+		if rs.kind == kindScreenPop {
+			return err == nil && bytes.Contains(body, []byte(`<h1 id="name">`)), err
 		}
 		return err == nil && bytes.Contains(body, []byte(`"MATCH_OUTCOME_FOUND"`)), err
 	}
@@ -236,7 +268,7 @@ func (d *driver) warmup(ctx context.Context, total time.Duration) error {
 		return nil
 	}
 	for _, k := range kinds {
-		if k == kindHTTP && d.targets[0].http == nil {
+		if (k == kindHTTP || k == kindScreenPop) && d.targets[0].http == nil {
 			continue
 		}
 		res := d.closed(ctx, k, 8, total/time.Duration(len(kinds)))

@@ -74,7 +74,7 @@ func TestEndToEnd(t *testing.T) {
 	out1 := filepath.Join(dir, "r1.md")
 	// The PostgreSQL part runs where PostgreSQL is installed (always in CI).
 	var pg []string
-	wants := []string{"| Lookup known number | 4 |", "| Resolve phone+email | 1 |", "| Lookup known, HTTP/JSON | 4 |", "Lookup over HTTP/JSON beside gRPC", "open loop, ", "Every repetition", "Cold start to SERVING", "Bulk load"}
+	wants := []string{"| Lookup known number | 4 |", "| Resolve phone+email | 1 |", "| Lookup known, HTTP/JSON | 4 |", "| Screen pop page, HTTP | 4 |", "The screen pop page beside gRPC Lookup", "Lookup over HTTP/JSON beside gRPC", "open loop, ", "Every repetition", "Cold start to SERVING", "Bulk load"}
 	if _, err := pgtest.BinDir(); err != nil && os.Getenv("HERKEN_REQUIRE_POSTGRES") != "1" {
 		t.Logf("no PostgreSQL here, so no PostgreSQL phases: %v", err)
 		pg = []string{"-postgres=false"}

@@ -183,4 +183,21 @@ func (r *report) markdownHTTP(b *strings.Builder) {
 	b.WriteString("\n### Lookup over HTTP/JSON beside gRPC\n\n`GET /v1/lookup?phone=` through the gateway (`--http-addr`: one in-process gRPC hop, JSON both ways) against gRPC Lookup of the same numbers, same server, same run.\n\n")
 	b.WriteString("| in flight | gRPC calls/s | gRPC p50 / p99 ms | HTTP calls/s | HTTP p50 / p99 ms | HTTP/gRPC p50 | HTTP/gRPC p99 | HTTP/gRPC calls/s |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	b.WriteString(strings.Join(lines, "\n") + "\n")
+
+	lines = lines[:0]
+	for _, c := range r.Config.InFlight {
+		g, p := findRow(rows, kindKnown, c, false), findRow(rows, kindScreenPop, c, false)
+		if g == nil || p == nil || g.P50 == 0 || g.Rate == 0 {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("| %d | %s / %s | %s | %s / %s | %.2f | %.2f | %.2f |", c,
+			ms(g.P50), ms(g.P99), commas(p.Rate), ms(p.P50), ms(p.P99),
+			float64(p.P50)/float64(g.P50), float64(p.P99)/float64(g.P99), p.Rate/g.Rate))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\n### The screen pop page beside gRPC Lookup\n\n`GET /screen-pop/{token}` of a known caller (links asked for before the phase, 2,048 cycled): the link opened, the screen pop read (Lookup, broken promises, unanswered feedback), audited, and the HTML rendered, against gRPC Lookup, same server, same run.\n\n")
+	b.WriteString("| in flight | gRPC Lookup p50 / p99 ms | page views/s | page p50 / p99 ms | page/Lookup p50 | page/Lookup p99 | page/Lookup calls/s |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n")
 }
