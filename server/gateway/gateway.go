@@ -48,6 +48,7 @@ func New(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 		herkenv1.RegisterPromiseServiceHandler,
 		herkenv1.RegisterAuditServiceHandler,
 		herkenv1.RegisterMaintenanceServiceHandler,
+		herkenv1.RegisterScreenPopServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err
