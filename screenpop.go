@@ -18,10 +18,18 @@ const (
 )
 
 // ErrScreenPopNotAllowed: a screen pop link may show only the customers who
-// hold its identifier or, when nobody does, a customer the agent found.
+// hold its identifier or, when nobody does and the link may search, a
+// customer the agent found.
 var ErrScreenPopNotAllowed = &Error{
 	Code: CodePermissionDenied, Reason: ReasonScreenPopNotAllowed,
 	Message: "this link may not open that customer: it opens the customers who hold its identifier",
+}
+
+// ErrScreenPopSearchNotAllowed: the link's key may look up by identifier
+// only, not search customers by name.
+var ErrScreenPopSearchNotAllowed = &Error{
+	Code: CodePermissionDenied, Reason: ReasonScreenPopNotAllowed,
+	Message: "this link may not search by name: the key that asked for it looks up by identifier only",
 }
 
 // ScreenPopQuery asks for what an agent sees when a call rings.
@@ -35,6 +43,10 @@ type ScreenPopQuery struct {
 	// NamePrefix searches display names when the caller is unknown.
 	NamePrefix   string
 	HistoryLimit int
+	// Search says the link may search by name and open any customer for
+	// an unknown caller: its signer may read customers, not only look up
+	// an identifier.
+	Search bool
 }
 
 // ScreenPop is what an agent sees.
@@ -55,8 +67,8 @@ type ScreenPop struct {
 }
 
 // ScreenPop answers q. The rule of what a link may show: the holders of
-// its identifier; any customer only when nobody holds it (the agent finds
-// the caller by name: the link's signer may look up anyone).
+// its identifier; any customer only when nobody holds it and q.Search (the
+// agent finds the caller by name, which the link's signer may do itself).
 func (s *Service) ScreenPop(ctx context.Context, q ScreenPopQuery) (ScreenPop, error) {
 	var out ScreenPop
 	prefix := ""
@@ -101,6 +113,12 @@ func (s *Service) ScreenPop(ctx context.Context, q ScreenPopQuery) (ScreenPop, e
 			return out, err
 		}
 	default:
+		if (prefix != "" || q.Pick != "") && !q.Search {
+			if prefix != "" {
+				return out, ErrScreenPopSearchNotAllowed
+			}
+			return out, ErrScreenPopNotAllowed
+		}
 		if prefix != "" {
 			out.Search, _, err = s.ListCustomers(ctx, ListCustomersRequest{NamePrefix: prefix, PageSize: ScreenPopListMax})
 			if err != nil {

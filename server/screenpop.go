@@ -87,7 +87,7 @@ func (s screenPopServer) CreateScreenPopLink(ctx context.Context, req *herkenv1.
 	if signer == nil {
 		return nil, s.screenPopOff()
 	}
-	exp := s.svc.Now().Add(ttl).Truncate(time.Second)
+	exp := s.svc.Now().Add(ttl).Truncate(time.Millisecond) // what a token holds
 	tok, err := signer.Seal(poplink.Claims{Identifier: n.Identifier, Withheld: n.Withheld, Signer: callerName(ctx), Expires: exp})
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
@@ -100,7 +100,8 @@ func (s screenPopServer) CreateScreenPopLink(ctx context.Context, req *herkenv1.
 }
 
 func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScreenPopRequest) (*herkenv1.GetScreenPopResponse, error) {
-	claims, ok := linkFromContext(ctx)
+	grant, ok := linkFromContext(ctx)
+	claims := grant.Claims
 	if !ok {
 		// Only a call that passed linkUnary gets here with claims; anything
 		// else is a bug, not the caller's.
@@ -125,6 +126,7 @@ func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScre
 		Pick:         pick,
 		NamePrefix:   req.GetNamePrefix(),
 		HistoryLimit: limit,
+		Search:       grant.search,
 	})
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, "")
@@ -138,6 +140,7 @@ func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScre
 		SearchResults:       summariesToPB(pop.Search),
 		ExpireTime:          timeToPB(claims.Expires),
 		SignedBy:            claims.Signer,
+		SearchAllowed:       grant.search,
 	}
 	now := s.svc.Now()
 	for _, p := range pop.Broken {
@@ -151,9 +154,16 @@ func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScre
 
 type linkKey struct{}
 
-func linkFromContext(ctx context.Context) (poplink.Claims, bool) {
-	c, ok := ctx.Value(linkKey{}).(poplink.Claims)
-	return c, ok
+// linkGrant is what an opened link allows.
+type linkGrant struct {
+	poplink.Claims
+	// search: the link may search by name (its signer may read customers).
+	search bool
+}
+
+func linkFromContext(ctx context.Context) (linkGrant, bool) {
+	g, ok := ctx.Value(linkKey{}).(linkGrant)
+	return g, ok
 }
 
 // linkUnary authenticates GetScreenPop by its link instead of an API key:
@@ -176,10 +186,16 @@ func (s *Server) linkUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	r, _ := req.(*herkenv1.GetScreenPopRequest)
 	claims, err := signer.Open(r.GetToken(), s.svc.Now())
+	// Without authentication every caller has every scope; with it, a link
+	// may do what its key may do now: look up its identifier (lookup), and
+	// search customers by name only if the key may read them (write).
+	search := true
 	if err == nil && s.cfg.Keys != nil {
-		if id, ok := s.cfg.Keys.Named(claims.Signer); !ok || !id.Has(auth.ScopeLookup) {
+		id, ok := s.cfg.Keys.Named(claims.Signer)
+		if !ok || !id.Has(auth.ScopeLookup) {
 			err = poplink.ErrInvalid
 		}
+		search = id.Has(auth.ScopeWrite)
 	}
 	switch {
 	case errors.Is(err, poplink.ErrExpired):
@@ -195,5 +211,5 @@ func (s *Server) linkUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	ctx = auth.NewContext(ctx, auth.Identity{Name: claims.Signer})
 	noteCaller(ctx, claims.Signer)
-	return handler(context.WithValue(ctx, linkKey{}, claims), req)
+	return handler(context.WithValue(ctx, linkKey{}, linkGrant{Claims: claims, search: search}), req)
 }

@@ -283,3 +283,51 @@ func TestScreenPopAuditsEveryoneShown(t *testing.T) {
 		t.Errorf("audited %v, want Jan (shown) then Anna (candidate)", got)
 	}
 }
+
+// TestScreenPopSearchNeedsWrite: a lookup key's link looks up its number
+// and nothing else; searching by name and opening a customer who does not
+// hold the number take a key that may read customers (write), as
+// ListCustomers and GetCustomer do.
+func TestScreenPopSearchNeedsWrite(t *testing.T) {
+	k := newTestKeys(t)
+	desk, err := auth.Create(k.path, "desk", []auth.Scope{auth.ScopeLookup, auth.ScopeWrite}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, withKeys(k.ring))
+	ctx := ctxT(t)
+	created, err := s.Customers.CreateCustomer(withBearer(ctx, k.write), &herkenv1.CreateCustomerRequest{
+		Customer: &herkenv1.Customer{DisplayName: "Jan de Vries"}, Identifiers: []*herkenv1.Identifier{phone("06-12345678")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jan := created.GetCustomer().GetName()
+	var pbxLink, deskLink string
+	for deadline := time.Now().Add(5 * time.Second); deskLink == ""; time.Sleep(10 * time.Millisecond) {
+		// The keyring picks up the new key within its reload interval.
+		resp, err := s.ScreenPop.CreateScreenPopLink(withBearer(ctx, desk), &herkenv1.CreateScreenPopLinkRequest{Identifier: phone("06-11111111")})
+		if err == nil {
+			deskLink = resp.GetToken()
+		} else if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	pbxLink = linkFor(t, withBearer(ctx, k.lookup), s, phone("06-11111111"))
+
+	got := pop(t, s, &herkenv1.GetScreenPopRequest{Token: pbxLink})
+	if got.GetSearchAllowed() || got.GetOutcome() != herkenv1.MatchOutcome_MATCH_OUTCOME_NOT_FOUND {
+		t.Errorf("lookup key's link: search_allowed %v, outcome %v", got.GetSearchAllowed(), got.GetOutcome())
+	}
+	_, err = s.ScreenPop.GetScreenPop(ctx, &herkenv1.GetScreenPopRequest{Token: pbxLink, NamePrefix: "jan"})
+	checkErr(t, err, wantErr{codes.PermissionDenied, "SCREEN_POP_CUSTOMER_NOT_ALLOWED", ""})
+	_, err = s.ScreenPop.GetScreenPop(ctx, &herkenv1.GetScreenPopRequest{Token: pbxLink, Customer: jan})
+	checkErr(t, err, wantErr{codes.PermissionDenied, "SCREEN_POP_CUSTOMER_NOT_ALLOWED", ""})
+
+	got = pop(t, s, &herkenv1.GetScreenPopRequest{Token: deskLink, NamePrefix: "jan"})
+	if !got.GetSearchAllowed() || len(got.GetSearchResults()) != 1 || got.GetSearchResults()[0].GetName() != jan {
+		t.Errorf("desk key's link: search_allowed %v, results %v", got.GetSearchAllowed(), got.GetSearchResults())
+	}
+	if got := pop(t, s, &herkenv1.GetScreenPopRequest{Token: deskLink, Customer: jan}); got.GetCustomer().GetCustomer().GetName() != jan {
+		t.Errorf("desk key's pick: %v", got.GetCustomer())
+	}
+}

@@ -59,6 +59,11 @@ func (f *httpFlags) validate(tls tlsFlags) error {
 	if tls.ClientCA != "" {
 		return errors.New("--http-addr does not work with --tls-client-ca yet: HTTP callers authenticate with API keys")
 	}
+	if host, _, _ := net.SplitHostPort(f.Addr); f.PopURL == "" {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			return fmt.Errorf("--http-addr %q listens on every address: say where agents' browsers reach the screen pop with --screen-pop-url", f.Addr)
+		}
+	}
 	if f.PopTTL < time.Second || f.PopTTL > 15*time.Minute {
 		return fmt.Errorf("--screen-pop-ttl %s: want between 1s and 15m", f.PopTTL)
 	}
@@ -99,6 +104,9 @@ func (f *httpFlags) screenPop(t tlsFlags, shared bool, log *slog.Logger) (server
 		b, err := os.ReadFile(f.PopSecretFile)
 		if err != nil {
 			return server.ScreenPop{}, fmt.Errorf("--screen-pop-secret-file: %w", err)
+		}
+		if st, err := os.Stat(f.PopSecretFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			log.Warn("the screen pop secret file can be read by others than its owner: chmod 600 it", "file", f.PopSecretFile, "mode", st.Mode().Perm().String())
 		}
 		if secret = bytes.TrimSpace(b); len(secret) < poplink.MinSecretBytes {
 			return server.ScreenPop{}, fmt.Errorf("--screen-pop-secret-file %s: %d bytes; want at least %d (head -c 32 /dev/urandom | base64 > FILE)", f.PopSecretFile, len(secret), poplink.MinSecretBytes)
@@ -169,7 +177,8 @@ func (f *httpFlags) startGateway(ctx context.Context, srv *server.Server, t tlsF
 		conn.Close()
 		return nil, err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// ReadTimeout bounds a slow body too (a search form, a JSON request).
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	if t.Cert != "" {
 		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 		if err != nil {

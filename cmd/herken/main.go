@@ -1,8 +1,8 @@
 // Command herken runs and talks to the herken recognition service. It is
 // the one place that wires the packages together (a store, the domain
 // Service, the gRPC server), so it may import all of them. `herken help`
-// lists the commands: serve; lookup, resolve, customer, interaction,
-// promise, import, export and backup (they talk to a server); check, scan,
+// lists the commands: serve; lookup, resolve, screen-pop, customer,
+// interaction, promise, import, export and backup (they talk to a server); check, scan,
 // restore, rotate-encryption-key (a stopped store); keys and
 // encryption-key (the files a server reads); version.
 //
@@ -146,6 +146,7 @@ Talk to a server (--addr, default localhost:50051; --json for scripts):
   lookup QUERY | --phone N | --email E | --handle H | --external-id ID | --postcode P
                      who is this? the customer, open and overdue promises, last contacts
   resolve ID...      match several identifiers of one contact
+  screen-pop NUMBER  a short-lived link to the caller's screen pop, for the agent's browser
   customer get|create|update|list|add-identifier|remove-identifier|merge|unmerge|erase|export
                      manage customers
   interaction record|list

@@ -254,8 +254,8 @@ func TestScreenPopPageKnownCaller(t *testing.T) {
 	if q := openPage(t, "GET", other, nil, nil); q.code != 200 || !strings.Contains(q.body, "Jan de Vries") {
 		t.Errorf("gateway link: %d", q.code)
 	}
-	// HEAD answers as GET does, without the page.
-	if q := openPage(t, "HEAD", link, nil, nil); q.code != 200 || q.body != "" || q.h.Get("Content-Security-Policy") == "" {
+	// No HEAD: a view nobody sees (a link checker) would be audited.
+	if q := openPage(t, "HEAD", link, nil, nil); q.code != 405 || q.h.Get("Allow") != "GET, POST" || q.h.Get("Content-Security-Policy") == "" {
 		t.Errorf("HEAD: %d %q %v", q.code, q.body, q.h)
 	}
 }
@@ -297,7 +297,7 @@ func TestScreenPopBadLinks(t *testing.T) {
 	}
 
 	p = openPage(t, "PUT", link, nil, nil)
-	if p.code != 405 || p.h.Get("Allow") != "GET, HEAD, POST" || strings.Contains(p.body, "Jan") {
+	if p.code != 405 || p.h.Get("Allow") != "GET, POST" || strings.Contains(p.body, "Jan") {
 		t.Errorf("PUT: %d Allow %q\n%s", p.code, p.h.Get("Allow"), p.body)
 	}
 	if p := openPage(t, "DELETE", link, nil, nil); p.code != 405 || p.h.Get("Allow") == "" {
@@ -538,8 +538,21 @@ func TestScreenPopKeys(t *testing.T) {
 	if strings.Contains(p.body, pbx) || strings.Contains(p.body, "hk_") || strings.Contains(p.body, "Bearer") {
 		t.Errorf("the page shows a key:\n%s", p.body)
 	}
-	if !strings.Contains(p.body, "pbx-1") {
-		t.Errorf("the page does not name the key that asked for it:\n%s", p.body)
+	if strings.Contains(p.body, "pbx-1") {
+		t.Errorf("the page names the key that asked for it:\n%s", p.body)
+	}
+	// A lookup key's link looks up its number only: for an unknown caller
+	// there is no name search (that takes a key that may read customers).
+	unknown := apiLink(t, base, pbx, `{"identifier": {"phoneNumber": "06-11111111"}}`)
+	if p := openPage(t, "GET", unknown, nil, nil); p.code != 200 || strings.Contains(p.body, "<form") || !strings.Contains(p.body, "zoek de klant in het CRM") {
+		t.Errorf("a lookup key's unknown caller: %d\n%s", p.code, p.body)
+	}
+	if p := openPage(t, "POST", unknown, nil, url.Values{"q": {"Bakker"}}); p.code != 403 || strings.Contains(p.body, "Bakker") {
+		t.Errorf("a lookup key's link searched: %d\n%s", p.code, p.body)
+	}
+	// Bytes that are no UTF-8 are a bad request, not a server error.
+	if p := openPage(t, "GET", link+"?customer=%FF", nil, nil); p.code != 400 {
+		t.Errorf("?customer=%%FF: %d", p.code)
 	}
 	// The CLI asks with the key too.
 	var out, errb bytes.Buffer
@@ -593,6 +606,15 @@ func TestScreenPopFlags(t *testing.T) {
 		{[]string{a, "--screen-pop-frame-ancestors", "https://a.example.nl; script-src *"}, "--screen-pop-frame-ancestors"},
 		{[]string{a, "--screen-pop-frame-ancestors", `"https://a.example.nl"`}, "--screen-pop-frame-ancestors"},
 		{[]string{a, "--screen-pop-frame-ancestors", "'self'"}, "--screen-pop-frame-ancestors"},
+		{[]string{a, "--screen-pop-frame-ancestors", "*"}, "--screen-pop-frame-ancestors"},
+		{[]string{a, "--screen-pop-frame-ancestors", "https:"}, "--screen-pop-frame-ancestors"},
+		{[]string{a, "--screen-pop-frame-ancestors", "https://*.example.nl"}, "--screen-pop-frame-ancestors"},
+		{[]string{a, "--screen-pop-frame-ancestors", "https://desk.example.nl/agents"}, "--screen-pop-frame-ancestors"},
+		// Listening everywhere: no address a browser could open by itself.
+		{[]string{"--http-addr", ":8080"}, "--screen-pop-url"},
+		{[]string{"--http-addr", "0.0.0.0:8080"}, "--screen-pop-url"},
+		{[]string{"--http-addr", "[::]:8080"}, "--screen-pop-url"},
+		{[]string{"--http-addr", "0.0.0.0:8080", "--screen-pop-url", "https://herken.example.nl"}, ""},
 	} {
 		_, err := httpFlagsFrom(t, tc.args...)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {

@@ -38,7 +38,20 @@ const (
 	// never canonical).
 	maxValue = 512
 	maxName  = 255
+	// header is the claims' fixed part: expiry, kind, platform, withheld,
+	// the signer's length and the value's.
+	header = 8 + 3 + 1 + 2
+	// pad: the claims are padded to a multiple of it, so a token's length
+	// does not tell a short number from a long e-mail address.
+	pad = 128
+	// maxToken is the longest token Seal makes, in base64; anything longer
+	// is not decoded at all.
+	maxToken = ((1+ivLen+(header+maxName+maxValue+pad-1)/pad*pad+macLen)*4 + 2) / 3
 )
+
+// enc is base64url without padding, refusing the non-canonical spellings
+// of a token, so one token has exactly one string.
+var enc = base64.RawURLEncoding.Strict()
 
 // Errors of Open. Neither says more than which: an invalid token's content is
 // not looked at.
@@ -57,7 +70,7 @@ type Claims struct {
 	Withheld   bool
 	// Signer is the name of the key that asked for the link.
 	Signer string
-	// Expires is when the token stops opening (whole seconds).
+	// Expires is when the token stops opening (whole milliseconds).
 	Expires time.Time
 }
 
@@ -94,15 +107,18 @@ func (s *Signer) Seal(c Claims) (string, error) {
 	if len(c.Identifier.Value) > maxValue || len(c.Signer) > maxName {
 		return "", errors.New("poplink: claims too long for a token")
 	}
-	plain := make([]byte, 0, 8+4+len(c.Signer)+len(c.Identifier.Value))
-	plain = binary.BigEndian.AppendUint64(plain, uint64(c.Expires.Unix()))
+	n := header + len(c.Signer) + len(c.Identifier.Value)
+	plain := make([]byte, 0, (n+pad-1)/pad*pad)
+	plain = binary.BigEndian.AppendUint64(plain, uint64(c.Expires.UnixMilli()))
 	var withheld byte
 	if c.Withheld {
 		withheld = 1
 	}
 	plain = append(plain, byte(c.Identifier.Kind), byte(c.Identifier.Platform), withheld, byte(len(c.Signer)))
+	plain = binary.BigEndian.AppendUint16(plain, uint16(len(c.Identifier.Value)))
 	plain = append(plain, c.Signer...)
 	plain = append(plain, c.Identifier.Value...)
+	plain = plain[:cap(plain)] // zero padding
 
 	tok := make([]byte, 1+ivLen+len(plain), 1+ivLen+len(plain)+macLen)
 	tok[0] = version
@@ -112,20 +128,17 @@ func (s *Signer) Seal(c Claims) (string, error) {
 	}
 	cipher.NewCTR(s.block, iv).XORKeyStream(tok[1+ivLen:], plain)
 	tok = s.mac(tok, tok)
-	return base64.RawURLEncoding.EncodeToString(tok), nil
+	return enc.EncodeToString(tok), nil
 }
 
 // Open checks token and returns its claims: ErrInvalid unless this secret
 // sealed it, ErrExpired when now is at or past its expiry.
 func (s *Signer) Open(token string, now time.Time) (Claims, error) {
-	// The longest token a Seal makes, in base64; anything longer is not
-	// decoded at all.
-	const maxToken = (1 + ivLen + 12 + maxName + maxValue + macLen + 2) * 4 / 3
 	if len(token) > maxToken {
 		return Claims{}, ErrInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) < 1+ivLen+12+macLen || raw[0] != version {
+	raw, err := enc.DecodeString(token)
+	if err != nil || len(raw) < 1+ivLen+header+macLen || raw[0] != version {
 		return Claims{}, ErrInvalid
 	}
 	body, sum := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
@@ -135,19 +148,19 @@ func (s *Signer) Open(token string, now time.Time) (Claims, error) {
 	plain := make([]byte, len(body)-1-ivLen)
 	cipher.NewCTR(s.block, body[1:1+ivLen]).XORKeyStream(plain, body[1+ivLen:])
 	exp := int64(binary.BigEndian.Uint64(plain))
-	n := int(plain[11])
-	if 12+n > len(plain) {
+	ns, nv := int(plain[11]), int(binary.BigEndian.Uint16(plain[12:]))
+	if header+ns+nv > len(plain) {
 		return Claims{}, ErrInvalid // a sealed token never has this
 	}
 	c := Claims{
 		Identifier: identity.Identifier{
 			Kind:     identity.Kind(plain[8]),
 			Platform: identity.Platform(plain[9]),
-			Value:    string(plain[12+n:]),
+			Value:    string(plain[header+ns : header+ns+nv]),
 		},
 		Withheld: plain[10] == 1,
-		Signer:   string(plain[12 : 12+n]),
-		Expires:  time.Unix(exp, 0).UTC(),
+		Signer:   string(plain[header : header+ns]),
+		Expires:  time.UnixMilli(exp).UTC(),
 	}
 	if !now.Before(c.Expires) {
 		return Claims{}, ErrExpired

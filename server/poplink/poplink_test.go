@@ -133,3 +133,26 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestTokenLengthHidesIdentifierLength: a short number and a long e-mail
+// address make tokens of one length.
+func TestTokenLengthHidesIdentifierLength(t *testing.T) {
+	s := signer(t, secretA)
+	short, _ := s.Seal(jan)
+	long := jan
+	long.Identifier = identity.Identifier{Kind: identity.KindEmail, Value: "johannes.van.der.vries-de.boer@voorbeeld-provider.nl"}
+	lt, _ := s.Seal(long)
+	if len(short) != len(lt) {
+		t.Errorf("token lengths %d and %d", len(short), len(lt))
+	}
+	longest := jan
+	longest.Signer = strings.Repeat("k", 255)
+	longest.Identifier.Value = strings.Repeat("v", 512)
+	tok, err := s.Seal(longest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Open(tok, now); err != nil || got != longest {
+		t.Errorf("the longest claims: %v", err)
+	}
+}

@@ -19,8 +19,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -57,7 +60,9 @@ type Config struct {
 // Validate checks c and fills defaults.
 func (c *Config) Validate() error {
 	for _, fa := range c.FrameAncestors {
-		if fa == "" || strings.ContainsAny(fa, " ;,'\"\t\r\n") {
+		u, err := url.Parse(fa)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Contains(u.Host, "*") ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(fa, " ;,'\"\t\r\n") {
 			return fmt.Errorf("screenpop: frame ancestor %q: want one origin like https://desktop.example.nl", fa)
 		}
 	}
@@ -145,12 +150,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, v, http.StatusNotFound, v.T.LinkInvalid)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		hd.Set("Allow", "GET, HEAD, POST")
+	// No HEAD: every view reads a customer's data and is audited; one
+	// nobody sees (a link checker, a preview bot) should not be.
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		hd.Set("Allow", "GET, POST")
 		h.problem(w, v, http.StatusMethodNotAllowed, v.T.LinkInvalid)
 		return
 	}
 	req := &herkenv1.GetScreenPopRequest{Token: token, Customer: r.URL.Query().Get("customer")}
+	if !utf8.ValidString(token) || !utf8.ValidString(req.Customer) {
+		h.problem(w, v, http.StatusBadRequest, v.T.LinkInvalid)
+		return
+	}
 	if r.Method == http.MethodPost {
 		// The name searched for travels in the body, not the URL: it stays
 		// out of the browser's history and the proxies' logs.
@@ -160,11 +171,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Query = strings.TrimSpace(r.PostForm.Get("q"))
+		if !utf8.ValidString(v.Query) {
+			v.Query, v.Warning = "", v.T.SearchInvalid
+		}
 		req.NamePrefix = v.Query
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
-	if id := r.Header.Get("X-Request-Id"); id != "" {
+	if id := r.Header.Get("X-Request-Id"); requestID.MatchString(id) {
 		ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", id)
 	}
 	pop, err := h.client.GetScreenPop(ctx, req)
@@ -229,6 +243,9 @@ func (h *Handler) render(w http.ResponseWriter, code int, v view) {
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
 }
+
+// requestID is a request id worth passing on (the server ignores others).
+var requestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // language is the page's language: ?lang= if nl or en, else the first of
 // them in Accept-Language, else Dutch.

@@ -22,7 +22,8 @@ type text struct {
 	OverdueCount, Identifiers, Verified, Recent, NoRecent, Case      string
 	Feedback, Score, Agent, Tags, PreferredLanguage                  string
 	LinkInvalid, LinkExpired, NotAllowed, CustomerGone, Busy         string
-	Unavailable, ProblemTitle, Back, SignedBy                        string
+	Unavailable, ProblemTitle, Back                                  string
+	WithheldHint, WithheldSearch, UnknownNoSearch                    string
 	channels, outcomes, directions, kinds, idKinds, weekdays, months []string
 	ago, in                                                          func(n int, unit string) string
 	units                                                            map[string][2]string
@@ -47,17 +48,20 @@ var texts = map[string]text{
 		CustomerGone: "Deze klant bestaat niet (meer).",
 		Busy:         "Te veel verzoeken tegelijk. Probeer het over een paar seconden opnieuw.",
 		Unavailable:  "herken is even niet bereikbaar. Probeer het zo opnieuw.", ProblemTitle: "Geen klantscherm",
-		Back: "Terug naar de beller", SignedBy: "aangevraagd door",
-		channels:   []string{"onbekend", "telefoon", "e-mail", "chat", "WhatsApp", "sociale media", "sms", "web", "winkel", "brief", "systeem"},
-		outcomes:   []string{"", "opgelost", "opvolging nodig", "geëscaleerd", "doorverbonden"},
-		directions: []string{"", "inkomend", "uitgaand"},
-		kinds:      []string{"toezegging", "terugbellen", "levering", "terugbetaling", "monteursbezoek", "informatie", "overig"},
-		idKinds:    []string{"", "telefoon", "e-mail", "sociaal", "klantnummer", "adres"},
-		weekdays:   []string{"zo", "ma", "di", "wo", "do", "vr", "za"},
-		months:     []string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
-		ago:        func(n int, unit string) string { return fmt.Sprintf("%d %s geleden", n, unit) },
-		in:         func(n int, unit string) string { return fmt.Sprintf("over %d %s", n, unit) },
-		units:      map[string][2]string{"m": {"minuut", "minuten"}, "h": {"uur", "uur"}, "d": {"dag", "dagen"}},
+		Back:            "Terug naar de beller",
+		WithheldHint:    "De beller heeft het nummer afgeschermd. Vraag naar naam en klantnummer en zoek de klant in het CRM.",
+		WithheldSearch:  "De beller heeft het nummer afgeschermd. Vraag naar de naam en zoek de klant:",
+		UnknownNoSearch: "Dit nummer hoort bij geen enkele klant. Vraag naar naam en klantnummer en zoek de klant in het CRM.",
+		channels:        []string{"onbekend", "telefoon", "e-mail", "chat", "WhatsApp", "sociale media", "sms", "web", "winkel", "brief", "systeem"},
+		outcomes:        []string{"", "opgelost", "opvolging nodig", "geëscaleerd", "doorverbonden"},
+		directions:      []string{"", "inkomend", "uitgaand"},
+		kinds:           []string{"toezegging", "terugbellen", "levering", "terugbetaling", "monteursbezoek", "informatie", "overig"},
+		idKinds:         []string{"", "telefoon", "e-mail", "sociaal", "klantnummer", "adres"},
+		weekdays:        []string{"zo", "ma", "di", "wo", "do", "vr", "za"},
+		months:          []string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
+		ago:             func(n int, unit string) string { return fmt.Sprintf("%d %s geleden", n, unit) },
+		in:              func(n int, unit string) string { return fmt.Sprintf("over %d %s", n, unit) },
+		units:           map[string][2]string{"m": {"minuut", "minuten"}, "h": {"uur", "uur"}, "d": {"dag", "dagen"}},
 	},
 	"en": {
 		Title: "Caller", Caller: "Caller", Withheld: "Number withheld", ValidUntil: "Link valid until", Language: "Nederlands",
@@ -77,17 +81,20 @@ var texts = map[string]text{
 		CustomerGone: "This customer does not exist (any more).",
 		Busy:         "Too many requests at once. Try again in a few seconds.",
 		Unavailable:  "herken cannot be reached right now. Try again shortly.", ProblemTitle: "No customer screen",
-		Back: "Back to the caller", SignedBy: "requested by",
-		channels:   []string{"unknown", "phone", "email", "chat", "WhatsApp", "social media", "SMS", "web", "store", "letter", "system"},
-		outcomes:   []string{"", "resolved", "follow-up needed", "escalated", "transferred"},
-		directions: []string{"", "inbound", "outbound"},
-		kinds:      []string{"promise", "call back", "delivery", "refund", "engineer visit", "information", "other"},
-		idKinds:    []string{"", "phone", "email", "social", "customer number", "address"},
-		weekdays:   []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
-		months:     []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		ago:        func(n int, unit string) string { return fmt.Sprintf("%d %s ago", n, unit) },
-		in:         func(n int, unit string) string { return fmt.Sprintf("in %d %s", n, unit) },
-		units:      map[string][2]string{"m": {"minute", "minutes"}, "h": {"hour", "hours"}, "d": {"day", "days"}},
+		Back:            "Back to the caller",
+		WithheldHint:    "The caller withheld their number. Ask for their name and customer number and find them in the CRM.",
+		WithheldSearch:  "The caller withheld their number. Ask for their name and find the customer:",
+		UnknownNoSearch: "No customer holds this number. Ask for their name and customer number and find them in the CRM.",
+		channels:        []string{"unknown", "phone", "email", "chat", "WhatsApp", "social media", "SMS", "web", "store", "letter", "system"},
+		outcomes:        []string{"", "resolved", "follow-up needed", "escalated", "transferred"},
+		directions:      []string{"", "inbound", "outbound"},
+		kinds:           []string{"promise", "call back", "delivery", "refund", "engineer visit", "information", "other"},
+		idKinds:         []string{"", "phone", "email", "social", "customer number", "address"},
+		weekdays:        []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		months:          []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+		ago:             func(n int, unit string) string { return fmt.Sprintf("%d %s ago", n, unit) },
+		in:              func(n int, unit string) string { return fmt.Sprintf("in %d %s", n, unit) },
+		units:           map[string][2]string{"m": {"minute", "minutes"}, "h": {"hour", "hours"}, "d": {"day", "days"}},
 	},
 }
 

@@ -163,8 +163,9 @@ const (
 	// signing secret or page address).
 	ErrorReason_ERROR_REASON_SCREEN_POP_UNAVAILABLE ErrorReason = 50
 	// PERMISSION_DENIED: a screen pop link may open only the customers who
-	// hold its identifier, or, for an unknown caller, the customers a name
-	// search found.
+	// hold its identifier; for an unknown caller, it may search by name and
+	// open any customer only when the key that asked for it may read
+	// customers (the write scope).
 	ErrorReason_ERROR_REASON_SCREEN_POP_CUSTOMER_NOT_ALLOWED ErrorReason = 51
 )
 

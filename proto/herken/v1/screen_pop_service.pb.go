@@ -155,8 +155,9 @@ type GetScreenPopRequest struct {
 	// AMBIGUOUS candidates or the name search's results. Optional.
 	Customer string `protobuf:"bytes,2,opt,name=customer,proto3" json:"customer,omitempty"`
 	// A display name prefix to search for when the caller is unknown (at most
-	// 100 bytes; case-insensitive). Optional; ignored when the identifier is
-	// known.
+	// 100 bytes; case-insensitive; a link may search only when its key may
+	// read customers, see search_allowed). Optional; ignored when the
+	// identifier is known.
 	NamePrefix string `protobuf:"bytes,3,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
 	// How many recent interactions to show: as
 	// LookupRequest.interaction_limit.
@@ -251,7 +252,12 @@ type GetScreenPopResponse struct {
 	// When the link stops opening.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// The name of the API key that asked for the link.
-	SignedBy      string `protobuf:"bytes,10,opt,name=signed_by,json=signedBy,proto3" json:"signed_by,omitempty"`
+	SignedBy string `protobuf:"bytes,10,opt,name=signed_by,json=signedBy,proto3" json:"signed_by,omitempty"`
+	// Whether this link may search by name and open a customer who does not
+	// hold its identifier, for an unknown caller: only when the key that
+	// asked for it may read customers (the write scope), or without
+	// authentication. A lookup key looks up by identifier only.
+	SearchAllowed bool `protobuf:"varint,11,opt,name=search_allowed,json=searchAllowed,proto3" json:"search_allowed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -356,6 +362,13 @@ func (x *GetScreenPopResponse) GetSignedBy() string {
 	return ""
 }
 
+func (x *GetScreenPopResponse) GetSearchAllowed() bool {
+	if x != nil {
+		return x.SearchAllowed
+	}
+	return false
+}
+
 var File_herken_v1_screen_pop_service_proto protoreflect.FileDescriptor
 
 const file_herken_v1_screen_pop_service_proto_rawDesc = "" +
@@ -376,7 +389,7 @@ const file_herken_v1_screen_pop_service_proto_rawDesc = "" +
 	"\bcustomer\x18\x02 \x01(\tR\bcustomer\x12\x1f\n" +
 	"\vname_prefix\x18\x03 \x01(\tR\n" +
 	"namePrefix\x12+\n" +
-	"\x11interaction_limit\x18\x04 \x01(\x05R\x10interactionLimit\"\xd2\x04\n" +
+	"\x11interaction_limit\x18\x04 \x01(\x05R\x10interactionLimit\"\xf9\x04\n" +
 	"\x14GetScreenPopResponse\x121\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x17.herken.v1.MatchOutcomeR\aoutcome\x12Q\n" +
 	"\x14canonical_identifier\x18\x02 \x01(\v2\x1e.herken.v1.CanonicalIdentifierR\x13canonicalIdentifier\x12\x1a\n" +
@@ -391,7 +404,8 @@ const file_herken_v1_screen_pop_service_proto_rawDesc = "" +
 	"\vexpire_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12\x1b\n" +
 	"\tsigned_by\x18\n" +
-	" \x01(\tR\bsignedBy2\xc9\x01\n" +
+	" \x01(\tR\bsignedBy\x12%\n" +
+	"\x0esearch_allowed\x18\v \x01(\bR\rsearchAllowed2\xc9\x01\n" +
 	"\x10ScreenPopService\x12d\n" +
 	"\x13CreateScreenPopLink\x12%.herken.v1.CreateScreenPopLinkRequest\x1a&.herken.v1.CreateScreenPopLinkResponse\x12O\n" +
 	"\fGetScreenPop\x12\x1e.herken.v1.GetScreenPopRequest\x1a\x1f.herken.v1.GetScreenPopResponseB3Z1github.com/herken/herken/proto/herken/v1;herkenv1b\x06proto3"

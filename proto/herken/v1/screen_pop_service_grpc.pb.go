@@ -57,7 +57,8 @@ type ScreenPopServiceClient interface {
 	//     or has expired (SCREEN_POP_LINK_EXPIRED). The error says nothing of
 	//     the identifier inside.
 	//   - PERMISSION_DENIED: `customer` names a customer the link may not
-	//     open (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
+	//     open, or the link may not search by name (search_allowed)
+	//     (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
 	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name, or
 	//     name_prefix is too long (FIELD_TOO_LONG).
 	//   - FAILED_PRECONDITION: SCREEN_POP_UNAVAILABLE, as above.
@@ -127,7 +128,8 @@ type ScreenPopServiceServer interface {
 	//     or has expired (SCREEN_POP_LINK_EXPIRED). The error says nothing of
 	//     the identifier inside.
 	//   - PERMISSION_DENIED: `customer` names a customer the link may not
-	//     open (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
+	//     open, or the link may not search by name (search_allowed)
+	//     (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
 	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name, or
 	//     name_prefix is too long (FIELD_TOO_LONG).
 	//   - FAILED_PRECONDITION: SCREEN_POP_UNAVAILABLE, as above.
