@@ -181,8 +181,10 @@ func (s *Service) recognizeCustomer(ctx context.Context, c Customer, historyLimi
 
 // recentBroken are customer id's BROKEN promises due in the last
 // ScreenPopBrokenSince, most recently due first. The store lists them by
-// due time, oldest first: it reads up to four pages (2,000 promises) and
-// keeps the end.
+// due time, oldest first, with no lower bound: this reads at most four
+// pages (2,000 promises), so a customer with more broken promises than
+// that would miss the newest. A lower due bound in PromiseQuery would read
+// only the last month's; no customer comes near it yet.
 func (s *Service) recentBroken(ctx context.Context, id string) ([]Promise, error) {
 	since := s.now().Add(-ScreenPopBrokenSince)
 	var out []Promise
