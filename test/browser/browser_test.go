@@ -86,7 +86,8 @@ func findChrome() string {
 // herken is one `herken serve --in-memory --demo` with keys and HTTP on.
 type herken struct {
 	addr, http string
-	lookupKey  string
+	lookupKey  string // the PBX's: lookup only
+	deskKey    string // an agent desktop's: lookup and write, so its links may search by name
 	adminKey   string
 	log        *syncBuffer
 }
@@ -135,7 +136,7 @@ func startHerken(t *testing.T) *herken {
 		return strings.TrimSpace(string(out))
 	}
 	h := &herken{addr: freeAddr(t), http: freeAddr(t), log: &syncBuffer{}}
-	h.lookupKey, h.adminKey = mkKey("pbx-1", "lookup"), mkKey("dpo", "admin")
+	h.lookupKey, h.deskKey, h.adminKey = mkKey("pbx-1", "lookup"), mkKey("desk", "lookup,write"), mkKey("dpo", "admin")
 	cmd := exec.Command(bin, "serve", "--in-memory", "--demo", "--addr", h.addr, "--http-addr", h.http,
 		"--keys-file", keys, "--log-format", "text", "--shutdown-timeout", "2s")
 	cmd.Stdout, cmd.Stderr = h.log, h.log
@@ -162,8 +163,14 @@ func startHerken(t *testing.T) *herken {
 // link runs the README's command, `herken screen-pop`, with the PBX's key.
 func (h *herken) link(t *testing.T, args ...string) string {
 	t.Helper()
+	return h.linkWith(t, h.lookupKey, args...)
+}
+
+// linkWith runs `herken screen-pop` with key.
+func (h *herken) linkWith(t *testing.T, key string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"screen-pop", "--addr", h.addr}, args...)...)
-	cmd.Env = append(os.Environ(), "HERKEN_API_KEY="+h.lookupKey)
+	cmd.Env = append(os.Environ(), "HERKEN_API_KEY="+key)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("herken screen-pop %v: %v\n%s", args, err, out)
@@ -367,8 +374,9 @@ func TestHouseholdScreenPop(t *testing.T) {
 	}
 }
 
-// TestUnknownCallerScreenPop: an unknown number offers a name search; the
-// agent finds the caller and opens them.
+// TestUnknownCallerScreenPop: an unknown number offers an agent desktop's
+// link a name search; the agent finds the caller and opens them. The PBX's
+// link (lookup only) offers none: its key may not search customers.
 func TestUnknownCallerScreenPop(t *testing.T) {
 	h := startHerken(t)
 	ctx := browser(t, "nl-NL")
@@ -376,6 +384,11 @@ func TestUnknownCallerScreenPop(t *testing.T) {
 	if got := text(t, ctx, "h1"); got != "Onbekende beller" {
 		t.Errorf("heading %q", got)
 	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("form").length`); n != 0 {
+		t.Errorf("the PBX's link offers a search form")
+	}
+	shot(t, ctx, "unknown-caller-pbx")
+	open(t, ctx, h.linkWith(t, h.deskKey, "06-11111111"))
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#q"), "jansen"),
 		chromedp.Submit(chromedp.CSS("#q")),
