@@ -193,6 +193,18 @@ func TestGatewayRoutes(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"/v1/lookup"`) || !strings.Contains(string(b), `"swagger"`) {
 		t.Errorf("GET /v1/openapi.json: %d %.200s", resp.StatusCode, b)
 	}
+	var doc struct {
+		Info                struct{ Title, Version string }
+		Paths               map[string]any
+		SecurityDefinitions map[string]struct{ Type, In, Name string }
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// Its own title and the Bearer key, from proto/herken/v1/openapi.yaml.
+	if doc.Info.Title != "herken" || doc.Info.Version != "v1" || doc.SecurityDefinitions["bearer"].Name != "Authorization" || doc.Paths["/v1/screenPopLinks"] == nil {
+		t.Errorf("OpenAPI info %+v, security %+v, screenPopLinks %v", doc.Info, doc.SecurityDefinitions, doc.Paths["/v1/screenPopLinks"] != nil)
+	}
 }
 
 // TestGatewayErrors: bad input, unknown routes and fields, keys and
