@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,4 +460,60 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(a.log.String(), "store healthy; SERVING") })
 	t.Logf("%d lookups answered, %d UNAVAILABLE while the database was down", ok.Load(), unavailable.Load())
+}
+
+// TestScreenPopAcrossReplicas: replicas that share --screen-pop-secret-file
+// open each other's screen pop links, read from the one database: a PBX
+// asks replica a for the link and the agent's browser lands on b (behind
+// a load balancer). Jan's page shows his missed callback first; the
+// household's page lists both Bakkers, and a pick shows Pieter.
+func TestScreenPopAcrossReplicas(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	secret := filepath.Join(t.TempDir(), "screen-pop.secret")
+	if err := os.WriteFile(secret, []byte("c2hhcmVkIHNjcmVlbiBwb3Agc2VjcmV0IGZvciByZXBsaWNhcw==\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	httpA, httpB := freeAddr(t), freeAddr(t)
+	a := start(t, url, "--demo", "--demo-size", "20", "--http-addr", httpA, "--screen-pop-secret-file", secret)
+	start(t, url, "--http-addr", httpB, "--screen-pop-secret-file", secret)
+	page := func(link, query string) string {
+		t.Helper()
+		// The link names a's address; the load balancer sent the browser to b.
+		u := strings.Replace(link, httpA, httpB, 1) + query
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s on b: %d\n%s", u, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	jan, err := a.c.ScreenPopLink(ctx, "06-12345678", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := page(jan.GetUrl(), "")
+	first := strings.Index(body, `class="promise`)
+	if !strings.Contains(body, `<h1 id="name">Jan de Vries</h1>`) || first < 0 || !strings.Contains(body[first:first+400], "Terugbellen over de storing") {
+		t.Fatalf("Jan's screen pop on b:\n%s", body)
+	}
+	house, err := a.c.ScreenPopLink(ctx, "020-1234567", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = page(house.GetUrl(), "")
+	if !strings.Contains(body, "Anna Bakker") || !strings.Contains(body, "Pieter Bakker") || strings.Contains(body, `id="name"`) {
+		t.Fatalf("the household's screen pop on b:\n%s", body)
+	}
+	pieter, err := a.c.LookupPhone(ctx, "06-34567890")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = page(house.GetUrl(), "?customer="+pieter.GetCustomer().GetCustomer().GetName())
+	if !strings.Contains(body, `<h1 id="name">Pieter Bakker</h1>`) || !strings.Contains(body, "Slechthorend") {
+		t.Fatalf("Pieter picked on b:\n%s", body)
+	}
 }
