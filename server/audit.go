@@ -84,7 +84,7 @@ var auditRules = map[string]auditRule{
 	// A link is signed without a lookup: nobody's data is read.
 	herkenv1.ScreenPopService_CreateScreenPopLink_FullMethodName: noCustomer,
 	// A screen pop view, under the name of the key that signed the link
-	// (linkUnary): the customer shown, the candidates and the name
+	// (authLink): the customer shown, the candidates and the name
 	// search's results are on the agent's screen.
 	herkenv1.ScreenPopService_GetScreenPop_FullMethodName: {herken.AuditRead, screenPopNames},
 }

@@ -15,43 +15,65 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/herken/herken"
-	herkenv1 "github.com/herken/herken/proto/herken/v1"
 	"github.com/herken/herken/server/auth"
 	"github.com/herken/herken/server/metrics"
 )
 
-// authInterceptors authenticate every call but health checks (load
-// balancers and orchestrators probe without a key) and check the scope its
-// RPC needs (auth.ScopeFor). Without a keyring there is nothing to check:
-// every caller is herken.AnonymousActor with every scope.
+// authInterceptors authenticate every call as the scope table says
+// (auth.ScopeFor): health checks need nothing (load balancers and
+// orchestrators probe without a key); a screen pop view (auth.ScopeLink)
+// needs its signed link, opened by authLink, with or without keys; every
+// other call needs a key with its RPC's scope. Without a keyring there is
+// no key to check: every caller is herken.AnonymousActor with every scope.
 func (s *Server) authInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
-	if s.cfg.Keys == nil {
-		return nil, nil
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		scope, known := auth.ScopeFor(info.FullMethod)
+		switch {
+		case scope == auth.ScopeLink && known:
+			return s.authLink(ctx, req, handler)
+		case s.cfg.Keys == nil || isHealth(info.FullMethod):
+			return handler(ctx, req)
+		}
+		ctx, err := s.authorize(ctx, scope, known)
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
 	}
-	// A screen pop view carries a signed link instead of a key: linkUnary
-	// authenticates it.
-	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
-		// Service and Method, not c.FullMethod(): that formats a string on
-		// every call, Lookups included.
-		return c.Service != healthpb.Health_ServiceDesc.ServiceName &&
-			(c.Service != herkenv1.ScreenPopService_ServiceDesc.ServiceName || c.Method != "GetScreenPop")
-	})
-	return []grpc.UnaryServerInterceptor{selector.UnaryServerInterceptor(grpcauth.UnaryServerInterceptor(s.authenticate), notHealth)},
-		[]grpc.StreamServerInterceptor{selector.StreamServerInterceptor(grpcauth.StreamServerInterceptor(s.authenticate), notHealth)}
+	var streams []grpc.StreamServerInterceptor
+	if s.cfg.Keys != nil {
+		notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+			return c.Service != healthpb.Health_ServiceDesc.ServiceName
+		})
+		streams = append(streams, selector.StreamServerInterceptor(grpcauth.StreamServerInterceptor(s.authenticate), notHealth))
+	}
+	return []grpc.UnaryServerInterceptor{unary}, streams
 }
 
-// authenticate is the AuthFunc: it names the caller (bearer key, else a
-// client certificate that stands for a key) and checks the RPC's scope.
+func isHealth(fullMethod string) bool {
+	rest, ok := strings.CutPrefix(fullMethod, "/"+healthpb.Health_ServiceDesc.ServiceName)
+	return ok && strings.HasPrefix(rest, "/")
+}
+
+// authenticate is the streams' AuthFunc: authorize for the stream's RPC.
 func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
+	method, _ := grpc.Method(ctx)
+	scope, known := auth.ScopeFor(method)
+	return s.authorize(ctx, scope, known)
+}
+
+// authorize names the caller (bearer key, else a client certificate that
+// stands for a key) and checks that it holds scope, its RPC's (known is
+// false for an RPC without a row in the scope table).
+func (s *Server) authorize(ctx context.Context, scope auth.Scope, known bool) (context.Context, error) {
 	id, err := s.identify(ctx)
 	if err != nil {
 		s.refused(ctx, metrics.ReasonUnauthenticated)
 		return nil, err
 	}
 	ctx = auth.NewContext(ctx, id)
-	noteCaller(ctx, id.Name) // for the log line and metrics outside this interceptor
-	method, _ := grpc.Method(ctx)
-	scope, ok := auth.ScopeFor(method)
+	noteCaller(ctx, id.Name)               // for the log line and metrics outside this interceptor
+	ok := known && scope != auth.ScopeLink // a link's RPC is no key's
 	if !ok {
 		// A registered RPC without a row in the scope table: refused until
 		// someone decides its scope.

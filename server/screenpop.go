@@ -103,7 +103,7 @@ func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScre
 	grant, ok := linkFromContext(ctx)
 	claims := grant.Claims
 	if !ok {
-		// Only a call that passed linkUnary gets here with claims; anything
+		// Only a call that passed authLink gets here with claims; anything
 		// else is a bug, not the caller's.
 		return nil, toStatus(ctx, s.log, errors.New("GetScreenPop without link claims"), "")
 	}
@@ -166,15 +166,12 @@ func linkFromContext(ctx context.Context) (linkGrant, bool) {
 	return g, ok
 }
 
-// linkUnary authenticates GetScreenPop by its link instead of an API key:
-// it opens the token and names the caller after the key that signed it, so
-// the rate limiter, the audit trail, logs and metrics count the view
-// against that key. A link whose key was revoked, or lost the lookup
-// scope, since it was signed no longer opens.
-func (s *Server) linkUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if info.FullMethod != herkenv1.ScreenPopService_GetScreenPop_FullMethodName {
-		return handler(ctx, req)
-	}
+// authLink authenticates GetScreenPop (auth.ScopeLink) by its link
+// instead of an API key: it opens the token and names the caller after the
+// key that signed it, so the rate limiter, the audit trail, logs and
+// metrics count the view against that key. A link whose key was revoked,
+// or lost the lookup scope, since it was signed no longer opens.
+func (s *Server) authLink(ctx context.Context, req any, handler grpc.UnaryHandler) (any, error) {
 	signer := s.cfg.ScreenPop.Signer
 	if signer == nil {
 		return nil, s.screenPopOff()

@@ -171,7 +171,7 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 	// Outermost first. Metrics and logging see every call, refused ones
 	// included, with its final code; auth puts the caller in the context
 	// for the rate limiter (per key), the audit and the handlers (for a
-	// screen pop view, linkUnary names the key that signed its link); the
+	// screen pop view, the key that signed its link); the
 	// deadline bound applies before any work; the codec and the
 	// undecodable interceptors make a request that does not decode (invalid
 	// UTF-8) INVALID_ARGUMENT instead of gRPC's own INTERNAL (codec.go);
@@ -180,7 +180,7 @@ func New(svc *herken.Service, cfg Config) (*Server, error) {
 	authU, authS := s.authInterceptors()
 	limU, limS := s.limitInterceptors()
 	audU, audS := s.auditInterceptors()
-	s.unary = slices.Concat(obsU, authU, []grpc.UnaryServerInterceptor{s.linkUnary}, limU, audU, []grpc.UnaryServerInterceptor{
+	s.unary = slices.Concat(obsU, authU, limU, audU, []grpc.UnaryServerInterceptor{
 		undecodableUnary,
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 	})
