@@ -117,12 +117,9 @@ func (s *Service) ListCustomers(ctx context.Context, r ListCustomersRequest) ([]
 		}
 	}
 	if r.NamePrefix != "" {
-		p, err := cleanLine(r.NamePrefix, "display_name_prefix", MaxDisplayNameRunes)
+		var err error
+		q.NamePrefix, err = namePrefix(r.NamePrefix, "display_name_prefix")
 		errs = append(errs, err)
-		if q.NamePrefix = FoldName(p); err == nil && q.NamePrefix == "" {
-			// Only spaces or accents: it would filter nothing.
-			errs = append(errs, invalid(ReasonFieldInvalid, "display_name_prefix", "must contain a letter or digit"))
-		}
 	}
 	if r.UpdatedSince.IsZero() {
 		q.UpdatedSince = time.Time{}
@@ -131,6 +128,20 @@ func (s *Service) ListCustomers(ctx context.Context, r ListCustomersRequest) ([]
 		return nil, "", err
 	}
 	return s.store.ListCustomers(ctx, q)
+}
+
+// namePrefix is a display name prefix to search for, folded as the name
+// index holds names.
+func namePrefix(raw, field string) (string, error) {
+	p, err := cleanLine(raw, field, MaxDisplayNameRunes)
+	if err != nil {
+		return "", err
+	}
+	if p = FoldName(p); p == "" {
+		// Only spaces or accents: it would filter nothing.
+		return "", invalid(ReasonFieldInvalid, field, "must contain a letter or digit")
+	}
+	return p, nil
 }
 
 // IdentifierLink is the input of AddIdentifier.

@@ -2,7 +2,6 @@ package herken
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -13,8 +12,6 @@ import (
 const (
 	ScreenPopListMax     = 10
 	ScreenPopBrokenSince = 30 * 24 * time.Hour
-	// MaxNamePrefixBytes bounds a screen pop's name search.
-	MaxNamePrefixBytes = 100
 )
 
 // ErrScreenPopNotAllowed: a screen pop link may show only the customers who
@@ -73,64 +70,41 @@ func (s *Service) ScreenPop(ctx context.Context, q ScreenPopQuery) (ScreenPop, e
 	var out ScreenPop
 	prefix := ""
 	if q.NamePrefix != "" {
-		if len(q.NamePrefix) > MaxNamePrefixBytes {
-			return out, invalid(ReasonFieldTooLong, "name_prefix", "must be at most %d bytes", MaxNamePrefixBytes)
+		var err error
+		if prefix, err = namePrefix(q.NamePrefix, "name_prefix"); err != nil {
+			return out, err
 		}
-		p, err := cleanLine(q.NamePrefix, "name_prefix", MaxDisplayNameRunes)
+	}
+	out.Lookup = LookupResult{Outcome: MatchNotFound, Input: q.Caller}
+	if s.matchable(q.Caller) {
+		res, err := s.match(ctx, q.Caller, q.HistoryLimit, q.Pick)
 		if err != nil {
 			return out, err
 		}
-		if FoldName(p) == "" {
-			return out, invalid(ReasonFieldInvalid, "name_prefix", "must contain a letter or digit")
-		}
-		prefix = p
+		out.Lookup = res
 	}
-	if q.Pick != "" && !ValidID(q.Pick) {
-		return out, invalid(ReasonResourceNameInvalid, "customer", "must be customers/{customer}")
-	}
-	if _, err := pageSize(q.HistoryLimit); err != nil {
-		return out, invalid(ReasonFieldInvalid, "interaction_limit", "must not be negative")
-	}
-	res, err := s.Lookup(ctx, q.Caller, q.HistoryLimit)
-	if err != nil {
-		return out, err
-	}
-	out.Lookup = res
-	switch res.Outcome {
-	case MatchFound:
-		if q.Pick != "" && q.Pick != res.Customer.Customer.ID {
+	var err error
+	switch res := out.Lookup; {
+	case res.Outcome != MatchNotFound:
+		// The one holder, or the candidate picked (match picks only a
+		// holder).
+		if q.Pick != "" && (res.Customer == nil || res.Customer.Customer.ID != q.Pick) {
 			return out, ErrScreenPopNotAllowed
 		}
 		out.Shown = res.Customer
-	case MatchAmbiguous:
-		if q.Pick == "" {
-			break
-		}
-		if !slices.ContainsFunc(res.Candidates, func(c Customer) bool { return c.ID == q.Pick }) {
-			return out, ErrScreenPopNotAllowed
-		}
-		if out.Shown, err = s.recognize(ctx, q.Caller.Identifier, q.Pick, q.HistoryLimit); err != nil {
-			return out, err
-		}
-	default:
-		if (prefix != "" || q.Pick != "") && !q.Search {
-			if prefix != "" {
-				return out, ErrScreenPopSearchNotAllowed
-			}
-			return out, ErrScreenPopNotAllowed
-		}
+	case (prefix != "" || q.Pick != "") && !q.Search:
 		if prefix != "" {
-			out.Search, _, err = s.ListCustomers(ctx, ListCustomersRequest{NamePrefix: prefix, PageSize: ScreenPopListMax})
-			if err != nil {
+			return out, ErrScreenPopSearchNotAllowed
+		}
+		return out, ErrScreenPopNotAllowed
+	default:
+		if prefix != "" {
+			if out.Search, _, err = s.store.ListCustomers(ctx, CustomerQuery{NamePrefix: prefix, PageSize: ScreenPopListMax}); err != nil {
 				return out, err
 			}
 		}
 		if q.Pick != "" {
-			c, err := s.GetCustomer(ctx, q.Pick)
-			if err != nil {
-				return out, err
-			}
-			if out.Shown, err = s.recognizeCustomer(ctx, c, q.HistoryLimit); err != nil {
+			if out.Shown, err = s.recognizeCustomer(ctx, q.Pick, q.HistoryLimit); err != nil {
 				return out, err
 			}
 		}
@@ -146,37 +120,25 @@ func (s *Service) ScreenPop(ctx context.Context, q ScreenPopQuery) (ScreenPop, e
 	return out, err
 }
 
-// recognize is what an agent sees of the holder pick of identifier ident:
-// one consistent read, as Lookup's.
-func (s *Service) recognize(ctx context.Context, ident identity.Identifier, pick string, historyLimit int) (*Recognized, error) {
-	now := s.now()
-	snap, err := s.store.Match(ctx, []identity.Identifier{ident}, matchOptions(historyLimit, now), func(h [][]string) string {
-		if slices.Contains(h[0], pick) {
-			return pick
-		}
-		return ""
-	})
+// recognizeCustomer is what an agent sees of customer id (a merged id's
+// survivor), read through one of its identifiers: the store reads a
+// customer's history with its holders.
+func (s *Service) recognizeCustomer(ctx context.Context, id string, historyLimit int) (*Recognized, error) {
+	c, err := s.GetCustomer(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if snap.Focus != pick {
-		// It let go of the identifier between the two reads.
-		return nil, ErrScreenPopNotAllowed
-	}
-	return recognized(snap, historyLimit, now), nil
-}
-
-// recognizeCustomer is what an agent sees of c, read through one of its
-// identifiers (the store reads a customer's history with its holders).
-func (s *Service) recognizeCustomer(ctx context.Context, c Customer, historyLimit int) (*Recognized, error) {
 	if len(c.Identifiers) == 0 {
 		return &Recognized{Customer: c, AsOf: s.now()}, nil
 	}
-	r, err := s.recognize(ctx, c.Identifiers[0].Identifier, c.ID, historyLimit)
-	if errors.Is(err, ErrScreenPopNotAllowed) {
+	res, err := s.match(ctx, identity.Normalized{Identifier: c.Identifiers[0].Identifier}, historyLimit, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if res.Customer == nil || res.Customer.Customer.ID != c.ID {
 		return nil, ErrCustomerNotFound // changed between the reads; the agent tries again
 	}
-	return r, err
+	return res.Customer, nil
 }
 
 // recentBroken are customer id's BROKEN promises due in the last

@@ -140,7 +140,7 @@ func recognized(snap Snapshot, historyLimit int, now time.Time) *Recognized {
 type LookupResult struct {
 	Outcome    MatchOutcome
 	Input      identity.Normalized
-	Customer   *Recognized // MatchFound only
+	Customer   *Recognized // MatchFound; for MatchAmbiguous, the candidate picked (ScreenPop)
 	Candidates []Customer  // MatchAmbiguous only, most recently contacted first
 }
 
@@ -181,14 +181,29 @@ func (s *Service) LookupInput(ctx context.Context, in identity.Input, historyLim
 // Lookup matches one normalised identifier. A withheld or unknown identifier
 // is MatchNotFound, not an error.
 func (s *Service) Lookup(ctx context.Context, n identity.Normalized, historyLimit int) (LookupResult, error) {
-	res := LookupResult{Outcome: MatchNotFound, Input: n}
-	if n.Withheld || s.blocklist.Blocked(n.Identifier) {
-		return res, nil
+	if !s.matchable(n) {
+		return LookupResult{Outcome: MatchNotFound, Input: n}, nil
 	}
+	return s.match(ctx, n, historyLimit, "")
+}
+
+// matchable: a withheld or blocklisted identifier matches nobody.
+func (s *Service) matchable(n identity.Normalized) bool {
+	return !n.Withheld && !s.blocklist.Blocked(n.Identifier)
+}
+
+// match matches n's identifier in one read. The customer is the one holder
+// (FOUND), or, among several (AMBIGUOUS, with the candidates), pick when it
+// is one of them ("" picks none).
+func (s *Service) match(ctx context.Context, n identity.Normalized, historyLimit int, pick string) (LookupResult, error) {
+	res := LookupResult{Outcome: MatchNotFound, Input: n}
 	now := s.now()
 	snap, err := s.store.Match(ctx, []identity.Identifier{n.Identifier}, matchOptions(historyLimit, now), func(h [][]string) string {
-		if len(h[0]) == 1 {
+		switch {
+		case len(h[0]) == 1:
 			return h[0][0]
+		case pick != "" && slices.Contains(h[0], pick):
+			return pick
 		}
 		return ""
 	})
@@ -197,12 +212,15 @@ func (s *Service) Lookup(ctx context.Context, n identity.Normalized, historyLimi
 	}
 	switch holders := snap.Holders[0]; {
 	case len(holders) == 0:
-	case snap.Focus != "":
+	case len(holders) == 1 && snap.Focus != "":
 		res.Outcome = MatchFound
 		res.Customer = recognized(snap, historyLimit, now)
 	default:
 		res.Outcome = MatchAmbiguous
 		res.Candidates = rankCandidates(snap.Customers, holders)
+		if snap.Focus != "" {
+			res.Customer = recognized(snap, historyLimit, now)
+		}
 	}
 	return res, nil
 }

@@ -114,9 +114,6 @@ func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScre
 		v.add(err, "")
 		pick = id
 	}
-	if len(req.GetNamePrefix()) > herken.MaxNamePrefixBytes {
-		v.addf(herken.ReasonFieldTooLong, "name_prefix", "must be at most 100 bytes")
-	}
 	limit := interactionLimit(req.GetInteractionLimit(), &v)
 	if err := v.err(); err != nil {
 		return nil, err

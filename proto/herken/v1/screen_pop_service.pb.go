@@ -154,10 +154,11 @@ type GetScreenPopRequest struct {
 	// "customers/{customer}": the customer the agent picked among the
 	// AMBIGUOUS candidates or the name search's results. Optional.
 	Customer string `protobuf:"bytes,2,opt,name=customer,proto3" json:"customer,omitempty"`
-	// A display name prefix to search for when the caller is unknown (at most
-	// 100 bytes; case-insensitive; a link may search only when its key may
-	// read customers, see search_allowed). Optional; ignored when the
-	// identifier is known.
+	// A display name prefix to search for when the caller is unknown: as
+	// ListCustomersRequest.display_name_prefix (at most 200 characters, a
+	// letter or digit among them; case- and accent-insensitive). A link may
+	// search only when its key may read customers (search_allowed). Optional;
+	// checked, but not searched, when the identifier is known.
 	NamePrefix string `protobuf:"bytes,3,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
 	// How many recent interactions to show: as
 	// LookupRequest.interaction_limit.

@@ -44,7 +44,8 @@ type ScreenPopServiceClient interface {
 	//
 	// Errors:
 	//   - INVALID_ARGUMENT: the identifier is missing or malformed (as
-	//     Lookup), or ttl is negative or above 15 minutes (FIELD_INVALID).
+	//     Lookup), or ttl is not 0 or between 1 second and 15 minutes
+	//     (FIELD_INVALID).
 	//   - FAILED_PRECONDITION: no screen pop on this server
 	//     (SCREEN_POP_UNAVAILABLE).
 	CreateScreenPopLink(ctx context.Context, in *CreateScreenPopLinkRequest, opts ...grpc.CallOption) (*CreateScreenPopLinkResponse, error)
@@ -59,8 +60,12 @@ type ScreenPopServiceClient interface {
 	//   - PERMISSION_DENIED: `customer` names a customer the link may not
 	//     open, or the link may not search by name (search_allowed)
 	//     (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
-	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name, or
-	//     name_prefix is too long (FIELD_TOO_LONG).
+	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name
+	//     (RESOURCE_NAME_INVALID); name_prefix is too long (FIELD_TOO_LONG),
+	//     has control characters or no letter or digit (FIELD_INVALID);
+	//     interaction_limit is negative (FIELD_INVALID).
+	//   - NOT_FOUND: for an unknown caller, the `customer` picked does not
+	//     exist (CUSTOMER_NOT_FOUND) or was erased (CUSTOMER_ERASED).
 	//   - FAILED_PRECONDITION: SCREEN_POP_UNAVAILABLE, as above.
 	//   - UNAVAILABLE: the store cannot serve (STORE_UNAVAILABLE).
 	GetScreenPop(ctx context.Context, in *GetScreenPopRequest, opts ...grpc.CallOption) (*GetScreenPopResponse, error)
@@ -115,7 +120,8 @@ type ScreenPopServiceServer interface {
 	//
 	// Errors:
 	//   - INVALID_ARGUMENT: the identifier is missing or malformed (as
-	//     Lookup), or ttl is negative or above 15 minutes (FIELD_INVALID).
+	//     Lookup), or ttl is not 0 or between 1 second and 15 minutes
+	//     (FIELD_INVALID).
 	//   - FAILED_PRECONDITION: no screen pop on this server
 	//     (SCREEN_POP_UNAVAILABLE).
 	CreateScreenPopLink(context.Context, *CreateScreenPopLinkRequest) (*CreateScreenPopLinkResponse, error)
@@ -130,8 +136,12 @@ type ScreenPopServiceServer interface {
 	//   - PERMISSION_DENIED: `customer` names a customer the link may not
 	//     open, or the link may not search by name (search_allowed)
 	//     (SCREEN_POP_CUSTOMER_NOT_ALLOWED).
-	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name, or
-	//     name_prefix is too long (FIELD_TOO_LONG).
+	//   - INVALID_ARGUMENT: `customer` is not a customer's resource name
+	//     (RESOURCE_NAME_INVALID); name_prefix is too long (FIELD_TOO_LONG),
+	//     has control characters or no letter or digit (FIELD_INVALID);
+	//     interaction_limit is negative (FIELD_INVALID).
+	//   - NOT_FOUND: for an unknown caller, the `customer` picked does not
+	//     exist (CUSTOMER_NOT_FOUND) or was erased (CUSTOMER_ERASED).
 	//   - FAILED_PRECONDITION: SCREEN_POP_UNAVAILABLE, as above.
 	//   - UNAVAILABLE: the store cannot serve (STORE_UNAVAILABLE).
 	GetScreenPop(context.Context, *GetScreenPopRequest) (*GetScreenPopResponse, error)

@@ -55,7 +55,7 @@ func screenPopRows(f Fixture, garbage, huge []byte) []Row {
 		{Name: "uppercase customer id", Method: mGetScreenPop, Req: view(f.JanLink, "customers/"+upper(idOf(f.Jan)), ""), Want: Want{inv, "RESOURCE_NAME_INVALID", "customer"}},
 		{Name: "customer who does not hold the number", Method: mGetScreenPop, Req: view(f.JanLink, f.Anna, ""), Want: Want{codes.PermissionDenied, "SCREEN_POP_CUSTOMER_NOT_ALLOWED", ""}},
 		{Name: "erased customer for an unknown caller", Method: mGetScreenPop, Req: view(f.UnknownLink, f.Erased, ""), Want: Want{codes.NotFound, "CUSTOMER_ERASED", ""}},
-		{Name: "name prefix over 100 bytes", Method: mGetScreenPop, Req: view(f.UnknownLink, "", strings.Repeat("a", 101)), Want: Want{inv, "FIELD_TOO_LONG", "name_prefix"}},
+		{Name: "name prefix over 200 characters", Method: mGetScreenPop, Req: view(f.UnknownLink, "", strings.Repeat("é", 201)), Want: Want{inv, "FIELD_TOO_LONG", "name_prefix"}},
 		{Name: "name prefix of spaces", Method: mGetScreenPop, Req: view(f.UnknownLink, "", "   "), Want: Want{inv, "FIELD_INVALID", "name_prefix"}},
 		{Name: "control character in name prefix", Method: mGetScreenPop, Req: view(f.UnknownLink, "", "Jan\x00"), Want: Want{inv, "FIELD_INVALID", "name_prefix"}},
 		{Name: "negative interaction_limit", Method: mGetScreenPop, Req: &herkenv1.GetScreenPopRequest{Token: f.JanLink, InteractionLimit: -1}, Want: Want{inv, "FIELD_INVALID", "interaction_limit"}},
