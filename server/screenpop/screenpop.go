@@ -20,14 +20,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
@@ -121,7 +119,6 @@ type view struct {
 	Other   string // the other language's code, for the switch
 	Style   template.CSS
 	Path    string // the page's own path, for links and the search form
-	Now     time.Time
 	Pop     *herkenv1.GetScreenPopResponse
 	Query   string // the name searched for
 	Problem string // a message instead of a screen pop (bad link, ...)
@@ -144,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Vary", "Accept-Language")
 
 	lang := language(r)
-	v := view{T: texts[lang], Lang: lang, Other: other(lang), Style: template.CSS(styleCSS), Path: r.URL.Path, Now: h.now()}
+	v := view{T: texts[lang], Lang: lang, Other: other(lang), Style: template.CSS(styleCSS), Path: r.URL.Path}
 	token, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || token == "" || strings.Contains(token, "/") {
 		h.problem(w, v, http.StatusNotFound, v.T.LinkInvalid)
@@ -178,11 +175,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
-	if id := r.Header.Get("X-Request-Id"); requestID.MatchString(id) {
-		ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", id)
-	}
 	pop, err := h.client.GetScreenPop(ctx, req)
-	if err != nil && req.NamePrefix != "" && status.Code(err) == codes.InvalidArgument {
+	if err != nil && req.NamePrefix != "" && violates(err, "name_prefix") {
 		// A search the service refuses: the screen pop without it.
 		v.Warning = v.T.SearchInvalid
 		req.NamePrefix = ""
@@ -195,6 +189,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Pop = pop
 	h.render(w, http.StatusOK, v)
+}
+
+// violates reports whether err is INVALID_ARGUMENT about field.
+func violates(err error, field string) bool {
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		return false
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, fv := range br.GetFieldViolations() {
+				if fv.GetField() == field {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // failure is the HTTP status and message of a failed view. The message
@@ -243,9 +255,6 @@ func (h *Handler) render(w http.ResponseWriter, code int, v view) {
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
 }
-
-// requestID is a request id worth passing on (the server ignores others).
-var requestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // language is the page's language: ?lang= if nl or en, else the first of
 // them in Accept-Language, else Dutch.

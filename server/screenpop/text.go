@@ -14,15 +14,15 @@ import (
 
 // text is the page's wording in one language.
 type text struct {
-	Title, Caller, Withheld, ValidUntil, Language                    string
-	Found, Ambiguous, AmbiguousHint, Unknown, UnknownHint, Pick      string
+	Caller, Withheld, ValidUntil, Language                           string
+	Found, Ambiguous, AmbiguousHint, Unknown, UnknownHint            string
 	OtherHolders, Search, SearchButton, SearchNone, SearchInvalid    string
 	Promises, NoPromises, Broken, Overdue, Due, Owner, WindowFrom    string
 	Note, LastContact, Summary, Contacts30, FollowUps, OpenCount     string
 	OverdueCount, Identifiers, Verified, Recent, NoRecent, Case      string
 	Feedback, Score, Agent, Tags, PreferredLanguage                  string
 	LinkInvalid, LinkExpired, NotAllowed, CustomerGone, Busy         string
-	Unavailable, ProblemTitle, Back                                  string
+	Unavailable, ProblemTitle                                        string
 	WithheldHint, WithheldSearch, UnknownNoSearch                    string
 	channels, outcomes, directions, kinds, idKinds, weekdays, months []string
 	ago, in                                                          func(n int, unit string) string
@@ -31,11 +31,11 @@ type text struct {
 
 var texts = map[string]text{
 	"nl": {
-		Title: "Beller", Caller: "Beller", Withheld: "Nummer onderdrukt", ValidUntil: "Link geldig tot", Language: "English",
+		Caller: "Beller", Withheld: "Nummer onderdrukt", ValidUntil: "Link geldig tot", Language: "English",
 		Found: "Herkend", Ambiguous: "Gedeeld nummer", AmbiguousHint: "Meerdere klanten gebruiken dit nummer. Vraag wie er belt en kies:",
-		Unknown: "Onbekende beller", UnknownHint: "Dit nummer hoort bij geen enkele klant. Zoek de klant op naam:", Pick: "Kies",
+		Unknown: "Onbekende beller", UnknownHint: "Dit nummer hoort bij geen enkele klant. Zoek de klant op naam:",
 		OtherHolders: "Ook op dit nummer", Search: "Naam", SearchButton: "Zoeken", SearchNone: "Geen klant gevonden met die naam.",
-		SearchInvalid: "Deze zoekterm kan niet: gebruik letters of cijfers, hooguit 100 tekens.",
+		SearchInvalid: "Deze zoekterm kan niet: gebruik letters of cijfers, hooguit 200 tekens.",
 		Promises:      "Toezeggingen", NoPromises: "Geen openstaande toezeggingen.", Broken: "Te laat · niet nagekomen", Overdue: "Te laat",
 		Due: "Uiterlijk", Owner: "Eigenaar", WindowFrom: "vanaf",
 		Note: "Let op", LastContact: "Laatste contact", Summary: "In het kort", Contacts30: "contacten in 30 dagen",
@@ -48,7 +48,6 @@ var texts = map[string]text{
 		CustomerGone: "Deze klant bestaat niet (meer).",
 		Busy:         "Te veel verzoeken tegelijk. Probeer het over een paar seconden opnieuw.",
 		Unavailable:  "herken is even niet bereikbaar. Probeer het zo opnieuw.", ProblemTitle: "Geen klantscherm",
-		Back:            "Terug naar de beller",
 		WithheldHint:    "De beller heeft het nummer afgeschermd. Vraag naar naam en klantnummer en zoek de klant in het CRM.",
 		WithheldSearch:  "De beller heeft het nummer afgeschermd. Vraag naar de naam en zoek de klant:",
 		UnknownNoSearch: "Dit nummer hoort bij geen enkele klant. Vraag naar naam en klantnummer en zoek de klant in het CRM.",
@@ -64,11 +63,11 @@ var texts = map[string]text{
 		units:           map[string][2]string{"m": {"minuut", "minuten"}, "h": {"uur", "uur"}, "d": {"dag", "dagen"}},
 	},
 	"en": {
-		Title: "Caller", Caller: "Caller", Withheld: "Number withheld", ValidUntil: "Link valid until", Language: "Nederlands",
+		Caller: "Caller", Withheld: "Number withheld", ValidUntil: "Link valid until", Language: "Nederlands",
 		Found: "Recognised", Ambiguous: "Shared number", AmbiguousHint: "Several customers use this number. Ask who is calling and pick:",
-		Unknown: "Unknown caller", UnknownHint: "No customer holds this number. Find the customer by name:", Pick: "Pick",
+		Unknown: "Unknown caller", UnknownHint: "No customer holds this number. Find the customer by name:",
 		OtherHolders: "Also on this number", Search: "Name", SearchButton: "Search", SearchNone: "No customer by that name.",
-		SearchInvalid: "That search cannot be used: use letters or digits, at most 100 characters.",
+		SearchInvalid: "That search cannot be used: use letters or digits, at most 200 characters.",
 		Promises:      "Promises", NoPromises: "No open promises.", Broken: "Overdue · not kept", Overdue: "Overdue",
 		Due: "Due", Owner: "Owner", WindowFrom: "from",
 		Note: "Note", LastContact: "Last contact", Summary: "At a glance", Contacts30: "contacts in 30 days",
@@ -81,7 +80,6 @@ var texts = map[string]text{
 		CustomerGone: "This customer does not exist (any more).",
 		Busy:         "Too many requests at once. Try again in a few seconds.",
 		Unavailable:  "herken cannot be reached right now. Try again shortly.", ProblemTitle: "No customer screen",
-		Back:            "Back to the caller",
 		WithheldHint:    "The caller withheld their number. Ask for their name and customer number and find them in the CRM.",
 		WithheldSearch:  "The caller withheld their number. Ask for their name and find the customer:",
 		UnknownNoSearch: "No customer holds this number. Ask for their name and customer number and find them in the CRM.",
@@ -117,15 +115,26 @@ func (t text) Direction(d herkenv1.Direction) string { return pick(t.directions,
 // Kind names a promise's kind.
 func (t text) Kind(k herkenv1.PromiseKind) string { return pick(t.kinds, int32(k)) }
 
+// platformNames are the social platforms as they write themselves.
+var platformNames = map[herkenv1.SocialPlatform]string{
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_X:         "X",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_FACEBOOK:  "Facebook",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_INSTAGRAM: "Instagram",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_WHATSAPP:  "WhatsApp",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_TELEGRAM:  "Telegram",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_LINKEDIN:  "LinkedIn",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_TIKTOK:    "TikTok",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_YOUTUBE:   "YouTube",
+	herkenv1.SocialPlatform_SOCIAL_PLATFORM_SNAPCHAT:  "Snapchat",
+}
+
 // IDKind names an identifier's kind, with the platform of a social handle.
 func (t text) IDKind(id *herkenv1.CanonicalIdentifier) string {
 	if id.GetKind() == herkenv1.IdentifierKind_IDENTIFIER_KIND_SOCIAL_HANDLE {
-		p := strings.TrimPrefix(id.GetPlatform().String(), "SOCIAL_PLATFORM_")
-		switch p {
-		case "X", "WHATSAPP", "TIKTOK", "LINKEDIN", "YOUTUBE":
-			return map[string]string{"X": "X", "WHATSAPP": "WhatsApp", "TIKTOK": "TikTok", "LINKEDIN": "LinkedIn", "YOUTUBE": "YouTube"}[p]
+		if name, ok := platformNames[id.GetPlatform()]; ok {
+			return name
 		}
-		return strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		return strings.TrimPrefix(id.GetPlatform().String(), "SOCIAL_PLATFORM_")
 	}
 	return pick(t.idKinds, int32(id.GetKind()))
 }
@@ -161,7 +170,7 @@ func (t text) span(d time.Duration, f func(int, string) string) string {
 
 // OverdueBy says how late a promise is.
 func (t text) OverdueBy(d *durationpb.Duration) string {
-	return strings.TrimSuffix(strings.TrimSuffix(t.span(d.AsDuration(), t.ago), " geleden"), " ago")
+	return t.span(d.AsDuration(), func(n int, unit string) string { return fmt.Sprintf("%d %s", n, unit) })
 }
 
 func (h *Handler) funcs() template.FuncMap {
