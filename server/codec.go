@@ -109,10 +109,17 @@ func undecodable(req any) error {
 // field (the whole request) when the bytes are not protobuf.
 func undecodableStatus(field string) error {
 	if field == "" {
-		return newStatus(codes.InvalidArgument, &herken.Error{Code: herken.CodeInvalidArgument,
-			Reason: herken.ReasonInvalidArgument, Message: "the request is not a valid protobuf message"})
+		return InvalidRequest("", "the request is not a valid protobuf message")
 	}
-	return newStatus(codes.InvalidArgument, herken.Invalid(herken.ReasonInvalidArgument, field, "must be valid UTF-8"))
+	return InvalidRequest(field, "must be valid UTF-8")
+}
+
+// InvalidRequest is the status of a request that could not be read (bytes
+// that are not protobuf, a body or query the HTTP gateway could not
+// parse): INVALID_ARGUMENT / INVALID_ARGUMENT, with a BadRequest field
+// violation when field names the request field ("" for the whole request).
+func InvalidRequest(field, message string) error {
+	return newStatus(codes.InvalidArgument, herken.Invalid(herken.ReasonInvalidArgument, field, "%s", message))
 }
 
 // invalidUTF8Path returns the request path ("identifiers[1].email") of the

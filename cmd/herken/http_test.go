@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -225,9 +226,21 @@ func TestGatewayErrors(t *testing.T) {
 		{"bad number", "GET", "/v1/lookup?phone=12", pbx, "", 400, "PHONE_NUMBER_INVALID"},
 		{"no identifier", "GET", "/v1/lookup", pbx, "", 400, ""},
 		{"lookup key writes", "POST", "/v1/customers", pbx, `{"customer": {"displayName": "X"}}`, 403, ""},
-		{"unknown field", "POST", "/v1/resolve", pbx, `{"identifierz": []}`, 400, ""},
-		{"not JSON", "POST", "/v1/resolve", pbx, `{`, 400, ""},
-		{"unknown platform", "GET", "/v1/lookup?handle=jan&platform=myspace", pbx, "", 400, ""},
+		{"unknown field", "POST", "/v1/resolve", pbx, `{"identifierz": []}`, 400, "INVALID_ARGUMENT"},
+		{"not JSON", "POST", "/v1/resolve", pbx, `{`, 400, "INVALID_ARGUMENT"},
+		{"unknown platform", "GET", "/v1/lookup?handle=jan&platform=myspace", pbx, "", 400, "INVALID_ARGUMENT"},
+		{"limit not a number", "GET", "/v1/lookup?phone=06-12345678&limit=abc", pbx, "", 400, "INVALID_ARGUMENT"},
+	}
+	// A query value the gateway cannot parse names its field, as the
+	// server's own refusals do.
+	for path, field := range map[string]string{
+		"/v1/lookup?handle=jan&platform=myspace": "identifier.social_handle.platform",
+		"/v1/lookup?phone=06-12345678&limit=abc": "interaction_limit",
+	} {
+		_, m, _ := call(t, "GET", base+path, pbx, "")
+		if !strings.Contains(fmt.Sprint(m["details"]), "field:"+field+" ") {
+			t.Errorf("%s: field violation %s missing in %v", path, field, m["details"])
+		}
 	}
 	for _, tc := range cases {
 		code, m, _ := call(t, tc.method, base+tc.path, tc.key, tc.body)

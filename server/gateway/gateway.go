@@ -17,9 +17,12 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	herkenv1 "github.com/herken/herken/proto/herken/v1"
+	"github.com/herken/herken/server"
 )
 
 // openAPI is the OpenAPI (Swagger 2.0) document protoc-gen-openapiv2 made
@@ -40,6 +43,7 @@ func New(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 			MarshalOptions:   protojson.MarshalOptions{},
 			UnmarshalOptions: protojson.UnmarshalOptions{},
 		}),
+		runtime.WithErrorHandler(errorHandler),
 	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		herkenv1.RegisterRecognitionServiceHandler,
@@ -61,6 +65,35 @@ func New(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 	})
 	root.Handle("/v1/", lookupParams(mux))
 	return secure(root), nil
+}
+
+// errorHandler answers the gateway's own refusals — a body that is not
+// JSON or has an unknown field, a query value it cannot parse — as the
+// server answers a request it cannot read: with ErrorInfo, and a field
+// violation naming the query parameter when the gateway says which.
+// Statuses from the server pass as they are.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
+		err = server.InvalidRequest(queryField(r, st.Message()), st.Message())
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// queryField is the query parameter a gateway message ("parsing field
+// \"platform\": ...") is about, as the request's field path
+// ("identifier.social_handle.platform"); "" when it names none.
+func queryField(r *http.Request, msg string) string {
+	_, rest, ok := strings.Cut(msg, `parsing field "`)
+	if !ok {
+		return ""
+	}
+	leaf, _, _ := strings.Cut(rest, `"`)
+	for key := range r.URL.Query() {
+		if key == leaf || strings.HasSuffix(key, "."+leaf) {
+			return key
+		}
+	}
+	return ""
 }
 
 // headers forwards the request id besides what grpc-gateway forwards by
