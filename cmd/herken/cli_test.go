@@ -135,6 +135,7 @@ func TestCLIReads(t *testing.T) {
 		{"lookup withheld", a("lookup", "--phone", "anonymous"), 3, []string{"withheld"}, nil},
 		{"lookup bare crm number", a("lookup", "K-100001"), 1, nil, []string{"herken: ", "(INVALID_ARGUMENT / QUERY_UNRECOGNIZED)", "--external-id K-100001"}},
 		{"lookup invalid number", a("lookup", "12"), 1, nil, []string{"(INVALID_ARGUMENT / PHONE_NUMBER_INVALID)"}},
+		{"screen-pop bare crm number", a("screen-pop", "K-100001"), 1, nil, []string{"(INVALID_ARGUMENT / QUERY_UNRECOGNIZED)", "herken screen-pop --external-id K-100001"}},
 		{"lookup invalid typed", a("lookup", "--email", "nope"), 1, nil, []string{"(INVALID_ARGUMENT / EMAIL_INVALID)"}},
 
 		{"resolve partial", a("resolve", "--email", "jan@example.nl", "--phone", "06-11111111"), 0, []string{"PARTIAL", "email jan@example.nl", "not-found", "Jan de Vries"}, nil},

@@ -83,6 +83,25 @@ func (f *idFlags) identifiers() ([]*herkenv1.Identifier, error) {
 	return out, nil
 }
 
+// queryOrOne is the identifier of a command that takes a free-form QUERY
+// (its arguments) or one typed flag: lookup, screen-pop. An error is a
+// usage error.
+func (f *idFlags) queryOrOne(c *cmdline) (id *herkenv1.Identifier, query string, err error) {
+	query = strings.Join(c.args, " ")
+	switch {
+	case f.count() == 0 && query == "":
+		return nil, "", c.usageError("give a QUERY or one of --phone, --email, --handle, --external-id, --postcode")
+	case f.count() > 0 && query != "":
+		return nil, "", c.usageError("give either a QUERY or a typed flag, not both")
+	case f.count() > 0:
+		if id, err = f.one(); err != nil {
+			return nil, "", c.usageError("%v", err)
+		}
+		return id, "", nil
+	}
+	return &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: query}}, query, nil
+}
+
 // one returns the single identifier given, or an error naming the flags.
 func (f *idFlags) one() (*herkenv1.Identifier, error) {
 	if len(f.entries) != 1 {

@@ -51,20 +51,9 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	query := strings.Join(c.args, " ")
-	var id *herkenv1.Identifier
-	switch {
-	case ids.count() == 0 && query == "":
-		return c.usageError("give a QUERY or one of --phone, --email, --handle, --external-id, --postcode")
-	case ids.count() > 0 && query != "":
-		return c.usageError("give either a QUERY or a typed flag, not both")
-	case ids.count() > 0:
-		var err error
-		if id, err = ids.one(); err != nil {
-			return c.usageError("%v", err)
-		}
-	default:
-		id = &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: query}}
+	id, query, err := ids.queryOrOne(c)
+	if err != nil {
+		return err
 	}
 	cl, err := c.dial(ctx)
 	if err != nil {
@@ -76,7 +65,7 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	resp, err := cl.Recognition.Lookup(cctx, &herkenv1.LookupRequest{Identifier: id, InteractionLimit: int32(limit)})
 	if err != nil {
 		if query != "" {
-			return queryHint(c.fail(err), query)
+			return queryHint(c.fail(err), "lookup", query)
 		}
 		return c.fail(err)
 	}
@@ -101,14 +90,14 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // queryHint adds to a failed free-form query the typed flag to use
 // instead: a bare CRM number ("K-100001") is no query kind.
-func queryHint(err error, query string) error {
+func queryHint(err error, command, query string) error {
 	cs, ok := statusOf(err)
 	if !ok || cs.code != codes.InvalidArgument || cs.reason != "QUERY_UNRECOGNIZED" {
 		return err
 	}
 	hint := "hint: say what the value is with --phone, --email, --handle, --external-id or --postcode"
 	if !strings.ContainsAny(query, " @:/") {
-		hint = fmt.Sprintf("hint: a CRM customer number? herken lookup --external-id %s (or the query \"crm:%s\"); other kinds: --phone, --email, --handle, --postcode", query, query)
+		hint = fmt.Sprintf("hint: a CRM customer number? herken %s --external-id %s (or the query \"crm:%s\"); other kinds: --phone, --email, --handle, --postcode", command, query, query)
 	}
 	return &hintError{err: err, hint: hint}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -36,20 +35,9 @@ func screenPopCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	query := strings.Join(c.args, " ")
-	var id *herkenv1.Identifier
-	switch {
-	case ids.count() == 0 && query == "":
-		return c.usageError("give a NUMBER or one of --phone, --email, --handle, --external-id, --postcode")
-	case ids.count() > 0 && query != "":
-		return c.usageError("give either a NUMBER or a typed flag, not both")
-	case ids.count() > 0:
-		var err error
-		if id, err = ids.one(); err != nil {
-			return c.usageError("%v", err)
-		}
-	default:
-		id = &herkenv1.Identifier{Value: &herkenv1.Identifier_Query{Query: query}}
+	id, query, err := ids.queryOrOne(c)
+	if err != nil {
+		return err
 	}
 	req := &herkenv1.CreateScreenPopLinkRequest{Identifier: id}
 	if ttl != 0 {
@@ -64,7 +52,7 @@ func screenPopCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer cancel()
 	resp, err := cl.ScreenPop.CreateScreenPopLink(cctx, req)
 	if err != nil {
-		return c.fail(err)
+		return queryHint(c.fail(err), "screen-pop", query)
 	}
 	_, err = fmt.Fprintln(stdout, resp.GetUrl())
 	return err
