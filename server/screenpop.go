@@ -28,23 +28,23 @@ type ScreenPop struct {
 	// token. Required with Signer.
 	PageURL string
 	// DefaultTTL is how long a link opens when the caller does not say;
-	// default 2 minutes. MaxTTL is the longest a caller may ask for;
-	// default 15 minutes.
-	DefaultTTL, MaxTTL time.Duration
+	// default 2 minutes, at least 1s, at most MaxScreenPopTTL.
+	DefaultTTL time.Duration
 }
+
+// MaxScreenPopTTL is the longest a screen pop link may open: a link is a
+// bearer capability, and a call is over long before.
+const MaxScreenPopTTL = 15 * time.Minute
 
 // Validate checks p and fills defaults.
 func (p *ScreenPop) Validate() error {
 	if p.DefaultTTL == 0 {
 		p.DefaultTTL = 2 * time.Minute
 	}
-	if p.MaxTTL == 0 {
-		p.MaxTTL = 15 * time.Minute
+	if !validTTL(p.DefaultTTL) {
+		return errors.New("server: the screen pop TTL must be between 1s and 15m")
 	}
-	if p.DefaultTTL < time.Second || p.MaxTTL < p.DefaultTTL {
-		return errors.New("server: screen pop TTLs must be at least 1s, the default at most the maximum")
-	}
-	if p.Signer == nil {
+	if p.Signer == nil && p.PageURL == "" {
 		return nil
 	}
 	u, err := url.Parse(p.PageURL)
@@ -54,6 +54,8 @@ func (p *ScreenPop) Validate() error {
 	p.PageURL = strings.TrimSuffix(p.PageURL, "/")
 	return nil
 }
+
+func validTTL(d time.Duration) bool { return d >= time.Second && d <= MaxScreenPopTTL }
 
 type screenPopServer struct {
 	herkenv1.UnimplementedScreenPopServiceServer
@@ -72,10 +74,8 @@ func (s screenPopServer) CreateScreenPopLink(ctx context.Context, req *herkenv1.
 	ttl := s.cfg.ScreenPop.DefaultTTL
 	if d := req.GetTtl(); d != nil {
 		switch got := d.AsDuration(); {
-		case !d.IsValid() || got < 0 || got > s.cfg.ScreenPop.MaxTTL:
-			v.addf(herken.ReasonFieldInvalid, "ttl", "must be between 1s and "+s.cfg.ScreenPop.MaxTTL.String())
-		case got > 0 && got < time.Second:
-			v.addf(herken.ReasonFieldInvalid, "ttl", "must be between 1s and "+s.cfg.ScreenPop.MaxTTL.String())
+		case !d.IsValid() || got != 0 && !validTTL(got):
+			v.addf(herken.ReasonFieldInvalid, "ttl", "must be 0 (the default) or between 1s and 15m")
 		case got > 0:
 			ttl = got
 		}

@@ -64,8 +64,12 @@ func (f *httpFlags) validate(tls tlsFlags) error {
 			return fmt.Errorf("--http-addr %q listens on every address: say where agents' browsers reach the screen pop with --screen-pop-url", f.Addr)
 		}
 	}
-	if f.PopTTL < time.Second || f.PopTTL > 15*time.Minute {
-		return fmt.Errorf("--screen-pop-ttl %s: want between 1s and 15m", f.PopTTL)
+	if f.PopTTL == 0 { // 0 would mean the server's default
+		return errors.New("--screen-pop-ttl 0s: want between 1s and 15m")
+	}
+	// The server's own checks, before the store opens.
+	if err := (&server.ScreenPop{PageURL: f.PopURL, DefaultTTL: f.PopTTL}).Validate(); err != nil {
+		return fmt.Errorf("--screen-pop-ttl / --screen-pop-url: %w", err)
 	}
 	if _, err := f.page(); err != nil {
 		return err

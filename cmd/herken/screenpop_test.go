@@ -615,6 +615,9 @@ func TestScreenPopFlags(t *testing.T) {
 		{[]string{"--http-addr", "0.0.0.0:8080"}, "--screen-pop-url"},
 		{[]string{"--http-addr", "[::]:8080"}, "--screen-pop-url"},
 		{[]string{"--http-addr", "0.0.0.0:8080", "--screen-pop-url", "https://herken.example.nl"}, ""},
+		// The page's address is checked before the store opens.
+		{[]string{a, "--screen-pop-url", "ftp://herken.example.nl"}, "--screen-pop-url"},
+		{[]string{a, "--screen-pop-url", "https://herken.example.nl/?x=1"}, "--screen-pop-url"},
 	} {
 		_, err := httpFlagsFrom(t, tc.args...)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
