@@ -16,7 +16,7 @@ import (
 // snapshot and one round trip: each identifier's holders (at most
 // MaxHoldersPerIdentity), the holders' records and — for the candidates
 // named in $2, or when $2 is null for every candidate if there are at most
-// four — their newest interactions, their contacts since $3 (counted up to
+// eagerCandidates — their newest interactions, their contacts since $3 (counted up to
 // $4) and their first OPEN promises. Rows are tagged by kind: 0 holder
 // (ord: identifier, pos: place), 1 customer, 2 interaction, 3 contact
 // count (pos), 4 promise; Go puts them in order. The two history limits are literals (matchQuery), not parameters:
@@ -30,7 +30,7 @@ WITH h AS (
 ), c AS (
 	SELECT DISTINCT cid FROM h
 ), x AS (
-	SELECT cid FROM c WHERE CASE WHEN $2::text[] IS NULL THEN (SELECT count(*) FROM c) <= 4 ELSE cid = ANY($2) END
+	SELECT cid FROM c WHERE CASE WHEN $2::text[] IS NULL THEN (SELECT count(*) FROM c) <= %d ELSE cid = ANY($2) END
 )
 SELECT 0 AS kind, h.ord::int, h.pos::bigint, h.cid, NULL::json FROM h
 UNION ALL
@@ -45,9 +45,20 @@ UNION ALL
 SELECT 4, 0, 0, x.cid, p.data FROM x CROSS JOIN LATERAL (
 	SELECT data FROM promises WHERE customer_id = x.cid AND open ORDER BY due_ns, id LIMIT %d) p`
 
-// matchQuery is matchSQL with its limits.
-func matchQuery(history, promises int) string {
-	return fmt.Sprintf(matchSQL, herken.MaxHoldersPerIdentity, max(history, 0), max(promises, 0))
+// eagerCandidates is how many candidates at most one matchSQL reads the
+// extras of when none is named: every Lookup's (one holder, or a
+// household) and almost every Resolve's.
+const eagerCandidates = 4
+
+// matchQuery is matchSQL with its limits, built once per pair.
+func (s *Store) matchQuery(history, promises int) string {
+	key := [2]int{max(history, 0), max(promises, 0)}
+	if q, ok := s.matchQueries.Load(key); ok {
+		return q.(string)
+	}
+	q := fmt.Sprintf(matchSQL, herken.MaxHoldersPerIdentity, eagerCandidates, key[0], key[1])
+	s.matchQueries.Store(key, q)
+	return q
 }
 
 // matchRows is what one matchSQL read.
@@ -61,9 +72,9 @@ type matchRows struct {
 }
 
 // Match implements herken.Store in one statement when focus picks a
-// candidate whose extras that statement read (at most 4 candidates: every
-// Lookup and almost every Resolve); otherwise it reads again in one
-// REPEATABLE READ transaction, for the focus only.
+// candidate whose extras that statement read (at most eagerCandidates);
+// otherwise it reads again in one REPEATABLE READ transaction, for the
+// focus only.
 func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herken.MatchOptions, focus func(holders [][]string) string) (herken.Snapshot, error) {
 	m, err := s.matchOnce(ctx, s.pool, ids, opts, nil)
 	if err != nil {
@@ -78,7 +89,7 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herke
 	// and the extras are read for whom it picks (a second pick there is
 	// final: the snapshot does not move).
 	err = s.read(ctx, func(t *tx) error {
-		m, err := s.matchOnce(ctx, t, ids, opts, nil)
+		m, err := s.matchOnce(ctx, t, ids, opts, []string{snap.Focus})
 		if err != nil {
 			return err
 		}
@@ -110,7 +121,7 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 	if !opts.CountSince.IsZero() {
 		since = ns(opts.CountSince)
 	}
-	rows, err := q.Query(ctx, matchQuery(opts.HistoryLimit, opts.OpenPromiseLimit), keys, extras, since, max(opts.CountMax, 0))
+	rows, err := q.Query(ctx, s.matchQuery(opts.HistoryLimit, opts.OpenPromiseLimit), keys, extras, since, max(opts.CountMax, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -138,15 +149,12 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 		case 2:
 			in, err := decode[herken.Interaction](data)
 			m.history[cid] = append(m.history[cid], in)
-			m.extras[cid] = true
 			return err
 		case 3:
 			m.counted[cid] = int(pos)
-			m.extras[cid] = true
 		case 4:
 			p, err := decode[herken.Promise](data)
 			m.promises[cid] = append(m.promises[cid], p)
-			m.extras[cid] = true
 			return err
 		}
 		return nil
@@ -167,9 +175,9 @@ func (s *Store) matchOnce(ctx context.Context, q querier, ids []identity.Identif
 	for _, ps := range m.promises {
 		slices.SortFunc(ps, herken.ByDue)
 	}
-	// A candidate with no history, count or promises leaves no extra rows:
-	// it was read all the same when it was asked for.
-	eager := extras == nil && len(m.customers) <= 4
+	// The candidates the statement read the extras of, by the rule it
+	// applies (one with no history, count or promises leaves no rows).
+	eager := extras == nil && len(m.customers) <= eagerCandidates
 	for cid := range m.customers {
 		if eager || slices.Contains(extras, cid) {
 			m.extras[cid] = true

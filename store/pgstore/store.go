@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -77,6 +78,9 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	secret []byte // page-token secret, shared by every replica (herken_meta)
+	// matchQueries holds matchSQL with its limits, per [history, promises]
+	// limit pair: built once, not on every Lookup.
+	matchQueries sync.Map
 }
 
 var _ herken.Store = (*Store)(nil)
