@@ -89,12 +89,10 @@ const auditPurgeBatch = 1000
 // PurgeAudit implements herken.AuditStore: oldest first (ties by customer
 // and id, as the memory store), auditPurgeBatch at a time.
 func (s *Store) PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, bool, error) {
-	if cutoff.IsZero() {
-		return 0, false, nil // nothing is older than the zero time
-	}
 	n := 0
 	for {
-		k, more, err := s.purgeAudit(ctx, ns(cutoff), max(0, min(auditPurgeBatch, limit-n)))
+		// The zero cutoff: nothing is older (as purge's bound).
+		k, more, err := s.purgeAudit(ctx, timeBound(cutoff, math.MinInt64), max(0, min(auditPurgeBatch, limit-n)))
 		n += k
 		if err != nil || !more || n >= limit {
 			return n, more, err

@@ -76,17 +76,8 @@ func (s *Store) Erasures(ctx context.Context, since time.Time, limit int) ([]her
 	if limit <= 0 {
 		return nil, nil
 	}
-	// The zero since is everything; one beyond what nanoseconds hold is
-	// clamped (UnixNano is undefined there).
-	from := int64(math.MinInt64)
-	switch {
-	case since.IsZero(), since.Before(time.Unix(0, math.MinInt64)):
-	case since.After(time.Unix(0, math.MaxInt64)):
-		return nil, nil
-	default:
-		from = since.UnixNano()
-	}
-	rows, err := s.pool.Query(ctx, `SELECT customer_id, time_ns FROM erasures WHERE time_ns >= $1 ORDER BY time_ns, seq LIMIT $2`, from, limit)
+	// The zero since is everything.
+	rows, err := s.pool.Query(ctx, `SELECT customer_id, time_ns FROM erasures WHERE time_ns >= $1 ORDER BY time_ns, seq LIMIT $2`, timeBound(since, math.MinInt64), limit)
 	if err != nil {
 		return nil, storeError(err)
 	}
