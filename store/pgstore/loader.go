@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,6 @@ type Loader struct {
 
 	holders  map[string][]string // identKey -> holders in link order
 	recreate []string            // the indexes and foreign keys dropped for the load
-	ids      map[string]bool     // customer ids loaded
 
 	customers, tags, names, interactions, promises [][]any
 }
@@ -53,7 +53,7 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 	if used {
 		return nil, errors.New("pgstore: a bulk load needs an empty store")
 	}
-	l := &Loader{s: s, ctx: ctx, holders: map[string][]string{}, ids: map[string]bool{}}
+	l := &Loader{s: s, ctx: ctx, holders: map[string][]string{}}
 	if err := l.dropIndexes(); err != nil {
 		return nil, err
 	}
@@ -104,10 +104,12 @@ func (l *Loader) dropIndexes() error {
 // came from.
 func (l *Loader) Add(c herken.Customer, history []herken.Interaction, promises []herken.Promise) error {
 	if l.err != nil || l.done {
-		return cmpErr(l.err, errors.New("pgstore: the load is finished"))
+		return cmp.Or(l.err, errors.New("pgstore: the load is finished"))
 	}
-	if !herken.ValidID(c.ID) || l.ids[c.ID] {
-		l.err = fmt.Errorf("pgstore: load: customer id has the wrong shape or is used twice")
+	// An id used twice is refused by the customers' primary key, which
+	// stays during the load.
+	if !herken.ValidID(c.ID) {
+		l.err = fmt.Errorf("pgstore: load: customer id has the wrong shape")
 		return l.err
 	}
 	staged := map[string][]string{}
@@ -127,7 +129,6 @@ func (l *Loader) Add(c herken.Customer, history []herken.Interaction, promises [
 	for k, hs := range staged {
 		l.holders[k] = slices.Clip(hs)
 	}
-	l.ids[c.ID] = true
 	l.customers = append(l.customers, []any{c.ID, ns(c.UpdateTime), encode(c)})
 	for _, t := range slices.Compact(slices.Sorted(slices.Values(c.Tags))) {
 		l.tags = append(l.tags, []any{t, c.ID, ns(c.UpdateTime)})
@@ -161,13 +162,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // flush copies the buffered rows, one table after another.

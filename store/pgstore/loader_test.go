@@ -83,5 +83,5 @@ func TestLoader(t *testing.T) {
 // newLoaderCopy is a loader that shares l's identifier index, to try a
 // refused Add without failing l.
 func newLoaderCopy(l *Loader) (*Loader, error) {
-	return &Loader{s: l.s, ctx: l.ctx, holders: l.holders, ids: map[string]bool{}}, nil
+	return &Loader{s: l.s, ctx: l.ctx, holders: l.holders}, nil
 }
