@@ -38,7 +38,7 @@ func (s *Store) ImportCustomers(ctx context.Context, ops []herken.ImportOp, _ he
 	// writes. The lock is a session lock taken before the transaction
 	// begins: a lock taken inside it would come after its snapshot, which
 	// would then miss the chunk it waited for.
-	err := s.withLock(ctx, importLock, func(conn *pgxpool.Conn) error {
+	err := withLock(ctx, s.pool, importLock, func(conn *pgxpool.Conn) error {
 		for lo := 0; lo < len(ops); lo += importChunk {
 			hi := min(lo+importChunk, len(ops))
 			err := s.writeOn(ctx, conn, func(t *tx) error {

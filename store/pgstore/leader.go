@@ -108,15 +108,15 @@ const setupLock = 0x6865726b656e0004 // "herken" 0004
 // data into an empty database) runs on one replica at a time, and the
 // next finds it done.
 func (s *Store) Exclusively(ctx context.Context, fn func() error) error {
-	return s.withLock(ctx, setupLock, func(*pgxpool.Conn) error { return fn() })
+	return withLock(ctx, s.pool, setupLock, func(*pgxpool.Conn) error { return fn() })
 }
 
 // withLock runs fn with a connection that holds the session advisory lock
 // key, taken before fn begins any transaction on it (a lock taken inside a
 // SERIALIZABLE transaction comes after its snapshot). A connection that
 // cannot let the lock go is closed, not pooled with the lock.
-func (s *Store) withLock(ctx context.Context, key int64, fn func(conn *pgxpool.Conn) error) error {
-	conn, err := s.pool.Acquire(ctx)
+func withLock(ctx context.Context, pool *pgxpool.Pool, key int64, fn func(conn *pgxpool.Conn) error) error {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return storeError(err)
 	}

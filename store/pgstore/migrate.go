@@ -79,36 +79,32 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (from, to int, err error) 
 	if err != nil {
 		return 0, 0, err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLock)); err != nil {
-		return 0, 0, err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrationLock))
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS herken_schema (version int NOT NULL)`); err != nil {
-		return 0, 0, err
-	}
-	err = conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM herken_schema`).Scan(&from)
-	if err != nil {
-		return 0, 0, err
-	}
-	if from > len(ms) {
-		return from, from, fmt.Errorf("the database's schema is version %d, newer than this herken's %d: upgrade herken", from, len(ms))
-	}
-	for _, m := range ms[from:] {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `DELETE FROM herken_schema; INSERT INTO herken_schema (version) VALUES (`+strconv.Itoa(m.version)+`)`)
+	to = len(ms)
+	err = withLock(ctx, pool, migrationLock, func(conn *pgxpool.Conn) error {
+		if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS herken_schema (version int NOT NULL)`); err != nil {
 			return err
-		})
-		if err != nil {
-			return from, m.version - 1, fmt.Errorf("migration %s: %w", m.name, err)
 		}
-	}
-	return from, len(ms), nil
+		if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM herken_schema`).Scan(&from); err != nil {
+			return err
+		}
+		if from > len(ms) {
+			to = from
+			return fmt.Errorf("the database's schema is version %d, newer than this herken's %d: upgrade herken", from, len(ms))
+		}
+		for _, m := range ms[from:] {
+			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, m.sql); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `DELETE FROM herken_schema; INSERT INTO herken_schema (version) VALUES (`+strconv.Itoa(m.version)+`)`)
+				return err
+			})
+			if err != nil {
+				to = m.version - 1
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	return from, to, err
 }
