@@ -29,7 +29,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		surv, m := st.survivor, st.merged
 		next, event, err := plan(planCopy(surv), planCopy(m))
 		if err != nil {
-			return err
+			return callerError{err}
 		}
 		next.ID = surv.ID
 		if err := mergeable(surv, m, next, event); err != nil {
@@ -252,7 +252,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 		rec.Interactions, rec.Promises = slices.Clone(rec.Interactions), slices.Clone(rec.Promises)
 		nextSurv, nextMerged, err := plan(rec, planCopy(surv))
 		if err != nil {
-			return err
+			return callerError{err}
 		}
 		nextSurv.ID, nextMerged.ID = surv.ID, mergedID
 		links, err := t.unmergeLinks(surv, nextSurv, nextMerged)

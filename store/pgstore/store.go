@@ -281,8 +281,9 @@ func (s *Store) writeOn(ctx context.Context, db beginner, fn func(t *tx) error) 
 	}
 }
 
-// callerError carries an error a caller's callback returned (fn of
-// UpdatePromise...) through write, which returns it as it is: whatever it
+// callerError carries an error a caller's callback returned (the fn of
+// UpdateCustomer, UpdateInteraction and UpdatePromise, a merge's or an
+// unmerge's plan) through write, which returns it as it is: whatever it
 // is, it is the caller's answer, not a storage failure.
 type callerError struct{ err error }
 

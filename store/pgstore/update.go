@@ -13,17 +13,14 @@ import (
 // decided before anything is written, so a refused update writes nothing.
 func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken.Customer) error, _ herken.WriteOptions) (herken.Customer, error) {
 	var out herken.Customer
-	var fnErr error // fn's own error, returned as it is (s.write would wrap it)
 	err := s.write(ctx, func(t *tx) error {
-		fnErr = nil
 		old, err := t.live(id)
 		if err != nil {
 			return err
 		}
 		next, err := editedCustomer(old, fn)
 		if err != nil {
-			fnErr = err
-			return err
+			return callerError{err}
 		}
 		links := t.stageLinks()
 		if err := links.relink(id, old, next); err != nil {
@@ -38,10 +35,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken
 		out = next
 		return nil
 	})
-	switch {
-	case fnErr != nil:
-		return herken.Customer{}, fnErr
-	case err != nil:
+	if err != nil {
 		return herken.Customer{}, err
 	}
 	return out, nil
