@@ -88,11 +88,7 @@ func TestCrash(t *testing.T) {
 	start := time.Now()
 
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "herken")
-	build := exec.Command("go", "build", "-o", bin, "github.com/herken/herken/cmd/herken")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := herkenBinary(t)
 	h := &harness{t: t, bin: bin, dir: filepath.Join(tmp, "data"), logDir: tmp, rng: rand.New(rand.NewPCG(seed, 1)), m: newModel(seed)}
 	if os.Getenv("HERKEN_CRASH_STORE") == "postgres" {
 		// The same kills, writers and model on the PostgreSQL store: herken
