@@ -1,6 +1,7 @@
 package herken
 
 import (
+	"slices"
 	"time"
 
 	"github.com/herken/herken/identity"
@@ -80,4 +81,12 @@ func (c Customer) IdentifierSet() map[identity.Identifier]bool {
 		set[l.Identifier] = true
 	}
 	return set
+}
+
+// Clone is c with slices of its own: an edit of the clone leaves c as it
+// was (stores hand callbacks and callers copies).
+func (c Customer) Clone() Customer {
+	c.Tags = slices.Clone(c.Tags)
+	c.Identifiers = slices.Clone(c.Identifiers)
+	return c
 }

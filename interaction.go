@@ -102,3 +102,12 @@ const (
 	DefaultRecentLimit    = 10
 	MaxRecentLimit        = 100
 )
+
+// Clone is in with feedback of its own: caller and store share none.
+func (in Interaction) Clone() Interaction {
+	if in.Feedback != nil {
+		fb := *in.Feedback
+		in.Feedback = &fb
+	}
+	return in
+}

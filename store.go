@@ -388,3 +388,12 @@ type ImportOpResult struct {
 	Changed bool // an update wrote
 	Err     error
 }
+
+// Clone is r with records and lists of its own.
+func (r MergeRecord) Clone() MergeRecord {
+	r.Merged = r.Merged.Clone()
+	r.SurvivorBefore = r.SurvivorBefore.Clone()
+	r.Interactions = slices.Clone(r.Interactions)
+	r.Promises = slices.Clone(r.Promises)
+	return r
+}

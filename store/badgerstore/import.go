@@ -109,7 +109,7 @@ func importOp(txn *tx, i int, op herken.ImportOp, refs *[]shred.Ref, used *bool)
 	if err != nil {
 		return herken.ImportOpResult{}, err
 	}
-	c := cloneCustomer(old.Customer)
+	c := old.Customer.Clone()
 	changed, err := op.Update(&c)
 	if err != nil {
 		return herken.ImportOpResult{Err: err}, nil // nothing of this op written yet

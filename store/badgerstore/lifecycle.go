@@ -139,7 +139,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken
 		if err != nil {
 			return err
 		}
-		c := cloneCustomer(old.Customer) // fn must not reach the stored copy
+		c := old.Customer.Clone() // fn must not reach the stored copy
 		if err := fn(&c); err != nil {
 			return err
 		}
@@ -156,18 +156,10 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken
 		if err := putCustomer(txn, rec); err != nil {
 			return err
 		}
-		out = cloneCustomer(c)
+		out = c.Clone()
 		return nil
 	})
 	return out, err
-}
-
-// cloneCustomer copies c's slices, so that a callback or a caller changing
-// them cannot change a record read in the transaction.
-func cloneCustomer(c herken.Customer) herken.Customer {
-	c.Tags = slices.Clone(c.Tags)
-	c.Identifiers = slices.Clone(c.Identifiers)
-	return c
 }
 
 // relink brings the identifier index of customerID from the identifiers

@@ -103,7 +103,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		if err != nil {
 			return err
 		}
-		next, event, err := plan(cloneCustomer(sur.Customer), cloneCustomer(mer.Customer))
+		next, event, err := plan(sur.Customer.Clone(), mer.Customer.Clone())
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		if _, err := appendInteraction(txn, &rec, event); err != nil { // stores rec
 			return err
 		}
-		out = cloneCustomer(rec.Customer)
+		out = rec.Customer.Clone()
 		return nil
 	})
 	return out, tooBig(err, "the merge")
@@ -387,7 +387,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 		if err != nil {
 			return err
 		}
-		nextS, nextM, err := plan(cloneMergeRecord(m.MergeRecord), cloneCustomer(sur.Customer))
+		nextS, nextM, err := plan(m.MergeRecord.Clone(), sur.Customer.Clone())
 		if err != nil {
 			return err
 		}
@@ -436,7 +436,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 		if err := putCustomer(txn, mrec); err != nil {
 			return err
 		}
-		outS, outM = cloneCustomer(srec.Customer), cloneCustomer(mrec.Customer)
+		outS, outM = srec.Customer.Clone(), mrec.Customer.Clone()
 		return nil
 	})
 	if err != nil {
@@ -568,16 +568,6 @@ func repointBack(txn *tx, survivorID, mergedID string) error {
 	return nil
 }
 
-// cloneMergeRecord copies rec's slices, so that plan cannot change the
-// record read in the transaction.
-func cloneMergeRecord(rec herken.MergeRecord) herken.MergeRecord {
-	rec.Merged = cloneCustomer(rec.Merged)
-	rec.SurvivorBefore = cloneCustomer(rec.SurvivorBefore)
-	rec.Interactions = slices.Clone(rec.Interactions)
-	rec.Promises = slices.Clone(rec.Promises)
-	return rec
-}
-
 // Merges implements herken.Store: the names that resolve to id's target
 // (b/{target}/) whose merge record names id as the survivor.
 func (s *Store) Merges(ctx context.Context, id string) ([]herken.MergeRecord, error) {
@@ -606,7 +596,7 @@ func (s *Store) Merges(ctx context.Context, id string) ([]herken.MergeRecord, er
 				return err
 			}
 			if r.SurvivorID == id {
-				out = append(out, cloneMergeRecord(r.MergeRecord))
+				out = append(out, r.MergeRecord.Clone())
 			}
 		}
 		return nil

@@ -34,7 +34,7 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 			e.Message = "the interaction this request_id recorded was purged by history retention"
 			return herken.Interaction{}, &e
 		}
-		return cloneInteraction(*prior), nil
+		return prior.Clone(), nil
 	}
 	c, err := s.target(t)
 	if err != nil {
@@ -51,14 +51,14 @@ func (s *Store) AppendInteraction(ctx context.Context, t herken.Target, in herke
 // appendTo adds in to c's history and the indexes and applies
 // Customer.RecordContact. Every new interaction goes through here.
 func (s *Store) appendTo(c *customer, in herken.Interaction) herken.Interaction {
-	rec := cloneInteraction(in)
+	rec := in.Clone()
 	rec.CustomerID = c.ID
 	c.history = insertSorted(c.history, &rec, herken.NewestFirst)
 	c.interactions[rec.ID] = &rec
 	s.occurred.insert(occurEntry(rec))
 	s.indexFeedback(rec)
 	c.RecordContact(rec)
-	return cloneInteraction(rec)
+	return rec.Clone()
 }
 
 // interaction returns the stored interaction, nil if there is none.
@@ -84,16 +84,16 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 	if stored == nil {
 		return herken.Interaction{}, herken.ErrInteractionNotFound
 	}
-	in := cloneInteraction(*stored)
+	in := stored.Clone()
 	if err := fn(&in); err != nil {
 		return herken.Interaction{}, err
 	}
 	// The keys of its place in history and the indexes are fixed.
 	in.ID, in.CustomerID, in.OccurTime = stored.ID, stored.CustomerID, stored.OccurTime
 	s.unindexFeedback(*stored)
-	*stored = cloneInteraction(in) // fn may keep in's feedback
+	*stored = in.Clone() // fn may keep in's feedback
 	s.indexFeedback(*stored)
-	return cloneInteraction(*stored), nil
+	return stored.Clone(), nil
 }
 
 // ListInteractions implements herken.Store.
@@ -157,7 +157,7 @@ func (c *customer) listHistory(q herken.InteractionQuery, pos entry, resume bool
 		if len(out) == q.PageSize {
 			return out, &entry{in.OccurTime, in.CustomerID, in.ID}
 		}
-		out = append(out, cloneInteraction(*in))
+		out = append(out, in.Clone())
 	}
 	return out, nil
 }
@@ -181,7 +181,7 @@ func (s *Store) listUnanswered(q herken.InteractionQuery, pos entry, resume bool
 		if len(out) == q.PageSize {
 			return out, &e, nil
 		}
-		out = append(out, cloneInteraction(*in))
+		out = append(out, in.Clone())
 	}
 	return out, nil, nil
 }

@@ -83,7 +83,7 @@ func (s *Store) ListCustomers(ctx context.Context, q herken.CustomerQuery) ([]he
 		if len(out) == q.PageSize {
 			return out, s.sealToken(hash, e, time.Time{}), nil
 		}
-		out = append(out, cloneCustomer(c.Customer))
+		out = append(out, c.Customer.Clone())
 	}
 	return out, "", nil
 }

@@ -58,7 +58,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 	if surv == m {
 		return herken.Customer{}, herken.ErrMergeIntoSelf // the service refuses it first
 	}
-	next, event, err := plan(cloneCustomer(surv.Customer), cloneCustomer(m.Customer))
+	next, event, err := plan(surv.Customer.Clone(), m.Customer.Clone())
 	if err != nil {
 		return herken.Customer{}, err
 	}
@@ -68,9 +68,9 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 	}
 
 	rec := herken.MergeRecord{
-		Merged:           cloneCustomer(m.Customer),
+		Merged:           m.Customer.Clone(),
 		SurvivorID:       surv.ID,
-		SurvivorBefore:   cloneCustomer(surv.Customer),
+		SurvivorBefore:   surv.Customer.Clone(),
 		SurvivorRevision: next.Revision,
 		EventID:          event.ID,
 		Time:             event.OccurTime,
@@ -112,7 +112,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		s.point(name, surv.ID)
 	}
 	delete(s.aliases, m.ID)
-	return cloneCustomer(surv.Customer), nil
+	return surv.Customer.Clone(), nil
 }
 
 // mergeable checks what MergeCustomers is about to do: the event is new to
@@ -219,7 +219,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 	if err != nil {
 		return herken.Customer{}, herken.Customer{}, err
 	}
-	nextSurv, nextMerged, err := plan(cloneRecord(rec), cloneCustomer(surv.Customer))
+	nextSurv, nextMerged, err := plan(cloneRecord(rec), surv.Customer.Clone())
 	if err != nil {
 		return herken.Customer{}, herken.Customer{}, err
 	}
@@ -264,7 +264,7 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 		delete(s.mergedInto, surv.ID)
 	}
 	s.repoint(mergedID, surv.ID)
-	return cloneCustomer(surv.Customer), cloneCustomer(m.Customer), nil
+	return surv.Customer.Clone(), m.Customer.Clone(), nil
 }
 
 // unmergeLinks stages the identifier index for an unmerge: the survivor
@@ -328,8 +328,8 @@ func (s *Store) Merges(ctx context.Context, id string) ([]herken.MergeRecord, er
 
 // cloneRecord copies rec so that caller and store share no slice.
 func cloneRecord(rec herken.MergeRecord) herken.MergeRecord {
-	rec.Merged = cloneCustomer(rec.Merged)
-	rec.SurvivorBefore = cloneCustomer(rec.SurvivorBefore)
+	rec.Merged = rec.Merged.Clone()
+	rec.SurvivorBefore = rec.SurvivorBefore.Clone()
 	rec.Interactions = slices.Clone(rec.Interactions)
 	rec.Promises = slices.Clone(rec.Promises)
 	return rec

@@ -223,7 +223,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 		if !ok {
 			return herken.Customer{}, herken.ErrCustomerNotFound
 		}
-		return cloneCustomer(prior.Customer), nil
+		return prior.Customer.Clone(), nil
 	}
 	if s.known(c.ID) {
 		return herken.Customer{}, corrupt("customer id collision")
@@ -239,7 +239,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c herken.Customer, w herken.
 	s.customers[c.ID] = newCustomer(c)
 	s.indexCustomer(c)
 	s.remember(w.Idempotency, c.ID, "")
-	return cloneCustomer(c), nil
+	return c.Clone(), nil
 }
 
 // GetCustomer implements herken.Store.
@@ -252,13 +252,13 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (herken.Customer, er
 	if err != nil {
 		return herken.Customer{}, err
 	}
-	return cloneCustomer(c.Customer), nil
+	return c.Customer.Clone(), nil
 }
 
 // newCustomer is c's record with an empty history.
 func newCustomer(c herken.Customer) *customer {
 	return &customer{
-		Customer:     cloneCustomer(c),
+		Customer:     c.Clone(),
 		interactions: map[string]*herken.Interaction{},
 		promiseByID:  map[string]*herken.Promise{},
 	}
@@ -315,7 +315,7 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herke
 			if !ok {
 				return herken.Snapshot{}, corrupt("identifier index names a missing customer")
 			}
-			snap.Customers[cid] = cloneCustomer(c.Customer)
+			snap.Customers[cid] = c.Customer.Clone()
 		}
 	}
 	if focus == nil {
@@ -338,7 +338,7 @@ func (s *Store) Match(ctx context.Context, ids []identity.Identifier, opts herke
 func (c *customer) recent(opts herken.MatchOptions) ([]herken.Interaction, int) {
 	var out []herken.Interaction
 	for _, in := range c.history[:min(max(opts.HistoryLimit, 0), len(c.history))] {
-		out = append(out, cloneInteraction(*in))
+		out = append(out, in.Clone())
 	}
 	counted := 0
 	for _, in := range c.history {
@@ -437,20 +437,4 @@ func (h *expiryHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
-}
-
-// cloneCustomer copies c so that caller and store share no slice.
-func cloneCustomer(c herken.Customer) herken.Customer {
-	c.Tags = slices.Clone(c.Tags)
-	c.Identifiers = slices.Clone(c.Identifiers)
-	return c
-}
-
-// cloneInteraction copies in so that caller and store share no feedback.
-func cloneInteraction(in herken.Interaction) herken.Interaction {
-	if in.Feedback != nil {
-		fb := *in.Feedback
-		in.Feedback = &fb
-	}
-	return in
 }

@@ -17,7 +17,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken
 	if err != nil {
 		return herken.Customer{}, err
 	}
-	next := cloneCustomer(c.Customer)
+	next := c.Customer.Clone()
 	if err := fn(&next); err != nil {
 		return herken.Customer{}, err
 	}
@@ -30,13 +30,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *herken
 	}
 	links.commit()
 	s.putCustomer(c, next)
-	return cloneCustomer(next), nil
+	return next.Clone(), nil
 }
 
 // putCustomer stores next as c's record, moving c in the customer indexes.
 // The identifier index is the caller's.
 func (s *Store) putCustomer(c *customer, next herken.Customer) {
 	s.unindexCustomer(c.Customer)
-	c.Customer = cloneCustomer(next)
+	c.Customer = next.Clone()
 	s.indexCustomer(c.Customer)
 }

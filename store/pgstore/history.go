@@ -80,7 +80,7 @@ func (t *tx) recalledInteraction(r request) (herken.Interaction, error) {
 // when the id is taken (sendCounted tells). Every new interaction goes
 // through here; it returns the interaction as stored, a copy of in.
 func (t *tx) queueAppend(b *pgx.Batch, c herken.Customer, in herken.Interaction) herken.Interaction {
-	rec := cloneInteraction(in)
+	rec := in.Clone()
 	rec.CustomerID = c.ID
 	b.Queue(`INSERT INTO interactions (customer_id, id, occur_ns, contact, feedback_ns, data) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (customer_id, id) DO NOTHING`,
@@ -90,7 +90,7 @@ func (t *tx) queueAppend(b *pgx.Batch, c herken.Customer, in herken.Interaction)
 	if !next.LastContactTime.Equal(c.LastContactTime) || next.LastContactChannel != c.LastContactChannel {
 		t.putCustomer(b, &c, next)
 	}
-	return cloneInteraction(rec)
+	return rec.Clone()
 }
 
 // sendCounted runs b in one round trip and returns how many rows its
@@ -103,16 +103,6 @@ func (t *tx) sendCounted(b *pgx.Batch) (int64, error) {
 		return 0, err
 	}
 	return ct.RowsAffected(), br.Close()
-}
-
-// cloneInteraction copies in with its own feedback: the store keeps no
-// reference to the caller's values.
-func cloneInteraction(in herken.Interaction) herken.Interaction {
-	if in.Feedback != nil {
-		fb := *in.Feedback
-		in.Feedback = &fb
-	}
-	return in
 }
 
 // UpdateInteraction implements herken.Store. fn edits a copy; the feedback
@@ -129,16 +119,16 @@ func (s *Store) UpdateInteraction(ctx context.Context, customerID, interactionID
 		if err != nil {
 			return err
 		}
-		in := cloneInteraction(stored)
+		in := stored.Clone()
 		if err := fn(&in); err != nil {
 			return callerError{err}
 		}
 		// The keys of its place in history and the indexes are fixed.
 		in.ID, in.CustomerID, in.OccurTime = stored.ID, stored.CustomerID, stored.OccurTime
-		in = cloneInteraction(in) // fn may keep in's feedback
+		in = in.Clone() // fn may keep in's feedback
 		_, err = t.Exec(t.ctx, `UPDATE interactions SET contact = $3, feedback_ns = $4, data = $5 WHERE customer_id = $1 AND id = $2`,
 			in.CustomerID, in.ID, in.Channel.IsContact(), feedbackNS(in), encode(in))
-		out = cloneInteraction(in)
+		out = in.Clone()
 		return err
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,7 +26,7 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 			return err
 		}
 		surv, m := st.survivor, st.merged
-		next, event, err := plan(planCopy(surv), planCopy(m))
+		next, event, err := plan(surv.Clone(), m.Clone())
 		if err != nil {
 			return callerError{err}
 		}
@@ -75,15 +74,6 @@ func (s *Store) MergeCustomers(ctx context.Context, survivorID, mergedID string,
 		return herken.Customer{}, err
 	}
 	return out, nil
-}
-
-// planCopy is c for a plan to read: what the store goes on using (the
-// record as read, for the merge record and the indexes' old state) shares
-// no slice with it.
-func planCopy(c herken.Customer) herken.Customer {
-	c.Tags = slices.Clone(c.Tags)
-	c.Identifiers = slices.Clone(c.Identifiers)
-	return c
 }
 
 // mergeState is what a merge reads before plan runs.
@@ -247,10 +237,8 @@ func (s *Store) UnmergeCustomer(ctx context.Context, mergedID string, plan func(
 			return err
 		}
 		surv := st.survivor
-		rec := st.rec
-		rec.Merged, rec.SurvivorBefore = planCopy(rec.Merged), planCopy(rec.SurvivorBefore)
-		rec.Interactions, rec.Promises = slices.Clone(rec.Interactions), slices.Clone(rec.Promises)
-		nextSurv, nextMerged, err := plan(rec, planCopy(surv))
+		rec := st.rec.Clone()
+		nextSurv, nextMerged, err := plan(rec, surv.Clone())
 		if err != nil {
 			return callerError{err}
 		}
