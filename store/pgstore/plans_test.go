@@ -66,6 +66,15 @@ func TestNoTableScans(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An audit trail, as a store that has served a while has one.
+	var recs []herken.AuditRecord
+	for i, id := range all[:2000] {
+		recs = append(recs, herken.AuditRecord{ID: herken.NewID(), CustomerID: id, Time: now.Add(-time.Duration(i) * time.Minute),
+			Actor: "pbx-1", Method: "/herken.v1.RecognitionService/Lookup", Action: herken.AuditRead})
+	}
+	if err := s.AppendAudit(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +149,34 @@ func TestNoTableScans(t *testing.T) {
 	if _, err := s.EraseCustomer(ctx, ids[2], now, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// Merge history, the audit trail, and the sweepers' statements.
+	if _, err := s.Merges(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	unmerge := func(rec herken.MergeRecord, survivor herken.Customer) (herken.Customer, herken.Customer, error) {
+		return herken.PlanUnmerge(rec, survivor, now)
+	}
+	if _, _, err := s.UnmergeCustomer(ctx, ids[1], unmerge, herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ListAudit(ctx, herken.AuditQuery{CustomerID: ids[3], PageSize: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PurgeAudit(ctx, now.Add(-24*time.Hour), 100); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(p herken.Promise) (herken.Promise, herken.Interaction, bool) { return p, herken.Interaction{}, false }
+	if _, _, err := s.BreakOverdue(ctx, now, 100, keep, herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PurgeInteractions(ctx, now.Add(-365*24*time.Hour), 100, herken.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Erasures(ctx, time.Time{}, 100); err != nil {
+		t.Fatal(err)
+	}
 	after := scans()
-	for _, table := range []string{"customers", "customer_tags", "customer_names", "holders", "interactions", "promises", "names", "merge_records", "audit"} {
+	for _, table := range []string{"customers", "customer_tags", "customer_names", "holders", "interactions", "promises", "names", "merge_records", "audit", "erasures"} {
 		if after[table] != before[table] {
 			t.Errorf("%s: %d sequential scans during the API's queries", table, after[table]-before[table])
 		}
