@@ -225,9 +225,6 @@ func Start(parent string, settings ...string) (*Server, error) {
 	}
 }
 
-// Port is the server's loopback port (0 for a server given by URL).
-func (s *Server) Port() int { return s.port }
-
 // Stop stops a server Start started (a fast shutdown) and removes its
 // directory; a server given by URL is left alone.
 func (s *Server) Stop() {
