@@ -165,7 +165,9 @@ func TestNoTableScans(t *testing.T) {
 	if _, _, err := s.PurgeAudit(ctx, now.Add(-24*time.Hour), 100); err != nil {
 		t.Fatal(err)
 	}
-	keep := func(p herken.Promise) (herken.Promise, herken.Interaction, bool) { return p, herken.Interaction{}, false }
+	keep := func(p herken.Promise) (herken.Promise, herken.Interaction, bool) {
+		return p, herken.Interaction{}, false
+	}
 	if _, _, err := s.BreakOverdue(ctx, now, 100, keep, herken.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
