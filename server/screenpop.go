@@ -102,6 +102,9 @@ func (s screenPopServer) CreateScreenPopLink(ctx context.Context, req *herkenv1.
 func (s screenPopServer) GetScreenPop(ctx context.Context, req *herkenv1.GetScreenPopRequest) (*herkenv1.GetScreenPopResponse, error) {
 	grant, ok := linkFromContext(ctx)
 	claims := grant.Claims
+	if !ok && s.cfg.ScreenPop.Signer == nil {
+		return nil, s.screenPopOff() // no link can open here
+	}
 	if !ok {
 		// Only a call that passed authLink gets here with claims; anything
 		// else is a bug, not the caller's.
